@@ -1,0 +1,66 @@
+"""Arms: ways of answering the held-out items. Each is a small class behind the `Arm` protocol.
+
+An arm's `predict` gets `Item`s (no targets) for the split being scored, and an `ArmContext` that
+holds only the train and validation splits, so the test answers cannot reach it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from harness.data import Example, Item
+from harness.errors import HarnessError, did_you_mean
+from harness.spec import Task
+
+
+@dataclass
+class Prediction:
+    example_id: str
+    prompt: list[dict]
+    output: str
+    error: str | None
+    latency_s: float
+    prompt_tokens: int | None
+    output_tokens: int | None
+    details: dict = field(default_factory=dict)
+
+
+@dataclass
+class ArmContext:
+    task: Task
+    train: list[Example]
+    validation: list[Example]
+    models: Any  # harness.arms.pool.ModelPool
+    progress: Any  # a rich Progress (disabled in quiet mode)
+    workdir: Path
+    seed: int = 0
+    extras: dict = field(default_factory=dict)
+
+    def tracker(self, description: str, total: int) -> Callable[[int], None]:
+        task_id = self.progress.add_task(description, total=total)
+        return lambda n: self.progress.advance(task_id, n)
+
+
+class Arm(Protocol):
+    name: str
+
+    def preflight(self, ctx: ArmContext) -> None:
+        """Raise HarnessError for anything that would make the arm fail (missing key, bad setting)."""
+
+    def predict(self, items: Sequence[Item], ctx: ArmContext) -> list[Prediction]:
+        ...
+
+    def describe(self) -> dict:
+        """Settings that, with the base model and data, determine this arm's outputs."""
+
+
+def build_arm(spec: Any) -> Arm:
+    from harness.arms.prompted import PromptedArm
+
+    classes: dict[str, type] = {"prompted": PromptedArm}
+    if spec.type not in classes:
+        raise HarnessError(f"arm {spec.name!r}: unknown arm type {spec.type!r}; {did_you_mean(spec.type, list(classes))}")
+    return classes[spec.type](spec)

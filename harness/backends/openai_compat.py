@@ -1,0 +1,77 @@
+"""Any OpenAI-compatible chat endpoint as a generator (hosted APIs, vLLM, llama.cpp server).
+
+The API key is read from the environment variable the task names, at call time; it is never stored.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from harness.backends import Advance, Conversation, Generation
+from harness.errors import HarnessError
+
+
+class OpenAIGenerator:
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key_env: str | None,
+        concurrency: int = 4,
+        timeout_s: float = 60.0,
+        max_retries: int = 2,
+        seed: int = 0,
+    ):
+        from openai import OpenAI
+
+        if api_key_env is not None:
+            api_key = os.environ.get(api_key_env)
+            if not api_key:
+                raise HarnessError(f"environment variable {api_key_env} is not set (it holds the API key for {base_url})")
+        else:
+            api_key = "not-needed"  # local servers (vLLM, llama.cpp) accept any key
+        self.client = OpenAI(base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=max_retries)
+        self.model = model
+        self.concurrency = concurrency
+        self.seed = seed
+        self.description = f"{model} at {base_url}"
+
+    def count_prompt_tokens(self, conversation: Conversation) -> int | None:
+        return None  # only the server knows its tokenizer; usage comes back with each answer
+
+    def _one(self, conversation: Conversation, max_new_tokens: int) -> Generation:
+        import openai
+
+        began = time.perf_counter()
+        try:
+            resp = self.client.chat.completions.create(
+                model=self.model,
+                messages=list(conversation),
+                temperature=0.0,
+                max_tokens=max_new_tokens,
+                seed=self.seed,
+            )
+        except openai.APIError as exc:
+            return Generation("", None, None, time.perf_counter() - began, error=f"{type(exc).__name__}: {exc}"[:500])
+        latency = time.perf_counter() - began
+        if not resp.choices:
+            return Generation("", None, None, latency, error="response has no choices")
+        usage = resp.usage
+        return Generation(
+            (resp.choices[0].message.content or "").strip(),
+            usage.prompt_tokens if usage else None,
+            usage.completion_tokens if usage else None,
+            latency,
+        )
+
+    def generate(self, conversations: Sequence[Conversation], max_new_tokens: int, advance: Advance) -> list[Generation]:
+        def run(conv: Conversation) -> Generation:
+            result = self._one(conv, max_new_tokens)
+            advance(1)
+            return result
+
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            return list(pool.map(run, conversations))

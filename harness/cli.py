@@ -1,0 +1,145 @@
+"""Command line: parses arguments and calls the pipeline; nothing else lives here.
+
+    harness run tasks/contracts.yaml
+    harness validate tasks/contracts.yaml
+    harness report --run <run_id>
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from harness import __version__
+from harness.errors import HarnessError, SpecError
+
+DB_OPTION = click.option(
+    "--db", type=click.Path(path_type=Path), default=Path("experiments/harness.duckdb"), show_default=True,
+    help="DuckDB file holding every run.",
+)
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def _progress(quiet: bool):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=_console(stderr=True), disable=quiet, transient=False,
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="harness")
+def cli() -> None:
+    """Is fine-tuning worth it here, or do prompting or RAG already do the job?
+
+    Runs the same held-out items through prompted, RAG and fine-tuned arms, stores every prediction
+    and score in DuckDB and writes an HTML report.
+    """
+
+
+@cli.command()
+@click.argument("task_file", type=click.Path(path_type=Path))
+@DB_OPTION
+@click.option("--reports", "reports_dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
+@click.option("--workdir", type=click.Path(path_type=Path), default=Path("experiments"), show_default=True,
+              help="Where adapters, studies and indexes go.")
+@click.option("--arm", "arms", multiple=True, help="Run only this arm (repeatable).")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Score a seeded subset of N test examples.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--device", type=click.Choice(["cpu", "cuda", "mps"]), default=None, help="Default: best available.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def run(task_file: Path, db: Path, reports_dir: Path, workdir: Path, arms: tuple[str, ...], limit: int | None,
+        seed: int, device: str | None, quiet: bool) -> None:
+    """Run every arm of TASK_FILE on its test split, store the results, write the report."""
+    from harness.pipeline import RunOptions, run_task
+
+    options = RunOptions(db=db, reports_dir=reports_dir, workdir=workdir, seed=seed, arms=list(arms) or None,
+                         limit=limit, device=device)
+    with _progress(quiet) as progress:
+        outcome = run_task(task_file, options, progress)
+    _print_results(outcome)
+    if outcome.failed_arms:
+        raise HarnessError(f"{len(outcome.failed_arms)} arm(s) failed: {', '.join(outcome.failed_arms)} (see the report)")
+
+
+def _print_results(outcome) -> None:
+    from rich.table import Table
+
+    metrics = {(m["arm"], m["metric"]): m for m in outcome.metrics}
+    names = list(dict.fromkeys(m["metric"] for m in outcome.metrics))
+    table = Table(title=f"run {outcome.run_id}")
+    table.add_column("arm")
+    table.add_column("status")
+    for name in names:
+        table.add_column(name, justify="right")
+    table.add_column("failed", justify="right")
+    for arm in outcome.arms:
+        cells = []
+        for name in names:
+            m = metrics.get((arm["arm"], name))
+            cells.append(f"{m['value']:.3f}" if m and m["value"] is not None else "–")
+        failed = "–" if arm["n_failed"] is None else f"{arm['n_failed']}/{arm['n_examples']}"
+        table.add_row(arm["arm"], arm["status"], *cells, failed)
+    console = _console()
+    console.print(table)
+    console.print(f"report: {outcome.report_path}")
+
+
+@cli.command()
+@click.argument("task_file", type=click.Path(path_type=Path))
+def validate(task_file: Path) -> None:
+    """Check a task file and its data without loading any model."""
+    from harness.pipeline import validate_task
+
+    task, data = validate_task(task_file)
+    sizes = ", ".join(f"{name} {len(data.split(name))}" for name in ("train", "validation", "test"))
+    _console().print(f"{task.path}: ok ({task.spec.name} v{task.spec.version}; {sizes}; data {data.fingerprint})")
+
+
+@cli.command()
+@DB_OPTION
+@click.option("--run", "run_id", default=None, help="Run id (default: the latest run).")
+@click.option("--reports", "reports_dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
+def report(db: Path, run_id: str | None, reports_dir: Path) -> None:
+    """Re-render the HTML report of a stored run."""
+    from harness.report import write_report
+    from harness.store import Store
+
+    with Store.open(db, read_only=True) as store:
+        path = write_report(store, run_id or store.latest_run(), reports_dir)
+    _console().print(f"report: {path}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name="harness", standalone_mode=False)
+    except SpecError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        return 2
+    except HarnessError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 2
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

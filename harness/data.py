@@ -1,0 +1,252 @@
+"""Read a task's examples into train / validation / test, with a fingerprint of exactly what was read.
+
+    harness validate tasks/contracts.yaml     # loads the data through here, no model needed
+
+Arms never see an `Example`: they get an `Item`, which has no target, so held-out answers cannot leak
+into a prompt by construction.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.errors import SpecError
+from harness.metrics import parse_json_strict
+from harness.spec import Task
+
+SPLITS = ("train", "validation", "test")
+ROLES = ("system", "user", "assistant")
+MAX_LISTED = 40
+
+
+@dataclass(frozen=True)
+class Item:
+    """What an arm sees of an example: the conversation so far, never the answer."""
+
+    id: str
+    messages: tuple[dict, ...]
+
+
+@dataclass(frozen=True)
+class Example:
+    id: str
+    split: str
+    messages: tuple[dict, ...]
+    target: str
+    source: str
+    gold_doc_ids: tuple[str, ...] = ()
+    record: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def item(self) -> Item:
+        return Item(self.id, self.messages)
+
+    @property
+    def input_text(self) -> str:
+        """The user-visible input, for duplicate and leakage checks."""
+        return "\n".join(m["content"] for m in self.messages if m["role"] == "user")
+
+
+@dataclass(frozen=True)
+class TaskData:
+    train: list[Example]
+    validation: list[Example]
+    test: list[Example]
+
+    def split(self, name: str) -> list[Example]:
+        return getattr(self, name)
+
+    def all(self) -> Iterator[Example]:
+        for name in SPLITS:
+            yield from self.split(name)
+
+    @property
+    def fingerprint(self) -> str:
+        """Hash of every example's split, id, input and target: two runs on equal fingerprints saw equal data."""
+        h = hashlib.sha256()
+        for ex in self.all():
+            h.update(json.dumps([ex.split, ex.id, ex.messages, ex.target], sort_keys=True).encode())
+        return h.hexdigest()[:16]
+
+    def subsample(self, split: str, n: int | None, seed: int) -> TaskData:
+        """A seeded subset of one split (quick profiles); the others stay whole."""
+        rows = self.split(split)
+        if n is None or n >= len(rows):
+            return self
+        keep = set(random.Random(seed).sample(range(len(rows)), n))
+        chosen = [ex for i, ex in enumerate(rows) if i in keep]
+        parts = {name: self.split(name) for name in SPLITS} | {split: chosen}
+        return TaskData(**parts)
+
+
+# ---------------------------------------------------------------- reading records
+
+
+def _read_records(path: Path, problems: list[str]) -> list[tuple[int, dict]]:
+    if not path.is_file():
+        problems.append(f"{path}: data file not found")
+        return []
+    if path.suffix == ".csv":
+        with path.open(newline="", encoding="utf-8") as fh:
+            return [(i + 2, dict(row)) for i, row in enumerate(csv.DictReader(fh))]
+    rows = []
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                problems.append(f"{path}:{lineno}: not valid JSON ({exc.msg} at column {exc.colno})")
+                continue
+            if not isinstance(record, dict):
+                problems.append(f"{path}:{lineno}: expected a JSON object, got {type(record).__name__}")
+                continue
+            rows.append((lineno, record))
+    if not rows and not any(p.startswith(str(path)) for p in problems):
+        problems.append(f"{path}: no examples in file")
+    return rows
+
+
+def _chat_messages(record: dict, where: str, problems: list[str]) -> tuple[tuple[dict, ...], str] | None:
+    messages = record.get("messages")
+    if not isinstance(messages, list) or not messages:
+        problems.append(f"{where}: 'messages' must be a non-empty list of {{role, content}}")
+        return None
+    ok = True
+    for i, m in enumerate(messages):
+        if not isinstance(m, dict) or m.get("role") not in ROLES or not isinstance(m.get("content"), str):
+            problems.append(f"{where}: messages[{i}] must be {{role: system|user|assistant, content: text}}, got {json.dumps(m)[:80]}")
+            ok = False
+        elif not m["content"].strip():
+            problems.append(f"{where}: messages[{i}] ({m['role']}) has empty content")
+            ok = False
+    if not ok:
+        return None
+    roles = [m["role"] for m in messages]
+    turns = roles[1:] if roles[0] == "system" else roles
+    expected = ["user" if i % 2 == 0 else "assistant" for i in range(len(turns))]
+    if "system" in turns or turns != expected or not turns or turns[-1] != "assistant":
+        problems.append(
+            f"{where}: messages must be [system], user, assistant, user, ..., ending with assistant; got {', '.join(roles)}"
+        )
+        return None
+    clean = tuple({"role": m["role"], "content": m["content"]} for m in messages)
+    return clean[:-1], clean[-1]["content"]
+
+
+def _field_messages(record: dict, fields, where: str, problems: list[str]) -> tuple[tuple[dict, ...], str] | None:
+    missing = [name for name in (fields.input, fields.target) if name not in record]
+    if missing:
+        problems.append(f"{where}: missing field(s) {missing}; record has {sorted(record)[:10]}")
+        return None
+    text, target = record[fields.input], record[fields.target]
+    if not isinstance(text, str) or not text.strip():
+        problems.append(f"{where}: field {fields.input!r} must be non-empty text")
+        return None
+    if isinstance(target, (dict, list)):
+        target = json.dumps(target, ensure_ascii=False)
+    if not isinstance(target, str):
+        target = str(target)
+    return ({"role": "user", "content": text},), target
+
+
+def _check_target(target: str, task: Task, where: str, problems: list[str]) -> None:
+    out = task.spec.output
+    if not target.strip():
+        problems.append(f"{where}: empty target")
+    elif out.type == "json":
+        try:
+            value = parse_json_strict(target)
+        except ValueError as exc:
+            problems.append(f"{where}: target is not valid JSON ({exc})")
+            return
+        if not isinstance(value, dict):
+            problems.append(f"{where}: target must be a JSON object, got {type(value).__name__}")
+            return
+        unknown = sorted(set(value) - set(out.fields or []))
+        if unknown:
+            problems.append(f"{where}: target has keys not declared in output.fields: {unknown}")
+    elif out.type == "label" and target not in (out.labels or []):
+        problems.append(f"{where}: label {target!r} is not one of output.labels {out.labels}")
+
+
+def _examples_from(path: Path, split: str, task: Task, problems: list[str]) -> list[Example]:
+    spec = task.spec.data
+    examples = []
+    for lineno, record in _read_records(path, problems):
+        where = f"{path}:{lineno}"
+        if spec.format == "chat":
+            parsed = _chat_messages(record, where, problems)
+            raw_id = record.get("id")
+        else:
+            parsed = _field_messages(record, spec.fields, where, problems)
+            raw_id = record.get(spec.fields.id) if spec.fields.id else None
+        if parsed is None:
+            continue
+        messages, target = parsed
+        _check_target(target, task, where, problems)
+        gold = record.get(spec.gold_docs_field, []) if spec.gold_docs_field else []
+        if not isinstance(gold, list) or not all(isinstance(g, str) for g in gold):
+            problems.append(f"{where}: {spec.gold_docs_field!r} must be a list of document ids")
+            gold = []
+        example_id = str(raw_id) if raw_id not in (None, "") else f"{path.stem}-{lineno}"
+        examples.append(Example(example_id, split, messages, target, where, tuple(gold), record))
+    return examples
+
+
+def _split_one_file(examples: list[Example], task: Task, problems: list[str]) -> dict[str, list[Example]]:
+    from sklearn.model_selection import train_test_split
+
+    rule = task.spec.data.split
+    stratify = rule.stratify and task.spec.output.type == "label"
+    labels = [ex.target for ex in examples] if stratify else None
+    idx = list(range(len(examples)))
+    try:
+        rest, test = train_test_split(idx, test_size=rule.test, random_state=rule.seed, stratify=labels)
+        if rule.validation > 0:
+            rest_labels = [labels[i] for i in rest] if stratify else None
+            share = rule.validation / (1 - rule.test)
+            train, val = train_test_split(rest, test_size=share, random_state=rule.seed, stratify=rest_labels)
+        else:
+            train, val = rest, []
+    except ValueError as exc:
+        problems.append(f"{task.resolve(task.spec.data.file)}: cannot split with data.split {rule.model_dump()}: {exc}")
+        return {name: [] for name in SPLITS}
+    pick = lambda ids, name: [_with_split(examples[i], name) for i in sorted(ids)]  # noqa: E731
+    return {"train": pick(train, "train"), "validation": pick(val, "validation"), "test": pick(test, "test")}
+
+
+def _with_split(ex: Example, split: str) -> Example:
+    return Example(ex.id, split, ex.messages, ex.target, ex.source, ex.gold_doc_ids, ex.record)
+
+
+def load_data(task: Task) -> TaskData:
+    """Read every split of a task; raise SpecError listing every problem found in the data."""
+    problems: list[str] = []
+    spec = task.spec.data
+    if spec.file is not None:
+        everything = _examples_from(task.resolve(spec.file), "train", task, problems)
+        parts = _split_one_file(everything, task, problems) if not problems else {s: [] for s in SPLITS}
+    else:
+        parts = {
+            name: _examples_from(task.resolve(getattr(spec, name)), name, task, problems) if getattr(spec, name) else []
+            for name in SPLITS
+        }
+    seen: dict[str, str] = {}
+    for name in SPLITS:
+        for ex in parts[name]:
+            if ex.id in seen:
+                problems.append(f"{ex.source}: example id {ex.id!r} already used at {seen[ex.id]}")
+            seen.setdefault(ex.id, ex.source)
+    if problems:
+        shown = problems[:MAX_LISTED]
+        if len(problems) > MAX_LISTED:
+            shown.append(f"... and {len(problems) - MAX_LISTED} more problems")
+        raise SpecError(shown)
+    return TaskData(**parts)

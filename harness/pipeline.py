@@ -1,0 +1,215 @@
+"""The one place that knows the order of the stages: spec -> data -> arms -> scores -> store -> report.
+
+    harness run tasks/contracts.yaml
+
+One arm failing is recorded and the others go on; the run itself is marked failed (never left looking
+complete) if anything outside an arm goes wrong, including Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import subprocess
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from harness import __version__
+from harness.arms import Arm, ArmContext, build_arm
+from harness.arms.pool import ModelPool
+from harness.data import TaskData, load_data
+from harness.errors import HarnessError
+from harness.models import ResolvedModel, resolve
+from harness.report import write_report
+from harness.scoring import score_predictions
+from harness.spec import Task, load_spec
+from harness.store import Store
+
+PACKAGES = ("torch", "transformers", "peft", "trl", "bitsandbytes", "sentence-transformers", "optuna", "duckdb", "openai")
+
+
+@dataclass
+class RunOptions:
+    db: Path = Path("experiments") / "harness.duckdb"
+    reports_dir: Path = Path("reports")
+    workdir: Path = Path("experiments")
+    seed: int = 0
+    arms: list[str] | None = None  # run only these arms
+    limit: int | None = None  # score only the first-N (seeded) test examples
+    device: str | None = None
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    report_path: Path
+    metrics: list[dict[str, Any]]
+    arms: list[dict[str, Any]]
+    failed_arms: list[str] = field(default_factory=list)
+
+
+def package_versions() -> dict[str, str]:
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def git_state(where: Path) -> tuple[str | None, bool | None]:
+    """(commit, dirty) of the checkout holding the task file; (None, None) outside git."""
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(where), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
+        )
+        if commit.returncode != 0:
+            return None, None
+        dirty = subprocess.run(
+            ["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, timeout=10,
+        )
+        return commit.stdout.strip(), bool(dirty.stdout.strip())
+    except (OSError, subprocess.TimeoutExpired):
+        return None, None
+
+
+def new_run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+def arm_identity(task: Task, arm: Arm, base: ResolvedModel, data: TaskData) -> tuple[dict, str]:
+    """Everything that determines an arm's outputs, and its hash."""
+    spec = task.spec
+    config = {
+        "arm": arm.describe(),
+        "prompt": spec.prompt.model_dump(mode="json"),
+        "generation": spec.generation.model_dump(mode="json"),
+        "output": spec.output.model_dump(mode="json"),
+        "base_model": base.as_record() | {"path": None},
+        "data_fingerprint": data.fingerprint,
+    }
+    digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
+    return config, digest
+
+
+def prepare(task_path: str | Path, options: RunOptions) -> tuple[Task, TaskData, list[Arm]]:
+    """Everything that can be checked before a model loads or a row is written."""
+    task = load_spec(task_path)
+    data = load_data(task)
+    if not data.test:
+        raise HarnessError(f"{task.path}: the test split is empty")
+    if options.limit is not None:
+        data = data.subsample("test", options.limit, options.seed)
+    specs = task.spec.arms
+    if options.arms:
+        unknown = [a for a in options.arms if a not in {s.name for s in specs}]
+        if unknown:
+            raise HarnessError(f"--arm {unknown[0]!r}: no such arm in {task.path}; arms: {', '.join(s.name for s in specs)}")
+        specs = [s for s in specs if s.name in options.arms]
+    return task, data, [build_arm(s) for s in specs]
+
+
+def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOutcome:
+    task, data, arms = prepare(task_path, options)
+    base = resolve(task.spec.model.base)
+    run_id = new_run_id()
+    workdir = options.workdir / task.spec.name / run_id
+    pool = ModelPool(task, base, progress, options.device)
+    ctx = ArmContext(task, data.train, data.validation, pool, progress, workdir, options.seed)
+    for arm in arms:
+        arm.preflight(ctx)
+
+    commit, dirty = git_state(task.base_dir)
+    store = Store.open(options.db)
+    try:
+        store.start_run({
+            "run_id": run_id,
+            "task": task.spec.name,
+            "task_version": task.spec.version,
+            "task_path": str(task.path),
+            "spec_json": task.spec_json,
+            "spec_hash": task.spec_hash,
+            "data_fingerprint": data.fingerprint,
+            "profile": json.dumps({"limit": options.limit, "arms": options.arms, "seed": options.seed}),
+            "git_commit": commit,
+            "git_dirty": dirty,
+            "harness_version": __version__,
+            "packages_json": json.dumps(package_versions()),
+            "base_model_id": base.id,
+            "base_model_source": base.source,
+            "base_model_hash": base.weights_hash,
+            "device": options.device or "auto",
+        })
+        try:
+            outcome = _run_arms(task, data, arms, base, ctx, store, run_id, options)
+        except BaseException as exc:  # Ctrl-C included: the run must not look complete
+            store.fail_run(run_id, f"{type(exc).__name__}: {exc}")
+            raise
+        return outcome
+    finally:
+        store.close()
+
+
+def _run_arms(
+    task: Task, data: TaskData, arms: list[Arm], base: ResolvedModel, ctx: ArmContext, store: Store, run_id: str,
+    options: RunOptions,
+) -> RunOutcome:
+    store.add_examples(run_id, [
+        {"split": "test", "example_id": ex.id, "source": ex.source, "input_json": json.dumps(ex.messages), "target": ex.target}
+        for ex in data.test
+    ])
+    items = [ex.item() for ex in data.test]
+    failed = []
+    for arm in arms:
+        config, digest = arm_identity(task, arm, base, data)
+        store.start_arm(run_id, arm.name, config["arm"]["type"], config, digest)
+        began = time.perf_counter()
+        try:
+            predictions = arm.predict(items, ctx)
+            score_rows, metric_rows = score_predictions(
+                task.spec, data.test, predictions, ctx.tracker(f"{arm.name}: score", len(items)), options.seed
+            )
+            if all(p.error for p in predictions):
+                raise HarnessError(f"every generation failed, first error: {predictions[0].error}")
+        except Exception as exc:
+            detail = str(exc) if isinstance(exc, HarnessError) else traceback.format_exc(limit=6)
+            store.fail_arm(run_id, arm.name, f"{type(exc).__name__}: {detail}", time.perf_counter() - began)
+            failed.append(arm.name)
+            continue
+        store.finish_arm(
+            run_id, arm.name, "test",
+            [_prediction_row(p) for p in predictions], score_rows, metric_rows,
+            time.perf_counter() - began, getattr(arm, "details", {}),
+        )
+    report_path = options.reports_dir / f"{task.spec.name}-{run_id}.html"
+    store.finish_run(run_id, str(report_path), None)
+    written = write_report(store, run_id, options.reports_dir)
+    assert written == report_path
+    return RunOutcome(run_id, report_path, store.metrics(run_id), store.arms(run_id), failed)
+
+
+def _prediction_row(p: Any) -> dict[str, Any]:
+    return {
+        "example_id": p.example_id,
+        "prompt_json": json.dumps(p.prompt, ensure_ascii=False),
+        "output": p.output,
+        "error": p.error,
+        "latency_s": p.latency_s,
+        "prompt_tokens": p.prompt_tokens,
+        "output_tokens": p.output_tokens,
+        "details_json": json.dumps(p.details, ensure_ascii=False) if p.details else None,
+    }
+
+
+def validate_task(task_path: str | Path) -> tuple[Task, TaskData]:
+    """Spec and data checks only: no model is loaded."""
+    task = load_spec(task_path)
+    return task, load_data(task)

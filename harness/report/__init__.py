@@ -1,0 +1,104 @@
+"""The run report: one self-contained HTML page (no external requests) rendered from the database.
+
+    harness report --run <run_id>     # re-render a stored run
+
+The only module that imports jinja2; autoescaping is on, so model output is always HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from harness.store import Store
+
+SAMPLE_SIZE = 12
+TEMPLATE = "report.html.j2"
+
+
+def _environment() -> Any:
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    env = Environment(
+        loader=PackageLoader("harness.report", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+    )
+    env.filters["num"] = lambda v, digits=3: "–" if v is None or v != v else f"{v:.{digits}f}"
+    return env
+
+
+def _mean(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
+def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dict[str, Any]:
+    """Everything the page shows, as plain data (tests assert on it as well as on the page)."""
+    run = store.run(run_id)
+    spec = json.loads(run["spec_json"])
+    primary = spec["decision"]["primary_metric"]
+    arms = store.arms(run_id)
+    metrics = store.metrics(run_id)
+    metric_names = list(dict.fromkeys(m["metric"] for m in metrics))
+    table = {(m["arm"], m["metric"]): m for m in metrics}
+    predictions = store.predictions(run_id)
+    by_arm: dict[str, dict[str, dict]] = {}
+    for p in predictions:
+        by_arm.setdefault(p["arm"], {})[p["example_id"]] = p
+    for arm in arms:
+        rows = list(by_arm.get(arm["arm"], {}).values())
+        arm["prompt_tokens_mean"] = _mean([r["prompt_tokens"] for r in rows])
+        arm["output_tokens_mean"] = _mean([r["output_tokens"] for r in rows])
+        arm["latency_mean"] = _mean([r["latency_s"] for r in rows])
+        arm["errors"] = [(r["example_id"], r["error"]) for r in rows if r["error"]]
+    primary_scores = store.scores(run_id, primary)
+    examples = store.examples(run_id)
+    sample = []
+    for ex in examples[:sample_size]:
+        sample.append({
+            "id": ex["example_id"],
+            "source": ex["source"],
+            "input": "\n\n".join(m["content"] for m in json.loads(ex["input_json"]) if m["role"] != "system"),
+            "target": ex["target"],
+            "answers": [
+                {
+                    "arm": arm["arm"],
+                    "output": by_arm.get(arm["arm"], {}).get(ex["example_id"], {}).get("output"),
+                    "error": by_arm.get(arm["arm"], {}).get(ex["example_id"], {}).get("error"),
+                    "score": primary_scores.get(arm["arm"], {}).get(ex["example_id"]),
+                }
+                for arm in arms
+                if arm["status"] == "completed"
+            ],
+        })
+    return {
+        "run": run,
+        "spec": spec,
+        "primary": primary,
+        "arms": arms,
+        "metric_names": metric_names,
+        "metric_table": table,
+        "sample": sample,
+        "n_examples": len(examples),
+        "decision": json.loads(run["decision_json"]) if run.get("decision_json") else None,
+        "packages": json.loads(run["packages_json"] or "{}"),
+    }
+
+
+def render(view: dict[str, Any]) -> str:
+    return _environment().get_template(TEMPLATE).render(**view)
+
+
+def write_report(store: Store, run_id: str, out_dir: Path, decision: dict | None = None) -> Path:
+    """Render the run to `out_dir/<task>-<run_id>.html`, written atomically."""
+    view = build_view(store, run_id)
+    if decision is not None:
+        view["decision"] = decision
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{view['run']['task']}-{run_id}.html"
+    tmp = path.with_suffix(".html.tmp")
+    tmp.write_text(render(view), encoding="utf-8")
+    tmp.replace(path)
+    return path

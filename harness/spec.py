@@ -1,0 +1,383 @@
+"""The schema of a task file: `harness validate tasks/contracts.yaml` checks one without loading a model.
+
+Every model rejects unknown keys; `load_spec` reports every problem at once, each on one line as
+`file:line: field.path: what was expected (got value)`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from harness.errors import SpecError, did_you_mean
+from harness.metrics import METRICS
+
+NAME = r"^[a-z0-9][a-z0-9_\-]*$"
+DEFAULT_BASE_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------- data
+
+
+class FieldMap(Strict):
+    """Record keys holding the input text, the target and (optionally) the example id."""
+
+    input: str
+    target: str
+    id: str | None = None
+
+
+class SplitRule(Strict):
+    """One file split into train / validation / test by a seeded rule."""
+
+    validation: float = Field(0.1, ge=0.0, lt=1.0)
+    test: float = Field(0.2, gt=0.0, lt=1.0)
+    seed: int = 0
+    stratify: bool = Field(True, description="stratify by label (label tasks only)")
+
+    @model_validator(mode="after")
+    def _leaves_train(self) -> SplitRule:
+        if self.validation + self.test >= 0.9:
+            raise ValueError(f"validation + test must leave at least 10% for train, got {self.validation + self.test:.2f}")
+        return self
+
+
+class DataSpec(Strict):
+    format: Literal["chat", "fields"] = "chat"
+    fields: FieldMap | None = None
+    train: str | None = None
+    validation: str | None = None
+    test: str | None = None
+    file: str | None = None
+    split: SplitRule | None = None
+    gold_docs_field: str | None = Field(None, description="record key listing the corpus document ids an example needs")
+
+    @model_validator(mode="after")
+    def _one_layout(self) -> DataSpec:
+        if self.format == "fields" and self.fields is None:
+            raise ValueError("format 'fields' needs a 'fields' mapping (input, target)")
+        if self.format == "chat" and self.fields is not None:
+            raise ValueError("'fields' is only used with format 'fields'")
+        explicit = self.train is not None or self.test is not None or self.validation is not None
+        if self.file is not None and explicit:
+            raise ValueError("give either 'file' with 'split', or 'train'/'validation'/'test' files, not both")
+        if self.file is not None and self.split is None:
+            raise ValueError("'file' needs a 'split' rule (validation, test, seed)")
+        if self.file is None and (self.train is None or self.test is None):
+            raise ValueError("name 'train' and 'test' files (and optionally 'validation'), or one 'file' with a 'split' rule")
+        return self
+
+
+class OutputSpec(Strict):
+    type: Literal["json", "label", "text"]
+    fields: list[str] | None = None
+    labels: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> OutputSpec:
+        if self.type == "json" and not self.fields:
+            raise ValueError("output type 'json' needs the list of 'fields'")
+        if self.type == "label" and (not self.labels or len(self.labels) < 2):
+            raise ValueError("output type 'label' needs at least two 'labels'")
+        for name, values in (("fields", self.fields), ("labels", self.labels)):
+            if values and len(set(values)) != len(values):
+                raise ValueError(f"'{name}' has duplicates: {values}")
+        return self
+
+
+class PromptSpec(Strict):
+    system: str = Field("", description="short system prompt, used by every arm")
+    instructions: str = Field("", description="task instructions for prompted and RAG arms; tuned arms learn them")
+
+
+class ModelSpec(Strict):
+    base: str = DEFAULT_BASE_MODEL
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+
+
+class GenerationSpec(Strict):
+    max_new_tokens: int = Field(128, ge=1, le=32768)
+    batch_size: int = Field(16, ge=1, le=1024)
+
+
+# ---------------------------------------------------------------- backends and arms
+
+
+class HFBackend(Strict):
+    """The task's base model, run locally with transformers."""
+
+    type: Literal["hf"] = "hf"
+
+
+class OpenAIBackend(Strict):
+    """Any OpenAI-compatible chat endpoint (OpenAI, vLLM, llama.cpp server, ...)."""
+
+    type: Literal["openai"]
+    base_url: str
+    model: str
+    api_key_env: str | None = Field(None, description="name of the environment variable holding the API key")
+    concurrency: int = Field(4, ge=1, le=256)
+    timeout_s: float = Field(60.0, gt=0)
+    max_retries: int = Field(2, ge=0, le=10)
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError(f"must be an http(s) URL, got {v!r}")
+        return v
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_name(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", v):
+            raise ValueError(f"must be the NAME of an environment variable (the key itself never goes in a task file), got {v!r}")
+        return v
+
+
+Backend = Annotated[Union[HFBackend, OpenAIBackend], Field(discriminator="type")]
+
+
+class PromptedArmSpec(Strict):
+    """Zero- or k-shot prompting; shots come from the train split only."""
+
+    type: Literal["prompted"]
+    name: str = Field(pattern=NAME)
+    shots: int = Field(0, ge=0, le=64)
+    shot_seed: int = 0
+    backend: Backend = Field(default_factory=HFBackend)
+
+
+ArmSpec = Annotated[Union[PromptedArmSpec], Field(discriminator="type")]
+ARM_TYPES = ("prompted",)
+
+
+class DecisionSpec(Strict):
+    primary_metric: str
+    min_lift: float = Field(0.0, ge=0.0, description="smallest gain on the primary metric worth tuning for")
+    confidence: float = Field(0.95, gt=0.5, lt=1.0)
+
+
+class TaskSpec(Strict):
+    name: str = Field(pattern=NAME)
+    version: str
+    description: str = ""
+    data: DataSpec
+    output: OutputSpec
+    prompt: PromptSpec = Field(default_factory=PromptSpec)
+    model: ModelSpec = Field(default_factory=ModelSpec)
+    generation: GenerationSpec = Field(default_factory=GenerationSpec)
+    metrics: list[str] = Field(min_length=1)
+    arms: list[ArmSpec] = Field(min_length=1)
+    decision: DecisionSpec
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, (int, float)) else v
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> TaskSpec:
+        problems = []
+        for i, name in enumerate(self.metrics):
+            if name not in METRICS:
+                problems.append(f"metrics[{i}]: unknown metric {name!r}; {did_you_mean(name, list(METRICS))}")
+            elif self.output.type not in METRICS[name].outputs:
+                problems.append(f"metrics[{i}]: {name!r} does not apply to output type {self.output.type!r}")
+        if len(set(self.metrics)) != len(self.metrics):
+            problems.append(f"metrics: duplicates in {self.metrics}")
+        if self.decision.primary_metric not in self.metrics:
+            problems.append(f"decision.primary_metric: {self.decision.primary_metric!r} must be one of metrics {self.metrics}")
+        names = [a.name for a in self.arms]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            problems.append(f"arms: arm names must be unique, repeated: {dupes}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def arm(self, name: str) -> ArmSpec:
+        for arm in self.arms:
+            if arm.name == name:
+                return arm
+        raise KeyError(name)
+
+
+# ---------------------------------------------------------------- loading
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """safe_load that refuses a key given twice (plain YAML keeps the last one silently)."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: set = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"key {key!r} is given twice", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+class Task:
+    """A validated spec plus where it came from (paths in it are relative to the file)."""
+
+    def __init__(self, spec: TaskSpec, path: Path, raw: dict):
+        self.spec = spec
+        self.path = path
+        self.raw = raw
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def resolve(self, relative: str) -> Path:
+        p = Path(relative)
+        return p if p.is_absolute() else (self.base_dir / p)
+
+    @property
+    def spec_json(self) -> str:
+        return json.dumps(self.spec.model_dump(mode="json"), sort_keys=True)
+
+    @property
+    def spec_hash(self) -> str:
+        return hashlib.sha256(self.spec_json.encode()).hexdigest()[:16]
+
+
+def _line_of(root: yaml.Node | None, loc: tuple) -> int | None:
+    """1-based line of the deepest YAML node on a pydantic error path."""
+    node, line = root, (root.start_mark.line + 1 if root is not None else None)
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == part), None)
+            key = next((k for k, v in node.value if k.value == part), None)
+            if match is None:
+                break
+            node, line = match, key.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        # discriminator tags ('prompted') are not YAML keys: skip them
+    return line
+
+
+def _format_loc(loc: tuple, tags: set[str]) -> tuple[tuple, str]:
+    parts: list = []
+    for part in loc:
+        if isinstance(part, str) and part in tags and parts and isinstance(parts[-1], int):
+            continue
+        if isinstance(part, str) and part.startswith("function-"):
+            continue
+        parts.append(part)
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return tuple(parts), text or "(top level)"
+
+
+def _allowed_keys(loc: tuple) -> list[str]:
+    """Field names of the model at a path, for 'did you mean' on unknown keys."""
+    model: Any = TaskSpec
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if isinstance(model, type) and issubclass(model, BaseModel) and part in model.model_fields:
+            annotation = model.model_fields[part].annotation
+            model = _first_model(annotation, None)
+        else:
+            model = _first_model(model, part)
+    return list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
+
+
+def _first_model(annotation: Any, tag: str | None) -> Any:
+    """Dig a BaseModel class out of Optional / list / Annotated / discriminated-union annotations."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    candidates = []
+    for arg in getattr(annotation, "__args__", ()) + tuple(getattr(annotation, "__metadata__", ())):
+        found = _first_model(arg, tag)
+        if found is not None:
+            candidates.append(found)
+    if getattr(annotation, "__origin__", None) is Annotated:
+        candidates.insert(0, _first_model(annotation.__origin__, tag))
+    candidates = [c for c in candidates if c is not None]
+    for c in candidates:
+        type_field = c.model_fields.get("type") if isinstance(c, type) and issubclass(c, BaseModel) else None
+        if tag is not None and type_field is not None and tag in getattr(type_field.annotation, "__args__", ()):
+            return c
+    return candidates[0] if candidates else None
+
+
+def _describe(err: dict) -> str:
+    msg = err["msg"]
+    if err["type"] == "value_error":
+        msg = msg.removeprefix("Value error, ")
+    if err["type"] == "union_tag_invalid":
+        tag = err.get("ctx", {}).get("tag")
+        return f"unknown type {tag!r}; {did_you_mean(str(tag), list(ARM_TYPES) + ['hf', 'openai'])}"
+    if err["type"] in ("missing", "extra_forbidden", "union_tag_not_found") or "input" not in err:
+        return msg
+    value = err["input"]
+    shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
+    return f"{msg} (got {shown[:80]})"
+
+
+def problems_from(err: ValidationError, file: str, root: yaml.Node | None) -> list[str]:
+    tags = set(ARM_TYPES) | {"hf", "openai"}
+    lines = []
+    for e in err.errors():
+        loc, where = _format_loc(e["loc"], tags)
+        line = _line_of(root, loc)
+        prefix = f"{file}:{line}" if line else file
+        if e["type"] == "extra_forbidden":
+            key = str(loc[-1])
+            parent = loc[:-1]
+            _, parent_text = _format_loc(parent, tags)
+            allowed = _allowed_keys(tuple(p for p in e["loc"][:-1]))
+            hint = did_you_mean(key, allowed) if allowed else ""
+            lines.append(f"{prefix}: {parent_text}: unknown key {key!r}" + (f"; {hint}" if hint else ""))
+            continue
+        if e["type"] == "value_error" and where == "(top level)":
+            # cross-field checks name their own field path: point each at its line
+            for part in e["msg"].removeprefix("Value error, ").split("; "):
+                path = tuple(int(x) if x.isdigit() else x for x in re.split(r"[.\[\]]+", part.split(":", 1)[0]) if x)
+                lines.append(f"{file}:{_line_of(root, path) or line}: {part}")
+            continue
+        lines.append(f"{prefix}: {where}: {_describe(e)}")
+    return lines
+
+
+def load_spec(path: str | Path) -> Task:
+    """Read and validate a task file; raise SpecError listing every problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError([f"{path}: task file not found"])
+    text = path.read_text(encoding="utf-8")
+    try:
+        root = yaml.compose(text, Loader=_UniqueKeyLoader)
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise SpecError([f"{where}: invalid YAML: {exc.problem or exc.context}"]) from None
+    if not isinstance(raw, dict):
+        raise SpecError([f"{path}: expected a mapping of task settings at the top level, got {type(raw).__name__}"])
+    try:
+        spec = TaskSpec.model_validate(raw)
+    except ValidationError as err:
+        raise SpecError(problems_from(err, str(path), root)) from None
+    return Task(spec, path, raw)

@@ -1,0 +1,361 @@
+"""The experiment database: the only module that imports duckdb.
+
+    harness run tasks/contracts.yaml --db experiments/harness.duckdb
+
+One file holds every run, arm, prediction and score. The schema carries a version that is checked on
+open (and upgraded by the migrations below); an arm's predictions, scores and metrics are written in
+one transaction with its status, so a run that dies part-way never leaves rows that look complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+
+DEFAULT_DB = Path("experiments") / "harness.duckdb"
+
+MIGRATIONS: list[str] = [
+    # 1: runs, arms, examples, predictions, scores, metrics
+    """
+    CREATE TABLE runs (
+        run_id VARCHAR PRIMARY KEY,
+        task VARCHAR NOT NULL,
+        task_version VARCHAR NOT NULL,
+        task_path VARCHAR,
+        spec_json VARCHAR NOT NULL,
+        spec_hash VARCHAR NOT NULL,
+        data_fingerprint VARCHAR NOT NULL,
+        profile VARCHAR,
+        git_commit VARCHAR,
+        git_dirty BOOLEAN,
+        harness_version VARCHAR,
+        packages_json VARCHAR,
+        base_model_id VARCHAR,
+        base_model_source VARCHAR,
+        base_model_hash VARCHAR,
+        device VARCHAR,
+        host VARCHAR,
+        pid INTEGER,
+        status VARCHAR NOT NULL,
+        error VARCHAR,
+        started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP,
+        report_path VARCHAR,
+        decision_json VARCHAR
+    );
+    CREATE TABLE arms (
+        run_id VARCHAR NOT NULL,
+        arm VARCHAR NOT NULL,
+        arm_type VARCHAR NOT NULL,
+        config_json VARCHAR NOT NULL,
+        config_hash VARCHAR NOT NULL,
+        status VARCHAR NOT NULL,
+        error VARCHAR,
+        started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP,
+        seconds DOUBLE,
+        n_examples INTEGER,
+        n_failed INTEGER,
+        details_json VARCHAR,
+        PRIMARY KEY (run_id, arm)
+    );
+    CREATE TABLE examples (
+        run_id VARCHAR NOT NULL,
+        split VARCHAR NOT NULL,
+        example_id VARCHAR NOT NULL,
+        source VARCHAR,
+        input_json VARCHAR NOT NULL,
+        target VARCHAR NOT NULL,
+        PRIMARY KEY (run_id, split, example_id)
+    );
+    CREATE TABLE predictions (
+        run_id VARCHAR NOT NULL,
+        arm VARCHAR NOT NULL,
+        split VARCHAR NOT NULL,
+        example_id VARCHAR NOT NULL,
+        prompt_json VARCHAR NOT NULL,
+        output VARCHAR NOT NULL,
+        error VARCHAR,
+        latency_s DOUBLE,
+        prompt_tokens INTEGER,
+        output_tokens INTEGER,
+        details_json VARCHAR,
+        PRIMARY KEY (run_id, arm, split, example_id)
+    );
+    CREATE TABLE scores (
+        run_id VARCHAR NOT NULL,
+        arm VARCHAR NOT NULL,
+        split VARCHAR NOT NULL,
+        example_id VARCHAR NOT NULL,
+        metric VARCHAR NOT NULL,
+        value DOUBLE NOT NULL,
+        PRIMARY KEY (run_id, arm, split, example_id, metric)
+    );
+    CREATE TABLE metrics (
+        run_id VARCHAR NOT NULL,
+        arm VARCHAR NOT NULL,
+        split VARCHAR NOT NULL,
+        metric VARCHAR NOT NULL,
+        value DOUBLE,
+        ci_low DOUBLE,
+        ci_high DOUBLE,
+        n INTEGER NOT NULL,
+        n_failed INTEGER NOT NULL,
+        PRIMARY KEY (run_id, arm, split, metric)
+    );
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Store:
+    """Typed reads and writes over one DuckDB file."""
+
+    def __init__(self, con: Any, path: Path):
+        self.con = con
+        self.path = path
+
+    # ------------------------------------------------------------ opening
+
+    @classmethod
+    def open(cls, path: str | Path = DEFAULT_DB, read_only: bool = False) -> Store:
+        import duckdb
+
+        path = Path(path)
+        if read_only and not path.is_file():
+            raise HarnessError(f"{path}: no such database (run `harness run` first, or pass --db)")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+        except duckdb.Error as exc:
+            raise HarnessError(f"{path}: cannot open database: {str(exc).splitlines()[0]}") from None
+        store = cls(con, path)
+        store._check_schema(read_only)
+        if not read_only:
+            store._close_abandoned_runs()
+        return store
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def schema_version(self) -> int:
+        has_meta = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
+        ).fetchone()[0]
+        if not has_meta:
+            tables = self.con.execute("SELECT count(*) FROM information_schema.tables").fetchone()[0]
+            if tables:
+                raise HarnessError(f"{self.path}: not a harness database (it has tables but no schema version)")
+            return 0
+        row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _check_schema(self, read_only: bool) -> None:
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise HarnessError(
+                f"{self.path}: schema version {version} was written by a newer harness (this one knows {SCHEMA_VERSION})"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        if read_only:
+            raise HarnessError(f"{self.path}: schema version {version} is older than {SCHEMA_VERSION}; open it once with `harness run` to upgrade")
+        self.con.execute("BEGIN")
+        try:
+            self.con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+            for sql in MIGRATIONS[version:]:
+                self.con.execute(sql)
+            self.con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+            )
+            self.con.execute("COMMIT")
+        except Exception:
+            self.con.execute("ROLLBACK")
+            raise
+
+    def _close_abandoned_runs(self) -> None:
+        """Runs left 'running' by a process on this host that no longer exists were killed: mark them failed."""
+        rows = self.con.execute(
+            "SELECT run_id, pid FROM runs WHERE status = 'running' AND host = ?", [socket.gethostname()]
+        ).fetchall()
+        for run_id, pid in rows:
+            if pid is not None and not _pid_alive(pid) and pid != os.getpid():
+                self.fail_run(run_id, "the process running it ended without finishing (killed or crashed)")
+
+    # ------------------------------------------------------------ writes
+
+    def start_run(self, record: dict[str, Any]) -> None:
+        row = dict(record)
+        row.update(status="running", started_at=_now(), host=socket.gethostname(), pid=os.getpid())
+        self._insert("runs", [row])
+
+    def finish_run(self, run_id: str, report_path: str | None, decision: dict | None) -> None:
+        self.con.execute(
+            "UPDATE runs SET status = 'completed', finished_at = ?, report_path = ?, decision_json = ? WHERE run_id = ?",
+            [_now(), report_path, json.dumps(decision) if decision is not None else None, run_id],
+        )
+
+    def fail_run(self, run_id: str, error: str) -> None:
+        """Mark the run and every arm still running as failed, and drop rows of unfinished arms."""
+        self.con.execute("BEGIN")
+        running = [r[0] for r in self.con.execute(
+            "SELECT arm FROM arms WHERE run_id = ? AND status = 'running'", [run_id]
+        ).fetchall()]
+        for arm in running:
+            self._delete_arm_rows(run_id, arm)
+        self.con.execute(
+            "UPDATE arms SET status = 'failed', error = ?, finished_at = ? WHERE run_id = ? AND status = 'running'",
+            ["run stopped: " + error[:2000], _now(), run_id],
+        )
+        self.con.execute(
+            "UPDATE runs SET status = 'failed', error = ?, finished_at = ? WHERE run_id = ?",
+            [error[:4000], _now(), run_id],
+        )
+        self.con.execute("COMMIT")
+
+    def add_examples(self, run_id: str, rows: Iterable[dict[str, Any]]) -> None:
+        self._insert("examples", [dict(r, run_id=run_id) for r in rows])
+
+    def start_arm(self, run_id: str, arm: str, arm_type: str, config: dict, config_hash: str) -> None:
+        self._insert("arms", [{
+            "run_id": run_id, "arm": arm, "arm_type": arm_type, "config_json": json.dumps(config, sort_keys=True),
+            "config_hash": config_hash, "status": "running", "started_at": _now(),
+        }])
+
+    def finish_arm(
+        self,
+        run_id: str,
+        arm: str,
+        split: str,
+        predictions: Sequence[dict[str, Any]],
+        scores: Sequence[dict[str, Any]],
+        metrics: Sequence[dict[str, Any]],
+        seconds: float,
+        details: dict | None = None,
+    ) -> None:
+        """Everything an arm produced, and its 'completed' status, in one transaction."""
+        n_failed = sum(1 for p in predictions if p.get("error"))
+        self.con.execute("BEGIN")
+        try:
+            self._insert("predictions", [dict(p, run_id=run_id, arm=arm, split=split) for p in predictions])
+            self._insert("scores", [dict(s, run_id=run_id, arm=arm, split=split) for s in scores])
+            self._insert("metrics", [dict(m, run_id=run_id, arm=arm, split=split) for m in metrics])
+            self.con.execute(
+                "UPDATE arms SET status = 'completed', finished_at = ?, seconds = ?, n_examples = ?, n_failed = ?, "
+                "details_json = ? WHERE run_id = ? AND arm = ?",
+                [_now(), seconds, len(predictions), n_failed, json.dumps(details or {}), run_id, arm],
+            )
+            self.con.execute("COMMIT")
+        except Exception:
+            self.con.execute("ROLLBACK")
+            raise
+
+    def fail_arm(self, run_id: str, arm: str, error: str, seconds: float) -> None:
+        self.con.execute("BEGIN")
+        self._delete_arm_rows(run_id, arm)
+        self.con.execute(
+            "UPDATE arms SET status = 'failed', error = ?, finished_at = ?, seconds = ? WHERE run_id = ? AND arm = ?",
+            [error[:4000], _now(), seconds, run_id, arm],
+        )
+        self.con.execute("COMMIT")
+
+    def _delete_arm_rows(self, run_id: str, arm: str) -> None:
+        for table in ("predictions", "scores", "metrics"):
+            self.con.execute(f"DELETE FROM {table} WHERE run_id = ? AND arm = ?", [run_id, arm])
+
+    def _insert(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
+        """Bulk insert through Arrow (executemany is row-at-a-time in DuckDB)."""
+        if not rows:
+            return
+        import pyarrow as pa
+
+        columns = [c[0] for c in self.con.execute(f"DESCRIBE {table}").fetchall()]
+        unknown = set().union(*rows) - set(columns)
+        if unknown:
+            raise ValueError(f"{table}: unknown columns {sorted(unknown)}")
+        data = {c: [r.get(c) for r in rows] for c in columns if any(c in r for r in rows)}
+        batch = pa.table(data)
+        self.con.register("_incoming", batch)
+        try:
+            names = ", ".join(data)
+            self.con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _incoming")
+        finally:
+            self.con.unregister("_incoming")
+
+    # ------------------------------------------------------------ reads
+
+    def _dicts(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cur = self.con.execute(sql, list(params))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur.fetchall()]
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        rows = self._dicts("SELECT * FROM runs WHERE run_id = ?", [run_id])
+        if not rows:
+            raise HarnessError(f"{self.path}: no run {run_id!r}")
+        return rows[0]
+
+    def latest_run(self, task: str | None = None) -> str:
+        sql = "SELECT run_id FROM runs" + (" WHERE task = ?" if task else "") + " ORDER BY started_at DESC LIMIT 1"
+        row = self.con.execute(sql, [task] if task else []).fetchone()
+        if row is None:
+            raise HarnessError(f"{self.path}: no runs" + (f" of task {task!r}" if task else ""))
+        return row[0]
+
+    def arms(self, run_id: str) -> list[dict[str, Any]]:
+        return self._dicts("SELECT * FROM arms WHERE run_id = ? ORDER BY started_at, arm", [run_id])
+
+    def metrics(self, run_id: str, split: str = "test") -> list[dict[str, Any]]:
+        return self._dicts("SELECT * FROM metrics WHERE run_id = ? AND split = ? ORDER BY arm, metric", [run_id, split])
+
+    def examples(self, run_id: str, split: str = "test") -> list[dict[str, Any]]:
+        return self._dicts("SELECT * FROM examples WHERE run_id = ? AND split = ? ORDER BY example_id", [run_id, split])
+
+    def predictions(self, run_id: str, arm: str | None = None, split: str = "test") -> list[dict[str, Any]]:
+        sql = "SELECT * FROM predictions WHERE run_id = ? AND split = ?"
+        params: list[Any] = [run_id, split]
+        if arm is not None:
+            sql += " AND arm = ?"
+            params.append(arm)
+        return self._dicts(sql + " ORDER BY arm, example_id", params)
+
+    def scores(self, run_id: str, metric: str, split: str = "test") -> dict[str, dict[str, float]]:
+        """{arm: {example_id: value}} for one metric key."""
+        out: dict[str, dict[str, float]] = {}
+        for arm, example_id, value in self.con.execute(
+            "SELECT arm, example_id, value FROM scores WHERE run_id = ? AND split = ? AND metric = ?",
+            [run_id, split, metric],
+        ).fetchall():
+            out.setdefault(arm, {})[example_id] = value
+        return out
+
+    def runs(self, task: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM runs" + (" WHERE task = ?" if task else "") + " ORDER BY started_at"
+        return self._dicts(sql, [task] if task else [])
