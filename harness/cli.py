@@ -24,7 +24,10 @@ DB_OPTION = click.option(
 def _console(stderr: bool = False):
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    console = Console(stderr=stderr, highlight=False)
+    if not console.is_terminal:  # piped or captured: do not squeeze tables into 80 columns
+        console = Console(stderr=stderr, highlight=False, width=200)
+    return console
 
 
 def _progress(quiet: bool):
@@ -72,26 +75,26 @@ def run(task_file: Path, db: Path, reports_dir: Path, workdir: Path, arms: tuple
 
 
 def _print_results(outcome) -> None:
+    """Metrics as rows and arms as columns: a task has more metric keys than arms."""
     from rich.table import Table
 
     metrics = {(m["arm"], m["metric"]): m for m in outcome.metrics}
     names = list(dict.fromkeys(m["metric"] for m in outcome.metrics))
     table = Table(title=f"run {outcome.run_id}")
-    table.add_column("arm")
-    table.add_column("status")
-    for name in names:
-        table.add_column(name, justify="right")
-    table.add_column("failed", justify="right")
+    table.add_column("metric", no_wrap=True)
     for arm in outcome.arms:
+        table.add_column(arm["arm"], justify="right")
+    table.add_row("status", *[arm["status"] for arm in outcome.arms])
+    for name in names:
         cells = []
-        for name in names:
+        for arm in outcome.arms:
             m = metrics.get((arm["arm"], name))
             cells.append(f"{m['value']:.3f}" if m and m["value"] is not None else "–")
-        failed = "–" if arm["n_failed"] is None else f"{arm['n_failed']}/{arm['n_examples']}"
-        table.add_row(arm["arm"], arm["status"], *cells, failed)
+        table.add_row(name, *cells)
+    table.add_row("failed", *["–" if a["n_failed"] is None else f"{a['n_failed']}/{a['n_examples']}" for a in outcome.arms])
     console = _console()
     console.print(table)
-    console.print(f"report: {outcome.report_path}")
+    console.print(f"report: {outcome.report_path}", soft_wrap=True)
 
 
 @cli.command()
@@ -116,7 +119,7 @@ def report(db: Path, run_id: str | None, reports_dir: Path) -> None:
 
     with Store.open(db, read_only=True) as store:
         path = write_report(store, run_id or store.latest_run(), reports_dir)
-    _console().print(f"report: {path}")
+    _console().print(f"report: {path}", soft_wrap=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,8 +8,10 @@ can say exactly which weights produced its predictions.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
+import io
 import json
 import os
 import shutil
@@ -95,6 +97,16 @@ def weights_hash(path: Path) -> str:
     return digest
 
 
+def quiet_hf() -> None:
+    """The harness draws its own progress bars; transformers' per-file bars would interleave with them."""
+    from huggingface_hub.utils import disable_progress_bars
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    disable_progress_bars()
+
+
 def _embedded_location(emb: Embedded) -> tuple[Path, str]:
     # find_spec on a top-level package locates it without running its __init__ (which imports llm,
     # llama-cpp-python: dependencies installed with --no-deps on purpose).
@@ -111,11 +123,14 @@ def _convert_gguf(gguf: Path, out: Path) -> None:
     """Dequantize a GGUF file into an ordinary safetensors model directory, atomically."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    quiet_hf()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=out.name + ".tmp-", dir=out.parent))
     try:
-        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        # transformers' GGUF reader draws a raw tqdm bar that no logging switch turns off
+        with contextlib.redirect_stderr(io.StringIO()):
+            tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+            model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
         # The dequantized weights are ordinary tensors; without this the GGUF quantization_config is saved
         # too, and bitsandbytes later refuses to re-quantize the model for QLoRA.
         model.hf_quantizer = None
@@ -211,6 +226,7 @@ def pick_dtype(requested: str, device: str) -> Any:
 def load_tokenizer(model: ResolvedModel) -> Any:
     from transformers import AutoTokenizer
 
+    quiet_hf()
     tokenizer = AutoTokenizer.from_pretrained(model.path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token

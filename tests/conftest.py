@@ -1,0 +1,142 @@
+"""Shared fixtures: a tiny random chat model built from a config (no downloads) and tiny tasks."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+CHAT_TEMPLATE = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+CORPUS = [
+    "This agreement is made between Acme Corp and Beta LLC on March 3, 2024.",
+    "The laws of the State of New York govern this agreement.",
+    '{"party": "Acme Corp", "law": "NY"}',
+    "billing technical account refund password invoice crash login",
+    "Either party may terminate with thirty days written notice.",
+]
+
+
+def build_tiny_model(out: Path, seed: int = 0) -> Path:
+    """A 2-layer Llama with a 300-token byte-level BPE tokenizer and a ChatML template."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    bpe = Tokenizer(models.BPE(unk_token=None))
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=300,
+        special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    bpe.train_from_iterator(CORPUS * 5, trainer)
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=bpe, eos_token="<|im_end|>", pad_token="<|endoftext|>", bos_token="<|im_start|>"
+    )
+    tokenizer.chat_template = CHAT_TEMPLATE
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=1024,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        tie_word_embeddings=True,
+    )
+    torch.manual_seed(seed)
+    model = LlamaForCausalLM(config)
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.save_pretrained(out, safe_serialization=True)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model") / "tiny-llama")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("HARNESS_CACHE", str(tmp_path_factory.getbasetemp() / "harness-cache"))
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def chat_row(i: int, text: str, answer: str, prefix: str = "ex") -> dict:
+    return {
+        "id": f"{prefix}{i}",
+        "messages": [{"role": "user", "content": text}, {"role": "assistant", "content": answer}],
+    }
+
+
+PARTIES = ["Acme Corp", "Beta LLC", "Gamma GmbH", "Delta plc", "Epsilon Inc", "Zeta Ltd", "Eta SA", "Theta AG"]
+
+
+def json_rows(n: int, prefix: str) -> list[dict]:
+    rows = []
+    for i in range(n):
+        party = PARTIES[i % len(PARTIES)]
+        text = f"Contract {prefix}{i}: {party} agrees with {PARTIES[(i + 3) % len(PARTIES)]} for {i + 2} months."
+        rows.append(chat_row(i, text, json.dumps({"party": party, "months": i + 2}), prefix))
+    return rows
+
+
+def write_tiny_task(root: Path, model: Path | str, arms_yaml: str | None = None, n_test: int = 6,
+                    extra: str = "") -> Path:
+    """A JSON-extraction task over the tiny model, with train / validation / test files."""
+    write_jsonl(root / "data" / "train.jsonl", json_rows(8, "tr"))
+    write_jsonl(root / "data" / "validation.jsonl", json_rows(4, "va"))
+    write_jsonl(root / "data" / "test.jsonl", json_rows(n_test, "te"))
+    arms_yaml = arms_yaml or """
+  - name: zero_shot
+    type: prompted
+  - name: two_shot
+    type: prompted
+    shots: 2
+    shot_seed: 1
+"""
+    spec = f"""name: tiny
+version: 1
+data:
+  train: data/train.jsonl
+  validation: data/validation.jsonl
+  test: data/test.jsonl
+output:
+  type: json
+  fields: [party, months]
+prompt:
+  system: Extract fields.
+  instructions: Answer with JSON.
+model:
+  base: {model}
+generation:
+  max_new_tokens: 6
+  batch_size: 4
+metrics: [json_valid, json_field_f1, json_field_exact_match, exact_match]
+arms:{arms_yaml}
+decision:
+  primary_metric: json_field_f1
+  min_lift: 0.05
+{extra}"""
+    path = root / "task.yaml"
+    path.write_text(spec, encoding="utf-8")
+    return path

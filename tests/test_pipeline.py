@@ -1,0 +1,176 @@
+"""The CLI end to end on a tiny task: DuckDB rows, the report in real headless Chromium, failures."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import duckdb
+import pytest
+
+from harness.cli import main
+from tests.browser import dump_dom
+from tests.conftest import write_tiny_task
+from tests.openai_server import serve, tiny_model_answer
+
+
+def _run(tmp_path, task, *extra):
+    return main(["run", str(task), "--db", str(tmp_path / "h.duckdb"), "--reports", str(tmp_path / "reports"),
+                 "--workdir", str(tmp_path / "exp"), "--quiet", *extra])
+
+
+def _rows(tmp_path, sql):
+    con = duckdb.connect(str(tmp_path / "h.duckdb"), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_run_end_to_end(tmp_path, tiny_model, capsys):
+    answer = tiny_model_answer(tiny_model)
+    with serve(answer) as (base_url, seen):
+        arms = f"""
+  - name: zero_shot
+    type: prompted
+  - name: two_shot
+    type: prompted
+    shots: 2
+  - name: served
+    type: prompted
+    backend: {{type: openai, base_url: "{base_url}", model: tiny, max_retries: 0}}
+"""
+        task = write_tiny_task(tmp_path, tiny_model, arms)
+        assert _run(tmp_path, task) == 0
+    out = capsys.readouterr().out
+    report = re.search(r"report: (\S+\.html)", out).group(1)
+    assert "zero_shot" in out and "json_field_f1" in out
+
+    (run_id, status, source, weights, fingerprint) = _rows(
+        tmp_path, "SELECT run_id, status, base_model_source, base_model_hash, data_fingerprint FROM runs")[0]
+    assert status == "completed" and source == "local" and len(weights) == 16 and fingerprint
+    arms_rows = _rows(tmp_path, "SELECT arm, status, n_examples, n_failed FROM arms ORDER BY arm")
+    assert arms_rows == [("served", "completed", 6, 0), ("two_shot", "completed", 6, 0), ("zero_shot", "completed", 6, 0)]
+    assert _rows(tmp_path, "SELECT count(*) FROM predictions")[0][0] == 18
+    # 4 metrics: json_valid, json_field_f1, exact_match, and one exact match per field (2)
+    assert _rows(tmp_path, "SELECT count(*) FROM scores")[0][0] == 18 * 5
+    assert _rows(tmp_path, "SELECT count(DISTINCT metric) FROM metrics")[0][0] == 5
+    prompts = _rows(tmp_path, "SELECT arm, prompt_json FROM predictions WHERE example_id = 'te0'")
+    by_arm = {arm: json.loads(p) for arm, p in prompts}
+    assert len(by_arm["two_shot"]) == len(by_arm["zero_shot"]) + 4  # two shots = two user/assistant pairs
+    assert by_arm["served"] == by_arm["zero_shot"]
+    assert len(seen) == 6
+    # the same answers whether the tiny model runs in-process or behind the HTTP server
+    outputs = dict(_rows(tmp_path, "SELECT arm || '/' || example_id, output FROM predictions"))
+    assert all(outputs[f"served/te{i}"] == outputs[f"zero_shot/te{i}"] for i in range(6))
+
+    dom = dump_dom(tmp_path / "reports" / report.split("/")[-1])
+    assert run_id in dom and "tiny" in dom
+    for arm in ("zero_shot", "two_shot", "served"):
+        assert f'data-arm="{arm}"' in dom
+    assert dom.count('class="example"') == 6
+    assert "Acme Corp" in dom  # a test input shown in the sample
+
+
+def test_same_command_twice_gives_the_same_predictions(tmp_path, tiny_model):
+    task = write_tiny_task(tmp_path, tiny_model)
+    assert _run(tmp_path, task) == 0
+    assert _run(tmp_path, task) == 0
+    rows = _rows(tmp_path, "SELECT run_id, arm, example_id, output FROM predictions ORDER BY arm, example_id, run_id")
+    runs = sorted({r[0] for r in rows})
+    first = [(a, e, o) for r, a, e, o in rows if r == runs[0]]
+    second = [(a, e, o) for r, a, e, o in rows if r == runs[1]]
+    assert first == second and len(first) == 12
+
+
+def test_a_failing_arm_is_recorded_and_the_others_go_on(tmp_path, tiny_model, capsys):
+    arms = """
+  - name: zero_shot
+    type: prompted
+  - name: unreachable
+    type: prompted
+    backend: {type: openai, base_url: "http://127.0.0.1:9/v1", model: m, max_retries: 0, timeout_s: 2}
+"""
+    task = write_tiny_task(tmp_path, tiny_model, arms)
+    assert _run(tmp_path, task) == 2
+    err = capsys.readouterr().err
+    assert "1 arm(s) failed: unreachable" in err
+    statuses = dict(_rows(tmp_path, "SELECT arm, status FROM arms"))
+    assert statuses == {"zero_shot": "completed", "unreachable": "failed"}
+    assert _rows(tmp_path, "SELECT count(*) FROM predictions WHERE arm = 'unreachable'")[0][0] == 0
+    assert _rows(tmp_path, "SELECT status FROM runs")[0][0] == "completed"
+    report = next((tmp_path / "reports").glob("*.html"))
+    assert "every generation failed" in dump_dom(report)
+
+
+def test_failed_items_are_counted_not_dropped(tmp_path, tiny_model):
+    answer = tiny_model_answer(tiny_model)
+    with serve(answer) as (base_url, _):
+        arms = f"""
+  - name: served
+    type: prompted
+    backend: {{type: openai, base_url: "{base_url}", model: tiny, max_retries: 0}}
+"""
+        task = write_tiny_task(tmp_path, tiny_model, arms)
+        test_file = tmp_path / "data" / "test.jsonl"
+        test_file.write_text(test_file.read_text().replace("Contract te1:", "Contract te1 FAIL:"))
+        assert _run(tmp_path, task) == 0
+    assert _rows(tmp_path, "SELECT n_examples, n_failed FROM arms")[0] == (6, 1)
+    assert _rows(tmp_path, "SELECT DISTINCT n, n_failed FROM metrics") == [(6, 1)]
+    assert _rows(tmp_path, "SELECT value FROM scores WHERE example_id = 'te1' AND metric = 'json_field_f1'") == [(0.0,)]
+    error = _rows(tmp_path, "SELECT error FROM predictions WHERE example_id = 'te1'")[0][0]
+    assert "induced failure" in error
+
+
+def test_model_output_is_escaped_in_the_report(tmp_path, tiny_model):
+    evil = "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">"
+    with serve(lambda messages, n: (evil, 3, 3)) as (base_url, _):
+        arms = f"""
+  - name: served
+    type: prompted
+    backend: {{type: openai, base_url: "{base_url}", model: tiny}}
+"""
+        task = write_tiny_task(tmp_path, tiny_model, arms)
+        assert _run(tmp_path, task) == 0
+    report = next((tmp_path / "reports").glob("*.html"))
+    html = report.read_text()
+    assert "&lt;script&gt;" in html and "<script>" not in html
+    dom = dump_dom(report)
+    assert "pwned" not in re.search(r"<title>(.*?)</title>", dom).group(1)
+    assert "<img" not in dom
+
+
+def test_interrupted_run_is_marked_failed(tmp_path, tiny_model, monkeypatch):
+    from harness.arms import prompted
+
+    calls = {"n": 0}
+    original = prompted.PromptedArm.predict
+
+    def flaky(self, items, ctx):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return original(self, items, ctx)
+
+    monkeypatch.setattr(prompted.PromptedArm, "predict", flaky)
+    task = write_tiny_task(tmp_path, tiny_model)
+    assert _run(tmp_path, task) == 130
+    assert _rows(tmp_path, "SELECT status FROM runs")[0][0] == "failed"
+    assert dict(_rows(tmp_path, "SELECT arm, status FROM arms")) == {"zero_shot": "completed", "two_shot": "failed"}
+    assert not (tmp_path / "reports").exists()
+
+
+def test_report_is_self_contained(tmp_path, tiny_model):
+    task = write_tiny_task(tmp_path, tiny_model)
+    assert _run(tmp_path, task, "--arm", "zero_shot") == 0
+    html = next((tmp_path / "reports").glob("*.html")).read_text()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "default-src 'none'" in html
+
+
+def test_unknown_model_is_one_line(tmp_path, capsys):
+    task = write_tiny_task(tmp_path, "nobody/no-such-model")
+    assert _run(tmp_path, task) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: model 'nobody/no-such-model': the hub is unreachable") and "\n" not in err
+    assert not (tmp_path / "h.duckdb").exists()  # nothing half-written
