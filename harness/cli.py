@@ -99,13 +99,61 @@ def _print_results(outcome) -> None:
 
 @cli.command()
 @click.argument("task_file", type=click.Path(path_type=Path))
-def validate(task_file: Path) -> None:
-    """Check a task file and its data without loading any model."""
+@click.option("--fix", is_flag=True, help="Write cleaned copies (<name>.clean.jsonl, <task>.clean.yaml) beside the originals.")
+@click.option("--all", "show_all", is_flag=True, help="List every finding (default: 20 per check).")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def validate(task_file: Path, fix: bool, show_all: bool, quiet: bool) -> None:
+    """Check a task file and its data: schema, duplicates, near-duplicates, leakage, labels, lengths.
+
+    Loads only the embedding model and the base model's tokenizer, never the model itself.
+    """
     from harness.pipeline import validate_task
 
-    task, data = validate_task(task_file)
+    with _progress(quiet) as progress:
+        task, data, report, written = validate_task(task_file, progress, fix)
+    console = _console()
+    shown: dict[str, int] = {}
+    for finding in report.findings:
+        shown[finding.check] = shown.get(finding.check, 0) + 1
+        if show_all or shown[finding.check] <= 20:
+            console.print(finding.line(), soft_wrap=True, markup=False)
+    for check, n in shown.items():
+        if not show_all and n > 20:
+            console.print(f"... {n - 20} more {check} findings (--all lists them)")
+    _print_stats(console, report.stats)
+    for path in written:
+        console.print(f"wrote {path}", soft_wrap=True)
+    counts = report.counts()
     sizes = ", ".join(f"{name} {len(data.split(name))}" for name in ("train", "validation", "test"))
-    _console().print(f"{task.path}: ok ({task.spec.name} v{task.spec.version}; {sizes}; data {data.fingerprint})")
+    summary = f"{counts.get('error', 0)} errors, {counts.get('warning', 0)} warnings"
+    if report.errors:
+        raise HarnessError(f"{task.path}: {summary} ({sizes})")
+    console.print(f"{task.path}: ok ({task.spec.name} v{task.spec.version}; {sizes}; data {data.fingerprint}; {summary})",
+                  soft_wrap=True)
+
+
+def _print_stats(console, stats: dict) -> None:
+    from rich.table import Table
+
+    if stats.get("labels"):
+        table = Table(title="labels per split")
+        table.add_column("label")
+        splits = list(stats["labels"])
+        for name in splits:
+            table.add_column(name, justify="right")
+        labels = list(next(iter(stats["labels"].values())))
+        for label in labels:
+            table.add_row(label, *[str(stats["labels"][s][label]) for s in splits])
+        console.print(table)
+    tokens = {k: v for k, v in stats.get("tokens", {}).items() if k != "context_window"}
+    if tokens:
+        table = Table(title=f"tokens (context window {stats['tokens'].get('context_window')})")
+        for col in ("split", "prompt p50", "prompt p95", "prompt max", "answer p50", "answer p95", "answer max"):
+            table.add_column(col, justify="right")
+        for name, row in tokens.items():
+            p, t = row["prompt_tokens"], row["target_tokens"]
+            table.add_row(name, *[f"{v:.0f}" for v in (p["p50"], p["p95"], p["max"], t["p50"], t["p95"], t["max"])])
+        console.print(table)
 
 
 @cli.command()

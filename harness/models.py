@@ -248,3 +248,33 @@ def load_causal_lm(model: ResolvedModel, dtype: str = "auto", device: str | None
     lm.to(device)
     lm.eval()
     return lm, tokenizer, device
+
+
+def tokenizer_and_window(ref: str) -> tuple[Any, int | None]:
+    """The model's tokenizer and context window, without loading (or downloading) its weights."""
+    from transformers import AutoConfig, AutoTokenizer
+
+    quiet_hf()
+    ref = ALIASES.get(ref, ref)
+    local = Path(ref).expanduser()
+    if local.is_dir():
+        source, kwargs = str(local), {}
+    elif ref in EMBEDDED and hub_offline():
+        emb = EMBEDDED[ref]
+        member, version = _embedded_location(emb)
+        converted = cache_root() / "models" / (ref.replace("/", "--") + "--" + version.split("==")[-1])
+        if (converted / "harness-model.json").is_file():
+            source, kwargs = str(converted), {}
+        elif emb.kind == "gguf":
+            source, kwargs = str(member.parent), {"gguf_file": member.name}
+        else:
+            source, kwargs = str(member), {}
+    else:
+        source, kwargs = ref, {}
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
+            config = AutoConfig.from_pretrained(source, **kwargs)
+    except (OSError, ValueError) as exc:
+        raise HarnessError(f"model {ref!r}: cannot read its tokenizer: {str(exc).splitlines()[0]}") from None
+    return tokenizer, getattr(config, "max_position_embeddings", None)

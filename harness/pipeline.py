@@ -23,9 +23,11 @@ from typing import Any
 from harness import __version__
 from harness.arms import Arm, ArmContext, build_arm
 from harness.arms.pool import ModelPool
+from harness.checks import CheckReport, run_checks, write_fixed
 from harness.data import TaskData, load_data
 from harness.errors import HarnessError
-from harness.models import ResolvedModel, resolve
+from harness.embeddings import Embedder
+from harness.models import ResolvedModel, resolve, tokenizer_and_window
 from harness.report import write_report
 from harness.scoring import score_predictions
 from harness.spec import Task, load_spec
@@ -119,6 +121,13 @@ def prepare(task_path: str | Path, options: RunOptions) -> tuple[Task, TaskData,
 
 def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOutcome:
     task, data, arms = prepare(task_path, options)
+    checks = check_data(task, data, progress)
+    if checks.errors:
+        first = checks.errors[0]
+        raise HarnessError(
+            f"data checks found {len(checks.errors)} error(s), first: {first.where}: {first.check}: {first.message}; "
+            f"`harness validate {task.path}` lists them all (--fix writes cleaned copies)"
+        )
     step = progress.add_task(f"resolve {task.spec.model.base} (converts an embedded copy once)", total=None)
     base = resolve(task.spec.model.base)
     progress.update(step, total=1, completed=1)
@@ -151,6 +160,7 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
             "device": options.device or "auto",
         })
         try:
+            store.add_findings(run_id, checks.as_rows(), checks.stats)
             outcome = _run_arms(task, data, arms, base, ctx, store, run_id, options)
         except BaseException as exc:  # Ctrl-C included: the run must not look complete
             store.fail_run(run_id, f"{type(exc).__name__}: {exc}")
@@ -211,7 +221,22 @@ def _prediction_row(p: Any) -> dict[str, Any]:
     }
 
 
-def validate_task(task_path: str | Path) -> tuple[Task, TaskData]:
-    """Spec and data checks only: no model is loaded."""
+def check_data(task: Task, data: TaskData, progress: Any, lengths: bool = True) -> CheckReport:
+    """The data checks, with the embedding model for near-duplicates and the base tokenizer for lengths."""
+    embed = None
+    if task.spec.checks.near_duplicates:
+        embedder = Embedder(task.spec.checks.embedding_model)
+        total = sum(1 for _ in data.all())
+        step = progress.add_task("embed inputs for near-duplicate checks", total=total)
+        embed = lambda texts: embedder.encode(texts, lambda n: progress.advance(step, n))  # noqa: E731
+    tokenizer, window = tokenizer_and_window(task.spec.model.base) if lengths else (None, None)
+    return run_checks(task, data, embed, tokenizer, window)
+
+
+def validate_task(task_path: str | Path, progress: Any, fix: bool = False) -> tuple[Task, TaskData, CheckReport, list[Path]]:
+    """Spec and data checks; only the embedding model and the base model's tokenizer are loaded."""
     task = load_spec(task_path)
-    return task, load_data(task)
+    data = load_data(task)
+    report = check_data(task, data, progress)
+    written = write_fixed(task, data, report) if fix else []
+    return task, data, report, written

@@ -110,6 +110,16 @@ class GenerationSpec(Strict):
     batch_size: int = Field(16, ge=1, le=1024)
 
 
+class ChecksSpec(Strict):
+    """Data checks run by `harness validate` and before every run."""
+
+    near_duplicates: bool = Field(True, description="embedding-based near-duplicate and leakage search")
+    near_duplicate_threshold: float = Field(0.95, gt=0.0, le=1.0, description="cosine similarity")
+    embedding_model: str = "sentence-transformers/all-MiniLM-L6-v2"
+    leakage: Literal["error", "warning"] = Field("error", description="severity of test/validation items found in train")
+    short_output_ratio: float = Field(0.25, ge=0.0, lt=1.0, description="flag targets shorter than this x the median")
+
+
 # ---------------------------------------------------------------- backends and arms
 
 
@@ -178,6 +188,7 @@ class TaskSpec(Strict):
     prompt: PromptSpec = Field(default_factory=PromptSpec)
     model: ModelSpec = Field(default_factory=ModelSpec)
     generation: GenerationSpec = Field(default_factory=GenerationSpec)
+    checks: ChecksSpec = Field(default_factory=ChecksSpec)
     metrics: list[str] = Field(min_length=1)
     arms: list[ArmSpec] = Field(min_length=1)
     decision: DecisionSpec

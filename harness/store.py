@@ -111,6 +111,19 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (run_id, arm, split, metric)
     );
     """,
+    # 2: data-check findings and statistics per run
+    """
+    CREATE TABLE findings (
+        run_id VARCHAR NOT NULL,
+        check_name VARCHAR NOT NULL,
+        severity VARCHAR NOT NULL,
+        message VARCHAR NOT NULL,
+        location VARCHAR,
+        example_id VARCHAR,
+        related VARCHAR
+    );
+    ALTER TABLE runs ADD COLUMN data_stats_json VARCHAR;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -242,6 +255,17 @@ class Store:
 
     def add_examples(self, run_id: str, rows: Iterable[dict[str, Any]]) -> None:
         self._insert("examples", [dict(r, run_id=run_id) for r in rows])
+
+    def add_findings(self, run_id: str, findings: Iterable[dict[str, Any]], stats: dict) -> None:
+        rows = [{"run_id": run_id, "check_name": f["check"], "severity": f["severity"], "message": f["message"],
+                 "location": f["where"], "example_id": f["example_id"], "related": f["related"]} for f in findings]
+        self._insert("findings", rows)
+        self.con.execute("UPDATE runs SET data_stats_json = ? WHERE run_id = ?", [json.dumps(stats), run_id])
+
+    def findings(self, run_id: str) -> list[dict[str, Any]]:
+        return self._dicts(
+            "SELECT * FROM findings WHERE run_id = ? ORDER BY CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 "
+            "ELSE 2 END, location", [run_id])
 
     def start_arm(self, run_id: str, arm: str, arm_type: str, config: dict, config_hash: str) -> None:
         self._insert("arms", [{

@@ -84,3 +84,20 @@ def test_a_killed_run_is_marked_failed_on_next_open(tmp_path):
 def test_read_only_open_of_missing_db(tmp_path):
     with pytest.raises(HarnessError, match="no such database"):
         Store.open(tmp_path / "none.duckdb", read_only=True)
+
+
+def test_an_older_database_is_upgraded_in_place(tmp_path):
+    from harness.store import MIGRATIONS
+
+    db = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    con.execute(MIGRATIONS[0])
+    con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    con.execute("INSERT INTO runs (run_id, task, task_version, spec_json, spec_hash, data_fingerprint, status, started_at)"
+                " VALUES ('old', 't', '1', '{}', 'h', 'd', 'completed', now())")
+    con.close()
+    with Store.open(db) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        assert store.run("old")["status"] == "completed"
+        assert store.findings("old") == []

@@ -1,0 +1,67 @@
+"""Sentence embeddings (sentence-transformers), normalised, cached on disk by model and texts.
+
+Used by the data checks (near-duplicates, leakage) and by retrieval.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from harness.models import ResolvedModel, cache_root, pick_device, quiet_hf, resolve
+
+DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+class Embedder:
+    def __init__(self, ref: str = DEFAULT_EMBEDDING_MODEL, device: str | None = None):
+        self.resolved: ResolvedModel = resolve(ref)
+        self.device = device or pick_device()
+        self._model: Any = None
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            from sentence_transformers import SentenceTransformer
+
+            quiet_hf()
+            self._model = SentenceTransformer(str(self.resolved.path), device=self.device)
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension")
+                   else self.model.get_sentence_embedding_dimension())
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self.model.max_seq_length)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def encode(self, texts: Sequence[str], advance: Callable[[int], None] = lambda n: None,
+               batch_size: int = 64) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text; cached by (weights, texts)."""
+        key = hashlib.sha256(self.resolved.weights_hash.encode())
+        for t in texts:
+            key.update(hashlib.sha256(t.encode()).digest())
+        path = cache_root() / "embeddings" / f"{key.hexdigest()[:32]}.npy"
+        if path.is_file():
+            advance(len(texts))
+            return np.load(path, allow_pickle=False)
+        chunks = []
+        for start in range(0, len(texts), batch_size):
+            batch = list(texts[start : start + batch_size])
+            chunks.append(self.model.encode(batch, batch_size=batch_size, normalize_embeddings=True,
+                                            convert_to_numpy=True, show_progress_bar=False))
+            advance(len(batch))
+        vectors = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros((0, self.dimension), np.float32)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npy")
+        np.save(tmp, vectors, allow_pickle=False)
+        tmp.replace(path)
+        return vectors
