@@ -121,16 +121,16 @@ def prepare(task_path: str | Path, options: RunOptions) -> tuple[Task, TaskData,
 
 def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOutcome:
     task, data, arms = prepare(task_path, options)
-    checks = check_data(task, data, progress)
+    step = progress.add_task(f"resolve {task.spec.model.base} (converts an embedded copy once)", total=None)
+    base = resolve(task.spec.model.base)
+    progress.update(step, total=1, completed=1)
+    checks = check_data(task, data, progress, str(base.path))
     if checks.errors:
         first = checks.errors[0]
         raise HarnessError(
             f"data checks found {len(checks.errors)} error(s), first: {first.where}: {first.check}: {first.message}; "
             f"`harness validate {task.path}` lists them all (--fix writes cleaned copies)"
         )
-    step = progress.add_task(f"resolve {task.spec.model.base} (converts an embedded copy once)", total=None)
-    base = resolve(task.spec.model.base)
-    progress.update(step, total=1, completed=1)
     run_id = new_run_id()
     workdir = options.workdir / task.spec.name / run_id
     pool = ModelPool(task, base, progress, options.device)
@@ -221,7 +221,7 @@ def _prediction_row(p: Any) -> dict[str, Any]:
     }
 
 
-def check_data(task: Task, data: TaskData, progress: Any, lengths: bool = True) -> CheckReport:
+def check_data(task: Task, data: TaskData, progress: Any, model_source: str | None = None) -> CheckReport:
     """The data checks, with the embedding model for near-duplicates and the base tokenizer for lengths."""
     embed = None
     if task.spec.checks.near_duplicates:
@@ -229,7 +229,7 @@ def check_data(task: Task, data: TaskData, progress: Any, lengths: bool = True) 
         total = sum(1 for _ in data.all())
         step = progress.add_task("embed inputs for near-duplicate checks", total=total)
         embed = lambda texts: embedder.encode(texts, lambda n: progress.advance(step, n))  # noqa: E731
-    tokenizer, window = tokenizer_and_window(task.spec.model.base) if lengths else (None, None)
+    tokenizer, window = tokenizer_and_window(model_source or task.spec.model.base)
     return run_checks(task, data, embed, tokenizer, window)
 
 

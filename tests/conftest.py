@@ -132,6 +132,8 @@ generation:
   max_new_tokens: 6
   batch_size: 4
 metrics: [json_valid, json_field_f1, json_field_exact_match, exact_match]
+checks:
+  near_duplicates: false   # templated rows; tests/test_checks.py covers the embedding checks
 arms:{arms_yaml}
 decision:
   primary_metric: json_field_f1

@@ -130,11 +130,25 @@ def test_help_is_instant_and_lists_commands():
         assert command in proc.stdout
 
 
-def test_validate_imports_no_heavy_library(tmp_path):
-    path = write_tiny_task(tmp_path, "x/y")
+def test_help_and_spec_errors_import_no_heavy_library(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BAD)
     code = (
-        "import sys; from harness.cli import main; rc = main(['validate', %r]);"
+        "import sys; from harness.cli import main; main(['--help']); rc = main(['validate', %r]);"
         "heavy = [m for m in ('torch', 'transformers', 'trl', 'duckdb') if m in sys.modules]; print(rc, heavy)"
+    ) % str(bad)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent.parent)
+    assert out.stdout.strip().endswith("2 []"), out.stdout + out.stderr
+
+
+def test_validate_loads_no_model_weights(tmp_path, tiny_model):
+    """validate reads the tokenizer and config of the base model, never its weights."""
+    path = write_tiny_task(tmp_path, tiny_model)
+    code = (
+        "import sys, transformers; loaded = [];"
+        "orig = transformers.PreTrainedModel.from_pretrained.__func__;"
+        "transformers.PreTrainedModel.from_pretrained = classmethod(lambda cls, *a, **k: loaded.append(cls) or orig(cls, *a, **k));"
+        "from harness.cli import main; rc = main(['validate', %r, '--quiet']); print(rc, loaded)"
     ) % str(path)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent.parent)
     assert out.stdout.strip().endswith("0 []"), out.stdout + out.stderr
