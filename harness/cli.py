@@ -56,17 +56,19 @@ def cli() -> None:
 @click.option("--workdir", type=click.Path(path_type=Path), default=Path("experiments"), show_default=True,
               help="Where adapters, studies and indexes go.")
 @click.option("--arm", "arms", multiple=True, help="Run only this arm (repeatable).")
+@click.option("--profile", default=None, help="A profile of the task file (e.g. quick, full); default: its default_profile.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Score a seeded subset of N test examples.")
+@click.option("--storage", default=None, help="Optuna storage URL for sweeps (default: experiments/<task>/optuna.db).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", type=click.Choice(["cpu", "cuda", "mps"]), default=None, help="Default: best available.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def run(task_file: Path, db: Path, reports_dir: Path, workdir: Path, arms: tuple[str, ...], limit: int | None,
-        seed: int, device: str | None, quiet: bool) -> None:
+def run(task_file: Path, db: Path, reports_dir: Path, workdir: Path, arms: tuple[str, ...], profile: str | None,
+        limit: int | None, storage: str | None, seed: int, device: str | None, quiet: bool) -> None:
     """Run every arm of TASK_FILE on its test split, store the results, write the report."""
     from harness.pipeline import RunOptions, run_task
 
     options = RunOptions(db=db, reports_dir=reports_dir, workdir=workdir, seed=seed, arms=list(arms) or None,
-                         limit=limit, device=device)
+                         limit=limit, device=device, profile=profile, storage=storage)
     with _progress(quiet) as progress:
         outcome = run_task(task_file, options, progress)
     _print_results(outcome)

@@ -105,6 +105,13 @@ def quiet_hf() -> None:
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
     disable_progress_bars()
+    try:
+        import datasets
+
+        datasets.disable_progress_bars()
+        datasets.logging.set_verbosity_error()
+    except ImportError:
+        pass
 
 
 def _embedded_location(emb: Embedded) -> tuple[Path, str]:

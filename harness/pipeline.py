@@ -30,7 +30,7 @@ from harness.embeddings import Embedder
 from harness.models import ResolvedModel, resolve, tokenizer_and_window
 from harness.report import write_report
 from harness.scoring import score_predictions
-from harness.spec import Task, load_spec
+from harness.spec import ProfileSpec, Task, load_spec
 from harness.store import Store
 
 PACKAGES = ("torch", "transformers", "peft", "trl", "bitsandbytes", "sentence-transformers", "optuna", "duckdb", "openai")
@@ -43,8 +43,10 @@ class RunOptions:
     workdir: Path = Path("experiments")
     seed: int = 0
     arms: list[str] | None = None  # run only these arms
-    limit: int | None = None  # score only the first-N (seeded) test examples
+    limit: int | None = None  # score a seeded subset of N test examples
     device: str | None = None
+    profile: str | None = None  # a profile of the task file; default: its default_profile
+    storage: str | None = None  # Optuna storage URL for sweeps
 
 
 @dataclass
@@ -102,25 +104,28 @@ def arm_identity(task: Task, arm: Arm, base: ResolvedModel, data: TaskData) -> t
     return config, digest
 
 
-def prepare(task_path: str | Path, options: RunOptions) -> tuple[Task, TaskData, list[Arm]]:
+def prepare(task_path: str | Path, options: RunOptions) -> tuple[Task, TaskData, list[Arm], ProfileSpec]:
     """Everything that can be checked before a model loads or a row is written."""
     task = load_spec(task_path)
     data = load_data(task)
     if not data.test:
         raise HarnessError(f"{task.path}: the test split is empty")
-    if options.limit is not None:
-        data = data.subsample("test", options.limit, options.seed)
+    profile = task.spec.profile(options.profile)
+    limit = options.limit if options.limit is not None else profile.test_limit
+    if limit is not None:
+        data = data.subsample("test", limit, options.seed)
     specs = task.spec.arms
-    if options.arms:
-        unknown = [a for a in options.arms if a not in {s.name for s in specs}]
+    chosen = options.arms or profile.arms
+    if chosen:
+        unknown = [a for a in chosen if a not in {s.name for s in specs}]
         if unknown:
             raise HarnessError(f"--arm {unknown[0]!r}: no such arm in {task.path}; arms: {', '.join(s.name for s in specs)}")
-        specs = [s for s in specs if s.name in options.arms]
-    return task, data, [build_arm(s) for s in specs]
+        specs = [s for s in specs if s.name in chosen]
+    return task, data, [build_arm(s) for s in specs], profile
 
 
 def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOutcome:
-    task, data, arms = prepare(task_path, options)
+    task, data, arms, profile = prepare(task_path, options)
     step = progress.add_task(f"resolve {task.spec.model.base} (converts an embedded copy once)", total=None)
     base = resolve(task.spec.model.base)
     progress.update(step, total=1, completed=1)
@@ -134,7 +139,7 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
     run_id = new_run_id()
     workdir = options.workdir / task.spec.name / run_id
     pool = ModelPool(task, base, progress, options.device)
-    ctx = ArmContext(task, data.train, data.validation, pool, progress, workdir, options.seed)
+    ctx = ArmContext(task, data.train, data.validation, pool, progress, workdir, options.seed, profile, options.storage)
     for arm in arms:
         arm.preflight(ctx)
 
@@ -149,7 +154,8 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
             "spec_json": task.spec_json,
             "spec_hash": task.spec_hash,
             "data_fingerprint": data.fingerprint,
-            "profile": json.dumps({"limit": options.limit, "arms": options.arms, "seed": options.seed}),
+            "profile": json.dumps({"name": options.profile or task.spec.default_profile, **profile.model_dump(),
+                                   "limit": options.limit, "arms": options.arms, "seed": options.seed}),
             "git_commit": commit,
             "git_dirty": dirty,
             "harness_version": __version__,
@@ -161,6 +167,7 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
         })
         try:
             store.add_findings(run_id, checks.as_rows(), checks.stats)
+            ctx.log_trial = lambda row: store.add_trial(run_id, row)
             outcome = _run_arms(task, data, arms, base, ctx, store, run_id, options)
         except BaseException as exc:  # Ctrl-C included: the run must not look complete
             store.fail_run(run_id, f"{type(exc).__name__}: {exc}")
@@ -186,26 +193,38 @@ def _run_arms(
         began = time.perf_counter()
         try:
             predictions = arm.predict(items, ctx)
-            score_rows, metric_rows = score_predictions(
-                task.spec, data.test, predictions, ctx.tracker(f"{arm.name}: score", len(items)), options.seed
-            )
-            if all(p.error for p in predictions):
-                raise HarnessError(f"every generation failed, first error: {predictions[0].error}")
+            scored = _score(task, data, arm.name, predictions, ctx, options)
         except Exception as exc:
             detail = str(exc) if isinstance(exc, HarnessError) else traceback.format_exc(limit=6)
             store.fail_arm(run_id, arm.name, f"{type(exc).__name__}: {detail}", time.perf_counter() - began)
             failed.append(arm.name)
             continue
-        store.finish_arm(
-            run_id, arm.name, "test",
-            [_prediction_row(p) for p in predictions], score_rows, metric_rows,
-            time.perf_counter() - began, getattr(arm, "details", {}),
-        )
+        store.finish_arm(run_id, arm.name, "test", *scored, time.perf_counter() - began, getattr(arm, "details", {}))
+        for companion in getattr(arm, "companions", []):
+            store.start_arm(run_id, companion.name, companion.type, companion.config,
+                            hashlib.sha256(json.dumps(companion.config, sort_keys=True).encode()).hexdigest()[:16])
+            try:
+                scored = _score(task, data, companion.name, companion.predictions, ctx, options)
+            except Exception as exc:
+                store.fail_arm(run_id, companion.name, f"{type(exc).__name__}: {exc}", 0.0)
+                failed.append(companion.name)
+                continue
+            store.finish_arm(run_id, companion.name, "test", *scored, 0.0, companion.details)
     report_path = options.reports_dir / f"{task.spec.name}-{run_id}.html"
     store.finish_run(run_id, str(report_path), None)
     written = write_report(store, run_id, options.reports_dir)
     assert written == report_path
     return RunOutcome(run_id, report_path, store.metrics(run_id), store.arms(run_id), failed)
+
+
+def _score(task: Task, data: TaskData, name: str, predictions: list, ctx: ArmContext, options: RunOptions) -> tuple:
+    """(prediction rows, score rows, metric rows); an arm whose every generation failed is a failed arm."""
+    score_rows, metric_rows = score_predictions(
+        task.spec, data.test, predictions, ctx.tracker(f"{name}: score", len(data.test)), options.seed
+    )
+    if predictions and all(p.error for p in predictions):
+        raise HarnessError(f"every generation failed, first error: {predictions[0].error}")
+    return [_prediction_row(p) for p in predictions], score_rows, metric_rows
 
 
 def _prediction_row(p: Any) -> dict[str, Any]:

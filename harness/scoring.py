@@ -13,18 +13,13 @@ import numpy as np
 
 from harness.arms import Prediction
 from harness.data import Example
-from harness.metrics import METRICS, OutputShape, aggregate_key, score_example
+from harness.metrics import METRICS, aggregate_key, score_example
 from harness.spec import TaskSpec
 from harness.stats import bootstrap_ci
 
 
-def output_shape(spec: TaskSpec) -> OutputShape:
-    out = spec.output
-    return OutputShape(out.type, tuple(out.fields or ()), tuple(out.labels or ()))
-
-
 def metric_keys(spec: TaskSpec) -> list[str]:
-    shape = output_shape(spec)
+    shape = spec.output_shape()
     return [key for name in spec.metrics for key in METRICS[name].keys(shape)]
 
 
@@ -40,7 +35,7 @@ def score_predictions(
     missing = [ex.id for ex in examples if ex.id not in by_id]
     if missing:
         raise RuntimeError(f"arm returned no prediction for {len(missing)} examples, e.g. {missing[:3]}")
-    shape = output_shape(spec)
+    shape = spec.output_shape()
     keys = metric_keys(spec)
     preds = [by_id[ex.id].output if not by_id[ex.id].error else "" for ex in examples]
     targets = [ex.target for ex in examples]

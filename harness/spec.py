@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from harness.errors import SpecError, did_you_mean
-from harness.metrics import METRICS
+from harness.metrics import METRICS, OutputShape
 
 NAME = r"^[a-z0-9][a-z0-9_\-]*$"
 DEFAULT_BASE_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -168,9 +168,121 @@ class PromptedArmSpec(Strict):
     backend: Backend = Field(default_factory=HFBackend)
 
 
-ArmSpec = Annotated[Union[PromptedArmSpec], Field(discriminator="type")]
-ARM_TYPES = ("prompted",)
+class FloatRange(Strict):
+    low: float
+    high: float
+    log: bool = False
+    step: float | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> FloatRange:
+        if not self.low < self.high:
+            raise ValueError(f"`low < high` must hold, got (low={self.low}, high={self.high})")
+        if self.log and self.low <= 0:
+            raise ValueError(f"a log range needs low > 0, got {self.low}")
+        return self
+
+
+SearchDimension = Union[FloatRange, list[Union[float, int, str, bool, list[str]]]]
+
+# Hyperparameters a sweep may search, and the type each must have.
+TUNABLE = {
+    "learning_rate": float, "r": int, "alpha": int, "dropout": float, "epochs": int, "target_modules": object,
+    "weight_decay": float, "warmup_ratio": float, "batch_size": int, "grad_accum": int, "scheduler": str,
+}
+
+
+class SweepSpec(Strict):
+    """Optuna search over the arm's hyperparameters, scored by generation on the validation split."""
+
+    trials: int = Field(4, ge=1, le=10000)
+    seed: int = 0
+    pruner: Literal["median", "wilcoxon", "none"] = "median"
+    startup_trials: int = Field(1, ge=0, description="trials that are never pruned (median pruner)")
+    eval_every: Literal["epoch"] | int = Field("epoch", description="'epoch', or a number of optimizer steps")
+    validation_limit: int | None = Field(None, ge=1, description="score trials on a seeded subset of validation")
+    space: dict[str, SearchDimension] = Field(default_factory=dict)
+    enqueue: list[dict[str, Any]] = Field(default_factory=list, description="points to try first")
+
+    @field_validator("eval_every")
+    @classmethod
+    def _positive(cls, v: Any) -> Any:
+        if isinstance(v, int) and v < 1:
+            raise ValueError(f"eval_every must be 'epoch' or a positive number of steps, got {v}")
+        return v
+
+    @model_validator(mode="after")
+    def _names(self) -> SweepSpec:
+        problems = []
+        for name, dim in self.space.items():
+            if name not in TUNABLE:
+                problems.append(f"unknown hyperparameter {name!r}; {did_you_mean(name, list(TUNABLE))}")
+            elif isinstance(dim, list) and not dim:
+                problems.append(f"{name}: give at least one choice")
+            elif isinstance(dim, FloatRange) and TUNABLE[name] is int and not (
+                float(dim.low).is_integer() and float(dim.high).is_integer()
+            ):
+                problems.append(f"{name}: an integer hyperparameter needs integer low/high, got {dim.low}..{dim.high}")
+        for i, point in enumerate(self.enqueue):
+            unknown = sorted(set(point) - set(self.space))
+            if unknown:
+                problems.append(f"enqueue[{i}]: {unknown} are not in the search space {sorted(self.space)}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class TunedArmSpec(Strict):
+    """LoRA (or QLoRA: 4-bit NF4 base) fine-tuning with TRL's SFTTrainer; the sweep picks the hyperparameters."""
+
+    type: Literal["lora", "qlora"]
+    name: str = Field(pattern=NAME)
+    learning_rate: float = Field(2e-4, gt=0, lt=1)
+    r: int = Field(8, ge=1, le=1024)
+    alpha: int = Field(16, ge=1)
+    dropout: float = Field(0.05, ge=0, lt=1)
+    target_modules: Union[Literal["all-linear"], list[str]] = "all-linear"
+    bias: Literal["none", "all", "lora_only"] = "none"
+    epochs: int = Field(2, ge=1, le=100)
+    batch_size: int = Field(8, ge=1, le=1024)
+    grad_accum: int = Field(1, ge=1, le=1024)
+    weight_decay: float = Field(0.0, ge=0)
+    warmup_ratio: float = Field(0.05, ge=0, lt=1)
+    scheduler: Literal["linear", "cosine", "constant", "constant_with_warmup"] = "cosine"
+    max_length: int = Field(1024, ge=16, description="training sequence length in tokens; longer examples are cut")
+    train_limit: int | None = Field(None, ge=1, description="train on a seeded subset of the train split")
+    gradient_checkpointing: Literal["auto", True, False] = Field(
+        "auto", description="auto: on for CUDA when memory needs it, never on CPU (measured ~19x slower there)"
+    )
+    allow_cpu: bool = Field(False, description="qlora only: run 4-bit on CPU (~20x slower than fp32 LoRA)")
+    merge: bool = Field(True, description="also evaluate the best adapter merged into the base weights")
+    sweep: SweepSpec | None = None
+
+    @model_validator(mode="after")
+    def _qlora_only(self) -> TunedArmSpec:
+        if self.allow_cpu and self.type != "qlora":
+            raise ValueError("allow_cpu applies to qlora arms only")
+        return self
+
+    def hyperparameters(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in TUNABLE}
+
+
+ArmSpec = Annotated[Union[PromptedArmSpec, TunedArmSpec], Field(discriminator="type")]
+ARM_TYPES = ("prompted", "lora", "qlora")
 BACKEND_TYPES = ("hf", "openai")
+
+
+class ProfileSpec(Strict):
+    """Run-size trade-offs: limits per split and sweep size, chosen with --profile."""
+
+    test_limit: int | None = Field(None, ge=1)
+    validation_limit: int | None = Field(None, ge=1)
+    train_limit: int | None = Field(None, ge=1)
+    trials: int | None = Field(None, ge=1, description="overrides every sweep's trial count")
+    epochs: int | None = Field(None, ge=1, description="caps every tuned arm's epochs (searched ones too)")
+    merge: bool | None = Field(None, description="overrides every tuned arm's merge setting")
+    arms: list[str] | None = Field(None, description="run only these arms")
 
 
 class DecisionSpec(Strict):
@@ -189,6 +301,8 @@ class TaskSpec(Strict):
     model: ModelSpec = Field(default_factory=ModelSpec)
     generation: GenerationSpec = Field(default_factory=GenerationSpec)
     checks: ChecksSpec = Field(default_factory=ChecksSpec)
+    profiles: dict[str, ProfileSpec] = Field(default_factory=dict)
+    default_profile: str = "full"
     metrics: list[str] = Field(min_length=1)
     arms: list[ArmSpec] = Field(min_length=1)
     decision: DecisionSpec
@@ -214,9 +328,30 @@ class TaskSpec(Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             problems.append(f"arms: arm names must be unique, repeated: {dupes}")
+        profiles = {"full"} | set(self.profiles)
+        if self.default_profile not in profiles:
+            problems.append(f"default_profile: {self.default_profile!r} is not defined; {did_you_mean(self.default_profile, sorted(profiles))}")
+        for pname, profile in self.profiles.items():
+            for arm_name in profile.arms or []:
+                if arm_name not in names:
+                    problems.append(f"profiles.{pname}.arms: no arm {arm_name!r}; {did_you_mean(arm_name, names)}")
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def profile(self, name: str | None) -> ProfileSpec:
+        name = name or self.default_profile
+        if name == "full" and "full" not in self.profiles:
+            return ProfileSpec()
+        if name not in self.profiles:
+            from harness.errors import HarnessError
+
+            raise HarnessError(f"--profile {name!r}: not defined in the task; {did_you_mean(name, sorted({'full'} | set(self.profiles)))}")
+        return self.profiles[name]
+
+    def output_shape(self) -> OutputShape:
+        out = self.output
+        return OutputShape(out.type, tuple(out.fields or ()), tuple(out.labels or ()))
 
     def arm(self, name: str) -> ArmSpec:
         for arm in self.arms:
@@ -350,7 +485,7 @@ def _describe(err: dict) -> str:
 
 
 def problems_from(err: ValidationError, file: str, root: yaml.Node | None) -> list[str]:
-    tags = set(ARM_TYPES) | set(BACKEND_TYPES)
+    tags = set(ARM_TYPES) | set(BACKEND_TYPES) | {"list[...]", "FloatRange", "literal['epoch']", "int"}
     lines = []
     for e in err.errors():
         loc, where = _format_loc(e["loc"], tags)

@@ -124,6 +124,34 @@ MIGRATIONS: list[str] = [
     );
     ALTER TABLE runs ADD COLUMN data_stats_json VARCHAR;
     """,
+    # 3: sweep trials of tuned arms
+    """
+    CREATE TABLE trials (
+        run_id VARCHAR NOT NULL,
+        arm VARCHAR NOT NULL,
+        study VARCHAR,
+        trial_number INTEGER NOT NULL,
+        state VARCHAR NOT NULL,
+        params_json VARCHAR,
+        value DOUBLE,
+        intermediate_json VARCHAR,
+        validation_values_json VARCHAR,
+        error VARCHAR,
+        train_seconds DOUBLE,
+        tokens_per_s DOUBLE,
+        train_tokens BIGINT,
+        peak_memory_mb DOUBLE,
+        trainable_params BIGINT,
+        total_params BIGINT,
+        adapter_path VARCHAR,
+        adapter_hash VARCHAR,
+        final_loss DOUBLE,
+        reused BOOLEAN NOT NULL,
+        started_at TIMESTAMP,
+        finished_at TIMESTAMP,
+        PRIMARY KEY (run_id, arm, trial_number)
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -261,6 +289,19 @@ class Store:
                  "location": f["where"], "example_id": f["example_id"], "related": f["related"]} for f in findings]
         self._insert("findings", rows)
         self.con.execute("UPDATE runs SET data_stats_json = ? WHERE run_id = ?", [json.dumps(stats), run_id])
+
+    def add_trial(self, run_id: str, row: dict[str, Any]) -> None:
+        """One sweep trial, written when it ends (complete, pruned or failed): each row is a finished fact."""
+        row = dict(row, run_id=run_id)
+        for key in ("started_at", "finished_at"):
+            if isinstance(row.get(key), (int, float)):
+                row[key] = datetime.fromtimestamp(row[key], timezone.utc).replace(tzinfo=None)
+        self.con.execute("DELETE FROM trials WHERE run_id = ? AND arm = ? AND trial_number = ?",
+                         [run_id, row["arm"], row["trial_number"]])
+        self._insert("trials", [row])
+
+    def trials(self, run_id: str) -> list[dict[str, Any]]:
+        return self._dicts("SELECT * FROM trials WHERE run_id = ? ORDER BY arm, trial_number", [run_id])
 
     def findings(self, run_id: str) -> list[dict[str, Any]]:
         return self._dicts(

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from harness.data import Example, Item
 from harness.errors import HarnessError, did_you_mean
-from harness.spec import Task
+from harness.spec import ProfileSpec, Task
 
 
 @dataclass
@@ -29,15 +29,33 @@ class Prediction:
 
 
 @dataclass
+class Companion:
+    """An extra set of test predictions an arm produces on the way (e.g. its adapter merged into the base)."""
+
+    name: str
+    type: str
+    config: dict
+    predictions: list[Prediction]
+    details: dict = field(default_factory=dict)
+
+
+def _ignore_trial(row: dict) -> None:
+    return None
+
+
+@dataclass
 class ArmContext:
     task: Task
     train: list[Example]
     validation: list[Example]
     models: Any  # harness.arms.pool.ModelPool
     progress: Any  # a rich Progress (disabled in quiet mode)
-    workdir: Path
+    workdir: Path  # this run's folder: experiments/<task>/<run_id>
     seed: int = 0
-    extras: dict = field(default_factory=dict)
+    profile: ProfileSpec = field(default_factory=ProfileSpec)
+    storage: str | None = None  # Optuna storage URL; default a SQLite file beside the runs
+    log_trial: Callable[[dict], None] = _ignore_trial
+    adapters: dict[str, str] = field(default_factory=dict)  # tuned arm name -> its best adapter folder
 
     def tracker(self, description: str, total: int) -> Callable[[int], None]:
         task_id = self.progress.add_task(description, total=total)
@@ -58,9 +76,10 @@ class Arm(Protocol):
 
 
 def build_arm(spec: Any) -> Arm:
+    from harness.arms.finetune import TunedArm
     from harness.arms.prompted import PromptedArm
 
-    classes: dict[str, type] = {"prompted": PromptedArm}
+    classes: dict[str, type] = {"prompted": PromptedArm, "lora": TunedArm, "qlora": TunedArm}
     if spec.type not in classes:
         raise HarnessError(f"arm {spec.name!r}: unknown arm type {spec.type!r}; {did_you_mean(spec.type, list(classes))}")
     return classes[spec.type](spec)

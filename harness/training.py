@@ -1,0 +1,271 @@
+"""LoRA / QLoRA supervised fine-tuning with TRL's SFTTrainer and a PEFT LoraConfig.
+
+    harness run tasks/contracts.yaml --arm lora
+
+Loss is on the assistant's answer only (conversational prompt-completion data). Precision and memory
+settings are chosen per device instead of inheriting SFTConfig's defaults: bf16 and gradient
+checkpointing were measured here to make CPU training about 19x slower (bench/train_settings.py).
+Training runs unchanged under `accelerate launch`: the Trainer owns device placement and DDP.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import resource
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from harness import __version__
+from harness.data import Example
+from harness.errors import HarnessError
+from harness.models import ResolvedModel, load_tokenizer, pick_dtype, quiet_hf
+from harness.prompts import conversation
+from harness.spec import PromptSpec
+
+# Called after each epoch (or every N steps) with (model, step, epoch); returns True to stop (pruned).
+Evaluate = Callable[[Any, int, float], bool]
+
+
+@dataclass
+class TrainResult:
+    adapter_dir: str
+    adapter_hash: str
+    train_seconds: float
+    train_tokens: int
+    tokens_per_s: float
+    peak_memory_mb: float
+    trainable_params: int
+    total_params: int
+    final_loss: float | None
+    stopped_early: bool
+    steps: int
+
+
+def training_rows(examples: Sequence[Example], prompt: PromptSpec) -> list[dict[str, Any]]:
+    """Prompt-completion conversations: the short prompt a tuned model answers at test time, and the answer."""
+    return [
+        {
+            "prompt": conversation(ex.item(), prompt, with_instructions=False),
+            "completion": [{"role": "assistant", "content": ex.target}],
+        }
+        for ex in examples
+    ]
+
+
+def use_gradient_checkpointing(setting: Any, device: str) -> bool:
+    if setting == "auto":
+        return False  # small models fit without it; on CPU it only costs time
+    return bool(setting) and device != "cpu"
+
+
+def load_base_for_training(base: ResolvedModel, device: str, quantize: bool, checkpointing: bool) -> Any:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    quiet_hf()
+    if not quantize:
+        model = AutoModelForCausalLM.from_pretrained(base.path, dtype=pick_dtype("auto", device), use_safetensors=True)
+        return model.to(device)
+    from peft import prepare_model_for_kbit_training
+    from transformers import BitsAndBytesConfig
+
+    compute = torch.bfloat16 if device == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
+    config = BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",
+        bnb_4bit_use_double_quant=True,
+        bnb_4bit_compute_dtype=compute,
+    )
+    model = AutoModelForCausalLM.from_pretrained(
+        base.path, quantization_config=config, dtype=compute, device_map={"": device}, use_safetensors=True
+    )
+    return prepare_model_for_kbit_training(model, use_gradient_checkpointing=checkpointing)
+
+
+def _target_modules(value: Any) -> Any:
+    if isinstance(value, str) and value != "all-linear":
+        return [m.strip() for m in value.split(",") if m.strip()]
+    return value
+
+
+def adapter_hash(adapter_dir: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(adapter_dir.glob("*.safetensors")):
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _peak_memory_mb(device: str) -> float:
+    import torch
+
+    if device == "cuda":
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # process peak RSS, KiB on Linux
+
+
+def train_adapter(
+    base: ResolvedModel,
+    examples: Sequence[Example],
+    prompt: PromptSpec,
+    hp: dict[str, Any],
+    out_dir: Path,
+    *,
+    device: str,
+    quantize: bool = False,
+    max_length: int = 1024,
+    bias: str = "none",
+    checkpointing: Any = "auto",
+    seed: int = 0,
+    evaluate: Evaluate | None = None,
+    eval_every: str | int = "epoch",
+    metadata: dict[str, Any] | None = None,
+    max_steps: int | None = None,
+) -> tuple[Any, Any, TrainResult]:
+    """Train one adapter; returns (peft model, tokenizer, result). The adapter is saved as safetensors."""
+    import torch
+    from datasets import Dataset
+    from peft import LoraConfig, get_peft_model
+    from transformers import TrainerCallback
+    from transformers.trainer_callback import PrinterCallback
+    from trl import SFTConfig, SFTTrainer
+
+    if not examples:
+        raise HarnessError("the train split is empty: nothing to fine-tune on")
+    checkpoint = use_gradient_checkpointing(checkpointing, device)
+    tokenizer = load_tokenizer(base)
+    tokenizer.padding_side = "right"
+    model = load_base_for_training(base, device, quantize, checkpoint)
+    lora = LoraConfig(
+        r=int(hp["r"]),
+        lora_alpha=int(hp["alpha"]),
+        lora_dropout=float(hp["dropout"]),
+        target_modules=_target_modules(hp["target_modules"]),
+        bias=bias,
+        task_type="CAUSAL_LM",
+    )
+    model = get_peft_model(model, lora)
+    trainable, total = model.get_nb_trainable_parameters()
+    bf16 = device == "cuda" and torch.cuda.is_bf16_supported() and not quantize
+    config = SFTConfig(
+        output_dir=str(out_dir / "trainer"),
+        num_train_epochs=float(hp["epochs"]),
+        max_steps=max_steps if max_steps is not None else -1,
+        learning_rate=float(hp["learning_rate"]),
+        per_device_train_batch_size=int(hp["batch_size"]),
+        gradient_accumulation_steps=int(hp["grad_accum"]),
+        lr_scheduler_type=str(hp["scheduler"]),
+        warmup_steps=float(hp["warmup_ratio"]),  # transformers 5: a float in [0, 1) is a ratio of all steps
+        weight_decay=float(hp["weight_decay"]),
+        max_length=max_length,
+        completion_only_loss=True,
+        # SFTConfig defaults bf16=True and gradient_checkpointing=True; both are chosen per device here.
+        bf16=bf16,
+        fp16=False,
+        gradient_checkpointing=checkpoint,
+        use_cpu=device == "cpu",
+        seed=seed,
+        data_seed=seed,
+        logging_steps=5,
+        save_strategy="no",
+        eval_strategy="no",
+        report_to="none",
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+        include_num_input_tokens_seen="non_padding",
+    )
+    dataset = Dataset.from_list(training_rows(examples, prompt))
+    evaluations = _EvalCallback(TrainerCallback, evaluate, eval_every, tokenizer)
+    trainer = SFTTrainer(
+        model=model, args=config, train_dataset=dataset, processing_class=tokenizer, callbacks=[evaluations.callback]
+    )
+    trainer.remove_callback(PrinterCallback)  # it prints every log dict to stdout when tqdm is off
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    began = time.perf_counter()
+    trainer.train()
+    seconds = time.perf_counter() - began
+    tokens = int(trainer.state.num_input_tokens_seen)
+    losses = [log["loss"] for log in trainer.state.log_history if "loss" in log]
+    adapter_dir = out_dir / "adapter"
+    model.save_pretrained(adapter_dir, safe_serialization=True)
+    result = TrainResult(
+        adapter_dir=str(adapter_dir),
+        adapter_hash=adapter_hash(adapter_dir),
+        train_seconds=seconds,
+        train_tokens=tokens,
+        tokens_per_s=tokens / seconds if seconds > 0 else 0.0,
+        peak_memory_mb=_peak_memory_mb(device),
+        trainable_params=int(trainable),
+        total_params=int(total),
+        final_loss=float(losses[-1]) if losses else None,
+        stopped_early=evaluations.stopped,
+        steps=int(trainer.state.global_step),
+    )
+    meta = {
+        "base_model": base.as_record() | {"path": None},
+        "hyperparameters": hp,
+        "quantized_base": quantize,
+        "harness_version": __version__,
+        "train_examples": len(examples),
+        "result": asdict(result),
+        **(metadata or {}),
+    }
+    (out_dir / "metadata.json").write_text(json.dumps(meta, indent=2, default=str))
+    model.eval()
+    tokenizer.padding_side = "left"
+    return model, tokenizer, result
+
+
+class _EvalCallback:
+    """Runs the caller's validation at epoch ends (or every N steps) and stops training when it says so."""
+
+    def __init__(self, base_cls: type, evaluate: Evaluate | None, every: str | int, tokenizer: Any):
+        self.stopped = False
+        outer = self
+
+        class Callback(base_cls):  # type: ignore[misc, valid-type]
+            def _run(self, state: Any, control: Any, model: Any) -> None:
+                if evaluate is None:
+                    return
+                model.eval()
+                tokenizer.padding_side = "left"
+                try:
+                    stop = evaluate(model, state.global_step, state.epoch or 0.0)
+                finally:
+                    tokenizer.padding_side = "right"
+                    model.train()
+                if stop:
+                    outer.stopped = True
+                    control.should_training_stop = True
+
+            def on_epoch_end(self, args: Any, state: Any, control: Any, model: Any = None, **kw: Any) -> None:
+                if every == "epoch":
+                    self._run(state, control, model)
+
+            def on_step_end(self, args: Any, state: Any, control: Any, model: Any = None, **kw: Any) -> None:
+                if isinstance(every, int) and state.global_step % every == 0:
+                    self._run(state, control, model)
+
+        self.callback = Callback()
+
+
+def load_adapter(base_model: Any, adapter_dir: str | Path) -> Any:
+    """The base model with a saved adapter on top (safetensors only), in eval mode."""
+    from peft import PeftModel
+
+    model = PeftModel.from_pretrained(base_model, str(adapter_dir), is_trainable=False)
+    model.eval()
+    return model
+
+
+def merge_adapter(peft_model: Any, out_dir: Path, tokenizer: Any) -> Any:
+    """Merge the adapter into (a copy of) the base weights and save it as an ordinary model."""
+    merged = peft_model.merge_and_unload()
+    merged.save_pretrained(out_dir, safe_serialization=True)
+    tokenizer.save_pretrained(out_dir)
+    merged.eval()
+    return merged
