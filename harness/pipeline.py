@@ -25,6 +25,7 @@ from harness.arms import Arm, ArmContext, build_arm
 from harness.arms.pool import ModelPool
 from harness.checks import CheckReport, run_checks, write_fixed
 from harness.data import TaskData, load_data
+from harness.decision import ArmResult, decide
 from harness.errors import HarnessError
 from harness.embeddings import Embedder
 from harness.models import ResolvedModel, resolve, tokenizer_and_window
@@ -211,10 +212,36 @@ def _run_arms(
                 continue
             store.finish_arm(run_id, companion.name, "test", *scored, 0.0, companion.details)
     report_path = options.reports_dir / f"{task.spec.name}-{run_id}.html"
-    store.finish_run(run_id, str(report_path), None)
+    store.finish_run(run_id, str(report_path), decision_for(store, run_id, task, options.seed))
     written = write_report(store, run_id, options.reports_dir)
     assert written == report_path
     return RunOutcome(run_id, report_path, store.metrics(run_id), store.arms(run_id), failed)
+
+
+def decision_for(store: Store, run_id: str, task: Task, seed: int = 0) -> dict[str, Any]:
+    """The verdict from what the store holds for this run."""
+    spec = task.spec
+    primary = spec.decision.primary_metric
+    values = store.scores(run_id, primary)
+    metric_rows = {m["arm"]: m for m in store.metrics(run_id) if m["metric"] == primary}
+    train_seconds: dict[str, float] = {}
+    for trial in store.trials(run_id):
+        train_seconds[trial["arm"]] = train_seconds.get(trial["arm"], 0.0) + (trial["train_seconds"] or 0.0)
+    results = []
+    for arm in store.arms(run_id):
+        preds = store.predictions(run_id, arm["arm"])
+        tokens = [p["prompt_tokens"] for p in preds if p["prompt_tokens"] is not None]
+        results.append(ArmResult(
+            arm["arm"], arm["arm_type"], arm["status"],
+            metric_rows[arm["arm"]]["value"] if arm["arm"] in metric_rows else None,
+            values.get(arm["arm"], {}),
+            {p["example_id"]: ("" if p["error"] else p["output"]) for p in preds},
+            sum(tokens) / len(tokens) if tokens else None,
+            train_seconds.get(arm["arm"]),
+        ))
+    targets = {ex["example_id"]: ex["target"] for ex in store.examples(run_id)}
+    return decide(results, targets, primary, spec.decision.min_lift, spec.decision.confidence,
+                  spec.output_shape(), seed)
 
 
 def _score(task: Task, data: TaskData, name: str, predictions: list, ctx: ArmContext, options: RunOptions) -> tuple:

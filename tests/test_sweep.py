@@ -120,6 +120,13 @@ def test_sweep_prunes_picks_the_best_and_never_reads_test_before_the_end(tmp_pat
     prompt = json.loads(_sql(tmp_path, "SELECT prompt_json FROM predictions WHERE arm = 'lora' LIMIT 1")[0][0])
     assert "Always answer" not in prompt[0]["content"]
 
+    from tests.browser import dump_dom
+
+    dom = dump_dom(next((tmp_path / "reports").glob("*.html")))
+    assert 'id="trials"' in dom and dom.count('class="trial-') == 3 and "trial-pruned" in dom
+    assert 'id="merge-lora_merged"' in dom
+    assert 'id="verdict"' in dom and "no completed an arm without training" in dom  # no baseline arm in this task
+
 
 def test_a_killed_sweep_resumes_without_retraining(tmp_path, tiny_model):
     task = sweep_task(tmp_path, tiny_model, trials=3)

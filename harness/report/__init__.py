@@ -73,8 +73,24 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
                 if arm["status"] == "completed"
             ],
         })
+    trials = store.trials(run_id)
+    for trial in trials:
+        trial["params"] = json.loads(trial["params_json"] or "{}")
+        trial["intermediate"] = [e.get("value") for e in json.loads(trial["intermediate_json"] or "[]")]
+    for arm in arms:
+        arm["details"] = json.loads(arm["details_json"] or "{}")
+    decision = json.loads(run["decision_json"]) if run.get("decision_json") else None
+    baseline = decision.get("baseline") if decision else None
+    base_tokens = next((a["prompt_tokens_mean"] for a in arms if a["arm"] == baseline), None)
+    for arm in arms:
+        arm["tokens_saved"] = (base_tokens - arm["prompt_tokens_mean"]
+                               if base_tokens is not None and arm["prompt_tokens_mean"] is not None else None)
     return {
         "run": run,
+        "trials": trials,
+        "baseline": baseline,
+        "findings": store.findings(run_id),
+        "data_stats": json.loads(run.get("data_stats_json") or "{}"),
         "spec": spec,
         "primary": primary,
         "arms": arms,
@@ -82,7 +98,7 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
         "metric_table": table,
         "sample": sample,
         "n_examples": len(examples),
-        "decision": json.loads(run["decision_json"]) if run.get("decision_json") else None,
+        "decision": decision,
         "packages": json.loads(run["packages_json"] or "{}"),
     }
 
