@@ -49,7 +49,7 @@ def decide(
     if failed:
         reasons.append(f"arms that failed and are left out: {', '.join(failed)}")
     if not baselines or not tuned:
-        missing = "a fine-tuned arm" if not tuned else "an arm without training (prompted or RAG)"
+        missing = "fine-tuned arm" if not tuned else "arm without training (prompted or RAG)"
         return {"verdict": "INCONCLUSIVE", "reasons": [f"no completed {missing} to compare"] + reasons,
                 "comparisons": [], "primary": primary}
     baseline = max(baselines, key=lambda a: a.value)

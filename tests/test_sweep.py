@@ -125,7 +125,7 @@ def test_sweep_prunes_picks_the_best_and_never_reads_test_before_the_end(tmp_pat
     dom = dump_dom(next((tmp_path / "reports").glob("*.html")))
     assert 'id="trials"' in dom and dom.count('class="trial-') == 3 and "trial-pruned" in dom
     assert 'id="merge-lora_merged"' in dom
-    assert 'id="verdict"' in dom and "no completed an arm without training" in dom  # no baseline arm in this task
+    assert 'id="verdict"' in dom and "no completed arm without training" in dom  # no baseline arm in this task
 
 
 def test_a_killed_sweep_resumes_without_retraining(tmp_path, tiny_model):
