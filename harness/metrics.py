@@ -44,6 +44,7 @@ class Metric:
     description: str
     score: Scorer
     aggregate: Aggregator = field(default=_mean)
+    automatic: bool = False  # computed from retrieval or a judge, not from the answer text alone
 
     @property
     def averaged(self) -> bool:
@@ -223,6 +224,10 @@ def _json_field_exact_match(pred: str, target: str, shape: OutputShape) -> dict[
     }
 
 
+def _computed_elsewhere(pred: str, target: str, shape: OutputShape) -> dict[str, float]:
+    raise TypeError("this metric is computed from retrieved context or by a judge, not from the answer alone")
+
+
 _ROUGE = None
 
 
@@ -247,6 +252,16 @@ METRICS: dict[str, Metric] = {
         Metric("json_record_exact_match", ("json",), "every declared field equal to gold", _json_record_exact_match),
         Metric("json_field_exact_match", ("json",), "per-field exact match", _json_field_exact_match),
         Metric("rouge_l", ("text", "json", "label"), "ROUGE-L F-measure (rouge-score, stemmed)", _rouge_l),
+        *(Metric(name, OUTPUT_TYPES, text, _computed_elsewhere, automatic=True) for name, text in (
+            ("retrieval_hit", "a gold document is among the retrieved chunks (examples with gold_doc_ids)"),
+            ("retrieval_recall", "share of gold documents retrieved"),
+            ("retrieval_mrr", "reciprocal rank of the first gold document"),
+            ("context_precision", "ragas non-LLM context precision against the gold documents"),
+            ("context_recall", "ragas non-LLM context recall against the gold documents"),
+            ("faithfulness", "ragas faithfulness of the answer to the retrieved context (LLM judge)"),
+            ("answer_relevancy", "ragas answer relevancy (LLM judge and embeddings)"),
+            ("judge_accuracy", "ragas answer accuracy against the reference (LLM judge)"),
+        )),
     )
 }
 

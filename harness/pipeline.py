@@ -29,8 +29,9 @@ from harness.decision import ArmResult, decide
 from harness.errors import HarnessError
 from harness.embeddings import Embedder
 from harness.models import ResolvedModel, resolve, tokenizer_and_window
+from harness.retrieval import Chunk, Retriever, chunk_documents, corpus_fingerprint, load_corpus
 from harness.report import write_report
-from harness.scoring import score_predictions
+from harness.scoring import context_scores, score_predictions
 from harness.spec import ProfileSpec, Task, load_spec
 from harness.store import Store
 
@@ -57,6 +58,19 @@ class RunOutcome:
     metrics: list[dict[str, Any]]
     arms: list[dict[str, Any]]
     failed_arms: list[str] = field(default_factory=list)
+
+
+class _LazyEmbedder:
+    """The embedding model for similar-shot selection, loaded only if an arm asks for it."""
+
+    def __init__(self, task: Task):
+        self.ref = task.spec.corpus.embedding_model if task.spec.corpus else task.spec.checks.embedding_model
+        self._embedder: Embedder | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._embedder is None:
+            self._embedder = Embedder(self.ref)
+        return getattr(self._embedder, name)
 
 
 def package_versions() -> dict[str, str]:
@@ -140,13 +154,15 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
     run_id = new_run_id()
     workdir = options.workdir / task.spec.name / run_id
     pool = ModelPool(task, base, progress, options.device)
-    ctx = ArmContext(task, data.train, data.validation, pool, progress, workdir, options.seed, profile, options.storage)
+    ctx = ArmContext(task, data.train, data.validation, pool, progress, workdir, options.seed, profile, options.storage,
+                     arm_names=[a.name for a in arms], embedder=_LazyEmbedder(task))
     for arm in arms:
         arm.preflight(ctx)
 
     commit, dirty = git_state(task.base_dir)
     store = Store.open(options.db)
     try:
+        ctx.retriever = build_retriever(task, store, progress)
         store.start_run({
             "run_id": run_id,
             "task": task.spec.name,
@@ -190,7 +206,7 @@ def _run_arms(
     failed = []
     for arm in arms:
         config, digest = arm_identity(task, arm, base, data)
-        store.start_arm(run_id, arm.name, config["arm"]["type"], config, digest)
+        store.start_arm(run_id, arm.name, getattr(arm, "kind", config["arm"]["type"]), config, digest)
         began = time.perf_counter()
         try:
             predictions = arm.predict(items, ctx)
@@ -216,6 +232,37 @@ def _run_arms(
     written = write_report(store, run_id, options.reports_dir)
     assert written == report_path
     return RunOutcome(run_id, report_path, store.metrics(run_id), store.arms(run_id), failed)
+
+
+def build_retriever(task: Task, store: Store, progress: Any) -> Retriever | None:
+    """The task corpus's chunk index: built once per (corpus, embedding model, chunking), then reused."""
+    corpus = task.spec.corpus
+    if corpus is None:
+        return None
+    path = task.resolve(corpus.path)
+    docs = load_corpus(path)
+    embedder = Embedder(corpus.embedding_model)
+    fingerprint = corpus_fingerprint(docs)
+    identity = [fingerprint, embedder.resolved.weights_hash, corpus.chunk_tokens, corpus.overlap_tokens]
+    key = hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:16]
+    if store.index_info(key) is None:
+        chunks = chunk_documents(docs, embedder.model.tokenizer, corpus.chunk_tokens, corpus.overlap_tokens)
+        step = progress.add_task(f"index {len(chunks)} chunks of {path.name}", total=len(chunks))
+        vectors = embedder.encode([c.text for c in chunks], lambda n: progress.advance(step, n))
+        store.create_index(key, {
+            "corpus_path": str(path), "corpus_fingerprint": fingerprint, "embedding_model": embedder.resolved.id,
+            "embedding_hash": embedder.resolved.weights_hash, "chunk_tokens": corpus.chunk_tokens,
+            "overlap_tokens": corpus.overlap_tokens, "n_documents": len(docs),
+        }, [{"chunk_id": c.id, "doc_id": c.doc_id, "position": c.position, "text": c.text, "n_tokens": c.n_tokens}
+            for c in chunks], vectors)
+    chunks = [Chunk(r["chunk_id"], r["doc_id"], r["position"], r["text"], r["n_tokens"]) for r in store.index_chunks(key)]
+    info = store.index_info(key)
+    retriever = Retriever(chunks, lambda vector, k: store.dense_search(key, vector, k), embedder.encode,
+                          {"index": key, "chunks": info["n_chunks"], "documents": info["n_documents"],
+                           "embedding_model": info["embedding_model"], "chunk_tokens": info["chunk_tokens"],
+                           "overlap_tokens": info["overlap_tokens"]})
+    retriever.documents = {d.id: (f"{d.title}\n{d.text}" if d.title else d.text) for d in docs}
+    return retriever
 
 
 def decision_for(store: Store, run_id: str, task: Task, seed: int = 0) -> dict[str, Any]:
@@ -246,8 +293,13 @@ def decision_for(store: Store, run_id: str, task: Task, seed: int = 0) -> dict[s
 
 def _score(task: Task, data: TaskData, name: str, predictions: list, ctx: ArmContext, options: RunOptions) -> tuple:
     """(prediction rows, score rows, metric rows); an arm whose every generation failed is a failed arm."""
+    by_id = {p.example_id: p for p in predictions}
+    extra: dict[str, dict[str, float]] = {}
+    if ctx.retriever is not None and any("chunks" in p.details for p in predictions):
+        chunk_texts = {cid: c.text for cid, c in ctx.retriever.chunks.items()}
+        extra.update(context_scores(data.test, by_id, chunk_texts, ctx.retriever.documents))
     score_rows, metric_rows = score_predictions(
-        task.spec, data.test, predictions, ctx.tracker(f"{name}: score", len(data.test)), options.seed
+        task.spec, data.test, predictions, ctx.tracker(f"{name}: score", len(data.test)), options.seed, extra
     )
     if predictions and all(p.error for p in predictions):
         raise HarnessError(f"every generation failed, first error: {predictions[0].error}")

@@ -14,6 +14,7 @@ import numpy as np
 from harness.arms import Prediction
 from harness.data import Example
 from harness.metrics import METRICS, aggregate_key, score_example
+from harness.retrieval import retrieval_scores
 from harness.spec import TaskSpec
 from harness.stats import bootstrap_ci
 
@@ -23,14 +24,48 @@ def metric_keys(spec: TaskSpec) -> list[str]:
     return [key for name in spec.metrics for key in METRICS[name].keys(shape)]
 
 
+def context_scores(
+    examples: Sequence[Example], by_id: dict[str, Prediction], chunk_texts: dict[str, str], doc_texts: dict[str, str]
+) -> dict[str, dict[str, float]]:
+    """{metric: {example id: value}} for retrieval: hit/recall/MRR at document level, and ragas's non-LLM
+    context precision and recall against the gold documents' text. Only examples that name gold documents
+    can be scored; the metric's n says how many did."""
+    scored = [ex for ex in examples if ex.gold_doc_ids and "chunks" in by_id[ex.id].details]
+    out: dict[str, dict[str, float]] = {}
+    if not scored:
+        return out
+    from ragas import SingleTurnSample
+    from ragas.metrics._context_precision import NonLLMContextPrecisionWithReference
+    from ragas.metrics._context_recall import NonLLMContextRecall
+
+    precision, recall = NonLLMContextPrecisionWithReference(), NonLLMContextRecall()
+    for ex in scored:
+        chunks = by_id[ex.id].details["chunks"]
+        for key, value in retrieval_scores([c["doc_id"] for c in chunks], ex.gold_doc_ids).items():
+            out.setdefault(key, {})[ex.id] = value
+        retrieved = [chunk_texts[c["id"]] for c in chunks if c["id"] in chunk_texts]
+        reference = [doc_texts[d] for d in ex.gold_doc_ids if d in doc_texts]
+        if not reference:
+            continue
+        sample = SingleTurnSample(retrieved_contexts=retrieved or [""], reference_contexts=reference)
+        out.setdefault("context_precision", {})[ex.id] = float(precision.single_turn_score(sample)) if retrieved else 0.0
+        out.setdefault("context_recall", {})[ex.id] = float(recall.single_turn_score(sample)) if retrieved else 0.0
+    return out
+
+
 def score_predictions(
     spec: TaskSpec,
     examples: Sequence[Example],
     predictions: Sequence[Prediction],
     advance: Callable[[int], None] = lambda n: None,
     seed: int = 0,
+    extra: dict[str, dict[str, float]] | None = None,
+    extra_failed: dict[str, int] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(per-example score rows, aggregate metric rows) for predictions aligned with examples."""
+    """(per-example score rows, aggregate metric rows) for predictions aligned with examples.
+
+    `extra` holds metrics computed elsewhere ({metric: {example id: value}}: retrieval, judges); they are
+    averaged over the examples they cover, and `extra_failed` counts examples whose judgment failed."""
     by_id = {p.example_id: p for p in predictions}
     missing = [ex.id for ex in examples if ex.id not in by_id]
     if missing:
@@ -59,5 +94,18 @@ def score_predictions(
             "ci_high": high,
             "n": len(examples),
             "n_failed": n_failed,
+        })
+    for key, per_example in (extra or {}).items():
+        ids = [ex.id for ex in examples if ex.id in per_example]
+        values = np.asarray([per_example[i] for i in ids], dtype=float)
+        rows += [{"example_id": i, "metric": key, "value": float(v)} for i, v in zip(ids, values)]
+        low, high = bootstrap_ci(key, [""] * len(ids), [""] * len(ids), values, shape, confidence, seed)
+        metrics.append({
+            "metric": key,
+            "value": float(values.mean()) if len(values) else None,
+            "ci_low": low,
+            "ci_high": high,
+            "n": len(ids),
+            "n_failed": (extra_failed or {}).get(key, 0),
         })
     return rows, metrics

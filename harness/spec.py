@@ -165,6 +165,29 @@ class PromptedArmSpec(Strict):
     name: str = Field(pattern=NAME)
     shots: int = Field(0, ge=0, le=64)
     shot_seed: int = 0
+    shot_selection: Literal["fixed", "similar"] = Field(
+        "fixed", description="fixed: the same seeded shots for every item; similar: the k most similar train items"
+    )
+    backend: Backend = Field(default_factory=HFBackend)
+
+    @model_validator(mode="after")
+    def _shots_to_select(self) -> PromptedArmSpec:
+        if self.shot_selection == "similar" and self.shots == 0:
+            raise ValueError("shot_selection 'similar' needs shots > 0")
+        return self
+
+
+class RagArmSpec(Strict):
+    """Retrieved corpus chunks in the prompt; with `adapter_from`, the named tuned arm's best adapter answers."""
+
+    type: Literal["rag"]
+    name: str = Field(pattern=NAME)
+    retriever: Literal["dense", "bm25", "hybrid"] = "hybrid"
+    top_k: int = Field(4, ge=1, le=100)
+    context_tokens: int = Field(512, ge=16, description="token budget for retrieved text in the prompt")
+    shots: int = Field(0, ge=0, le=64)
+    shot_seed: int = 0
+    adapter_from: str | None = Field(None, description="a lora/qlora arm of this task: RAG on top of its tuned model")
     backend: Backend = Field(default_factory=HFBackend)
 
 
@@ -268,8 +291,37 @@ class TunedArmSpec(Strict):
         return {name: getattr(self, name) for name in TUNABLE}
 
 
-ArmSpec = Annotated[Union[PromptedArmSpec, TunedArmSpec], Field(discriminator="type")]
-ARM_TYPES = ("prompted", "lora", "qlora")
+ArmSpec = Annotated[Union[PromptedArmSpec, TunedArmSpec, RagArmSpec], Field(discriminator="type")]
+ARM_TYPES = ("prompted", "lora", "qlora", "rag")
+
+
+class CorpusSpec(Strict):
+    """Documents for retrieval: a folder of .txt/.md files, or a JSONL of {id, text[, title]}."""
+
+    path: str
+    chunk_tokens: int = Field(200, ge=16, le=8192, description="chunk size in embedding-model tokens")
+    overlap_tokens: int = Field(40, ge=0)
+    embedding_model: str = "sentence-transformers/all-MiniLM-L6-v2"
+
+    @model_validator(mode="after")
+    def _overlap(self) -> CorpusSpec:
+        if self.overlap_tokens >= self.chunk_tokens:
+            raise ValueError(f"overlap_tokens must be smaller than chunk_tokens, got {self.overlap_tokens} >= {self.chunk_tokens}")
+        return self
+
+
+class JudgeSpec(Strict):
+    """An LLM judge behind any OpenAI-compatible endpoint, for ragas faithfulness / answer relevancy."""
+
+    base_url: str
+    model: str
+    api_key_env: str | None = None
+    timeout_s: float = Field(60.0, gt=0)
+    retries: int = Field(2, ge=0, le=10, description="retries of a judgment that fails to parse or times out")
+    concurrency: int = Field(4, ge=1, le=64)
+
+    _url = field_validator("base_url")(OpenAIBackend._url.__func__)
+    _env = field_validator("api_key_env")(OpenAIBackend._env_name.__func__)
 BACKEND_TYPES = ("hf", "openai")
 
 
@@ -301,6 +353,8 @@ class TaskSpec(Strict):
     model: ModelSpec = Field(default_factory=ModelSpec)
     generation: GenerationSpec = Field(default_factory=GenerationSpec)
     checks: ChecksSpec = Field(default_factory=ChecksSpec)
+    corpus: CorpusSpec | None = None
+    judge: JudgeSpec | None = None
     profiles: dict[str, ProfileSpec] = Field(default_factory=dict)
     default_profile: str = "full"
     metrics: list[str] = Field(min_length=1)
@@ -318,6 +372,9 @@ class TaskSpec(Strict):
         for i, name in enumerate(self.metrics):
             if name not in METRICS:
                 problems.append(f"metrics[{i}]: unknown metric {name!r}; {did_you_mean(name, list(METRICS))}")
+            elif METRICS[name].automatic:
+                problems.append(f"metrics[{i}]: {name!r} is computed automatically for arms with retrieval or a judge; "
+                                f"do not list it")
             elif self.output.type not in METRICS[name].outputs:
                 problems.append(f"metrics[{i}]: {name!r} does not apply to output type {self.output.type!r}")
         if len(set(self.metrics)) != len(self.metrics):
@@ -328,6 +385,16 @@ class TaskSpec(Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             problems.append(f"arms: arm names must be unique, repeated: {dupes}")
+        tuned = [a.name for a in self.arms if a.type in ("lora", "qlora")]
+        for i, arm in enumerate(self.arms):
+            if arm.type == "rag":
+                if self.corpus is None:
+                    problems.append(f"arms[{i}]: a rag arm needs a 'corpus' section")
+                if arm.adapter_from is not None and arm.adapter_from not in tuned:
+                    problems.append(f"arms[{i}].adapter_from: {arm.adapter_from!r} is not a lora/qlora arm of this task; "
+                                    f"tuned arms: {tuned or 'none'}")
+                elif arm.adapter_from is not None and names.index(arm.adapter_from) > i:
+                    problems.append(f"arms[{i}].adapter_from: {arm.adapter_from!r} must be listed before this arm")
         profiles = {"full"} | set(self.profiles)
         if self.default_profile not in profiles:
             problems.append(f"default_profile: {self.default_profile!r} is not defined; {did_you_mean(self.default_profile, sorted(profiles))}")

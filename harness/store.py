@@ -152,6 +152,22 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (run_id, arm, trial_number)
     );
     """,
+    # 4: retrieval indexes (one chunks_<key> table per index, embeddings as fixed-size FLOAT arrays)
+    """
+    CREATE TABLE indexes (
+        index_key VARCHAR PRIMARY KEY,
+        corpus_path VARCHAR,
+        corpus_fingerprint VARCHAR NOT NULL,
+        embedding_model VARCHAR NOT NULL,
+        embedding_hash VARCHAR NOT NULL,
+        chunk_tokens INTEGER NOT NULL,
+        overlap_tokens INTEGER NOT NULL,
+        dimension INTEGER NOT NULL,
+        n_documents INTEGER NOT NULL,
+        n_chunks INTEGER NOT NULL,
+        created_at TIMESTAMP NOT NULL
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -302,6 +318,67 @@ class Store:
 
     def trials(self, run_id: str) -> list[dict[str, Any]]:
         return self._dicts("SELECT * FROM trials WHERE run_id = ? ORDER BY arm, trial_number", [run_id])
+
+    # ------------------------------------------------------------ retrieval index
+
+    @staticmethod
+    def _chunk_table(key: str) -> str:
+        if not key.isalnum():
+            raise ValueError(f"index key must be alphanumeric, got {key!r}")
+        return f"chunks_{key}"
+
+    def index_info(self, key: str) -> dict[str, Any] | None:
+        rows = self._dicts("SELECT * FROM indexes WHERE index_key = ?", [key])
+        return rows[0] if rows else None
+
+    def create_index(self, key: str, meta: dict[str, Any], chunks: Sequence[dict[str, Any]], vectors: Any) -> None:
+        """Chunks and their embeddings in one transaction: an index is there whole or not at all."""
+        import pyarrow as pa
+
+        dim = int(vectors.shape[1])
+        table = self._chunk_table(key)
+        flat = pa.array(vectors.astype("float32").reshape(-1))
+        batch = pa.table({
+            "chunk_id": [c["chunk_id"] for c in chunks],
+            "doc_id": [c["doc_id"] for c in chunks],
+            "position": [c["position"] for c in chunks],
+            "text": [c["text"] for c in chunks],
+            "n_tokens": [c["n_tokens"] for c in chunks],
+            "embedding": pa.FixedSizeListArray.from_arrays(flat, dim),
+        })
+        self.con.execute("BEGIN")
+        try:
+            self.con.execute(f"DROP TABLE IF EXISTS {table}")
+            self.con.execute(
+                f"CREATE TABLE {table} (chunk_id VARCHAR PRIMARY KEY, doc_id VARCHAR NOT NULL, position INTEGER, "
+                f"text VARCHAR NOT NULL, n_tokens INTEGER, embedding FLOAT[{dim}] NOT NULL)"
+            )
+            self.con.register("_chunks", batch)
+            self.con.execute(f"INSERT INTO {table} SELECT chunk_id, doc_id, position, text, n_tokens, "
+                             f"embedding::FLOAT[{dim}] FROM _chunks")
+            self.con.unregister("_chunks")
+            self._insert("indexes", [dict(meta, index_key=key, dimension=dim, n_chunks=len(chunks), created_at=_now())])
+            self.con.execute("COMMIT")
+        except Exception:
+            self.con.execute("ROLLBACK")
+            raise
+
+    def index_chunks(self, key: str) -> list[dict[str, Any]]:
+        return self._dicts(f"SELECT chunk_id, doc_id, position, text, n_tokens FROM {self._chunk_table(key)} "
+                           "ORDER BY doc_id, position")
+
+    def dense_search(self, key: str, vector: Sequence[float], k: int) -> list[tuple[str, float]]:
+        """Top-k chunks by cosine similarity, computed by DuckDB over the stored FLOAT arrays."""
+        info = self.index_info(key)
+        if info is None:
+            raise HarnessError(f"{self.path}: no retrieval index {key}")
+        dim = info["dimension"]
+        rows = self.con.execute(
+            f"SELECT chunk_id, array_cosine_similarity(embedding, ?::FLOAT[{dim}]) AS score "
+            f"FROM {self._chunk_table(key)} ORDER BY score DESC, chunk_id LIMIT ?",
+            [list(vector), k],
+        ).fetchall()
+        return [(r[0], float(r[1])) for r in rows]
 
     def findings(self, run_id: str) -> list[dict[str, Any]]:
         return self._dicts(

@@ -177,3 +177,42 @@ def test_qlora_refuses_cpu_unless_allowed(tmp_path, tiny_model, capsys):
     err = capsys.readouterr().err
     assert "QLoRA needs a CUDA GPU" in err and "allow_cpu: true" in err
     assert not (tmp_path / "h.duckdb").exists()
+
+
+def test_rag_on_top_of_the_tuned_adapter(tmp_path, tiny_model):
+    corpus = write_jsonl(tmp_path / "corpus.jsonl", [
+        {"id": "rule", "text": "For every test number, always answer with the word ok, in lower case, and nothing else."},
+        {"id": "other", "text": "Unrelated notes about shipping pallets to Rotterdam."},
+        {"id": "third", "text": "Office hours are nine to five on weekdays."},
+        {"id": "fourth", "text": "Invoices are paid within thirty days."},
+    ])
+    arm = """  - name: lora_rag
+    type: rag
+    adapter_from: lora
+    retriever: bm25
+    top_k: 1
+  - name: zero
+    type: prompted
+"""
+    task = sweep_task(tmp_path, tiny_model, trials=1, extra_arm=arm)
+    task.write_text(task.read_text().replace("metrics: [exact_match]",
+                                             f"corpus: {{path: {corpus}}}\nmetrics: [exact_match]"))
+    assert _run(tmp_path, task) == 0
+    types = dict(_sql(tmp_path, "SELECT arm, arm_type FROM arms"))
+    assert types == {"lora": "lora", "lora_merged": "merged", "lora_rag": "rag-tuned", "zero": "prompted"}
+    prompt = json.loads(_sql(tmp_path, "SELECT prompt_json FROM predictions WHERE arm = 'lora_rag' LIMIT 1")[0][0])
+    assert "Reference material" in prompt[0]["content"] and "Always answer with the word ok." not in prompt[0]["content"].split("Reference")[0]
+    decision = json.loads(_sql(tmp_path, "SELECT decision_json FROM runs")[0][0])
+    assert decision["baseline"] == "zero" and {c["arm"] for c in decision["comparisons"]} == {"lora", "lora_rag"}
+
+
+def test_rag_on_an_adapter_needs_its_tuned_arm_in_the_run(tmp_path, tiny_model, capsys):
+    corpus = write_jsonl(tmp_path / "corpus.jsonl", [{"id": "rule", "text": "Answer ok."}])
+    arm = """  - name: lora_rag
+    type: rag
+    adapter_from: lora
+"""
+    task = sweep_task(tmp_path, tiny_model, trials=1, extra_arm=arm)
+    task.write_text(task.read_text().replace("metrics: [exact_match]", f"corpus: {{path: {corpus}}}\nmetrics: [exact_match]"))
+    assert _run(tmp_path, task, "--arm", "lora_rag") == 2
+    assert "add --arm lora" in capsys.readouterr().err

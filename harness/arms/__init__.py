@@ -56,6 +56,9 @@ class ArmContext:
     storage: str | None = None  # Optuna storage URL; default a SQLite file beside the runs
     log_trial: Callable[[dict], None] = _ignore_trial
     adapters: dict[str, str] = field(default_factory=dict)  # tuned arm name -> its best adapter folder
+    retriever: Any = None  # harness.retrieval.Retriever over the task's corpus, if it has one
+    arm_names: list[str] = field(default_factory=list)  # the arms of this run
+    embedder: Any = None  # harness.embeddings.Embedder, loaded on first use (similar shots)
 
     def tracker(self, description: str, total: int) -> Callable[[int], None]:
         task_id = self.progress.add_task(description, total=total)
@@ -78,8 +81,9 @@ class Arm(Protocol):
 def build_arm(spec: Any) -> Arm:
     from harness.arms.finetune import TunedArm
     from harness.arms.prompted import PromptedArm
+    from harness.arms.rag import RagArm
 
-    classes: dict[str, type] = {"prompted": PromptedArm, "lora": TunedArm, "qlora": TunedArm}
+    classes: dict[str, type] = {"prompted": PromptedArm, "lora": TunedArm, "qlora": TunedArm, "rag": RagArm}
     if spec.type not in classes:
         raise HarnessError(f"arm {spec.name!r}: unknown arm type {spec.type!r}; {did_you_mean(spec.type, list(classes))}")
     return classes[spec.type](spec)

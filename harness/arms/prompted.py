@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from harness.arms import ArmContext, Prediction
-from harness.data import Item
+from harness.data import Example, Item
 from harness.errors import HarnessError
 from harness.prompts import conversation, fixed_shots
 from harness.spec import OpenAIBackend, PromptedArmSpec
@@ -29,19 +31,37 @@ class PromptedArm:
         if isinstance(self.spec.backend, OpenAIBackend):
             ctx.models.generator(self.spec.backend)  # fails now, not mid-run, if the key variable is unset
 
+    def _shots(self, items: Sequence[Item], ctx: ArmContext) -> list[list[Example]]:
+        """Shots per item: the same seeded draw for all, or each item's most similar train examples."""
+        if self.spec.shot_selection == "fixed":
+            shots = fixed_shots(ctx.train, self.spec.shots, self.spec.shot_seed)
+            self.details = {"shot_selection": "fixed", "shot_ids": [s.id for s in shots]}
+            return [shots] * len(items)
+        train_vectors = ctx.embedder.encode([ex.input_text for ex in ctx.train])
+        item_vectors = ctx.embedder.encode(["\n".join(m["content"] for m in i.messages if m["role"] == "user") for i in items])
+        similarity = item_vectors @ train_vectors.T
+        chosen = []
+        for row in similarity:
+            best = np.argsort(-row, kind="stable")[: self.spec.shots]
+            # most similar last, nearest to the question
+            chosen.append([ctx.train[j] for j in best[::-1]])
+        self.details = {"shot_selection": "similar", "embedding_model": ctx.embedder.resolved.id}
+        return chosen
+
     def predict(self, items: Sequence[Item], ctx: ArmContext) -> list[Prediction]:
-        shots = fixed_shots(ctx.train, self.spec.shots, self.spec.shot_seed)
-        self.details = {"shot_ids": [s.id for s in shots]}
+        if not items:
+            raise HarnessError(f"arm {self.name!r}: nothing to predict")
+        per_item = self._shots(items, ctx)
         generator = ctx.models.generator(self.spec.backend, seed=ctx.seed)
         self.details["generator"] = generator.description
         prompt = ctx.task.spec.prompt
-        conversations = [conversation(item, prompt, shots) for item in items]
-        if not conversations:
-            raise HarnessError(f"arm {self.name!r}: nothing to predict")
+        conversations = [conversation(item, prompt, shots) for item, shots in zip(items, per_item)]
         outputs = generator.generate(
             conversations, ctx.task.spec.generation.max_new_tokens, ctx.tracker(f"{self.name}: generate", len(items))
         )
+        similar = self.spec.shot_selection == "similar"
         return [
-            Prediction(item.id, conv, g.text, g.error, g.latency_s, g.prompt_tokens, g.output_tokens)
-            for item, conv, g in zip(items, conversations, outputs)
+            Prediction(item.id, conv, g.text, g.error, g.latency_s, g.prompt_tokens, g.output_tokens,
+                       {"shot_ids": [s.id for s in shots]} if similar else {})
+            for item, conv, g, shots in zip(items, conversations, outputs, per_item)
         ]

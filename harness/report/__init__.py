@@ -56,22 +56,26 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
     primary_scores = store.scores(run_id, primary)
     examples = store.examples(run_id)
     sample = []
+    completed = [arm["arm"] for arm in arms if arm["status"] == "completed"]
     for ex in examples[:sample_size]:
+        answers = []
+        for name in completed:
+            pred = by_arm.get(name, {}).get(ex["example_id"], {})
+            details = json.loads(pred.get("details_json") or "{}")
+            answers.append({
+                "arm": name,
+                "output": pred.get("output"),
+                "error": pred.get("error"),
+                "score": primary_scores.get(name, {}).get(ex["example_id"]),
+                "chunks": details.get("chunks"),
+                "shot_ids": details.get("shot_ids"),
+            })
         sample.append({
             "id": ex["example_id"],
             "source": ex["source"],
             "input": "\n\n".join(m["content"] for m in json.loads(ex["input_json"]) if m["role"] != "system"),
             "target": ex["target"],
-            "answers": [
-                {
-                    "arm": arm["arm"],
-                    "output": by_arm.get(arm["arm"], {}).get(ex["example_id"], {}).get("output"),
-                    "error": by_arm.get(arm["arm"], {}).get(ex["example_id"], {}).get("error"),
-                    "score": primary_scores.get(arm["arm"], {}).get(ex["example_id"]),
-                }
-                for arm in arms
-                if arm["status"] == "completed"
-            ],
+            "answers": answers,
         })
     trials = store.trials(run_id)
     for trial in trials:
