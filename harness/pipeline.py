@@ -28,6 +28,7 @@ from harness.data import TaskData, load_data
 from harness.decision import ArmResult, decide
 from harness.errors import HarnessError
 from harness.embeddings import Embedder
+from harness.judge import Case, Judge, judge_cases
 from harness.models import ResolvedModel, resolve, tokenizer_and_window
 from harness.retrieval import Chunk, Retriever, chunk_documents, corpus_fingerprint, load_corpus
 from harness.report import write_report
@@ -158,6 +159,7 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
                      arm_names=[a.name for a in arms], embedder=_LazyEmbedder(task))
     for arm in arms:
         arm.preflight(ctx)
+    judge = make_judge(task)
 
     commit, dirty = git_state(task.base_dir)
     store = Store.open(options.db)
@@ -185,7 +187,7 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
         try:
             store.add_findings(run_id, checks.as_rows(), checks.stats)
             ctx.log_trial = lambda row: store.add_trial(run_id, row)
-            outcome = _run_arms(task, data, arms, base, ctx, store, run_id, options)
+            outcome = _run_arms(task, data, arms, base, ctx, store, run_id, options, judge)
         except BaseException as exc:  # Ctrl-C included: the run must not look complete
             store.fail_run(run_id, f"{type(exc).__name__}: {exc}")
             raise
@@ -196,7 +198,7 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
 
 def _run_arms(
     task: Task, data: TaskData, arms: list[Arm], base: ResolvedModel, ctx: ArmContext, store: Store, run_id: str,
-    options: RunOptions,
+    options: RunOptions, judge: Judge | None,
 ) -> RunOutcome:
     store.add_examples(run_id, [
         {"split": "test", "example_id": ex.id, "source": ex.source, "input_json": json.dumps(ex.messages), "target": ex.target}
@@ -210,28 +212,36 @@ def _run_arms(
         began = time.perf_counter()
         try:
             predictions = arm.predict(items, ctx)
-            scored = _score(task, data, arm.name, predictions, ctx, options)
+            *scored, extra_details = _score(task, data, arm.name, predictions, ctx, options, judge)
         except Exception as exc:
             detail = str(exc) if isinstance(exc, HarnessError) else traceback.format_exc(limit=6)
             store.fail_arm(run_id, arm.name, f"{type(exc).__name__}: {detail}", time.perf_counter() - began)
             failed.append(arm.name)
             continue
-        store.finish_arm(run_id, arm.name, "test", *scored, time.perf_counter() - began, getattr(arm, "details", {}))
+        store.finish_arm(run_id, arm.name, "test", *scored, time.perf_counter() - began,
+                         {**getattr(arm, "details", {}), **extra_details})
         for companion in getattr(arm, "companions", []):
             store.start_arm(run_id, companion.name, companion.type, companion.config,
                             hashlib.sha256(json.dumps(companion.config, sort_keys=True).encode()).hexdigest()[:16])
             try:
-                scored = _score(task, data, companion.name, companion.predictions, ctx, options)
+                *scored, extra_details = _score(task, data, companion.name, companion.predictions, ctx, options, judge)
             except Exception as exc:
                 store.fail_arm(run_id, companion.name, f"{type(exc).__name__}: {exc}", 0.0)
                 failed.append(companion.name)
                 continue
-            store.finish_arm(run_id, companion.name, "test", *scored, 0.0, companion.details)
+            store.finish_arm(run_id, companion.name, "test", *scored, 0.0, {**companion.details, **extra_details})
     report_path = options.reports_dir / f"{task.spec.name}-{run_id}.html"
     store.finish_run(run_id, str(report_path), decision_for(store, run_id, task, options.seed))
     written = write_report(store, run_id, options.reports_dir)
     assert written == report_path
     return RunOutcome(run_id, report_path, store.metrics(run_id), store.arms(run_id), failed)
+
+
+def make_judge(task: Task) -> Judge | None:
+    if task.spec.judge is None:
+        return None
+    embedder_ref = task.spec.corpus.embedding_model if task.spec.corpus else task.spec.checks.embedding_model
+    return Judge(task.spec.judge, str(resolve(embedder_ref).path))
 
 
 def build_retriever(task: Task, store: Store, progress: Any) -> Retriever | None:
@@ -291,19 +301,38 @@ def decision_for(store: Store, run_id: str, task: Task, seed: int = 0) -> dict[s
                   spec.output_shape(), seed)
 
 
-def _score(task: Task, data: TaskData, name: str, predictions: list, ctx: ArmContext, options: RunOptions) -> tuple:
-    """(prediction rows, score rows, metric rows); an arm whose every generation failed is a failed arm."""
-    by_id = {p.example_id: p for p in predictions}
-    extra: dict[str, dict[str, float]] = {}
-    if ctx.retriever is not None and any("chunks" in p.details for p in predictions):
-        chunk_texts = {cid: c.text for cid, c in ctx.retriever.chunks.items()}
-        extra.update(context_scores(data.test, by_id, chunk_texts, ctx.retriever.documents))
-    score_rows, metric_rows = score_predictions(
-        task.spec, data.test, predictions, ctx.tracker(f"{name}: score", len(data.test)), options.seed, extra
-    )
+def _score(task: Task, data: TaskData, name: str, predictions: list, ctx: ArmContext, options: RunOptions,
+           judge: Any = None) -> tuple[list, list, list, dict]:
+    """(prediction rows, score rows, metric rows, details); an arm whose every generation failed is a failed arm."""
     if predictions and all(p.error for p in predictions):
         raise HarnessError(f"every generation failed, first error: {predictions[0].error}")
-    return [_prediction_row(p) for p in predictions], score_rows, metric_rows
+    by_id = {p.example_id: p for p in predictions}
+    extra: dict[str, dict[str, float]] = {}
+    failed: dict[str, int] = {}
+    details: dict[str, Any] = {}
+    chunk_texts = {cid: c.text for cid, c in ctx.retriever.chunks.items()} if ctx.retriever is not None else {}
+    if chunk_texts and any("chunks" in p.details for p in predictions):
+        extra.update(context_scores(data.test, by_id, chunk_texts, ctx.retriever.documents))
+    if judge is not None:
+        judgments = _judge(task, data, name, by_id, chunk_texts, judge, ctx)
+        extra.update(judgments.values)
+        failed = judgments.failed_counts()
+        details["judge_failures"] = judgments.failures
+    score_rows, metric_rows = score_predictions(
+        task.spec, data.test, predictions, ctx.tracker(f"{name}: score", len(data.test)), options.seed, extra, failed
+    )
+    return [_prediction_row(p) for p in predictions], score_rows, metric_rows, details
+
+
+def _judge(task: Task, data: TaskData, name: str, by_id: dict, chunk_texts: dict[str, str], judge: Any,
+           ctx: ArmContext) -> Any:
+    cases = []
+    for ex in data.test:
+        pred = by_id[ex.id]
+        contexts = tuple(chunk_texts.get(c["id"], "") for c in pred.details["chunks"]) if "chunks" in pred.details else None
+        cases.append(Case(ex.id, ex.input_text, pred.output if not pred.error else "", ex.target, contexts))
+    total = sum((2 if c.contexts is not None else 0) + (task.spec.output.type == "text") for c in cases)
+    return judge_cases(judge, cases, task.spec.output.type, ctx.tracker(f"{name}: judge", total))
 
 
 def _prediction_row(p: Any) -> dict[str, Any]:

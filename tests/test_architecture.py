@@ -21,7 +21,7 @@ STAGES = [
     ["harness.backends"],
     ["harness.retrieval"],
     ["harness.arms", "harness.sweep", "harness.training", "harness.regression"],
-    ["harness.stats", "harness.scoring"],
+    ["harness.stats", "harness.scoring", "harness.judge"],
     ["harness.store"],
     ["harness.decision"],
     ["harness.report"],

@@ -90,6 +90,7 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
         arm["tokens_saved"] = (base_tokens - arm["prompt_tokens_mean"]
                                if base_tokens is not None and arm["prompt_tokens_mean"] is not None else None)
     return {
+        "judge_metrics": ("faithfulness", "answer_relevancy", "judge_accuracy"),
         "run": run,
         "trials": trials,
         "baseline": baseline,
