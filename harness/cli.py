@@ -3,10 +3,12 @@
     harness run tasks/contracts.yaml
     harness validate tasks/contracts.yaml
     harness report --run <run_id>
+    harness history --task contracts
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -69,11 +71,22 @@ def run(task_file: Path, db: Path, reports_dir: Path, workdir: Path, arms: tuple
 
     options = RunOptions(db=db, reports_dir=reports_dir, workdir=workdir, seed=seed, arms=list(arms) or None,
                          limit=limit, device=device, profile=profile, storage=storage)
+    _interrupt_on_sigterm()
     with _progress(quiet) as progress:
         outcome = run_task(task_file, options, progress)
     _print_results(outcome)
     if outcome.failed_arms:
         raise HarnessError(f"{len(outcome.failed_arms)} arm(s) failed: {', '.join(outcome.failed_arms)} (see the report)")
+
+
+def _interrupt_on_sigterm() -> None:
+    """`kill` (SIGTERM) ends a run the way Ctrl-C does, so it is marked failed instead of left 'running'."""
+    import signal
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def _print_results(outcome) -> None:
@@ -170,6 +183,53 @@ def report(db: Path, run_id: str | None, reports_dir: Path) -> None:
     with Store.open(db, read_only=True) as store:
         path = write_report(store, run_id or store.latest_run(), reports_dir)
     _console().print(f"report: {path}", soft_wrap=True)
+
+
+@cli.command()
+@click.argument("task_file", type=click.Path(path_type=Path))
+@click.option("--arm", "arm_name", default=None, help="The lora/qlora arm whose settings to use (default: the first).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder for the adapter.")
+@click.option("--profile", default=None, help="A profile of the task file (its train_limit and epochs apply).")
+@click.option("--device", type=click.Choice(["cpu", "cuda", "mps"]), default=None)
+@click.option("--seed", type=int, default=0, show_default=True)
+def train(task_file: Path, arm_name: str | None, out_dir: Path, profile: str | None, device: str | None, seed: int) -> None:
+    """Train one adapter on the train split with a tuned arm's settings (no sweep, no test split).
+
+    On several GPUs: accelerate launch --num_processes 4 -m harness.cli train TASK_FILE --out DIR
+    then evaluate it with `adapter: DIR/adapter` on the arm.
+    """
+    from harness.pipeline import train_only
+
+    result = train_only(task_file, arm_name, out_dir, profile, device, seed)
+    if os.environ.get("RANK", "0") == "0":
+        _console().print(f"adapter: {result.adapter_dir} ({result.train_tokens} tokens, {result.tokens_per_s:.0f} tokens/s, "
+                         f"{result.train_seconds:.0f} s)", soft_wrap=True)
+
+
+@cli.command()
+@DB_OPTION
+@click.option("--task", default=None, help="Only runs of this task (its name in the task file).")
+def history(db: Path, task: str | None) -> None:
+    """Runs over time: base model, data, verdict, and the tuned arm's lift over the best untrained arm."""
+    import json
+
+    from rich.table import Table
+
+    from harness.store import Store
+
+    with Store.open(db, read_only=True) as store:
+        runs = store.runs(task)
+    table = Table(title=f"history of {task or 'all tasks'} in {db}")
+    for col in ("run", "task", "status", "base model", "weights", "data", "verdict", "baseline", "tuned arm", "lift [interval]"):
+        table.add_column(col)
+    for run in runs:
+        decision = json.loads(run["decision_json"]) if run["decision_json"] else {}
+        best = next((c for c in decision.get("comparisons", []) if c["arm"] == decision.get("candidate")), None)
+        lift = f"{best['diff']:+.3f} [{best['low']:+.3f}, {best['high']:+.3f}]" if best else "–"
+        table.add_row(run["run_id"], f"{run['task']} v{run['task_version']}", run["status"], run["base_model_id"] or "",
+                      run["base_model_hash"] or "", run["data_fingerprint"], decision.get("verdict", "–"),
+                      decision.get("baseline", "–"), decision.get("candidate", "–"), lift)
+    _console().print(table)
 
 
 def main(argv: list[str] | None = None) -> int:

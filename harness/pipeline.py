@@ -348,6 +348,37 @@ def _prediction_row(p: Any) -> dict[str, Any]:
     }
 
 
+def train_only(task_path: str | Path, arm_name: str | None, out_dir: Path, profile_name: str | None,
+               device: str | None, seed: int = 0) -> Any:
+    """Train one adapter with a tuned arm's own hyperparameters: no sweep, no test split, no database.
+
+    Safe under `accelerate launch` (several GPUs): the Trainer runs data-parallel and only the main
+    process writes the adapter."""
+    from harness.models import pick_device
+    from harness.training import train_adapter
+
+    task = load_spec(task_path)
+    data = load_data(task)
+    tuned = [a for a in task.spec.arms if a.type in ("lora", "qlora")]
+    if not tuned:
+        raise HarnessError(f"{task.path}: no lora or qlora arm to train")
+    arm = next((a for a in tuned if a.name == arm_name), None) if arm_name else tuned[0]
+    if arm is None:
+        raise HarnessError(f"--arm {arm_name!r}: not a tuned arm of {task.path}; tuned arms: {', '.join(a.name for a in tuned)}")
+    profile = task.spec.profile(profile_name)
+    hp = arm.hyperparameters()
+    if profile.epochs is not None:
+        hp["epochs"] = min(int(hp["epochs"]), profile.epochs)
+    limit = min(v for v in (arm.train_limit, profile.train_limit, len(data.train)) if v is not None)
+    train = data.subsample("train", limit, seed).train
+    _, _, result = train_adapter(
+        resolve(task.spec.model.base), train, task.spec.prompt, hp, out_dir, device=device or pick_device(),
+        quantize=arm.type == "qlora", max_length=arm.max_length, bias=arm.bias, checkpointing=arm.gradient_checkpointing,
+        seed=seed, metadata={"task": task.spec.name, "arm": arm.name, "data_fingerprint": data.fingerprint},
+    )
+    return result
+
+
 def check_data(task: Task, data: TaskData, progress: Any, model_source: str | None = None) -> CheckReport:
     """The data checks, with the embedding model for near-duplicates and the base tokenizer for lengths."""
     embed = None

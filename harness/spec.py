@@ -279,12 +279,16 @@ class TunedArmSpec(Strict):
     )
     allow_cpu: bool = Field(False, description="qlora only: run 4-bit on CPU (~20x slower than fp32 LoRA)")
     merge: bool = Field(True, description="also evaluate the best adapter merged into the base weights")
+    adapter: str | None = Field(None, description="evaluate this saved adapter instead of training one "
+                                "(e.g. one trained on several GPUs with `accelerate launch ... harness train`)")
     sweep: SweepSpec | None = None
 
     @model_validator(mode="after")
     def _qlora_only(self) -> TunedArmSpec:
         if self.allow_cpu and self.type != "qlora":
             raise ValueError("allow_cpu applies to qlora arms only")
+        if self.adapter is not None and self.sweep is not None:
+            raise ValueError("give either 'adapter' (evaluate a trained adapter) or 'sweep' (train and pick one), not both")
         return self
 
     def hyperparameters(self) -> dict[str, Any]:

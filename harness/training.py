@@ -92,6 +92,14 @@ def _target_modules(value: Any) -> Any:
     return value
 
 
+def _checkpointing_arg(enabled: bool) -> dict[str, bool]:
+    """transformers 5 renamed gradient_checkpointing to activation_checkpointing (the old name warns)."""
+    from transformers import TrainingArguments
+
+    fields = TrainingArguments.__dataclass_fields__
+    return {"activation_checkpointing" if "activation_checkpointing" in fields else "gradient_checkpointing": enabled}
+
+
 def adapter_hash(adapter_dir: Path) -> str:
     h = hashlib.sha256()
     for path in sorted(adapter_dir.glob("*.safetensors")):
@@ -165,7 +173,7 @@ def train_adapter(
         # SFTConfig defaults bf16=True and gradient_checkpointing=True; both are chosen per device here.
         bf16=bf16,
         fp16=False,
-        gradient_checkpointing=checkpoint,
+        **_checkpointing_arg(checkpoint),
         use_cpu=device == "cpu",
         seed=seed,
         data_seed=seed,
@@ -191,7 +199,8 @@ def train_adapter(
     tokens = int(trainer.state.num_input_tokens_seen)
     losses = [log["loss"] for log in trainer.state.log_history if "loss" in log]
     adapter_dir = out_dir / "adapter"
-    model.save_pretrained(adapter_dir, safe_serialization=True)
+    trainer.save_model(str(adapter_dir))  # under accelerate launch only the main process writes
+    trainer.accelerator.wait_for_everyone()
     result = TrainResult(
         adapter_dir=str(adapter_dir),
         adapter_hash=adapter_hash(adapter_dir),
@@ -214,7 +223,8 @@ def train_adapter(
         "result": asdict(result),
         **(metadata or {}),
     }
-    (out_dir / "metadata.json").write_text(json.dumps(meta, indent=2, default=str))
+    if trainer.is_world_process_zero():
+        (out_dir / "metadata.json").write_text(json.dumps(meta, indent=2, default=str))
     model.eval()
     tokenizer.padding_side = "left"
     return model, tokenizer, result

@@ -174,3 +174,15 @@ def test_unknown_model_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: model 'nobody/no-such-model': the hub is unreachable") and "\n" not in err
     assert not (tmp_path / "h.duckdb").exists()  # nothing half-written
+
+
+def test_history_lists_runs_with_their_verdicts(tmp_path, tiny_model, capsys):
+    task = write_tiny_task(tmp_path, tiny_model)
+    assert _run(tmp_path, task, "--arm", "zero_shot") == 0
+    assert _run(tmp_path, task, "--arm", "zero_shot") == 0
+    capsys.readouterr()
+    assert main(["history", "--db", str(tmp_path / "h.duckdb"), "--task", "tiny"]) == 0
+    out = capsys.readouterr().out
+    run_ids = [r[0] for r in _rows(tmp_path, "SELECT run_id FROM runs")]
+    assert all(r in out for r in run_ids) and out.count("INCONCLUSIVE") == 2
+    assert main(["history", "--db", str(tmp_path / "missing.duckdb")]) == 2

@@ -216,3 +216,41 @@ def test_rag_on_an_adapter_needs_its_tuned_arm_in_the_run(tmp_path, tiny_model, 
     task.write_text(task.read_text().replace("metrics: [exact_match]", f"corpus: {{path: {corpus}}}\nmetrics: [exact_match]"))
     assert _run(tmp_path, task, "--arm", "lora_rag") == 2
     assert "add --arm lora" in capsys.readouterr().err
+
+
+def test_train_command_and_evaluating_a_given_adapter(tmp_path, tiny_model, capsys):
+    given = """  - name: given
+    type: lora
+    merge: false
+    adapter: trained/adapter
+"""
+    task = sweep_task(tmp_path, tiny_model, trials=1, extra_arm=given)
+    out = tmp_path / "trained"
+    assert main(["train", str(task), "--arm", "lora", "--out", str(out), "--device", "cpu"]) == 0
+    assert "adapter:" in capsys.readouterr().out
+    assert (out / "adapter" / "adapter_model.safetensors").is_file() and (out / "metadata.json").is_file()
+    assert _run(tmp_path, task, "--arm", "given") == 0
+    details = json.loads(_sql(tmp_path, "SELECT details_json FROM arms WHERE arm = 'given'")[0][0])
+    assert details["trained"] == "elsewhere" and details["adapter"].endswith("trained/adapter")
+    assert _sql(tmp_path, "SELECT count(*) FROM trials")[0][0] == 0
+    assert _sql(tmp_path, "SELECT count(*) FROM predictions WHERE arm = 'given'")[0][0] == 5
+
+
+def test_sigterm_marks_the_run_failed_at_once(tmp_path, tiny_model):
+    task = sweep_task(tmp_path, tiny_model, trials=3)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness.cli", "run", str(task), "--db", str(tmp_path / "h.duckdb"),
+         "--reports", str(tmp_path / "reports"), "--workdir", str(tmp_path / "exp"), "--quiet"],
+        cwd=ROOT, env=dict(os.environ, HF_HUB_OFFLINE="1"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    study_db = tmp_path / "exp" / "sweep" / "optuna.db"
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None and not study_db.exists():
+        time.sleep(0.2)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=120) == 130
+    con = duckdb.connect(str(tmp_path / "h.duckdb"), read_only=True)  # read-only: no abandoned-run repair
+    status, error = con.execute("SELECT status, error FROM runs").fetchone()
+    con.close()
+    assert status == "failed" and "signal 15" in error

@@ -230,8 +230,26 @@ class TunedArm:
 
     # ------------------------------------------------------------ test
 
+    def _given_adapter(self, ctx: ArmContext) -> Path:
+        """A saved adapter named in the task file; it must have been trained on this base model."""
+        adapter_dir = ctx.task.resolve(self.spec.adapter)
+        if not (adapter_dir / "adapter_config.json").is_file():
+            raise HarnessError(f"arm {self.name!r}: {adapter_dir} is not a saved adapter (no adapter_config.json)")
+        meta_file = adapter_dir.parent / "metadata.json"
+        if meta_file.is_file():
+            trained_on = json.loads(meta_file.read_text()).get("base_model", {}).get("weights_hash")
+            if trained_on and trained_on != ctx.models.base.weights_hash:
+                raise HarnessError(f"arm {self.name!r}: {adapter_dir} was trained on base weights {trained_on}, "
+                                   f"but this run's base model has {ctx.models.base.weights_hash}")
+        return adapter_dir
+
     def predict(self, items: Sequence[Item], ctx: ArmContext) -> list[Prediction]:
         device = ctx.models.device or pick_device()
+        tokenizer = load_tokenizer(ctx.models.base)
+        if self.spec.adapter is not None:
+            adapter_dir = self._given_adapter(ctx)
+            self.details = {"adapter": str(adapter_dir), "adapter_hash": adapter_hash(adapter_dir), "trained": "elsewhere"}
+            return self._test(items, ctx, tokenizer, adapter_dir, device)
         limit_train = _min(self.spec.train_limit, ctx.profile.train_limit)
         limit_val = _min(self.spec.sweep.validation_limit if self.spec.sweep else None, ctx.profile.validation_limit)
         train = _subset(ctx.train, limit_train, ctx.seed)
@@ -246,7 +264,6 @@ class TunedArm:
         before = {t.number for t in study.trials}
         tracker = ctx.tracker(f"{self.name}: sweep trials", n_trials)
         tracker(len([t for t in study.trials if t.state.name in ("COMPLETE", "PRUNED")]))
-        tokenizer = load_tokenizer(ctx.models.base)
         run_sweep(study, self._objective(ctx, train, validation, device, tokenizer, tracker), n_trials,
                   sweep.enqueue if sweep else [])
         trained_here = {t.number for t in study.trials} - before
@@ -260,6 +277,10 @@ class TunedArm:
             )
         self.details.update(best_trial=best.number, best_value=best.value, best_params=best.params,
                             adapter=str(adapter_dir), adapter_hash=best.user_attrs.get("adapter_hash"))
+        return self._test(items, ctx, tokenizer, adapter_dir, device)
+
+    def _test(self, items: Sequence[Item], ctx: ArmContext, tokenizer: Any, adapter_dir: Path, device: str) -> list[Prediction]:
+        """The adapter answers the test items once; the merged model too, when asked."""
         ctx.adapters[self.name] = str(adapter_dir)
         predictions = self._answer(items, ctx, tokenizer, adapter_dir, device, quantized=self.quantize, label="adapter")
         merge = ctx.profile.merge if ctx.profile.merge is not None else self.spec.merge
