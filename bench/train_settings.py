@@ -66,6 +66,9 @@ def main() -> None:
     device = pick_device()
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
+        # warm-up, not measured: the first training in a process pays for lazy imports and allocator growth
+        train_adapter(base, examples[: args.batch_size], task.spec.prompt, dict(HP, batch_size=args.batch_size),
+                      Path(tmp, "warmup"), device=device, max_length=512, max_steps=1)
         _, _, harness = train_adapter(base, examples, task.spec.prompt, dict(HP, batch_size=args.batch_size),
                                       Path(tmp, "harness"), device=device, max_length=512, max_steps=args.steps)
         results["harness settings"] = (harness.tokens_per_s, harness.train_tokens, harness.train_seconds)

@@ -172,6 +172,18 @@ def _print_stats(console, stats: dict) -> None:
 
 
 @cli.command()
+@click.argument("name")
+@click.option("--dir", "tasks_dir", type=click.Path(path_type=Path), default=Path("tasks"), show_default=True)
+def init(name: str, tasks_dir: Path) -> None:
+    """Scaffold a new task: NAME.yaml with comments, a data folder with rows to replace, a data card."""
+    from harness.scaffold import scaffold
+
+    for path in scaffold(name, tasks_dir):
+        _console().print(f"wrote {path}", soft_wrap=True)
+    _console().print(f"next: edit {tasks_dir / (name + '.yaml')} and its data, then harness validate it", soft_wrap=True)
+
+
+@cli.command()
 @DB_OPTION
 @click.option("--run", "run_id", default=None, help="Run id (default: the latest run).")
 @click.option("--reports", "reports_dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)

@@ -366,9 +366,7 @@ def train_only(task_path: str | Path, arm_name: str | None, out_dir: Path, profi
     if arm is None:
         raise HarnessError(f"--arm {arm_name!r}: not a tuned arm of {task.path}; tuned arms: {', '.join(a.name for a in tuned)}")
     profile = task.spec.profile(profile_name)
-    hp = arm.hyperparameters()
-    if profile.epochs is not None:
-        hp["epochs"] = min(int(hp["epochs"]), profile.epochs)
+    hp = profile.apply(arm.hyperparameters())
     limit = min(v for v in (arm.train_limit, profile.train_limit, len(data.train)) if v is not None)
     train = data.subsample("train", limit, seed).train
     _, _, result = train_adapter(

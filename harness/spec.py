@@ -337,8 +337,18 @@ class ProfileSpec(Strict):
     train_limit: int | None = Field(None, ge=1)
     trials: int | None = Field(None, ge=1, description="overrides every sweep's trial count")
     epochs: int | None = Field(None, ge=1, description="caps every tuned arm's epochs (searched ones too)")
+    batch_size: int | None = Field(None, ge=1, description="overrides every tuned arm's batch size (more steps on little data)")
     merge: bool | None = Field(None, description="overrides every tuned arm's merge setting")
     arms: list[str] | None = Field(None, description="run only these arms")
+
+    def apply(self, hp: dict[str, Any]) -> dict[str, Any]:
+        """A trial's hyperparameters under this profile's caps and overrides."""
+        hp = dict(hp)
+        if self.epochs is not None:
+            hp["epochs"] = min(int(hp["epochs"]), self.epochs)
+        if self.batch_size is not None:
+            hp["batch_size"] = self.batch_size
+        return hp
 
 
 class DecisionSpec(Strict):

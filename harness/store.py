@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.processes import process_alive
 
 DEFAULT_DB = Path("experiments") / "harness.duckdb"
 
@@ -176,16 +177,6 @@ def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class Store:
     """Typed reads and writes over one DuckDB file."""
 
@@ -263,7 +254,7 @@ class Store:
             "SELECT run_id, pid FROM runs WHERE status = 'running' AND host = ?", [socket.gethostname()]
         ).fetchall()
         for run_id, pid in rows:
-            if pid is not None and not _pid_alive(pid) and pid != os.getpid():
+            if pid is not None and not process_alive(pid) and pid != os.getpid():
                 self.fail_run(run_id, "the process running it ended without finishing (killed or crashed)")
 
     # ------------------------------------------------------------ writes

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from harness.processes import process_alive
 from harness.spec import FloatRange, SweepSpec, TunedArmSpec
 
 Objective = Callable[[Any], float]
@@ -76,16 +77,6 @@ def open_study(name: str, storage: str, sweep: SweepSpec) -> Any:
     )
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def reclaim_killed_trials(study: Any) -> int:
     """Trials left RUNNING by a dead process on this host are marked failed and their parameters queued again."""
     from optuna.trial import TrialState
@@ -94,7 +85,7 @@ def reclaim_killed_trials(study: Any) -> int:
     reclaimed = 0
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         attrs = trial.user_attrs
-        if attrs.get("host") == host and attrs.get("pid") and not _alive(int(attrs["pid"])):
+        if attrs.get("host") == host and attrs.get("pid") and not process_alive(int(attrs["pid"])):
             study._storage.set_trial_user_attr(trial._trial_id, "killed", True)
             study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
             study.enqueue_trial(trial.params, skip_if_exists=False)

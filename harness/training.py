@@ -184,10 +184,13 @@ def train_adapter(
         disable_tqdm=True,
         dataloader_num_workers=0,
         include_num_input_tokens_seen="non_padding",
+        # batches of similar lengths: padding is compute thrown away, and on a CPU compute is the budget
+        train_sampling_strategy="group_by_length",
     )
     dataset = Dataset.from_list(training_rows(examples, prompt))
     evaluations = _EvalCallback(TrainerCallback, evaluate, eval_every, tokenizer)
-    trainer = SFTTrainer(
+    trainer_class = SFTTrainer if device == "cuda" else _plain_loss_trainer(SFTTrainer)
+    trainer = trainer_class(
         model=model, args=config, train_dataset=dataset, processing_class=tokenizer, callbacks=[evaluations.callback]
     )
     trainer.remove_callback(PrinterCallback)  # it prints every log dict to stdout when tqdm is off
@@ -199,7 +202,10 @@ def train_adapter(
     tokens = int(trainer.state.num_input_tokens_seen)
     losses = [log["loss"] for log in trainer.state.log_history if "loss" in log]
     adapter_dir = out_dir / "adapter"
-    trainer.save_model(str(adapter_dir))  # under accelerate launch only the main process writes
+    if trainer.is_world_process_zero():  # under accelerate launch only the main process writes
+        # model.save_pretrained, not trainer.save_model: that one also pickles the arguments (training_args.bin)
+        trainer.accelerator.unwrap_model(model).save_pretrained(str(adapter_dir), safe_serialization=True)
+        tokenizer.save_pretrained(str(adapter_dir))
     trainer.accelerator.wait_for_everyone()
     result = TrainResult(
         adapter_dir=str(adapter_dir),
@@ -228,6 +234,21 @@ def train_adapter(
     model.eval()
     tokenizer.padding_side = "left"
     return model, tokenizer, result
+
+
+def _plain_loss_trainer(sft_trainer: type) -> type:
+    """SFTTrainer with transformers' own loss instead of TRL's fused, chunked LM head.
+
+    Same loss (answer tokens only, identical values step by step), but on CPU the fused head's tiles
+    cost more than they save: plain logits trained 1.28x faster here (bench/train_settings.py). On CUDA
+    TRL's fused head stays: there it saves the memory of full logits."""
+    from transformers import Trainer
+
+    class PlainLossSFTTrainer(sft_trainer):  # type: ignore[misc, valid-type]
+        def compute_loss(self, model: Any, inputs: Any, return_outputs: bool = False, num_items_in_batch: Any = None) -> Any:
+            return Trainer.compute_loss(self, model, inputs, return_outputs, num_items_in_batch)
+
+    return PlainLossSFTTrainer
 
 
 class _EvalCallback:

@@ -143,3 +143,22 @@ decision:
     path = root / "task.yaml"
     path.write_text(spec, encoding="utf-8")
     return path
+
+
+def run_cli(tmp_path: Path, task: Path, *extra: str) -> int:
+    """`harness run` in-process with its database, reports and work folder under tmp_path."""
+    from harness.cli import main
+
+    return main(["run", str(task), "--db", str(tmp_path / "h.duckdb"), "--reports", str(tmp_path / "reports"),
+                 "--workdir", str(tmp_path / "exp"), "--quiet", *extra])
+
+
+def query(tmp_path: Path, sql: str) -> list[tuple]:
+    """Rows from the run database under tmp_path, opened read-only."""
+    import duckdb
+
+    con = duckdb.connect(str(tmp_path / "h.duckdb"), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()

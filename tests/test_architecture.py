@@ -12,7 +12,7 @@ PACKAGE = Path(harness.__file__).parent
 # task YAML -> spec -> data -> arms -> predictions -> scores -> store -> decision -> report; backends feed arms.
 # metrics is a pure leaf (strings in, floats out) that spec validates names against, so it sits left of spec.
 STAGES = [
-    ["harness", "harness.errors"],
+    ["harness", "harness.errors", "harness.processes"],
     ["harness.metrics"],
     ["harness.spec"],
     ["harness.data", "harness.prompts"],
@@ -26,7 +26,7 @@ STAGES = [
     ["harness.decision"],
     ["harness.report"],
     ["harness.pipeline"],
-    ["harness.cli"],
+    ["harness.cli", "harness.scaffold"],
 ]
 
 

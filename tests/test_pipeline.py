@@ -10,21 +10,8 @@ import pytest
 
 from harness.cli import main
 from tests.browser import dump_dom
-from tests.conftest import write_tiny_task
+from tests.conftest import run_cli as _run, query as _rows, write_tiny_task
 from tests.openai_server import serve, tiny_model_answer
-
-
-def _run(tmp_path, task, *extra):
-    return main(["run", str(task), "--db", str(tmp_path / "h.duckdb"), "--reports", str(tmp_path / "reports"),
-                 "--workdir", str(tmp_path / "exp"), "--quiet", *extra])
-
-
-def _rows(tmp_path, sql):
-    con = duckdb.connect(str(tmp_path / "h.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_run_end_to_end(tmp_path, tiny_model, capsys):

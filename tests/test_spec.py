@@ -152,3 +152,12 @@ def test_validate_loads_no_model_weights(tmp_path, tiny_model):
     ) % str(path)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent.parent)
     assert out.stdout.strip().endswith("0 []"), out.stdout + out.stderr
+
+
+def test_profile_caps_epochs_and_overrides_batch_size_without_touching_the_rest():
+    from harness.spec import ProfileSpec
+
+    hp = {"epochs": 3, "batch_size": 8, "learning_rate": 1e-3}
+    assert ProfileSpec(epochs=1, batch_size=2).apply(hp) == {"epochs": 1, "batch_size": 2, "learning_rate": 1e-3}
+    assert ProfileSpec(epochs=5).apply(hp) == hp  # a cap, never a raise
+    assert hp["batch_size"] == 8  # the arm's own dict is not changed

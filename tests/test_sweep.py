@@ -16,7 +16,7 @@ import pytest
 
 from harness.backends.hf import HFGenerator
 from harness.cli import main
-from tests.conftest import write_jsonl
+from tests.conftest import run_cli as _run, query as _sql, write_jsonl
 
 ROOT = Path(__file__).parent.parent
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo", "lima"]
@@ -67,19 +67,6 @@ arms:
 decision: {{primary_metric: exact_match}}
 """)
     return path
-
-
-def _run(tmp_path, task, *extra):
-    return main(["run", str(task), "--db", str(tmp_path / "h.duckdb"), "--reports", str(tmp_path / "reports"),
-                 "--workdir", str(tmp_path / "exp"), "--quiet", *extra])
-
-
-def _sql(tmp_path, sql):
-    con = duckdb.connect(str(tmp_path / "h.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_sweep_prunes_picks_the_best_and_never_reads_test_before_the_end(tmp_path, tiny_model, monkeypatch):
@@ -134,7 +121,7 @@ def test_a_killed_sweep_resumes_without_retraining(tmp_path, tiny_model):
     proc = subprocess.Popen(
         [sys.executable, "-m", "harness.cli", "run", str(task), "--db", str(tmp_path / "h.duckdb"),
          "--reports", str(tmp_path / "reports"), "--workdir", str(tmp_path / "exp"), "--quiet"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=(tmp_path / "stderr.txt").open("w"),
     )
     study_db = tmp_path / "exp" / "sweep" / "optuna.db"
     deadline = time.time() + 300
@@ -237,11 +224,11 @@ def test_train_command_and_evaluating_a_given_adapter(tmp_path, tiny_model, caps
 
 
 def test_sigterm_marks_the_run_failed_at_once(tmp_path, tiny_model):
-    task = sweep_task(tmp_path, tiny_model, trials=3)
+    task = sweep_task(tmp_path, tiny_model, trials=200)
     proc = subprocess.Popen(
         [sys.executable, "-m", "harness.cli", "run", str(task), "--db", str(tmp_path / "h.duckdb"),
          "--reports", str(tmp_path / "reports"), "--workdir", str(tmp_path / "exp"), "--quiet"],
-        cwd=ROOT, env=dict(os.environ, HF_HUB_OFFLINE="1"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT, env=dict(os.environ, HF_HUB_OFFLINE="1"), stdout=subprocess.DEVNULL, stderr=(tmp_path / "stderr.txt").open("w"),
     )
     study_db = tmp_path / "exp" / "sweep" / "optuna.db"
     deadline = time.time() + 300
@@ -249,7 +236,7 @@ def test_sigterm_marks_the_run_failed_at_once(tmp_path, tiny_model):
         time.sleep(0.2)
     time.sleep(1.0)
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=120) == 130
+    assert proc.wait(timeout=120) == 130, (tmp_path / "stderr.txt").read_text()[-3000:]
     con = duckdb.connect(str(tmp_path / "h.duckdb"), read_only=True)  # read-only: no abandoned-run repair
     status, error = con.execute("SELECT status, error FROM runs").fetchone()
     con.close()

@@ -96,6 +96,7 @@ class TunedArm:
             "validation": [ex.id for ex in validation],
             "data": hashlib.sha256(json.dumps([[e.id, e.target] for e in train + validation]).encode()).hexdigest(),
             "epochs_cap": ctx.profile.epochs,
+            "batch_size": ctx.profile.batch_size,
             "generation": ctx.task.spec.generation.model_dump(mode="json"),
         }
         digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
@@ -141,9 +142,7 @@ class TunedArm:
 
         def objective(trial: Any) -> float:
             mark_owner(trial)
-            hp = suggest(trial, self.spec)
-            if ctx.profile.epochs is not None:
-                hp["epochs"] = min(int(hp["epochs"]), ctx.profile.epochs)
+            hp = ctx.profile.apply(suggest(trial, self.spec))
             out_dir = ctx.workdir / self.name / f"trial-{trial.number:03d}"
             row = {"trial_number": trial.number, "params_json": json.dumps(hp), "started_at": time.time()}
             evaluations: list[dict] = []

@@ -83,6 +83,7 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
         trial["intermediate"] = [e.get("value") for e in json.loads(trial["intermediate_json"] or "[]")]
     for arm in arms:
         arm["details"] = json.loads(arm["details_json"] or "{}")
+        arm["judge_failures"] = arm["details"].get("judge_failures", [])
     decision = json.loads(run["decision_json"]) if run.get("decision_json") else None
     baseline = decision.get("baseline") if decision else None
     base_tokens = next((a["prompt_tokens_mean"] for a in arms if a["arm"] == baseline), None)
@@ -91,6 +92,7 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
                                if base_tokens is not None and arm["prompt_tokens_mean"] is not None else None)
     return {
         "judge_metrics": ("faithfulness", "answer_relevancy", "judge_accuracy"),
+        "profile": json.loads(run["profile"] or "{}") if (run.get("profile") or "").startswith("{") else {},
         "run": run,
         "trials": trials,
         "baseline": baseline,
