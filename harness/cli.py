@@ -68,25 +68,16 @@ def run(task_file: Path, db: Path, reports_dir: Path, workdir: Path, arms: tuple
         limit: int | None, storage: str | None, seed: int, device: str | None, quiet: bool) -> None:
     """Run every arm of TASK_FILE on its test split, store the results, write the report."""
     from harness.pipeline import RunOptions, run_task
+    from harness.processes import stop_on_signals
 
     options = RunOptions(db=db, reports_dir=reports_dir, workdir=workdir, seed=seed, arms=list(arms) or None,
                          limit=limit, device=device, profile=profile, storage=storage)
-    _interrupt_on_sigterm()
+    stop_on_signals()  # a killed run is marked failed, never left looking 'running'
     with _progress(quiet) as progress:
         outcome = run_task(task_file, options, progress)
     _print_results(outcome)
     if outcome.failed_arms:
         raise HarnessError(f"{len(outcome.failed_arms)} arm(s) failed: {', '.join(outcome.failed_arms)} (see the report)")
-
-
-def _interrupt_on_sigterm() -> None:
-    """`kill` (SIGTERM) ends a run the way Ctrl-C does, so it is marked failed instead of left 'running'."""
-    import signal
-
-    def stop(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, stop)
 
 
 def _print_results(outcome) -> None:

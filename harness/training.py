@@ -23,6 +23,7 @@ from harness import __version__
 from harness.data import Example
 from harness.errors import HarnessError
 from harness.models import ResolvedModel, load_tokenizer, pick_dtype, quiet_hf
+from harness.processes import raise_if_stopping
 from harness.prompts import conversation
 from harness.spec import PromptSpec
 
@@ -278,6 +279,7 @@ class _EvalCallback:
                     self._run(state, control, model)
 
             def on_step_end(self, args: Any, state: Any, control: Any, model: Any = None, **kw: Any) -> None:
+                raise_if_stopping()
                 if isinstance(every, int) and state.global_step % every == 0:
                     self._run(state, control, model)
 

@@ -236,7 +236,9 @@ def test_sigterm_marks_the_run_failed_at_once(tmp_path, tiny_model):
         time.sleep(0.2)
     time.sleep(1.0)
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=120) == 130, (tmp_path / "stderr.txt").read_text()[-3000:]
+    # 130, or killed by SIGINT (which a shell also reports as 130): CPython ends that way when the
+    # KeyboardInterrupt passed through an exec() on its way out
+    assert proc.wait(timeout=120) in (130, -signal.SIGINT), (tmp_path / "stderr.txt").read_text()[-3000:]
     con = duckdb.connect(str(tmp_path / "h.duckdb"), read_only=True)  # read-only: no abandoned-run repair
     status, error = con.execute("SELECT status, error FROM runs").fetchone()
     con.close()

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from harness.data import Example, Item
 from harness.errors import HarnessError, did_you_mean
+from harness.processes import raise_if_stopping
 from harness.spec import ProfileSpec, Task
 
 
@@ -62,7 +63,12 @@ class ArmContext:
 
     def tracker(self, description: str, total: int) -> Callable[[int], None]:
         task_id = self.progress.add_task(description, total=total)
-        return lambda n: self.progress.advance(task_id, n)
+
+        def advance(n: int) -> None:
+            raise_if_stopping()  # every batch and trial passes here: a safe point to stop at
+            self.progress.advance(task_id, n)
+
+        return advance
 
 
 class Arm(Protocol):

@@ -198,6 +198,11 @@ class TunedArm:
                 row.update(state="failed", error=f"{type(exc).__name__}: {exc}"[:2000])
                 trial.set_user_attr("error", row["error"])
                 raise
+            except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: no verdict on these parameters
+                row.update(state="failed", error=f"interrupted: {exc}"[:2000])
+                trial.set_user_attr("killed", True)
+                trial.study.enqueue_trial(trial.params, skip_if_exists=False)  # the next run retries them
+                raise
             finally:
                 row["intermediate_json"] = json.dumps([{k: v for k, v in e.items() if k != "values"} for e in evaluations])
                 row["validation_values_json"] = json.dumps(evaluations[-1]["values"] if evaluations else [])
