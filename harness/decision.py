@@ -89,8 +89,9 @@ def decide(
     arm_best = by_name[best["arm"]]
     if arm_best.prompt_tokens is not None and baseline.prompt_tokens:
         saved = baseline.prompt_tokens - arm_best.prompt_tokens
+        fewer_or_more = "fewer" if saved >= 0 else "more"
         reasons.append(f"{arm_best.name} uses {arm_best.prompt_tokens:.0f} prompt tokens per request, "
-                       f"{saved:+.0f} fewer than {baseline.name} ({saved / baseline.prompt_tokens:.0%})")
+                       f"{abs(saved):.0f} {fewer_or_more} than {baseline.name} ({abs(saved) / baseline.prompt_tokens:.0%})")
     if arm_best.train_seconds:
         reasons.append(f"training {arm_best.name} (all sweep trials) took {arm_best.train_seconds:.0f} s")
     return {"verdict": verdict, "reasons": reasons, "comparisons": comparisons, "primary": primary,

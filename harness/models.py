@@ -17,6 +17,7 @@ import os
 import shutil
 import socket
 import tempfile
+import warnings
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -105,6 +106,8 @@ def quiet_hf() -> None:
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
     disable_progress_bars()
+    # PEFT and TRL still read the attribute transformers 5 renamed; the warning is theirs to fix, not the user's
+    warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
     try:
         import datasets
 

@@ -34,7 +34,14 @@ def test_go_when_the_tuned_arm_is_clearly_better():
     out = _decide([_arm("few_shot", "prompted", base, 600.0), _arm("lora", "lora", tuned, 120.0)], n)
     assert out["verdict"] == "GO", out["reasons"]
     assert out["baseline"] == "few_shot" and out["candidate"] == "lora"
-    assert any("480 fewer" in r for r in out["reasons"])
+    assert any("uses 120 prompt tokens per request, 480 fewer than few_shot (80%)" in r for r in out["reasons"])
+
+
+def test_a_tuned_arm_with_longer_prompts_is_said_to_use_more_tokens():
+    rng = np.random.default_rng(1)
+    correct = rng.random(50) < 0.5
+    out = _decide([_arm("few_shot", "prompted", correct, 400.0), _arm("lora", "lora", correct, 500.0)], 50)
+    assert any("uses 500 prompt tokens per request, 100 more than few_shot (25%)" in r for r in out["reasons"])
 
 
 def test_no_go_when_tuning_does_not_reach_the_lift():
