@@ -1,7 +1,7 @@
 """LoRA training tokens/s on this machine: the harness's settings vs TRL's SFTConfig defaults vs TRL with
 fp32 and no gradient checkpointing, on the same model, data and number of steps, in one invocation.
 
-    .venv/bin/python bench/train_settings.py [--steps 4] [--batch-size 8]
+    .venv/bin/python bench/train_settings.py [--steps 2] [--batch-size 4]   # TRL defaults need ~10 min of that on 2 cores
 
 Prints each setting's tokens/s and its ratio to TRL's defaults (the baseline). Machines are noisy:
 compare the ratios, not the absolute numbers, and only within one invocation.
@@ -54,8 +54,8 @@ def trl_run(base, rows, steps: int, batch: int, out: Path, **overrides) -> tuple
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--task", default="tasks/contracts.yaml")
-    parser.add_argument("--steps", type=int, default=4)
-    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--steps", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=4)
     args = parser.parse_args()
     quiet_hf()
     task = load_spec(args.task)
