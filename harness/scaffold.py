@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 from harness.errors import HarnessError
+from harness.spec import NAME
 
 TASK_TEMPLATE = """\
 # {name}: what goes in, what comes out, and why it matters. Data card: {name}/DATA_CARD.md
@@ -100,13 +102,22 @@ PLACEHOLDERS = {
 
 
 def scaffold(name: str, tasks_dir: Path) -> list[Path]:
-    if not re.fullmatch(r"[a-z0-9][a-z0-9_\-]*", name):
+    if not re.match(NAME, name):  # the rule a task file's own name: field must pass
         raise HarnessError(f"task name {name!r}: use lowercase letters, digits, '_' and '-'")
     spec_path = tasks_dir / f"{name}.yaml"
     folder = tasks_dir / name
     for path in (spec_path, folder):
         if path.exists():
             raise HarnessError(f"{path} already exists; choose another name or remove it")
+    try:
+        return _write(name, spec_path, folder)
+    except BaseException:  # nothing half-written: a second `init` must not find a broken task in the way
+        spec_path.unlink(missing_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _write(name: str, spec_path: Path, folder: Path) -> list[Path]:
     written = []
     for split, rows in PLACEHOLDERS.items():
         path = folder / "data" / f"{split}.jsonl"
