@@ -78,10 +78,16 @@ class TaskData:
         rows = self.split(split)
         if n is None or n >= len(rows):
             return self
-        keep = set(random.Random(seed).sample(range(len(rows)), n))
-        chosen = [ex for i, ex in enumerate(rows) if i in keep]
-        parts = {name: self.split(name) for name in SPLITS} | {split: chosen}
+        parts = {name: self.split(name) for name in SPLITS} | {split: seeded_subset(rows, n, seed)}
         return TaskData(**parts)
+
+
+def seeded_subset(rows: list[Example], n: int | None, seed: int) -> list[Example]:
+    """n rows drawn with the seed, kept in file order; all of them when n is None or not smaller."""
+    if n is None or n >= len(rows):
+        return list(rows)
+    keep = set(random.Random(seed).sample(range(len(rows)), n))
+    return [ex for i, ex in enumerate(rows) if i in keep]
 
 
 # ---------------------------------------------------------------- reading records

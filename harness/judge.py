@@ -107,16 +107,16 @@ class Judge:
         return out
 
 
+def judged_metrics(case: Case, output_type: str) -> list[str]:
+    """Faithfulness and relevancy for answers given with retrieved context; accuracy for free-text tasks."""
+    chosen = []
+    if case.contexts is not None:
+        chosen += ["faithfulness", "answer_relevancy"]
+    if output_type == "text":
+        chosen.append("judge_accuracy")
+    return chosen
+
+
 def judge_cases(judge: Judge, cases: Sequence[Case], output_type: str,
                 advance: Callable[[int], None] = lambda n: None) -> Judgments:
-    """Faithfulness and relevancy for answers given with retrieved context; accuracy for free-text tasks."""
-
-    def metrics_for(case: Case) -> list[str]:
-        chosen = []
-        if case.contexts is not None:
-            chosen += ["faithfulness", "answer_relevancy"]
-        if output_type == "text":
-            chosen.append("judge_accuracy")
-        return chosen
-
-    return judge.judge(cases, metrics_for, advance)
+    return judge.judge(cases, lambda case: judged_metrics(case, output_type), advance)

@@ -24,11 +24,11 @@ from harness import __version__
 from harness.arms import Arm, ArmContext, build_arm
 from harness.arms.pool import ModelPool
 from harness.checks import CheckReport, run_checks, write_fixed
-from harness.data import TaskData, load_data
+from harness.data import TaskData, load_data, seeded_subset
 from harness.decision import ArmResult, decide
 from harness.errors import HarnessError
 from harness.embeddings import Embedder
-from harness.judge import Case, Judge, judge_cases
+from harness.judge import Case, Judge, judge_cases, judged_metrics
 from harness.models import ResolvedModel, resolve, tokenizer_and_window
 from harness.retrieval import Chunk, Retriever, chunk_documents, corpus_fingerprint, load_corpus
 from harness.report import write_report
@@ -331,7 +331,7 @@ def _judge(task: Task, data: TaskData, name: str, by_id: dict, chunk_texts: dict
         pred = by_id[ex.id]
         contexts = tuple(chunk_texts.get(c["id"], "") for c in pred.details["chunks"]) if "chunks" in pred.details else None
         cases.append(Case(ex.id, ex.input_text, pred.output if not pred.error else "", ex.target, contexts))
-    total = sum((2 if c.contexts is not None else 0) + (task.spec.output.type == "text") for c in cases)
+    total = sum(len(judged_metrics(c, task.spec.output.type)) for c in cases)
     return judge_cases(judge, cases, task.spec.output.type, ctx.tracker(f"{name}: judge", total))
 
 
@@ -367,8 +367,8 @@ def train_only(task_path: str | Path, arm_name: str | None, out_dir: Path, profi
         raise HarnessError(f"--arm {arm_name!r}: not a tuned arm of {task.path}; tuned arms: {', '.join(a.name for a in tuned)}")
     profile = task.spec.profile(profile_name)
     hp = profile.apply(arm.hyperparameters())
-    limit = min(v for v in (arm.train_limit, profile.train_limit, len(data.train)) if v is not None)
-    train = data.subsample("train", limit, seed).train
+    limit = min((v for v in (arm.train_limit, profile.train_limit) if v is not None), default=None)
+    train = seeded_subset(data.train, limit, seed)  # the examples a sweep with this seed trains on
     _, _, result = train_adapter(
         resolve(task.spec.model.base), train, task.spec.prompt, hp, out_dir, device=device or pick_device(),
         quantize=arm.type == "qlora", max_length=arm.max_length, bias=arm.bias, checkpointing=arm.gradient_checkpointing,

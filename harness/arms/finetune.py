@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,7 +20,7 @@ import numpy as np
 
 from harness.arms import ArmContext, Companion, Prediction
 from harness.backends.hf import HFGenerator
-from harness.data import Example, Item
+from harness.data import Example, Item, seeded_subset
 from harness.errors import HarnessError
 from harness.metrics import aggregate_key, score_example
 from harness.models import load_causal_lm, load_tokenizer, pick_device
@@ -29,13 +28,6 @@ from harness.prompts import conversation
 from harness.spec import SweepSpec, TunedArmSpec
 from harness.sweep import default_storage, mark_owner, open_study, run_sweep, suggest
 from harness.training import adapter_hash, load_adapter, load_base_for_training, merge_adapter, train_adapter
-
-
-def _subset(rows: list[Example], n: int | None, seed: int) -> list[Example]:
-    if n is None or n >= len(rows):
-        return list(rows)
-    keep = set(random.Random(seed).sample(range(len(rows)), n))
-    return [ex for i, ex in enumerate(rows) if i in keep]
 
 
 def _min(*values: int | None) -> int | None:
@@ -256,8 +248,8 @@ class TunedArm:
             return self._test(items, ctx, tokenizer, adapter_dir, device)
         limit_train = _min(self.spec.train_limit, ctx.profile.train_limit)
         limit_val = _min(self.spec.sweep.validation_limit if self.spec.sweep else None, ctx.profile.validation_limit)
-        train = _subset(ctx.train, limit_train, ctx.seed)
-        validation = _subset(ctx.validation, limit_val, ctx.seed)
+        train = seeded_subset(ctx.train, limit_train, ctx.seed)
+        validation = seeded_subset(ctx.validation, limit_val, ctx.seed)
         name = self._study_name(ctx, train, validation)
         storage = ctx.storage or default_storage(ctx.workdir.parent)
         sweep = self.spec.sweep
