@@ -17,7 +17,9 @@ from typing import Any
 import numpy as np
 
 from harness.data import SPLITS, Example, TaskData
+from harness.embeddings import Embedder
 from harness.metrics import normalize_text
+from harness.models import tokenizer_and_window
 from harness.prompts import conversation
 from harness.spec import Task
 
@@ -258,6 +260,18 @@ def run_checks(
         report.findings += length_findings
         report.stats["tokens"] = length_stats
     return report
+
+
+def check_task_data(task: Task, data: TaskData, progress: Any, model_source: str | None = None) -> CheckReport:
+    """All checks, with the embedding model for near-duplicates and the base tokenizer for lengths (no weights)."""
+    embed = None
+    if task.spec.checks.near_duplicates:
+        embedder = Embedder(task.spec.checks.embedding_model)
+        total = sum(1 for _ in data.all())
+        step = progress.add_task("embed inputs for near-duplicate checks", total=total)
+        embed = lambda texts: embedder.encode(texts, lambda n: progress.advance(step, n))  # noqa: E731
+    tokenizer, window = tokenizer_and_window(model_source or task.spec.model.base)
+    return run_checks(task, data, embed, tokenizer, window)
 
 
 def write_fixed(task: Task, data: TaskData, report: CheckReport) -> list[Path]:

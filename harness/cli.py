@@ -16,9 +16,10 @@ import click
 
 from harness import __version__
 from harness.errors import HarnessError, SpecError
+from harness.store import DEFAULT_DB
 
 DB_OPTION = click.option(
-    "--db", type=click.Path(path_type=Path), default=Path("experiments/harness.duckdb"), show_default=True,
+    "--db", type=click.Path(path_type=Path), default=DEFAULT_DB, show_default=True,
     help="DuckDB file holding every run.",
 )
 
@@ -201,9 +202,9 @@ def train(task_file: Path, arm_name: str | None, out_dir: Path, profile: str | N
     On several GPUs: accelerate launch --num_processes 4 -m harness.cli train TASK_FILE --out DIR
     then evaluate it with `adapter: DIR/adapter` on the arm.
     """
-    from harness.pipeline import train_only
+    from harness.training import train_for_task
 
-    result = train_only(task_file, arm_name, out_dir, profile, device, seed)
+    result = train_for_task(task_file, arm_name, out_dir, profile, device, seed)
     if os.environ.get("RANK", "0") == "0":
         _console().print(f"adapter: {result.adapter_dir} ({result.train_tokens} tokens, {result.tokens_per_s:.0f} tokens/s, "
                          f"{result.train_seconds:.0f} s)", soft_wrap=True)
@@ -214,24 +215,20 @@ def train(task_file: Path, arm_name: str | None, out_dir: Path, profile: str | N
 @click.option("--task", default=None, help="Only runs of this task (its name in the task file).")
 def history(db: Path, task: str | None) -> None:
     """Runs over time: base model, data, verdict, and the tuned arm's lift over the best untrained arm."""
-    import json
-
     from rich.table import Table
 
+    from harness.results import history as read_history
     from harness.store import Store
 
     with Store.open(db, read_only=True) as store:
-        runs = store.runs(task)
+        rows = read_history(store, task)
     table = Table(title=f"history of {task or 'all tasks'} in {db}")
     for col in ("run", "task", "status", "base model", "weights", "data", "verdict", "baseline", "tuned arm", "lift [interval]"):
         table.add_column(col)
-    for run in runs:
-        decision = json.loads(run["decision_json"]) if run["decision_json"] else {}
-        best = next((c for c in decision.get("comparisons", []) if c["arm"] == decision.get("candidate")), None)
-        lift = f"{best['diff']:+.3f} [{best['low']:+.3f}, {best['high']:+.3f}]" if best else "–"
-        table.add_row(run["run_id"], f"{run['task']} v{run['task_version']}", run["status"], run["base_model_id"] or "",
-                      run["base_model_hash"] or "", run["data_fingerprint"], decision.get("verdict", "–"),
-                      decision.get("baseline", "–"), decision.get("candidate", "–"), lift)
+    for row in rows:
+        lift = f"{row.lift:+.3f} [{row.lift_low:+.3f}, {row.lift_high:+.3f}]" if row.lift is not None else "–"
+        table.add_row(row.run_id, f"{row.task} v{row.task_version}", row.status, row.base_model, row.base_weights,
+                      row.data_fingerprint, row.verdict or "–", row.baseline or "–", row.candidate or "–", lift)
     _console().print(table)
 
 

@@ -12,8 +12,7 @@ from typing import Any
 import numpy as np
 
 from harness.models import ResolvedModel, cache_root, pick_device, quiet_hf, resolve
-
-DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+from harness.spec import DEFAULT_EMBEDDING_MODEL
 
 
 class Embedder:
@@ -35,13 +34,6 @@ class Embedder:
     def dimension(self) -> int:
         return int(self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension")
                    else self.model.get_sentence_embedding_dimension())
-
-    @property
-    def max_tokens(self) -> int:
-        return int(self.model.max_seq_length)
-
-    def count_tokens(self, text: str) -> int:
-        return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def encode(self, texts: Sequence[str], advance: Callable[[int], None] = lambda n: None,
                batch_size: int = 64) -> np.ndarray:
@@ -65,3 +57,16 @@ class Embedder:
         np.save(tmp, vectors, allow_pickle=False)
         tmp.replace(path)
         return vectors
+
+
+class LazyEmbedder:
+    """An Embedder loaded on first use: a run only pays for it when an arm asks (similar shots)."""
+
+    def __init__(self, ref: str = DEFAULT_EMBEDDING_MODEL):
+        self.ref = ref
+        self._embedder: Embedder | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._embedder is None:
+            self._embedder = Embedder(self.ref)
+        return getattr(self._embedder, name)

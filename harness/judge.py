@@ -14,10 +14,13 @@ import asyncio
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
+from harness.arms import Prediction
+from harness.data import Example
 from harness.errors import HarnessError
-from harness.spec import JudgeSpec
+from harness.models import resolve
+from harness.records import chunk_refs
+from harness.spec import JudgeSpec, TaskSpec
 
 
 @dataclass
@@ -117,6 +120,22 @@ def judged_metrics(case: Case, output_type: str) -> list[str]:
     return chosen
 
 
-def judge_cases(judge: Judge, cases: Sequence[Case], output_type: str,
-                advance: Callable[[int], None] = lambda n: None) -> Judgments:
-    return judge.judge(cases, lambda case: judged_metrics(case, output_type), advance)
+def make_judge(spec: TaskSpec) -> Judge | None:
+    """The task's judge, or None; its answer-relevancy embeddings use the task's embedding model."""
+    if spec.judge is None:
+        return None
+    return Judge(spec.judge, str(resolve(spec.embedding_model).path))
+
+
+def judge_predictions(judge: Judge, examples: Sequence[Example], by_id: dict[str, Prediction],
+                      chunk_texts: dict[str, str], output_type: str,
+                      tracker: Callable[[str, int], Callable[[int], None]]) -> Judgments:
+    """Every judged metric that applies to each test answer (a failed generation is judged as empty)."""
+    cases = []
+    for ex in examples:
+        pred = by_id[ex.id]
+        refs = chunk_refs(pred.details)
+        contexts = tuple(chunk_texts.get(c.id, "") for c in refs) if refs is not None else None
+        cases.append(Case(ex.id, ex.input_text, pred.output if not pred.error else "", ex.target, contexts))
+    total = sum(len(judged_metrics(c, output_type)) for c in cases)
+    return judge.judge(cases, lambda case: judged_metrics(case, output_type), tracker("judge", total))

@@ -45,6 +45,7 @@ class Metric:
     score: Scorer
     aggregate: Aggregator = field(default=_mean)
     automatic: bool = False  # computed from retrieval or a judge, not from the answer text alone
+    higher_is_better: bool = True  # the sweep's direction, the baseline choice and the report's arrows follow it
 
     @property
     def averaged(self) -> bool:
@@ -274,6 +275,16 @@ def score_example(names: Sequence[str], pred: str, target: str, shape: OutputSha
     return values
 
 
+def higher_is_better(key: str) -> bool:
+    """The direction of a metric key (`json_field_exact_match.parties` follows its metric)."""
+    return METRICS[key.split(".")[0]].higher_is_better
+
+
 def aggregate_key(key: str, preds: Sequence[str], targets: Sequence[str], values: np.ndarray, shape: OutputShape) -> float:
     """One aggregate value of a metric key (`json_field_exact_match.parties` aggregates by mean)."""
     return METRICS[key.split(".")[0]].aggregate(preds, targets, values, shape)
+
+
+def score_key(key: str, pred: str, target: str, shape: OutputShape) -> float:
+    """One metric key's value for one example (what a sweep trial reports example by example)."""
+    return score_example([key.split(".")[0]], pred, target, shape)[key]

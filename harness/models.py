@@ -245,19 +245,54 @@ def load_tokenizer(model: ResolvedModel) -> Any:
     return tokenizer
 
 
-def load_causal_lm(model: ResolvedModel, dtype: str = "auto", device: str | None = None) -> tuple[Any, Any, str]:
-    """(model, tokenizer, device) with safetensors weights only, in eval mode."""
+def load_weights(model: ResolvedModel, device: str, dtype: str = "auto", quantize: bool = False) -> Any:
+    """The model's weights (safetensors only) on `device`; 4-bit NF4 with double quantization when `quantize`."""
+    import torch
     from transformers import AutoModelForCausalLM
 
-    device = device or pick_device()
-    tokenizer = load_tokenizer(model)
+    quiet_hf()
     try:
-        lm = AutoModelForCausalLM.from_pretrained(model.path, dtype=pick_dtype(dtype, device), use_safetensors=True)
+        if not quantize:
+            lm = AutoModelForCausalLM.from_pretrained(model.path, dtype=pick_dtype(dtype, device), use_safetensors=True)
+            return lm.to(device)
+        from transformers import BitsAndBytesConfig
+
+        compute = torch.bfloat16 if device == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
+        config = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                                    bnb_4bit_compute_dtype=compute)
+        return AutoModelForCausalLM.from_pretrained(model.path, quantization_config=config, dtype=compute,
+                                                    device_map={"": device}, use_safetensors=True)
     except (OSError, ValueError) as exc:
         raise HarnessError(f"model {model.id!r}: cannot load from {model.path}: {str(exc).splitlines()[0]}") from None
-    lm.to(device)
+
+
+def load_causal_lm(model: ResolvedModel, dtype: str = "auto", device: str | None = None,
+                   quantize: bool = False) -> tuple[Any, Any, str]:
+    """(model, tokenizer, device) with safetensors weights only, in eval mode."""
+    device = device or pick_device()
+    tokenizer = load_tokenizer(model)
+    lm = load_weights(model, device, dtype, quantize)
     lm.eval()
     return lm, tokenizer, device
+
+
+def load_adapter(base_model: Any, adapter_dir: str | Path) -> Any:
+    """The base model with a saved adapter on top (safetensors only), in eval mode. PEFT changes the base
+    model's modules in place: give it weights no other generator uses."""
+    from peft import PeftModel
+
+    model = PeftModel.from_pretrained(base_model, str(adapter_dir), is_trainable=False)
+    model.eval()
+    return model
+
+
+def merge_adapter(peft_model: Any, out_dir: Path, tokenizer: Any) -> Any:
+    """Merge the adapter into the base weights and save the result as an ordinary model."""
+    merged = peft_model.merge_and_unload()
+    merged.save_pretrained(out_dir, safe_serialization=True)
+    tokenizer.save_pretrained(out_dir)
+    merged.eval()
+    return merged
 
 
 def tokenizer_and_window(ref: str) -> tuple[Any, int | None]:

@@ -144,8 +144,9 @@ class Retriever:
     """dense | bm25 | hybrid search over one chunk index."""
 
     def __init__(self, chunks: Sequence[Chunk], dense: DenseSearch, embed: Callable[[list[str]], Any],
-                 description: dict):
+                 description: dict, documents: Sequence[Document] = ()):
         self.chunks = {c.id: c for c in chunks}
+        self.documents = {d.id: (f"{d.title}\n{d.text}" if d.title else d.text) for d in documents}
         self.dense = dense
         self.embed = embed
         self.keyword = KeywordIndex(chunks)

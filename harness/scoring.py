@@ -7,16 +7,53 @@ of vanishing from it; the failure count is stored beside every aggregate.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from harness.arms import Prediction
 from harness.data import Example
+from harness.errors import HarnessError
+from harness.judge import Judge, judge_predictions
 from harness.metrics import METRICS, aggregate_key, score_example
-from harness.retrieval import retrieval_scores
+from harness.records import chunk_refs
+from harness.retrieval import Retriever, retrieval_scores
 from harness.spec import TaskSpec
 from harness.stats import bootstrap_ci
+
+Tracker = Callable[[str, int], Callable[[int], None]]  # (what, total) -> advance
+
+
+@dataclass
+class ScoredArm:
+    """An arm's per-example and aggregate scores, ready for the store."""
+
+    scores: list[dict[str, Any]]
+    metrics: list[dict[str, Any]]
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def score_arm(spec: TaskSpec, examples: Sequence[Example], predictions: Sequence[Prediction], tracker: Tracker,
+              seed: int = 0, retriever: Retriever | None = None, judge: Judge | None = None) -> ScoredArm:
+    """Every metric of the task, retrieval metrics for answers given with chunks, and judged metrics; an arm
+    whose every generation failed is a failed arm."""
+    if predictions and all(p.error for p in predictions):
+        raise HarnessError(f"every generation failed, first error: {predictions[0].error}")
+    by_id = {p.example_id: p for p in predictions}
+    extra: dict[str, dict[str, float]] = {}
+    failed: dict[str, int] = {}
+    details: dict[str, Any] = {}
+    chunk_texts = {cid: c.text for cid, c in retriever.chunks.items()} if retriever is not None else {}
+    if chunk_texts and any(chunk_refs(p.details) is not None for p in predictions):
+        extra.update(context_scores(examples, by_id, chunk_texts, retriever.documents))
+    if judge is not None:
+        judgments = judge_predictions(judge, examples, by_id, chunk_texts, spec.output.type, tracker)
+        extra.update(judgments.values)
+        failed = judgments.failed_counts()
+        details["judge_failures"] = judgments.failures
+    scores, metrics = score_predictions(spec, examples, predictions, tracker("score", len(examples)), seed, extra, failed)
+    return ScoredArm(scores, metrics, details)
 
 
 def metric_keys(spec: TaskSpec) -> list[str]:
@@ -30,7 +67,7 @@ def context_scores(
     """{metric: {example id: value}} for retrieval: hit/recall/MRR at document level, and ragas's non-LLM
     context precision and recall against the gold documents' text. Only examples that name gold documents
     can be scored; the metric's n says how many did."""
-    scored = [ex for ex in examples if ex.gold_doc_ids and "chunks" in by_id[ex.id].details]
+    scored = [ex for ex in examples if ex.gold_doc_ids and chunk_refs(by_id[ex.id].details) is not None]
     out: dict[str, dict[str, float]] = {}
     if not scored:
         return out
@@ -40,10 +77,10 @@ def context_scores(
 
     precision, recall = NonLLMContextPrecisionWithReference(), NonLLMContextRecall()
     for ex in scored:
-        chunks = by_id[ex.id].details["chunks"]
-        for key, value in retrieval_scores([c["doc_id"] for c in chunks], ex.gold_doc_ids).items():
+        chunks = chunk_refs(by_id[ex.id].details) or []
+        for key, value in retrieval_scores([c.doc_id for c in chunks], ex.gold_doc_ids).items():
             out.setdefault(key, {})[ex.id] = value
-        retrieved = [chunk_texts[c["id"]] for c in chunks if c["id"] in chunk_texts]
+        retrieved = [chunk_texts[c.id] for c in chunks if c.id in chunk_texts]
         reference = [doc_texts[d] for d in ex.gold_doc_ids if d in doc_texts]
         if not reference:
             continue

@@ -1,7 +1,8 @@
 """The schema of a task file: `harness validate tasks/contracts.yaml` checks one without loading a model.
 
-Every model rejects unknown keys; `load_spec` reports every problem at once, each on one line as
-`file:line: field.path: what was expected (got value)`.
+Every model rejects unknown keys. Reading a file and reporting its mistakes line by line is
+`harness.taskfile`'s job; this module only says what a valid task is. Arm types are a registry:
+an arm module registers its settings model (`register_arm_spec`) and the task schema accepts it.
 """
 
 from __future__ import annotations
@@ -10,16 +11,17 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.fields import FieldInfo
 
-from harness.errors import SpecError, did_you_mean
+from harness.errors import did_you_mean
 from harness.metrics import METRICS, OutputShape
 
 NAME = r"^[a-z0-9][a-z0-9_\-]*$"
 DEFAULT_BASE_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
+DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
 
 class Strict(BaseModel):
@@ -115,7 +117,7 @@ class ChecksSpec(Strict):
 
     near_duplicates: bool = Field(True, description="embedding-based near-duplicate and leakage search")
     near_duplicate_threshold: float = Field(0.95, gt=0.0, le=1.0, description="cosine similarity")
-    embedding_model: str = "sentence-transformers/all-MiniLM-L6-v2"
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
     leakage: Literal["error", "warning"] = Field("error", description="severity of test/validation items found in train")
     short_output_ratio: float = Field(0.25, ge=0.0, lt=1.0, description="flag targets shorter than this x the median")
 
@@ -158,11 +160,21 @@ class OpenAIBackend(Strict):
 Backend = Annotated[Union[HFBackend, OpenAIBackend], Field(discriminator="type")]
 
 
-class PromptedArmSpec(Strict):
+class ArmSpecBase(Strict):
+    """What every arm's settings have: a `type` (a Literal, the YAML name) and a `name`."""
+
+    name: str = Field(pattern=NAME)
+    produces_adapter: ClassVar[bool] = False  # a later arm may answer with its adapter (`adapter_from`)
+
+    def cross_check(self, task: TaskSpec, index: int) -> list[str]:
+        """Problems that involve the rest of the task file, each as `arms[i].field: message`."""
+        return []
+
+
+class PromptedArmSpec(ArmSpecBase):
     """Zero- or k-shot prompting; shots come from the train split only."""
 
     type: Literal["prompted"]
-    name: str = Field(pattern=NAME)
     shots: int = Field(0, ge=0, le=64)
     shot_seed: int = 0
     shot_selection: Literal["fixed", "similar"] = Field(
@@ -177,11 +189,10 @@ class PromptedArmSpec(Strict):
         return self
 
 
-class RagArmSpec(Strict):
+class RagArmSpec(ArmSpecBase):
     """Retrieved corpus chunks in the prompt; with `adapter_from`, the named tuned arm's best adapter answers."""
 
     type: Literal["rag"]
-    name: str = Field(pattern=NAME)
     retriever: Literal["dense", "bm25", "hybrid"] = "hybrid"
     top_k: int = Field(4, ge=1, le=100)
     context_tokens: int = Field(512, ge=16, description="token budget for retrieved text in the prompt")
@@ -189,6 +200,24 @@ class RagArmSpec(Strict):
     shot_seed: int = 0
     adapter_from: str | None = Field(None, description="a lora/qlora arm of this task: RAG on top of its tuned model")
     backend: Backend = Field(default_factory=HFBackend)
+
+    def cross_check(self, task: TaskSpec, index: int) -> list[str]:
+        problems = []
+        if task.corpus is None:
+            problems.append(f"arms[{index}]: a rag arm needs a 'corpus' section")
+        if self.adapter_from is None:
+            return problems
+        if isinstance(self.backend, OpenAIBackend):
+            problems.append(f"arms[{index}].backend: an arm with adapter_from answers with the local tuned model; "
+                            f"remove the openai backend")
+        names = [a.name for a in task.arms]
+        tuned = [a.name for a in task.arms if a.produces_adapter]
+        if self.adapter_from not in tuned:
+            problems.append(f"arms[{index}].adapter_from: {self.adapter_from!r} is not an arm that trains an adapter; "
+                            f"tuned arms: {tuned or 'none'}")
+        elif names.index(self.adapter_from) > index:
+            problems.append(f"arms[{index}].adapter_from: {self.adapter_from!r} must be listed before this arm")
+        return problems
 
 
 class FloatRange(Strict):
@@ -255,11 +284,11 @@ class SweepSpec(Strict):
         return self
 
 
-class TunedArmSpec(Strict):
+class TunedArmSpec(ArmSpecBase):
     """LoRA (or QLoRA: 4-bit NF4 base) fine-tuning with TRL's SFTTrainer; the sweep picks the hyperparameters."""
 
+    produces_adapter: ClassVar[bool] = True
     type: Literal["lora", "qlora"]
-    name: str = Field(pattern=NAME)
     learning_rate: float = Field(2e-4, gt=0, lt=1)
     r: int = Field(8, ge=1, le=1024)
     alpha: int = Field(16, ge=1)
@@ -295,8 +324,20 @@ class TunedArmSpec(Strict):
         return {name: getattr(self, name) for name in TUNABLE}
 
 
-ArmSpec = Annotated[Union[PromptedArmSpec, TunedArmSpec, RagArmSpec], Field(discriminator="type")]
-ARM_TYPES = ("prompted", "lora", "qlora", "rag")
+# YAML arm type -> its settings model; arm modules add theirs with register_arm_spec
+ARM_SPECS: dict[str, type[ArmSpecBase]] = {"prompted": PromptedArmSpec, "lora": TunedArmSpec, "qlora": TunedArmSpec,
+                                           "rag": RagArmSpec}
+
+
+def _arm_union() -> Any:
+    return Annotated[Union[tuple(dict.fromkeys(ARM_SPECS.values()))], Field(discriminator="type")]
+
+
+ArmSpec = _arm_union()
+
+
+def arm_types() -> tuple[str, ...]:
+    return tuple(ARM_SPECS)
 
 
 class CorpusSpec(Strict):
@@ -305,7 +346,7 @@ class CorpusSpec(Strict):
     path: str
     chunk_tokens: int = Field(200, ge=16, le=8192, description="chunk size in embedding-model tokens")
     overlap_tokens: int = Field(40, ge=0)
-    embedding_model: str = "sentence-transformers/all-MiniLM-L6-v2"
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
 
     @model_validator(mode="after")
     def _overlap(self) -> CorpusSpec:
@@ -399,16 +440,8 @@ class TaskSpec(Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             problems.append(f"arms: arm names must be unique, repeated: {dupes}")
-        tuned = [a.name for a in self.arms if a.type in ("lora", "qlora")]
         for i, arm in enumerate(self.arms):
-            if arm.type == "rag":
-                if self.corpus is None:
-                    problems.append(f"arms[{i}]: a rag arm needs a 'corpus' section")
-                if arm.adapter_from is not None and arm.adapter_from not in tuned:
-                    problems.append(f"arms[{i}].adapter_from: {arm.adapter_from!r} is not a lora/qlora arm of this task; "
-                                    f"tuned arms: {tuned or 'none'}")
-                elif arm.adapter_from is not None and names.index(arm.adapter_from) > i:
-                    problems.append(f"arms[{i}].adapter_from: {arm.adapter_from!r} must be listed before this arm")
+            problems += arm.cross_check(self, i)
         profiles = {"full"} | set(self.profiles)
         if self.default_profile not in profiles:
             problems.append(f"default_profile: {self.default_profile!r} is not defined; {did_you_mean(self.default_profile, sorted(profiles))}")
@@ -434,6 +467,11 @@ class TaskSpec(Strict):
         out = self.output
         return OutputShape(out.type, tuple(out.fields or ()), tuple(out.labels or ()))
 
+    @property
+    def embedding_model(self) -> str:
+        """The embedding model of retrieval and similar-shot selection: the corpus's, else the data checks'."""
+        return self.corpus.embedding_model if self.corpus else self.checks.embedding_model
+
     def arm(self, name: str) -> ArmSpec:
         for arm in self.arms:
             if arm.name == name:
@@ -441,24 +479,12 @@ class TaskSpec(Strict):
         raise KeyError(name)
 
 
-# ---------------------------------------------------------------- loading
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """safe_load that refuses a key given twice (plain YAML keeps the last one silently)."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: set = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"key {key!r} is given twice", key_node.start_mark)
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+def register_arm_spec(model: type[ArmSpecBase]) -> None:
+    """Accept a new arm type in task files: its settings model, discriminated by its `type` Literal."""
+    for name in model.model_fields["type"].annotation.__args__:
+        ARM_SPECS[name] = model
+    TaskSpec.model_fields["arms"] = FieldInfo.from_annotated_attribute(list[_arm_union()], Field(min_length=1))
+    TaskSpec.model_rebuild(force=True)
 
 
 class Task:
@@ -486,129 +512,3 @@ class Task:
         return hashlib.sha256(self.spec_json.encode()).hexdigest()[:16]
 
 
-def _line_of(root: yaml.Node | None, loc: tuple) -> int | None:
-    """1-based line of the deepest YAML node on a pydantic error path."""
-    node, line = root, (root.start_mark.line + 1 if root is not None else None)
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if k.value == part), None)
-            key = next((k for k, v in node.value if k.value == part), None)
-            if match is None:
-                break
-            node, line = match, key.start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        # discriminator tags ('prompted') are not YAML keys: skip them
-    return line
-
-
-def _format_loc(loc: tuple, tags: set[str]) -> tuple[tuple, str]:
-    parts: list = []
-    for part in loc:
-        if isinstance(part, str) and part in tags and parts and isinstance(parts[-1], int):
-            continue
-        if isinstance(part, str) and part.startswith("function-"):
-            continue
-        parts.append(part)
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return tuple(parts), text or "(top level)"
-
-
-def _allowed_keys(loc: tuple) -> list[str]:
-    """Field names of the model at a path, for 'did you mean' on unknown keys."""
-    model: Any = TaskSpec
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        if isinstance(model, type) and issubclass(model, BaseModel) and part in model.model_fields:
-            annotation = model.model_fields[part].annotation
-            model = _first_model(annotation, None)
-        else:
-            model = _first_model(model, part)
-    return list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
-
-
-def _first_model(annotation: Any, tag: str | None) -> Any:
-    """Dig a BaseModel class out of Optional / list / Annotated / discriminated-union annotations."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    candidates = []
-    for arg in getattr(annotation, "__args__", ()) + tuple(getattr(annotation, "__metadata__", ())):
-        found = _first_model(arg, tag)
-        if found is not None:
-            candidates.append(found)
-    if getattr(annotation, "__origin__", None) is Annotated:
-        candidates.insert(0, _first_model(annotation.__origin__, tag))
-    candidates = [c for c in candidates if c is not None]
-    for c in candidates:
-        type_field = c.model_fields.get("type") if isinstance(c, type) and issubclass(c, BaseModel) else None
-        if tag is not None and type_field is not None and tag in getattr(type_field.annotation, "__args__", ()):
-            return c
-    return candidates[0] if candidates else None
-
-
-def _describe(err: dict) -> str:
-    msg = err["msg"]
-    if err["type"] == "value_error":
-        msg = msg.removeprefix("Value error, ")
-    if err["type"] == "union_tag_invalid":
-        tag = str(err.get("ctx", {}).get("tag"))
-        kind, choices = ("backend", BACKEND_TYPES) if err["loc"][-1] == "backend" else ("arm", ARM_TYPES)
-        return f"unknown {kind} type {tag!r}; {did_you_mean(tag, list(choices))}"
-    if err["type"] in ("missing", "extra_forbidden", "union_tag_not_found") or "input" not in err:
-        return msg
-    value = err["input"]
-    shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
-    return f"{msg} (got {shown[:80]})"
-
-
-def problems_from(err: ValidationError, file: str, root: yaml.Node | None) -> list[str]:
-    tags = set(ARM_TYPES) | set(BACKEND_TYPES) | {"list[...]", "FloatRange", "literal['epoch']", "int"}
-    lines = []
-    for e in err.errors():
-        loc, where = _format_loc(e["loc"], tags)
-        if e["type"] in ("union_tag_invalid", "union_tag_not_found"):
-            loc, where = loc + ("type",), where + ".type"
-        line = _line_of(root, loc)
-        prefix = f"{file}:{line}" if line else file
-        if e["type"] == "extra_forbidden":
-            key = str(loc[-1])
-            parent = loc[:-1]
-            _, parent_text = _format_loc(parent, tags)
-            allowed = _allowed_keys(tuple(p for p in e["loc"][:-1]))
-            hint = did_you_mean(key, allowed) if allowed else ""
-            lines.append(f"{prefix}: {parent_text}: unknown key {key!r}" + (f"; {hint}" if hint else ""))
-            continue
-        if e["type"] == "value_error" and where == "(top level)":
-            # cross-field checks name their own field path: point each at its line
-            for part in e["msg"].removeprefix("Value error, ").split("\n"):
-                path = tuple(int(x) if x.isdigit() else x for x in re.split(r"[.\[\]]+", part.split(":", 1)[0]) if x)
-                lines.append(f"{file}:{_line_of(root, path) or line}: {part}")
-            continue
-        lines.append(f"{prefix}: {where}: {_describe(e)}")
-    return lines
-
-
-def load_spec(path: str | Path) -> Task:
-    """Read and validate a task file; raise SpecError listing every problem."""
-    path = Path(path)
-    if not path.is_file():
-        raise SpecError([f"{path}: task file not found"])
-    text = path.read_text(encoding="utf-8")
-    try:
-        root = yaml.compose(text, Loader=_UniqueKeyLoader)
-        raw = yaml.load(text, Loader=_UniqueKeyLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise SpecError([f"{where}: invalid YAML: {exc.problem or exc.context}"]) from None
-    if not isinstance(raw, dict):
-        raise SpecError([f"{path}: expected a mapping of task settings at the top level, got {type(raw).__name__}"])
-    try:
-        spec = TaskSpec.model_validate(raw)
-    except ValidationError as err:
-        raise SpecError(problems_from(err, str(path), root)) from None
-    return Task(spec, path, raw)

@@ -9,16 +9,21 @@ one transaction with its status, so a run that dies part-way never leaves rows t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import HarnessError
 from harness.processes import process_alive
+from harness.records import Trial
+
+if TYPE_CHECKING:
+    from harness.arms import Prediction
 
 DEFAULT_DB = Path("experiments") / "harness.duckdb"
 
@@ -169,8 +174,28 @@ MIGRATIONS: list[str] = [
         created_at TIMESTAMP NOT NULL
     );
     """,
+    # 5: an arm's role in the verdict, said by the arm itself (older rows: from the types of that time)
+    """
+    ALTER TABLE arms ADD COLUMN role VARCHAR;
+    UPDATE arms SET role = CASE WHEN arm_type IN ('lora', 'qlora', 'rag-tuned') THEN 'tuned'
+                                WHEN arm_type = 'merged' THEN 'companion' ELSE 'baseline' END;
+    """,
 ]
+ROLES = ("baseline", "tuned", "companion")  # compared against; candidates; extra views of a candidate
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _prediction_row(p: Prediction) -> dict[str, Any]:
+    return {
+        "example_id": p.example_id,
+        "prompt_json": json.dumps(p.prompt, ensure_ascii=False),
+        "output": p.output,
+        "error": p.error,
+        "latency_s": p.latency_s,
+        "prompt_tokens": p.prompt_tokens,
+        "output_tokens": p.output_tokens,
+        "details_json": json.dumps(p.details, ensure_ascii=False) if p.details else None,
+    }
 
 
 def _now() -> datetime:
@@ -207,6 +232,17 @@ class Store:
     def close(self) -> None:
         self.con.close()
 
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """All or nothing: a failure part-way rolls back, so no half-written rows are left."""
+        self.con.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
     def __enter__(self) -> Store:
         return self
 
@@ -235,18 +271,13 @@ class Store:
             return
         if read_only:
             raise HarnessError(f"{self.path}: schema version {version} is older than {SCHEMA_VERSION}; open it once with `harness run` to upgrade")
-        self.con.execute("BEGIN")
-        try:
+        with self._transaction():
             self.con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
             for sql in MIGRATIONS[version:]:
                 self.con.execute(sql)
             self.con.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
             )
-            self.con.execute("COMMIT")
-        except Exception:
-            self.con.execute("ROLLBACK")
-            raise
 
     def _close_abandoned_runs(self) -> None:
         """Runs left 'running' by a process on this host that no longer exists were killed: mark them failed."""
@@ -272,21 +303,20 @@ class Store:
 
     def fail_run(self, run_id: str, error: str) -> None:
         """Mark the run and every arm still running as failed, and drop rows of unfinished arms."""
-        self.con.execute("BEGIN")
-        running = [r[0] for r in self.con.execute(
-            "SELECT arm FROM arms WHERE run_id = ? AND status = 'running'", [run_id]
-        ).fetchall()]
-        for arm in running:
-            self._delete_arm_rows(run_id, arm)
-        self.con.execute(
-            "UPDATE arms SET status = 'failed', error = ?, finished_at = ? WHERE run_id = ? AND status = 'running'",
-            ["run stopped: " + error[:2000], _now(), run_id],
-        )
-        self.con.execute(
-            "UPDATE runs SET status = 'failed', error = ?, finished_at = ? WHERE run_id = ?",
-            [error[:4000], _now(), run_id],
-        )
-        self.con.execute("COMMIT")
+        with self._transaction():
+            running = [r[0] for r in self.con.execute(
+                "SELECT arm FROM arms WHERE run_id = ? AND status = 'running'", [run_id]
+            ).fetchall()]
+            for arm in running:
+                self._delete_arm_rows(run_id, arm)
+            self.con.execute(
+                "UPDATE arms SET status = 'failed', error = ?, finished_at = ? WHERE run_id = ? AND status = 'running'",
+                ["run stopped: " + error[:2000], _now(), run_id],
+            )
+            self.con.execute(
+                "UPDATE runs SET status = 'failed', error = ?, finished_at = ? WHERE run_id = ?",
+                [error[:4000], _now(), run_id],
+            )
 
     def add_examples(self, run_id: str, rows: Iterable[dict[str, Any]]) -> None:
         self._insert("examples", [dict(r, run_id=run_id) for r in rows])
@@ -297,15 +327,16 @@ class Store:
         self._insert("findings", rows)
         self.con.execute("UPDATE runs SET data_stats_json = ? WHERE run_id = ?", [json.dumps(stats), run_id])
 
-    def add_trial(self, run_id: str, row: dict[str, Any]) -> None:
+    def add_trial(self, run_id: str, trial: Trial) -> None:
         """One sweep trial, written when it ends (complete, pruned or failed): each row is a finished fact."""
-        row = dict(row, run_id=run_id)
+        row = dict(trial.to_row(), run_id=run_id)
         for key in ("started_at", "finished_at"):
             if isinstance(row.get(key), (int, float)):
                 row[key] = datetime.fromtimestamp(row[key], timezone.utc).replace(tzinfo=None)
-        self.con.execute("DELETE FROM trials WHERE run_id = ? AND arm = ? AND trial_number = ?",
-                         [run_id, row["arm"], row["trial_number"]])
-        self._insert("trials", [row])
+        with self._transaction():
+            self.con.execute("DELETE FROM trials WHERE run_id = ? AND arm = ? AND trial_number = ?",
+                             [run_id, row["arm"], row["trial_number"]])
+            self._insert("trials", [row])
 
     def trials(self, run_id: str) -> list[dict[str, Any]]:
         return self._dicts("SELECT * FROM trials WHERE run_id = ? ORDER BY arm, trial_number", [run_id])
@@ -337,8 +368,7 @@ class Store:
             "n_tokens": [c["n_tokens"] for c in chunks],
             "embedding": pa.FixedSizeListArray.from_arrays(flat, dim),
         })
-        self.con.execute("BEGIN")
-        try:
+        with self._transaction():
             self.con.execute(f"DROP TABLE IF EXISTS {table}")
             self.con.execute(
                 f"CREATE TABLE {table} (chunk_id VARCHAR PRIMARY KEY, doc_id VARCHAR NOT NULL, position INTEGER, "
@@ -349,10 +379,6 @@ class Store:
                              f"embedding::FLOAT[{dim}] FROM _chunks")
             self.con.unregister("_chunks")
             self._insert("indexes", [dict(meta, index_key=key, dimension=dim, n_chunks=len(chunks), created_at=_now())])
-            self.con.execute("COMMIT")
-        except Exception:
-            self.con.execute("ROLLBACK")
-            raise
 
     def index_chunks(self, key: str) -> list[dict[str, Any]]:
         return self._dicts(f"SELECT chunk_id, doc_id, position, text, n_tokens FROM {self._chunk_table(key)} "
@@ -376,10 +402,13 @@ class Store:
             "SELECT * FROM findings WHERE run_id = ? ORDER BY CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 "
             "ELSE 2 END, location", [run_id])
 
-    def start_arm(self, run_id: str, arm: str, arm_type: str, config: dict, config_hash: str) -> None:
+    def start_arm(self, run_id: str, arm: str, arm_type: str, role: str, config: dict, config_hash: str) -> None:
+        if role not in ROLES:
+            raise ValueError(f"arm role must be one of {ROLES}, got {role!r}")
         self._insert("arms", [{
-            "run_id": run_id, "arm": arm, "arm_type": arm_type, "config_json": json.dumps(config, sort_keys=True),
-            "config_hash": config_hash, "status": "running", "started_at": _now(),
+            "run_id": run_id, "arm": arm, "arm_type": arm_type, "role": role,
+            "config_json": json.dumps(config, sort_keys=True), "config_hash": config_hash, "status": "running",
+            "started_at": _now(),
         }])
 
     def finish_arm(
@@ -387,17 +416,17 @@ class Store:
         run_id: str,
         arm: str,
         split: str,
-        predictions: Sequence[dict[str, Any]],
+        predictions: Sequence[Prediction],
         scores: Sequence[dict[str, Any]],
         metrics: Sequence[dict[str, Any]],
         seconds: float,
         details: dict | None = None,
     ) -> None:
         """Everything an arm produced, and its 'completed' status, in one transaction."""
-        n_failed = sum(1 for p in predictions if p.get("error"))
-        self.con.execute("BEGIN")
-        try:
-            self._insert("predictions", [dict(p, run_id=run_id, arm=arm, split=split) for p in predictions])
+        n_failed = sum(1 for p in predictions if p.error)
+        with self._transaction():
+            self._insert("predictions", [dict(_prediction_row(p), run_id=run_id, arm=arm, split=split)
+                                         for p in predictions])
             self._insert("scores", [dict(s, run_id=run_id, arm=arm, split=split) for s in scores])
             self._insert("metrics", [dict(m, run_id=run_id, arm=arm, split=split) for m in metrics])
             self.con.execute(
@@ -405,19 +434,14 @@ class Store:
                 "details_json = ? WHERE run_id = ? AND arm = ?",
                 [_now(), seconds, len(predictions), n_failed, json.dumps(details or {}), run_id, arm],
             )
-            self.con.execute("COMMIT")
-        except Exception:
-            self.con.execute("ROLLBACK")
-            raise
 
     def fail_arm(self, run_id: str, arm: str, error: str, seconds: float) -> None:
-        self.con.execute("BEGIN")
-        self._delete_arm_rows(run_id, arm)
-        self.con.execute(
-            "UPDATE arms SET status = 'failed', error = ?, finished_at = ?, seconds = ? WHERE run_id = ? AND arm = ?",
-            [error[:4000], _now(), seconds, run_id, arm],
-        )
-        self.con.execute("COMMIT")
+        with self._transaction():
+            self._delete_arm_rows(run_id, arm)
+            self.con.execute(
+                "UPDATE arms SET status = 'failed', error = ?, finished_at = ?, seconds = ? WHERE run_id = ? AND arm = ?",
+                [error[:4000], _now(), seconds, run_id, arm],
+            )
 
     def _delete_arm_rows(self, run_id: str, arm: str) -> None:
         for table in ("predictions", "scores", "metrics"):

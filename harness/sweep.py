@@ -63,7 +63,8 @@ def default_storage(workdir: Path) -> str:
     return f"sqlite:///{(workdir / 'optuna.db').resolve()}"
 
 
-def open_study(name: str, storage: str, sweep: SweepSpec) -> Any:
+def open_study(name: str, storage: str, sweep: SweepSpec, maximize: bool = True) -> Any:
+    """The study, created or resumed; its direction is the primary metric's."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -71,7 +72,7 @@ def open_study(name: str, storage: str, sweep: SweepSpec) -> Any:
         study_name=name,
         storage=storage,
         load_if_exists=True,
-        direction="maximize",
+        direction="maximize" if maximize else "minimize",
         sampler=optuna.samplers.TPESampler(seed=sweep.seed),
         pruner=make_pruner(sweep),
     )

@@ -22,7 +22,7 @@ from typing import Any
 from harness import __version__
 from harness.data import Example
 from harness.errors import HarnessError
-from harness.models import ResolvedModel, load_tokenizer, pick_dtype, quiet_hf
+from harness.models import ResolvedModel, load_tokenizer, load_weights
 from harness.processes import raise_if_stopping
 from harness.prompts import conversation
 from harness.spec import PromptSpec
@@ -64,26 +64,12 @@ def use_gradient_checkpointing(setting: Any, device: str) -> bool:
 
 
 def load_base_for_training(base: ResolvedModel, device: str, quantize: bool, checkpointing: bool) -> Any:
-    import torch
-    from transformers import AutoModelForCausalLM
-
-    quiet_hf()
+    """The base weights to put LoRA on: full precision (per device), or 4-bit prepared for k-bit training."""
+    model = load_weights(base, device, "auto", quantize)
     if not quantize:
-        model = AutoModelForCausalLM.from_pretrained(base.path, dtype=pick_dtype("auto", device), use_safetensors=True)
-        return model.to(device)
+        return model
     from peft import prepare_model_for_kbit_training
-    from transformers import BitsAndBytesConfig
 
-    compute = torch.bfloat16 if device == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
-    config = BitsAndBytesConfig(
-        load_in_4bit=True,
-        bnb_4bit_quant_type="nf4",
-        bnb_4bit_use_double_quant=True,
-        bnb_4bit_compute_dtype=compute,
-    )
-    model = AutoModelForCausalLM.from_pretrained(
-        base.path, quantization_config=config, dtype=compute, device_map={"": device}, use_safetensors=True
-    )
     return prepare_model_for_kbit_training(model, use_gradient_checkpointing=checkpointing)
 
 
@@ -286,19 +272,31 @@ class _EvalCallback:
         self.callback = Callback()
 
 
-def load_adapter(base_model: Any, adapter_dir: str | Path) -> Any:
-    """The base model with a saved adapter on top (safetensors only), in eval mode."""
-    from peft import PeftModel
+def train_for_task(task_path: str | Path, arm_name: str | None, out_dir: Path, profile_name: str | None,
+                   device: str | None, seed: int = 0) -> TrainResult:
+    """Train one adapter with a tuned arm's own hyperparameters: no sweep, no test split, no database.
 
-    model = PeftModel.from_pretrained(base_model, str(adapter_dir), is_trainable=False)
-    model.eval()
-    return model
+    Safe under `accelerate launch` (several GPUs): the Trainer runs data-parallel and only the main
+    process writes the adapter."""
+    from harness.data import load_data, seeded_subset
+    from harness.models import pick_device, resolve
+    from harness.taskfile import load_spec
 
-
-def merge_adapter(peft_model: Any, out_dir: Path, tokenizer: Any) -> Any:
-    """Merge the adapter into (a copy of) the base weights and save it as an ordinary model."""
-    merged = peft_model.merge_and_unload()
-    merged.save_pretrained(out_dir, safe_serialization=True)
-    tokenizer.save_pretrained(out_dir)
-    merged.eval()
-    return merged
+    task = load_spec(task_path)
+    data = load_data(task)
+    tuned = [a for a in task.spec.arms if a.produces_adapter]
+    if not tuned:
+        raise HarnessError(f"{task.path}: no arm that trains an adapter (lora, qlora)")
+    arm = next((a for a in tuned if a.name == arm_name), None) if arm_name else tuned[0]
+    if arm is None:
+        raise HarnessError(f"--arm {arm_name!r}: not a tuned arm of {task.path}; tuned arms: {', '.join(a.name for a in tuned)}")
+    profile = task.spec.profile(profile_name)
+    hp = profile.apply(arm.hyperparameters())
+    limit = min((v for v in (arm.train_limit, profile.train_limit) if v is not None), default=None)
+    train = seeded_subset(data.train, limit, seed)  # the examples a sweep with this seed trains on
+    _, _, result = train_adapter(
+        resolve(task.spec.model.base), train, task.spec.prompt, hp, out_dir, device=device or pick_device(),
+        quantize=arm.type == "qlora", max_length=arm.max_length, bias=arm.bias, checkpointing=arm.gradient_checkpointing,
+        seed=seed, metadata={"task": task.spec.name, "arm": arm.name, "data_fingerprint": data.fingerprint},
+    )
+    return result

@@ -11,8 +11,8 @@ from harness.checks import run_checks, write_fixed
 from harness.cli import main
 from harness.data import load_data
 from harness.embeddings import Embedder
-from harness.pipeline import check_data
-from harness.spec import load_spec
+from harness.checks import check_task_data as check_data
+from harness.taskfile import load_spec
 from tests.conftest import chat_row, write_jsonl
 
 TRAIN = [

@@ -133,11 +133,11 @@ def test_interrupted_run_is_marked_failed(tmp_path, tiny_model, monkeypatch):
     calls = {"n": 0}
     original = prompted.PromptedArm.predict
 
-    def flaky(self, items, ctx):
+    def flaky(self, items, ctx, adapter=None):
         calls["n"] += 1
         if calls["n"] == 2:
             raise KeyboardInterrupt
-        return original(self, items, ctx)
+        return original(self, items, ctx, adapter)
 
     monkeypatch.setattr(prompted.PromptedArm, "predict", flaky)
     task = write_tiny_task(tmp_path, tiny_model)

@@ -35,16 +35,22 @@ def test_foreign_database_is_refused(tmp_path):
         Store.open(db)
 
 
+def _prediction(example_id, output, error=None):
+    from harness.arms import Prediction
+
+    return Prediction(example_id, [], output, error, 0.0, None, None)
+
+
 def test_arm_rows_land_together_or_not_at_all(tmp_path):
     with Store.open(tmp_path / "h.duckdb") as store:
         store.start_run(dict(RUN))
-        store.start_arm("r1", "a", "prompted", {}, "c")
+        store.start_arm("r1", "a", "prompted", "baseline", {}, "c")
         with pytest.raises(ValueError):
-            store.finish_arm("r1", "a", "test", [{"example_id": "e1", "prompt_json": "[]", "output": "x"}],
+            store.finish_arm("r1", "a", "test", [_prediction("e1", "x")],
                              [{"example_id": "e1", "metric": "m", "value": 1.0, "bogus": 1}], [], 1.0)
         assert store.predictions("r1") == []  # rolled back with the bad score row
         assert store.arms("r1")[0]["status"] == "running"
-        store.finish_arm("r1", "a", "test", [{"example_id": "e1", "prompt_json": "[]", "output": "x", "error": "boom"}],
+        store.finish_arm("r1", "a", "test", [_prediction("e1", "x", "boom")],
                          [{"example_id": "e1", "metric": "m", "value": 0.0}],
                          [{"metric": "m", "value": 0.0, "n": 1, "n_failed": 1}], 2.0)
         arm = store.arms("r1")[0]
@@ -54,11 +60,11 @@ def test_arm_rows_land_together_or_not_at_all(tmp_path):
 def test_failed_run_keeps_no_rows_of_unfinished_arms(tmp_path):
     with Store.open(tmp_path / "h.duckdb") as store:
         store.start_run(dict(RUN))
-        store.start_arm("r1", "done", "prompted", {}, "c")
-        store.finish_arm("r1", "done", "test", [{"example_id": "e1", "prompt_json": "[]", "output": "x"}],
+        store.start_arm("r1", "done", "prompted", "baseline", {}, "c")
+        store.finish_arm("r1", "done", "test", [_prediction("e1", "x")],
                          [{"example_id": "e1", "metric": "m", "value": 1.0}],
                          [{"metric": "m", "value": 1.0, "n": 1, "n_failed": 0}], 1.0)
-        store.start_arm("r1", "half", "prompted", {}, "c")
+        store.start_arm("r1", "half", "prompted", "baseline", {}, "c")
         store.fail_run("r1", "KeyboardInterrupt: ")
         assert store.run("r1")["status"] == "failed"
         statuses = {a["arm"]: a["status"] for a in store.arms("r1")}
@@ -71,7 +77,7 @@ def test_a_killed_run_is_marked_failed_on_next_open(tmp_path):
     code = (
         "import os; from harness.store import Store; s = Store.open(%r);"
         "s.start_run({'run_id': 'k', 'task': 't', 'task_version': '1', 'spec_json': '{}', 'spec_hash': 'h',"
-        " 'data_fingerprint': 'd'}); s.start_arm('k', 'a', 'prompted', {}, 'c'); s.close(); os._exit(9)"
+        " 'data_fingerprint': 'd'}); s.start_arm('k', 'a', 'prompted', 'baseline', {}, 'c'); s.close(); os._exit(9)"
     ) % str(db)
     proc = subprocess.run([sys.executable, "-c", code])
     assert proc.returncode == 9

@@ -9,8 +9,9 @@ import torch
 
 from harness.data import load_data
 from harness.models import ResolvedModel, weights_hash
-from harness.spec import load_spec
-from harness.training import load_adapter, load_base_for_training, train_adapter, training_rows
+from harness.taskfile import load_spec
+from harness.models import load_adapter
+from harness.training import load_base_for_training, train_adapter, training_rows
 from tests.conftest import write_tiny_task
 
 HP = {"learning_rate": 1e-2, "r": 4, "alpha": 8, "dropout": 0.0, "epochs": 1, "target_modules": "all-linear",

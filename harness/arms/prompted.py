@@ -9,34 +9,31 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from harness.arms import ArmContext, Prediction
+from harness.arms import ArmBase, ArmContext, ArmOutput, Prediction, register
 from harness.data import Example, Item
 from harness.errors import HarnessError
 from harness.prompts import conversation, fixed_shots
+from harness.records import Adapter
 from harness.spec import OpenAIBackend, PromptedArmSpec
 
 
-class PromptedArm:
-    def __init__(self, spec: PromptedArmSpec):
-        self.spec = spec
-        self.name = spec.name
-        self.details: dict = {}
-
-    def describe(self) -> dict:
-        return self.spec.model_dump(mode="json")
+@register
+class PromptedArm(ArmBase):
+    types = ("prompted",)
+    spec_model = PromptedArmSpec
+    spec: PromptedArmSpec
 
     def preflight(self, ctx: ArmContext) -> None:
         if self.spec.shots > len(ctx.train):
             raise HarnessError(f"arm {self.name!r}: {self.spec.shots} shots, but the train split has {len(ctx.train)} examples")
         if isinstance(self.spec.backend, OpenAIBackend):
-            ctx.models.generator(self.spec.backend)  # fails now, not mid-run, if the key variable is unset
+            ctx.models.get(self.spec.backend)  # fails now, not mid-run, if the key variable is unset
 
-    def _shots(self, items: Sequence[Item], ctx: ArmContext) -> list[list[Example]]:
-        """Shots per item: the same seeded draw for all, or each item's most similar train examples."""
+    def _shots(self, items: Sequence[Item], ctx: ArmContext) -> tuple[list[list[Example]], dict]:
+        """(shots per item, details): the same seeded draw for all, or each item's most similar train examples."""
         if self.spec.shot_selection == "fixed":
             shots = fixed_shots(ctx.train, self.spec.shots, self.spec.shot_seed)
-            self.details = {"shot_selection": "fixed", "shot_ids": [s.id for s in shots]}
-            return [shots] * len(items)
+            return [shots] * len(items), {"shot_selection": "fixed", "shot_ids": [s.id for s in shots]}
         train_vectors = ctx.embedder.encode([ex.input_text for ex in ctx.train])
         item_vectors = ctx.embedder.encode(["\n".join(m["content"] for m in i.messages if m["role"] == "user") for i in items])
         similarity = item_vectors @ train_vectors.T
@@ -45,23 +42,22 @@ class PromptedArm:
             best = np.argsort(-row, kind="stable")[: self.spec.shots]
             # most similar last, nearest to the question
             chosen.append([ctx.train[j] for j in best[::-1]])
-        self.details = {"shot_selection": "similar", "embedding_model": ctx.embedder.resolved.id}
-        return chosen
+        return chosen, {"shot_selection": "similar", "embedding_model": ctx.embedder.resolved.id}
 
-    def predict(self, items: Sequence[Item], ctx: ArmContext) -> list[Prediction]:
+    def predict(self, items: Sequence[Item], ctx: ArmContext, adapter: Adapter | None = None) -> ArmOutput:
         if not items:
             raise HarnessError(f"arm {self.name!r}: nothing to predict")
-        per_item = self._shots(items, ctx)
-        generator = ctx.models.generator(self.spec.backend, seed=ctx.seed)
-        self.details["generator"] = generator.description
+        per_item, details = self._shots(items, ctx)
+        generator = ctx.models.get(self.spec.backend, seed=ctx.seed)
+        details["generator"] = generator.description
         prompt = ctx.task.spec.prompt
         conversations = [conversation(item, prompt, shots) for item, shots in zip(items, per_item)]
         outputs = generator.generate(
             conversations, ctx.task.spec.generation.max_new_tokens, ctx.tracker(f"{self.name}: generate", len(items))
         )
         similar = self.spec.shot_selection == "similar"
-        return [
+        return ArmOutput([
             Prediction(item.id, conv, g.text, g.error, g.latency_s, g.prompt_tokens, g.output_tokens,
                        {"shot_ids": [s.id for s in shots]} if similar else {})
             for item, conv, g, shots in zip(items, conversations, outputs, per_item)
-        ]
+        ], details)

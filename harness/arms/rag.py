@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from harness.arms import ArmContext, Prediction
+from harness.arms import ArmBase, ArmContext, ArmOutput, Prediction, register
 from harness.data import Item
 from harness.errors import HarnessError
-from harness.models import load_tokenizer, pick_device
 from harness.prompts import conversation, fixed_shots
+from harness.records import Adapter, ChunkRef
 from harness.retrieval import fit_context
 from harness.spec import RagArmSpec
 
@@ -23,15 +23,23 @@ def query_text(item: Item) -> str:
     return "\n".join(m["content"] for m in item.messages if m["role"] == "user")
 
 
-class RagArm:
-    def __init__(self, spec: RagArmSpec):
-        self.spec = spec
-        self.name = spec.name
-        self.kind = "rag-tuned" if spec.adapter_from else "rag"
-        self.details: dict = {}
+@register
+class RagArm(ArmBase):
+    types = ("rag",)
+    spec_model = RagArmSpec
+    spec: RagArmSpec
 
-    def describe(self) -> dict:
-        return self.spec.model_dump(mode="json")
+    @property
+    def kind(self) -> str:
+        return "rag-tuned" if self.spec.adapter_from else "rag"
+
+    @property
+    def trains(self) -> bool:
+        return self.spec.adapter_from is not None
+
+    @property
+    def adapter_source(self) -> str | None:
+        return self.spec.adapter_from
 
     def preflight(self, ctx: ArmContext) -> None:
         # the task's corpus is checked by the spec; the index is built after preflight, with the store open
@@ -41,26 +49,11 @@ class RagArm:
         if self.spec.shots > len(ctx.train):
             raise HarnessError(f"arm {self.name!r}: {self.spec.shots} shots, but the train split has {len(ctx.train)} examples")
 
-    def _generator(self, ctx: ArmContext):
-        if not self.spec.adapter_from:
-            return ctx.models.generator(self.spec.backend, seed=ctx.seed)
-        from harness.backends.hf import HFGenerator
-        from harness.training import load_adapter, load_base_for_training
-
-        adapter = ctx.adapters.get(self.spec.adapter_from)
-        if adapter is None:
-            raise HarnessError(f"arm {self.name!r}: arm {self.spec.adapter_from!r} produced no adapter (it failed)")
-        device = ctx.models.device or pick_device()
-        tuned = ctx.task.spec.arm(self.spec.adapter_from)
-        base = load_base_for_training(ctx.models.base, device, tuned.type == "qlora", checkpointing=False)
-        model = load_adapter(base, adapter)
-        tokenizer = load_tokenizer(ctx.models.base)
-        return HFGenerator(model, tokenizer, device, ctx.task.spec.generation.batch_size,
-                           f"{self.spec.adapter_from} adapter with retrieval")
-
-    def predict(self, items: Sequence[Item], ctx: ArmContext) -> list[Prediction]:
+    def predict(self, items: Sequence[Item], ctx: ArmContext, adapter: Adapter | None = None) -> ArmOutput:
         spec = ctx.task.spec
-        tokenizer = load_tokenizer(ctx.models.base)
+        if self.spec.adapter_from and adapter is None:
+            raise HarnessError(f"arm {self.name!r}: arm {self.spec.adapter_from!r} produced no adapter (it failed)")
+        tokenizer = ctx.models.tokenizer
         count = lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])  # noqa: E731
         hits = ctx.retriever.search([query_text(i) for i in items], self.spec.retriever, self.spec.top_k)
         shots = fixed_shots(ctx.train, self.spec.shots, self.spec.shot_seed) if self.spec.shots else []
@@ -70,15 +63,15 @@ class RagArm:
             context, used, n_tokens = fit_context(item_hits, self.spec.context_tokens, count)
             conversations.append(conversation(item, spec.prompt, shots, with_instructions=not tuned, context=context))
             used_hits.append((used, n_tokens))
-        generator = self._generator(ctx)
-        self.details = {"retriever": self.spec.retriever, "top_k": self.spec.top_k, "index": ctx.retriever.description,
-                        "generator": generator.description, "shot_ids": [s.id for s in shots]}
+        generator = ctx.models.get(self.spec.backend, adapter=adapter, seed=ctx.seed)
+        details = {"retriever": self.spec.retriever, "top_k": self.spec.top_k, "index": ctx.retriever.description,
+                   "generator": generator.description, "shot_ids": [s.id for s in shots]}
         outputs = generator.generate(conversations, spec.generation.max_new_tokens,
                                      ctx.tracker(f"{self.name}: generate", len(items)))
-        return [
+        return ArmOutput([
             Prediction(item.id, conv, g.text, g.error, g.latency_s, g.prompt_tokens, g.output_tokens, {
-                "chunks": [{"id": h.chunk.id, "doc_id": h.chunk.doc_id, "score": round(h.score, 6)} for h in used],
+                "chunks": [ChunkRef(h.chunk.id, h.chunk.doc_id, h.score).to_dict() for h in used],
                 "context_tokens": n_tokens,
             })
             for item, conv, g, (used, n_tokens) in zip(items, conversations, outputs, used_hits)
-        ]
+        ], details)

@@ -1,4 +1,6 @@
-"""Text generators behind one protocol: a local transformers model, or any OpenAI-compatible server."""
+"""Generators behind one protocol, lm-eval's two doors: greedy `generate` for conversations and
+`loglikelihood` of a continuation given a context. A new backend is one module that implements both.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +21,15 @@ class Generation:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class LogLik:
+    """log P(continuation | context) summed over the continuation's tokens."""
+
+    logprob: float
+    n_tokens: int
+    is_greedy: bool  # every continuation token is the model's top choice
+
+
 class Generator(Protocol):
     """Greedy, deterministic answers for a batch of conversations, in the order given."""
 
@@ -27,5 +38,6 @@ class Generator(Protocol):
     def generate(self, conversations: Sequence[Conversation], max_new_tokens: int, advance: Advance) -> list[Generation]:
         ...
 
-    def count_prompt_tokens(self, conversation: Conversation) -> int | None:
+    def loglikelihood(self, requests: Sequence[tuple[str, str]], advance: Advance) -> list[LogLik]:
+        """One result per (context, continuation) pair of raw text, in the order given."""
         ...

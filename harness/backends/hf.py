@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from harness.backends import Advance, Conversation, Generation
+from harness.backends import Advance, Conversation, Generation, LogLik
 
 
 MIN_SHARED_PREFIX = 48
@@ -59,6 +59,11 @@ class HFGenerator:
 
     def count_prompt_tokens(self, conversation: Conversation) -> int:
         return len(self._encode(conversation))
+
+    def loglikelihood(self, requests: Sequence[tuple[str, str]], advance: Advance) -> list[LogLik]:
+        from harness.backends.loglik import loglikelihood
+
+        return loglikelihood(self.model, self.tokenizer, self.device, requests, self.batch_size, advance)
 
     def _prefill(self, ids: list[list[int]]) -> Any:
         import torch

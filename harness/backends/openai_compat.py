@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from harness.backends import Advance, Conversation, Generation
+from harness.backends import Advance, Conversation, Generation, LogLik
 from harness.errors import HarnessError
 
 
@@ -39,8 +39,9 @@ class OpenAIGenerator:
         self.seed = seed
         self.description = f"{model} at {base_url}"
 
-    def count_prompt_tokens(self, conversation: Conversation) -> int | None:
-        return None  # only the server knows its tokenizer; usage comes back with each answer
+    def loglikelihood(self, requests: Sequence[tuple[str, str]], advance: Advance) -> list[LogLik]:
+        raise HarnessError(f"{self.description}: log-likelihood scoring is unsupported on a chat endpoint "
+                           "(it returns no prompt log-probabilities); run this arm on the local model")
 
     def _one(self, conversation: Conversation, max_new_tokens: int) -> Generation:
         import openai

@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from harness.metrics import higher_is_better
+from harness.results import run_decision, trials as read_trials
 from harness.store import Store
 
 SAMPLE_SIZE = 12
@@ -77,14 +79,11 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
             "target": ex["target"],
             "answers": answers,
         })
-    trials = store.trials(run_id)
-    for trial in trials:
-        trial["params"] = json.loads(trial["params_json"] or "{}")
-        trial["intermediate"] = [e.get("value") for e in json.loads(trial["intermediate_json"] or "[]")]
+    trials = read_trials(store, run_id)
     for arm in arms:
         arm["details"] = json.loads(arm["details_json"] or "{}")
         arm["judge_failures"] = arm["details"].get("judge_failures", [])
-    decision = json.loads(run["decision_json"]) if run.get("decision_json") else None
+    decision = run_decision(run)
     baseline = decision.get("baseline") if decision else None
     base_tokens = next((a["prompt_tokens_mean"] for a in arms if a["arm"] == baseline), None)
     for arm in arms:
@@ -102,6 +101,7 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
         "primary": primary,
         "arms": arms,
         "metric_names": metric_names,
+        "higher_is_better": {name: higher_is_better(name) for name in metric_names},
         "metric_table": table,
         "sample": sample,
         "n_examples": len(examples),
