@@ -441,7 +441,7 @@ def decide(
                         f"with the error split over them for NO-GO")
 
     k, m = len(tuned), len(compared)
-    alpha = 1 - confidence
+    alpha = round(1 - confidence, 12)
     alpha_low, alpha_high = alpha / 2 / k, alpha / 2 / m
     binary = metric.averaged and is_binary(*[np.array([a.values[i] for i in ids], dtype=float) for a in tuned + compared])
     stratified = metric.name == "macro_f1" and bool(shape.labels)

@@ -21,6 +21,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from statistics import NormalDist
 
 import numpy as np
 
@@ -150,11 +151,12 @@ def tango_z(b: float, c: float, n: float, delta0: float) -> float:
     return num / math.sqrt(var)
 
 
+_NORMAL = NormalDist()
+
+
 def z_of(alpha: float) -> float:
     """The standard normal quantile with upper-tail probability alpha."""
-    from scipy.stats import norm
-
-    return float(norm.isf(alpha))
+    return _NORMAL.inv_cdf(1 - alpha)
 
 
 def tango_bound(b: int, c: int, n: int, alpha: float, upper: bool) -> float:
@@ -183,8 +185,6 @@ def tango_bound(b: int, c: int, n: int, alpha: float, upper: bool) -> float:
 def paired_binary(first: np.ndarray, second: np.ndarray, delta0: float, alpha_low: float, alpha_high: float) -> Paired:
     """Mean(second) - mean(first) for 0/1 per-item values, with Tango's score bounds and the one-sided
     score-test p-value for H0: difference <= delta0."""
-    from scipy.stats import norm
-
     a, t = np.asarray(first, dtype=float), np.asarray(second, dtype=float)
     n = len(a)
     b = int(np.sum((t == 1) & (a == 0)))
@@ -192,7 +192,7 @@ def paired_binary(first: np.ndarray, second: np.ndarray, delta0: float, alpha_lo
     diff = (b - c) / n if n else float("nan")
     low = tango_bound(b, c, n, alpha_low, upper=False)
     high = tango_bound(b, c, n, alpha_high, upper=True)
-    p = float(norm.sf(tango_z(b, c, n, delta0)))
+    p = _NORMAL.cdf(-tango_z(b, c, n, delta0))
     se = math.sqrt(max((b + c) / n - diff**2, 0.0) / n) if n else float("nan")
     return Paired(float(diff), low, high, p, se, n, b + c, "tango-score", b, c)
 
@@ -278,13 +278,18 @@ def mcnemar_p(values_a: np.ndarray, values_b: np.ndarray) -> float | None:
 
 
 def holm(pvalues: Sequence[float]) -> list[float]:
-    """Holm-adjusted p-values (family-wise error control over the tuned-vs-baseline comparisons)."""
-    if not pvalues:
+    """Holm-adjusted p-values (family-wise error control over the tuned-vs-baseline comparisons); the same
+    numbers as statsmodels' multipletests(method="holm"), which runs a full garbage collection per call and is
+    too slow for the calibration simulations. NaN counts as 1."""
+    clean = np.array([1.0 if p != p else float(p) for p in pvalues])
+    m = len(clean)
+    if m == 0:
         return []
-    from statsmodels.stats.multitest import multipletests
-
-    clean = [1.0 if p != p else p for p in pvalues]
-    return [float(p) for p in multipletests(clean, method="holm")[1]]
+    order = np.argsort(clean, kind="stable")
+    stepped = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * clean[order]))
+    out = np.empty(m)
+    out[order] = stepped
+    return [float(p) for p in out]
 
 
 # ---------------------------------------------------------------- planning
@@ -313,12 +318,10 @@ def _restricted_pc(p_win: float, p_loss: float, delta0: float) -> float:
 def binary_power(n: int, p_win: float, p_loss: float, delta0: float, alpha: float) -> float:
     """Normal-approximation probability that the score test rejects H0: lift <= delta0 at level alpha, with
     n items whose chance of being a win (second arm only right) is p_win and a loss p_loss."""
-    from scipy.stats import norm
-
     delta = p_win - p_loss
     s0 = math.sqrt(2 * _restricted_pc(p_win, p_loss, delta0) + delta0 * (1 - delta0))
     s1 = math.sqrt(max(p_win + p_loss - delta * delta, 1e-12))
-    return float(norm.cdf((math.sqrt(n) * (delta - delta0) - z_of(alpha) * s0) / s1))
+    return _NORMAL.cdf((math.sqrt(n) * (delta - delta0) - z_of(alpha) * s0) / s1)
 
 
 def binary_power_exact(n: int, p_win: float, p_loss: float, delta0: float, alpha: float) -> float:
