@@ -276,6 +276,17 @@ def break_even(tuned: ArmResult, baseline: ArmResult, cost: CostSpec) -> BreakEv
                      cost.requests_per_day, cost.horizon_days, repays, missing)
 
 
+def _p(p: float | None) -> str:
+    """'=0.012' or '<0.0001', to follow 'p'."""
+    if p is None or p != p:
+        return " n/a"
+    return "<0.0001" if p < 1e-4 else f"={p:.3g}"
+
+
+def _days(d: float) -> str:
+    return "under a day" if d < 1 else f"{d:,.1f} days"
+
+
 def _money(x: float) -> str:
     return f"${x:.2f}" if abs(x) >= 0.01 else f"${x:.2g}"
 
@@ -289,7 +300,7 @@ def _describe_break_even(be: BreakEven) -> str:
         return f"{head}: no saving, so training ({_money(be.training_cost)}) is never repaid"
     where = "within" if be.repays else "beyond"
     return (f"{head}; training ({_money(be.training_cost)}) breaks even after {be.break_even_requests:,.0f} requests "
-            f"({be.break_even_days:,.1f} days at {be.requests_per_day:,.0f} requests/day), {where} the "
+            f"({_days(be.break_even_days)} at {be.requests_per_day:,.0f} requests/day), {where} the "
             f"{be.horizon_days:,.0f}-day horizon")
 
 
@@ -456,7 +467,9 @@ def decide(
                                    expected_lift) for b in compared]
     arm_p = [max((c.p if c.p is not None and c.p == c.p else 1.0) for c in by_arm[t.name]) for t in tuned]
     adjusted = dict(zip([t.name for t in tuned], holm(arm_p)))
-    comparisons = [Comparison(**{**asdict(c), "p_adjusted": adjusted[c.arm]}) for t in tuned for c in by_arm[t.name]]
+    comparisons = [Comparison(**{**asdict(c), "p_adjusted": adjusted[c.arm],
+                                 "items_needed": None if c.items_needed is None else max(c.items_needed, min_n)})
+                   for t in tuned for c in by_arm[t.name]]
     by_arm = {t.name: [c for c in comparisons if c.arm == t.name] for t in tuned}
     by_name = {a.name: a for a in arms}
 
@@ -498,7 +511,7 @@ def decide(
         cand = max((a for a in by_arm if go[a]), key=lambda a: worst(a).low)
         c = worst(cand)
         first = (f"fine-tuning pays: {_lift_text(c, primary)}; the whole interval is above the required lift of "
-                 f"{min_lift:+.3f} (Holm p={c.p_adjusted:.3g})")
+                 f"{min_lift:+.3f} (Holm p{_p(c.p_adjusted)})")
         if m > 1:
             first += f", against each of the {m} arms without training"
     elif any(cost_go.values()):
@@ -528,7 +541,8 @@ def decide(
             first = f"the interval straddles the required lift of {min_lift:+.3f}: {_lift_text(c, primary)}"
         if rule.cost is not None and not cost_closed[cand] and not cost_go[cand]:
             first += f"; non-inferiority (margin {margin:g}) is not shown either"
-    items_needed, needed_text = _items_needed(by_arm, min_lift, expected_lift, rule.expected_lift is not None, k)
+    items_needed, needed_text = _items_needed(by_arm, min_lift, expected_lift, rule.expected_lift is not None, k,
+                                              detect=n >= min_n)
     if verdict == "INCONCLUSIVE":
         first += needed_text
     reasons = [first] + notes
@@ -560,7 +574,7 @@ def decide(
 
 
 def _items_needed(by_arm: dict[str, list[Comparison]], min_lift: float, expected: float, stated: bool,
-                  k: int) -> tuple[int | None, str]:
+                  k: int, detect: bool = True) -> tuple[int | None, str]:
     """The smallest test set on which some tuned arm gives GO with 80% probability (each arm against its binding
     baseline), and the sentence that says so."""
     best = None
@@ -582,6 +596,6 @@ def _items_needed(by_arm: dict[str, list[Comparison]], min_lift: float, expected
     family = f", at the level corrected for {k} tuned arms" if k > 1 else ""
     count = f"{best.items_needed:,}" if best.items_needed < 10**7 else "more than ten million"
     detect = (f"; this test set can detect lifts of about {best.detectable:+.3f} (GO with 80% probability)"
-              if best.detectable is not None else "")
+              if best.detectable is not None and detect else "")
     return best.items_needed, (f"; about {count} test items would give GO with 80% probability if the true lift of "
                                f"{best.arm} over {best.baseline} were {effect}{family}{detect}")
