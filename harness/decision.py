@@ -278,7 +278,7 @@ def break_even(tuned: ArmResult, baseline: ArmResult, cost: CostSpec) -> BreakEv
 
 def _p(p: float | None) -> str:
     """'=0.012' or '<0.0001', to follow 'p'."""
-    if p is None or p != p:
+    if p is None or math.isnan(p):
         return " n/a"
     return "<0.0001" if p < 1e-4 else f"={p:.3g}"
 
@@ -425,6 +425,9 @@ def decide(
     notes: list[str] = []
     if left_out:
         notes.append(f"arms that failed or are incomplete and are left out: {', '.join(left_out)}")
+    if n == 0:
+        return Decision("INCONCLUSIVE", ["no test items to compare on"] + notes, [], method="No comparison was possible.",
+                        **common)
     if not baselines or not tuned:
         missing = "fine-tuned arm" if not tuned else "arm without training (prompted or RAG)"
         first = [f"no completed {missing} to compare"]
@@ -578,7 +581,7 @@ def _items_needed(by_arm: dict[str, list[Comparison]], min_lift: float, expected
     """The smallest test set on which some tuned arm gives GO with 80% probability (each arm against its binding
     baseline), and the sentence that says so."""
     best = None
-    for a, cs in by_arm.items():
+    for cs in by_arm.values():
         needs = [c.items_needed for c in cs]
         if any(x is None for x in needs):
             continue

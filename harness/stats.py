@@ -170,12 +170,12 @@ def tango_bound(b: int, c: int, n: int, alpha: float, upper: bool) -> float:
     d = (b - c) / n
     eps = 1e-12
     if upper:  # tango_z decreases in delta0; find where it falls to -z
-        f = lambda x: tango_z(b, c, n, x) + z  # noqa: E731
+        f = lambda x: tango_z(b, c, n, x) + z
         hi = 1.0 - eps
         if f(hi) >= 0:
             return 1.0
         return float(brentq(f, min(d, hi - eps), hi, xtol=1e-10))
-    f = lambda x: tango_z(b, c, n, x) - z  # noqa: E731
+    f = lambda x: tango_z(b, c, n, x) - z
     lo = -1.0 + eps
     if f(lo) <= 0:
         return -1.0
@@ -281,7 +281,7 @@ def holm(pvalues: Sequence[float]) -> list[float]:
     """Holm-adjusted p-values (family-wise error control over the tuned-vs-baseline comparisons); the same
     numbers as statsmodels' multipletests(method="holm"), which runs a full garbage collection per call and is
     too slow for the calibration simulations. NaN counts as 1."""
-    clean = np.array([1.0 if p != p else float(p) for p in pvalues])
+    clean = np.array([1.0 if math.isnan(p) else float(p) for p in pvalues])
     m = len(clean)
     if m == 0:
         return []
@@ -352,7 +352,7 @@ def binary_items_needed(p_win: float, p_loss: float, delta0: float, alpha: float
     s0 = math.sqrt(2 * _restricted_pc(p_win, p_loss, delta0) + delta0 * (1 - delta0))
     s1 = math.sqrt(max(p_win + p_loss - delta * delta, 0.0))
     n = ((z_of(alpha) * s0 + z_of(1 - power) * s1) / (delta - delta0)) ** 2
-    return max(int(math.ceil(n)), binary_min_n(delta0, alpha))
+    return max(math.ceil(n), binary_min_n(delta0, alpha))
 
 
 def bootstrap_items_needed(sd: float, delta: float, delta0: float, alpha: float, power: float = 0.8) -> int | None:
@@ -360,7 +360,7 @@ def bootstrap_items_needed(sd: float, delta: float, delta0: float, alpha: float,
     gives GO with probability `power` when the true lift is delta (normal approximation)."""
     if delta <= delta0 or not sd > 0:
         return None
-    return int(math.ceil(((z_of(alpha) + z_of(1 - power)) * sd / (delta - delta0)) ** 2))
+    return math.ceil(((z_of(alpha) + z_of(1 - power)) * sd / (delta - delta0)) ** 2)
 
 
 def detectable_effect(se: float, confidence: float = 0.95, power: float = 0.8) -> float:

@@ -22,7 +22,14 @@ from scipy.stats import binom, binomtest, norm
 from harness.decision import ArmResult, decide
 from harness.metrics import OutputShape
 from harness.spec import DecisionSpec
-from harness.stats import MIN_DIFFERING, binary_power_exact, bootstrap_items_needed, paired_binary, tango_z, z_of
+from harness.stats import (
+    MIN_DIFFERING,
+    binary_power_exact,
+    bootstrap_items_needed,
+    paired_binary,
+    tango_z,
+    z_of,
+)
 
 SHAPE = OutputShape("label", labels=("a", "b"))
 MIN_LIFT = 0.05
