@@ -2,28 +2,43 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
-from harness.decision import ArmResult, decide
-from harness.metrics import OutputShape
-from harness.stats import holm, mcnemar_p, paired_difference
+from harness.decision import ArmResult, Comparison, Decision, decide
+from harness.metrics import OutputShape, aggregate_key
+from harness.spec import DecisionSpec
+from harness.stats import (
+    bootstrap_distribution,
+    holm,
+    mcnemar_p,
+    paired_binary,
+    paired_difference,
+    stratified_resample_indices,
+)
 
 SHAPE = OutputShape("label", labels=("a", "b"))
 
 
-def _arm(name, kind, correct, tokens=None):
+def _arm(name, role, correct, tokens=None, **kw):
     values = {f"e{i}": float(c) for i, c in enumerate(correct)}
     outputs = {f"e{i}": ("a" if c else "b") for i, c in enumerate(correct)}
-    return ArmResult(name, kind, "completed", float(np.mean(correct)), values, outputs, tokens)
+    return ArmResult(name, role, "completed", float(np.mean(correct)), values, outputs, tokens, **kw)
 
 
 def _targets(n):
     return {f"e{i}": "a" for i in range(n)}
 
 
-def _decide(arms, n, min_lift=0.05):
-    return decide(arms, _targets(n), "accuracy", min_lift, 0.95, SHAPE)
+def _rule(min_lift=0.05, **kw):
+    return DecisionSpec(primary_metric="accuracy", min_lift=min_lift, confidence=0.95, **kw)
+
+
+def _decide(arms, n, min_lift=0.05, primary="accuracy", **kw):
+    return decide(arms, _targets(n), primary, _rule(min_lift).model_copy(update={"primary_metric": primary}), SHAPE, **kw)
 
 
 def test_go_when_the_tuned_arm_is_clearly_better():
@@ -31,17 +46,22 @@ def test_go_when_the_tuned_arm_is_clearly_better():
     n = 400
     base = rng.random(n) < 0.5
     tuned = base | (rng.random(n) < 0.6)  # fixes most of the baseline's misses
-    out = _decide([_arm("few_shot", "prompted", base, 600.0), _arm("lora", "lora", tuned, 120.0)], n)
-    assert out["verdict"] == "GO", out["reasons"]
-    assert out["baseline"] == "few_shot" and out["candidate"] == "lora"
-    assert any("uses 120 prompt tokens per request, 480 fewer than few_shot (80%)" in r for r in out["reasons"])
+    out = _decide([_arm("few_shot", "baseline", base, 600.0), _arm("lora", "tuned", tuned, 120.0)], n)
+    assert isinstance(out, Decision)
+    assert out.verdict == "GO" and out.route == "lift", out.reasons
+    assert out.baseline == "few_shot" and out.candidate == "lora" and out.baseline_selection == "single"
+    assert any("uses 120 prompt tokens per request, 480 fewer than few_shot (80%)" in r for r in out.reasons)
+    c = out.comparisons[0]
+    assert c.method == "tango-score" and c.level == pytest.approx(0.95) and c.low > 0.05
+    assert c.mcnemar_p is not None and c.mcnemar_p < 0.001
+    assert c.wins + c.losses == c.differing and c.diff == pytest.approx((c.wins - c.losses) / n)
 
 
 def test_a_tuned_arm_with_longer_prompts_is_said_to_use_more_tokens():
     rng = np.random.default_rng(1)
     correct = rng.random(50) < 0.5
-    out = _decide([_arm("few_shot", "prompted", correct, 400.0), _arm("lora", "lora", correct, 500.0)], 50)
-    assert any("uses 500 prompt tokens per request, 100 more than few_shot (25%)" in r for r in out["reasons"])
+    out = _decide([_arm("few_shot", "baseline", correct, 400.0), _arm("lora", "tuned", correct, 500.0)], 50)
+    assert any("uses 500 prompt tokens per request, 100 more than few_shot (25%)" in r for r in out.reasons)
 
 
 def test_no_go_when_tuning_does_not_reach_the_lift():
@@ -49,30 +69,228 @@ def test_no_go_when_tuning_does_not_reach_the_lift():
     n = 400
     base = rng.random(n) < 0.8
     tuned = base & (rng.random(n) < 0.85)  # worse
-    out = _decide([_arm("rag", "rag", base), _arm("lora", "lora", tuned)], n)
-    assert out["verdict"] == "NO-GO", out["reasons"]
+    out = _decide([_arm("rag", "baseline", base), _arm("lora", "tuned", tuned)], n)
+    assert out.verdict == "NO-GO", out.reasons
 
 
 def test_inconclusive_on_a_small_test_set_says_how_many_items_are_needed():
     base = [1, 0, 1, 0, 1, 0, 1, 0, 1, 0]
     tuned = [1, 1, 1, 0, 1, 0, 1, 0, 1, 0]
-    out = _decide([_arm("zero", "prompted", base), _arm("lora", "lora", tuned)], 10)
-    assert out["verdict"] == "INCONCLUSIVE"
-    assert "test items" in out["reasons"][0] and "detect differences of about" in out["reasons"][0]
+    out = _decide([_arm("zero", "baseline", base), _arm("lora", "tuned", tuned)], 10)
+    assert out.verdict == "INCONCLUSIVE"
+    assert out.items_needed and out.items_needed > 10
+    assert f"about {out.items_needed:,} test items would give GO with 80% probability" in out.reasons[0]
+    assert "the observed +0.100" in out.reasons[0] and "detect lifts of about" in out.reasons[0]
+
+
+def test_identical_arms_are_not_a_no_go_on_a_small_test_set():
+    correct = [1, 0] * 10
+    out = _decide([_arm("zero", "baseline", correct), _arm("lora", "tuned", correct)], 20)
+    assert out.verdict == "INCONCLUSIVE"
+    c = out.comparisons[0]
+    assert c.low < 0 and c.high > 0.05  # a score interval, not the degenerate [0, 0]
+    assert "min_lift + 0.05" in out.reasons[0]  # the planning effect, since the observed lift is 0
+
+
+def test_below_the_minimum_n_there_is_no_verdict():
+    out = _decide([_arm("zero", "baseline", [0, 0, 0]), _arm("lora", "tuned", [1, 1, 1])], 3)
+    assert out.verdict == "INCONCLUSIVE" and out.min_n == 5
+    assert "below the minimum of 5" in out.reasons[0] and "won every item" in out.reasons[0]
 
 
 def test_without_a_tuned_arm_there_is_no_verdict():
-    out = _decide([_arm("zero", "prompted", [1, 0, 1])], 3)
-    assert out["verdict"] == "INCONCLUSIVE" and "fine-tuned arm" in out["reasons"][0]
+    out = _decide([_arm("zero", "baseline", [1, 0, 1])], 3)
+    assert out.verdict == "INCONCLUSIVE" and "fine-tuned arm" in out.reasons[0]
 
 
-def test_the_baseline_is_the_best_untrained_arm_and_merged_arms_are_not_candidates():
+def test_the_baseline_is_chosen_on_validation_and_companions_are_not_candidates():
     n = 200
     rng = np.random.default_rng(2)
     weak, strong = rng.random(n) < 0.3, rng.random(n) < 0.7
-    out = _decide([_arm("zero", "prompted", weak), _arm("rag", "rag", strong), _arm("lora", "lora", weak),
-                   _arm("lora_merged", "merged", strong | True)], n)
-    assert out["baseline"] == "rag" and [c["arm"] for c in out["comparisons"]] == ["lora"]
+    # on test "zero" looks best, but validation picks "rag": the pick is not made on the test items
+    out = _decide([_arm("zero", "baseline", strong, validation_value=0.40), _arm("rag", "baseline", weak, validation_value=0.60),
+                   _arm("lora", "tuned", weak), _arm("lora_merged", "companion", strong | True)], n)
+    assert out.baseline == "rag" and out.baseline_selection == "validation"
+    assert [c.arm for c in out.comparisons] == ["lora"] and [c.baseline for c in out.comparisons] == ["rag"]
+    assert any("best arm without training on the validation split" in r for r in out.reasons)
+
+
+def test_without_validation_scores_every_baseline_is_compared():
+    n = 300
+    rng = np.random.default_rng(3)
+    weak, fair = rng.random(n) < 0.3, rng.random(n) < 0.5
+    tuned = fair | (rng.random(n) < 0.5)
+    out = _decide([_arm("zero", "baseline", weak, validation_value=0.3), _arm("rag", "baseline", fair),
+                   _arm("lora", "tuned", tuned)], n)
+    assert out.baseline_selection == "all-baselines" and sorted(out.baselines) == ["rag", "zero"]
+    assert {c.baseline for c in out.comparisons} == {"rag", "zero"}
+    assert all(c.alpha_high == pytest.approx(0.0125) and c.alpha_low == pytest.approx(0.025) for c in out.comparisons)
+    assert out.verdict == "GO" and out.baseline == "rag"  # the binding baseline is the stronger one
+    assert any("no validation score for rag" in r for r in out.reasons)
+
+
+def test_several_tuned_arms_are_corrected_for_go():
+    n = 300
+    rng = np.random.default_rng(4)
+    base = rng.random(n) < 0.5
+    arms = [_arm("few", "baseline", base)] + [_arm(f"t{j}", "tuned", base | (rng.random(n) < 0.3)) for j in range(3)]
+    out = _decide(arms, n)
+    assert all(c.alpha_low == pytest.approx(0.025 / 3) and c.alpha_high == pytest.approx(0.025) for c in out.comparisons)
+    assert all(c.level == pytest.approx(1 - 0.025 / 3 - 0.025) for c in out.comparisons)
+    ps = [c.p for c in out.comparisons]
+    assert [c.p_adjusted for c in out.comparisons] == pytest.approx(holm(ps))
+    assert "Bonferroni over 3 tuned arms" in out.method
+
+
+def test_a_failed_baseline_makes_the_verdict_inconclusive():
+    rng = np.random.default_rng(5)
+    n = 400
+    base = rng.random(n) < 0.5
+    tuned = base | (rng.random(n) < 0.6)
+    failed = ArmResult("rag", "baseline", "failed", None)
+    out = _decide([_arm("few_shot", "baseline", base), failed, _arm("lora", "tuned", tuned)], n)
+    assert out.verdict == "INCONCLUSIVE" and out.route is None
+    assert "rag (failed)" in out.reasons[0] and "could have been the best" in out.reasons[0]
+    incomplete = _arm("rag", "baseline", base[:-1])  # no score for one test item
+    out = _decide([_arm("few_shot", "baseline", base), incomplete, _arm("lora", "tuned", tuned)], n)
+    assert out.verdict == "INCONCLUSIVE" and "no score for 1 of 400" in out.reasons[0]
+
+
+def test_a_failed_tuned_arm_is_left_out_with_a_reason():
+    rng = np.random.default_rng(6)
+    n = 400
+    base = rng.random(n) < 0.5
+    out = _decide([_arm("few", "baseline", base), _arm("lora", "tuned", base | (rng.random(n) < 0.6)),
+                   ArmResult("qlora", "tuned", "failed", None)], n)
+    assert out.verdict == "GO" and any("qlora (failed)" in r for r in out.reasons)
+
+
+def test_mcnemar_only_for_binary_mean_metrics():
+    rng = np.random.default_rng(7)
+    n = 300
+    base = rng.random(n) < 0.5
+    tuned = base | (rng.random(n) < 0.4)
+    arms = [_arm("few", "baseline", base), _arm("lora", "tuned", tuned)]
+    out = _decide(arms, n, primary="macro_f1")
+    c = out.comparisons[0]
+    assert c.mcnemar_p is None and c.method == "paired-bootstrap-stratified" and c.wins is None
+    assert out.to_dict()["comparisons"][0]["mcnemar_p"] is None
+
+
+def test_stratified_macro_f1_bootstrap_keeps_every_label():
+    labels = ("a", "b", "c", "d")
+    shape = OutputShape("label", labels=labels)
+    rng = np.random.default_rng(8)
+    gold = list(rng.choice(labels, size=60, p=[0.6, 0.3, 0.07, 0.03]))
+    gold[-1] = "d"
+    idx = stratified_resample_indices(gold, seed=0, n_resamples=500)
+    g = np.array(gold, dtype=object)
+    for label in labels:
+        assert ((g[idx] == label).sum(axis=1) == gold.count(label)).all()
+    preds = [t if rng.random() < 0.7 else str(rng.choice(labels)) for t in gold]
+    values = np.array([float(p == t) for p, t in zip(preds, gold)])
+    # the vectorised macro-F1 of the bootstrap equals the metric's own on any resample
+    rows = bootstrap_distribution("macro_f1", preds, gold, values, shape, idx[:20])
+    direct = [aggregate_key("macro_f1", [preds[i] for i in row], [gold[i] for i in row], values[row], shape) for row in idx[:20]]
+    assert rows == pytest.approx(direct)
+    plain = np.random.default_rng(0).integers(0, 60, size=(20, 60))  # unstratified rows may lack a label
+    assert bootstrap_distribution("macro_f1", preds, gold, values, shape, plain) == pytest.approx(
+        [aggregate_key("macro_f1", [preds[i] for i in row], [gold[i] for i in row], values[row], shape) for row in plain])
+
+
+def test_lower_is_better_metrics_count_a_drop_as_lift():
+    rng = np.random.default_rng(9)
+    n = 400
+    base_err = rng.random(n) < 0.5
+    tuned_err = base_err & (rng.random(n) < 0.4)  # fewer errors
+    arms = [_arm("few", "baseline", base_err), _arm("lora", "tuned", tuned_err)]
+    out = _decide(arms, n, higher_is_better=False)
+    c = out.comparisons[0]
+    assert c.diff == pytest.approx(base_err.mean() - tuned_err.mean()) and c.diff > 0
+    assert out.verdict == "GO" and out.higher_is_better is False
+    assert _decide(arms, n).verdict == "NO-GO"  # the same numbers read the other way
+    # bootstrap path too
+    cont_b = rng.random(n)
+    cont_t = np.clip(cont_b - 0.2 + rng.normal(0, 0.05, n), 0, 1)
+    rule = DecisionSpec(primary_metric="json_field_f1", min_lift=0.05)
+    mk = lambda name, role, v: ArmResult(name, role, "completed", float(v.mean()), {f"e{i}": x for i, x in enumerate(v)})
+    out = decide([mk("few", "baseline", cont_b), mk("lora", "tuned", cont_t)], {f"e{i}": "{}" for i in range(n)},
+                 "json_field_f1", rule, OutputShape("json", fields=("a",)), higher_is_better=False)
+    assert out.comparisons[0].diff > 0.15 and out.verdict == "GO"
+
+
+def test_go_on_cost_when_non_inferior_and_cheap_enough():
+    rng = np.random.default_rng(10)
+    n = 400
+    base = rng.random(n) < 0.7
+    tuned = base.copy()
+    flip = rng.choice(n, 20, replace=False)
+    tuned[flip] = ~tuned[flip]
+    cost = {"requests_per_day": 10000, "price_per_1k_input_tokens": 0.5, "training_cost_per_hour": 3.6}
+    rule = _rule(non_inferiority_margin=0.05, cost=cost)
+    arms = [_arm("few", "baseline", base, 837.0), _arm("lora", "tuned", tuned, 45.0, train_seconds=3600.0)]
+    out = decide(arms, _targets(n), "accuracy", rule, SHAPE)
+    assert out.verdict == "GO" and out.route == "cost", out.reasons
+    assert "fine-tuning pays on cost" in out.reasons[0] and "breaks even after 9 requests" in out.reasons[0]
+    be = out.break_even[0]
+    assert be.saving_per_request == pytest.approx((837 - 45) / 1000 * 0.5) and be.repays
+    assert any("uses 45 prompt tokens per request, 792 fewer than few (95%)" in r for r in out.reasons)
+    # too little volume to repay training within the horizon: no GO on cost
+    slow = rule.model_copy(update={"cost": rule.cost.model_copy(update={"requests_per_day": 0.01, "horizon_days": 30})})
+    out = decide(arms, _targets(n), "accuracy", slow, SHAPE)
+    assert out.verdict != "GO" and any("beyond the 30-day horizon" in r for r in out.reasons)
+    # priced by hardware: latency per request
+    hw = _rule(non_inferiority_margin=0.05, cost={"requests_per_day": 10000, "serving_cost_per_hour": 3.6})
+    slow_arms = [_arm("few", "baseline", base, 837.0, latency_s=2.0), _arm("lora", "tuned", tuned, 45.0, latency_s=0.5)]
+    out = decide(slow_arms, _targets(n), "accuracy", hw, SHAPE)
+    assert out.route == "cost" and out.break_even[0].cost_per_request == pytest.approx(0.0005)
+
+
+def test_decision_spec_cost_fields_are_validated():
+    with pytest.raises(ValidationError, match="go together"):
+        _rule(non_inferiority_margin=0.02)
+    with pytest.raises(ValidationError, match="not both"):
+        _rule(non_inferiority_margin=0.02, cost={"requests_per_day": 10, "serving_cost_per_hour": 1,
+                                                 "price_per_1k_input_tokens": 0.1})
+    with pytest.raises(ValidationError, match="token prices"):
+        _rule(non_inferiority_margin=0.02, cost={"requests_per_day": 10})
+    with pytest.raises(ValidationError, match="extra"):
+        _rule(non_inferiority_margin=0.02, cost={"requests_per_day": 10, "serving_cost_per_hour": 1, "oops": 1})
+    with pytest.raises(ValidationError):
+        _rule(non_inferiority_margin=-0.01, cost={"requests_per_day": 10, "serving_cost_per_hour": 1})
+    with pytest.raises(ValidationError, match="exceed min_lift"):
+        _rule(min_lift=0.1, expected_lift=0.05)
+    assert _rule(non_inferiority_margin=0.0, cost={"requests_per_day": 1, "price_per_1k_output_tokens": 1}).cost.horizon_days == 365
+
+
+def test_arm_roles_are_checked():
+    with pytest.raises(ValueError, match="role"):
+        ArmResult("x", "lora", "completed", 1.0)
+
+
+def test_decisions_round_trip_through_json_and_old_dicts_still_read():
+    rng = np.random.default_rng(11)
+    base = rng.random(50) < 0.5
+    out = _decide([_arm("few", "baseline", base), _arm("lora", "tuned", base | (rng.random(50) < 0.2))], 50)
+    stored = json.loads(json.dumps(out.to_dict(), allow_nan=False))
+    assert Decision.from_dict(stored) == out
+    old = {"verdict": "INCONCLUSIVE", "reasons": ["the interval straddles ..."], "primary": "accuracy",
+           "comparisons": [{"arm": "lora", "baseline": "few", "diff": 0.02, "low": -0.01, "high": 0.05, "p": 0.2,
+                            "p_holm": 0.2, "se": 0.015, "n": 200, "mcnemar_p": None, "detectable": 0.04}],
+           "baseline": "few", "candidate": "lora", "min_lift": 0.05, "confidence": 0.95}
+    d = Decision.from_dict(old)
+    assert d.legacy and d.verdict == "INCONCLUSIVE" and d.baseline_selection == "test"
+    c = d.comparisons[0]
+    assert isinstance(c, Comparison) and c.p_adjusted == 0.2 and c.level == 0.95 and c.n == 200
+    assert Decision.from_dict({"verdict": "INCONCLUSIVE", "reasons": ["no completed fine-tuned arm to compare"],
+                               "comparisons": [], "primary": "accuracy"}).comparisons == []
+
+
+def test_paired_binary_is_not_degenerate_without_discordant_items():
+    same = np.array([1.0, 0.0] * 25)
+    r = paired_binary(same, same, 0.05, 0.025, 0.025)
+    assert r.diff == 0 and r.low < 0 < r.high
+    assert r.high == pytest.approx(1.96**2 / (50 + 1.96**2), rel=1e-3)  # z^2 / (n + z^2)
 
 
 def test_paired_difference_is_paired():
@@ -92,3 +310,7 @@ def test_mcnemar_and_holm():
     assert mcnemar_p(a, b) < 0.001
     assert mcnemar_p(np.array([0.5]), np.array([1.0])) is None
     assert holm([0.01, 0.04]) == pytest.approx([0.02, 0.04])
+    from statsmodels.stats.multitest import multipletests
+
+    ps = [0.03, 0.001, 0.2, 0.04]
+    assert holm(ps) == pytest.approx(list(multipletests(ps, method="holm")[1]))
