@@ -101,6 +101,9 @@ def _print_results(outcome) -> None:
     table.add_row("failed", *["–" if a["n_failed"] is None else f"{a['n_failed']}/{a['n_examples']}" for a in outcome.arms])
     console = _console()
     console.print(table)
+    if outcome.decision is not None:
+        console.print(f"verdict: {outcome.decision.verdict}: {outcome.decision.reasons[0]}", soft_wrap=True, markup=False)
+        console.print(f"method: {outcome.decision.method}", soft_wrap=True, markup=False)
     console.print(f"report: {outcome.report_path}", soft_wrap=True)
 
 

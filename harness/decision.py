@@ -28,7 +28,9 @@ from typing import Any
 import numpy as np
 
 from harness.metrics import METRICS, OutputShape
-from harness.spec import CostSpec, DecisionSpec
+from harness.cost import BreakEven, break_even, describe_break_even
+from harness.records import json_safe
+from harness.spec import DecisionSpec
 from harness.stats import (
     MIN_DIFFERING,
     N_PAIRED_RESAMPLES,
@@ -106,34 +108,12 @@ class Comparison:
     guard: str | None = None  # why this comparison can give neither GO nor NO-GO
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: _json_safe(v) for k, v in asdict(self).items()}
+        return {k: json_safe(v) for k, v in asdict(self).items()}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Comparison:
         names = {f.name for f in fields(cls)}
         return cls(**{k: _nan_if_none(k, v) for k, v in d.items() if k in names})
-
-
-@dataclass(frozen=True)
-class BreakEven:
-    """Cost per request of a tuned arm and a baseline, and how soon the saving repays the training."""
-
-    arm: str
-    baseline: str
-    pricing: str  # "tokens" or "hardware"
-    cost_per_request: float | None
-    baseline_cost_per_request: float | None
-    saving_per_request: float | None
-    training_cost: float | None
-    break_even_requests: float | None  # None: never (no saving) or unknown
-    break_even_days: float | None
-    requests_per_day: float
-    horizon_days: float
-    repays: bool
-    missing: str | None = None  # what measurement was missing, when the cost could not be computed
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: _json_safe(v) for k, v in asdict(self).items()}
 
 
 @dataclass(frozen=True)
@@ -166,7 +146,7 @@ class Decision:
                 value = [c.to_dict() for c in value]
             elif f.name == "break_even":
                 value = [b.to_dict() for b in value]
-            out[f.name] = _json_safe(value)
+            out[f.name] = json_safe(value)
         return out
 
     @classmethod
@@ -213,67 +193,8 @@ def _nan_if_none(key: str, v: Any) -> Any:
     return math.nan if v is None and key in ("diff", "low", "high", "level", "alpha_low", "alpha_high") else v
 
 
-def _json_safe(v: Any) -> Any:
-    if isinstance(v, dict):
-        return {k: _json_safe(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_json_safe(x) for x in v]
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, (int, np.integer)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        return float(v) if math.isfinite(v) else None
-    return v
-
-
 def _pct(level: float) -> str:
     return f"{level * 100:.3g}%"
-
-
-# ---------------------------------------------------------------- cost
-
-
-def cost_per_request(arm: ArmResult, cost: CostSpec) -> tuple[float | None, str | None]:
-    """(dollars per request, None) from the arm's measured tokens or latency, or (None, what is missing)."""
-    if cost.pricing == "hardware":
-        if arm.latency_s is None:
-            return None, f"no measured latency for {arm.name}"
-        return arm.latency_s * cost.serving_cost_per_hour / 3600.0, None
-    total = 0.0
-    if cost.price_per_1k_input_tokens:
-        if arm.prompt_tokens is None:
-            return None, f"no measured prompt tokens for {arm.name}"
-        total += arm.prompt_tokens / 1000.0 * cost.price_per_1k_input_tokens
-    if cost.price_per_1k_output_tokens:
-        if arm.output_tokens is None:
-            return None, f"no measured output tokens for {arm.name}"
-        total += arm.output_tokens / 1000.0 * cost.price_per_1k_output_tokens
-    return total, None
-
-
-def break_even(tuned: ArmResult, baseline: ArmResult, cost: CostSpec) -> BreakEven:
-    """Whether the tuned arm's saving per request repays its training cost within the horizon."""
-    ct, miss_t = cost_per_request(tuned, cost)
-    cb, miss_b = cost_per_request(baseline, cost)
-    training = None
-    miss_train = None
-    if cost.training_cost_per_hour == 0:
-        training = 0.0
-    elif tuned.train_seconds is None:
-        miss_train = f"no training time for {tuned.name}"
-    else:
-        training = tuned.train_seconds / 3600.0 * cost.training_cost_per_hour
-    missing = miss_t or miss_b or miss_train
-    saving = cb - ct if ct is not None and cb is not None else None
-    requests = days = None
-    repays = False
-    if missing is None and saving is not None and saving > 0:
-        requests = training / saving
-        days = requests / cost.requests_per_day
-        repays = days <= cost.horizon_days
-    return BreakEven(tuned.name, baseline.name, cost.pricing, ct, cb, saving, training, requests, days,
-                     cost.requests_per_day, cost.horizon_days, repays, missing)
 
 
 def _p(p: float | None) -> str:
@@ -281,27 +202,6 @@ def _p(p: float | None) -> str:
     if p is None or math.isnan(p):
         return " n/a"
     return "<0.0001" if p < 1e-4 else f"={p:.3g}"
-
-
-def _days(d: float) -> str:
-    return "under a day" if d < 1 else f"{d:,.1f} days"
-
-
-def _money(x: float) -> str:
-    return f"${x:.2f}" if abs(x) >= 0.01 else f"${x:.2g}"
-
-
-def _describe_break_even(be: BreakEven) -> str:
-    if be.missing:
-        return f"cost of {be.arm} vs {be.baseline} unknown: {be.missing}"
-    head = (f"{be.arm} costs {_money(be.cost_per_request)} per request against {_money(be.baseline_cost_per_request)} "
-            f"for {be.baseline} (priced by {'measured latency' if be.pricing == 'hardware' else 'measured tokens'})")
-    if not be.saving_per_request or be.saving_per_request <= 0:
-        return f"{head}: no saving, so training ({_money(be.training_cost)}) is never repaid"
-    where = "within" if be.repays else "beyond"
-    return (f"{head}; training ({_money(be.training_cost)}) breaks even after {be.break_even_requests:,.0f} requests "
-            f"({_days(be.break_even_days)} at {be.requests_per_day:,.0f} requests/day), {where} the "
-            f"{be.horizon_days:,.0f}-day horizon")
 
 
 # ---------------------------------------------------------------- the decision
@@ -524,7 +424,7 @@ def decide(
         c = worst(cand)
         be = min(costs[cand], key=lambda b: b.saving_per_request or 0.0)
         first = (f"fine-tuning pays on cost: {_lift_text(c, primary)} is above the non-inferiority margin of "
-                 f"{-margin:+.3f}, and {_describe_break_even(be)}")
+                 f"{-margin:+.3f}, and {describe_break_even(be)}")
     elif all(nogo.values()):
         verdict = "NO-GO"
         cand = max(by_arm, key=lambda a: worst(a).diff)
@@ -568,7 +468,7 @@ def decide(
         reasons.append(f"training {arm_best.name} (all sweep trials) took {arm_best.train_seconds:.0f} s")
     if costs and route != "cost":
         for be in costs[cand]:
-            reasons.append(_describe_break_even(be))
+            reasons.append(describe_break_even(be))
     return Decision(
         verdict, reasons, comparisons, baseline=c.baseline, baselines=[b.name for b in compared],
         baseline_selection=selection, candidate=cand, method=method, route=route, items_needed=items_needed,

@@ -20,7 +20,8 @@ from harness import __version__
 from harness.arms import ArmBase, ArmContext, ArmOutput, build_arm
 from harness.backends.pool import Generators
 from harness.checks import CheckReport, check_task_data, write_fixed
-from harness.data import TaskData, load_data
+from harness.decision import Decision
+from harness.data import Example, TaskData, load_data, seeded_subset
 from harness.embeddings import LazyEmbedder
 from harness.errors import HarnessError
 from harness.index import build_retriever
@@ -30,7 +31,7 @@ from harness.provenance import arm_identity, config_hash, git_state, new_run_id,
 from harness.records import Adapter
 from harness.report import write_report
 from harness.results import decide_run
-from harness.scoring import score_arm
+from harness.scoring import ScoredArm, score_arm
 from harness.spec import ProfileSpec, Task
 from harness.store import DEFAULT_DB, Store
 from harness.taskfile import load_spec
@@ -56,6 +57,7 @@ class RunOutcome:
     metrics: list[dict[str, Any]]
     arms: list[dict[str, Any]]
     failed_arms: list[str] = field(default_factory=list)
+    decision: Decision | None = None
 
 
 def prepare(task_path: str | Path, options: RunOptions) -> tuple[Task, TaskData, list[ArmBase], ProfileSpec]:
@@ -139,11 +141,14 @@ def _role(arm: ArmBase) -> str:
 
 def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedModel, ctx: ArmContext, store: Store,
               run_id: str, options: RunOptions, judge: Judge | None) -> RunOutcome:
+    # Arms without training also answer (part of) validation: the verdict picks its baseline there, so the
+    # pick cannot favour an arm on the test items it is then compared on.
+    validation = seeded_subset(data.validation, ctx.profile.validation_limit, options.seed)
     store.add_examples(run_id, [
-        {"split": "test", "example_id": ex.id, "source": ex.source, "input_json": json.dumps(ex.messages), "target": ex.target}
-        for ex in data.test
+        {"split": split, "example_id": ex.id, "source": ex.source, "input_json": json.dumps(ex.messages),
+         "target": ex.target}
+        for split, examples in (("test", data.test), ("validation", validation)) for ex in examples
     ])
-    items = [ex.item() for ex in data.test]
     adapters: dict[str, Adapter] = {}  # what each tuned arm produced, for the arms that answer with it
     failed = []
     for arm in arms:
@@ -156,8 +161,12 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
                 adapters[arm.name] = adapter
             elif arm.adapter_source is not None:
                 adapter = adapters.get(arm.adapter_source)
-            output = arm.predict(items, ctx, adapter)
-            scored = _score(task, data, arm.name, output, ctx, options, judge)
+            if not arm.trains and validation:
+                output = arm.predict([ex.item() for ex in validation], ctx, adapter)
+                scored = _score(task, validation, f"{arm.name} (validation)", output, ctx, options, None)
+                store.add_split(run_id, arm.name, "validation", output.predictions, scored.scores, scored.metrics)
+            output = arm.predict([ex.item() for ex in data.test], ctx, adapter)
+            scored = _score(task, data.test, arm.name, output, ctx, options, judge)
         except Exception as exc:
             detail = str(exc) if isinstance(exc, HarnessError) else traceback.format_exc(limit=6)
             store.fail_arm(run_id, arm.name, f"{type(exc).__name__}: {detail}", time.perf_counter() - began)
@@ -169,7 +178,7 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
             store.start_arm(run_id, companion.name, companion.kind, "companion", companion.config,
                             config_hash(companion.config))
             try:
-                scored = _score(task, data, companion.name, ArmOutput(companion.predictions), ctx, options, judge)
+                scored = _score(task, data.test, companion.name, ArmOutput(companion.predictions), ctx, options, judge)
             except Exception as exc:
                 store.fail_arm(run_id, companion.name, f"{type(exc).__name__}: {exc}", 0.0)
                 failed.append(companion.name)
@@ -177,18 +186,19 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
             store.finish_arm(run_id, companion.name, "test", companion.predictions, scored.scores, scored.metrics, 0.0,
                              {**companion.details, **scored.details})
     report_path = options.reports_dir / f"{task.spec.name}-{run_id}.html"
-    store.finish_run(run_id, str(report_path), decide_run(store, run_id, task.spec, options.seed))
+    decision = decide_run(store, run_id, task.spec, options.seed)
+    store.finish_run(run_id, str(report_path), decision.to_dict())
     written = write_report(store, run_id, options.reports_dir)
     assert written == report_path
-    return RunOutcome(run_id, report_path, store.metrics(run_id), store.arms(run_id), failed)
+    return RunOutcome(run_id, report_path, store.metrics(run_id), store.arms(run_id), failed, decision)
 
 
-def _score(task: Task, data: TaskData, name: str, output: ArmOutput, ctx: ArmContext, options: RunOptions,
-           judge: Judge | None) -> Any:
+def _score(task: Task, examples: list[Example], name: str, output: ArmOutput, ctx: ArmContext, options: RunOptions,
+           judge: Judge | None) -> ScoredArm:
     def tracker(what: str, total: int) -> Any:
         return ctx.tracker(f"{name}: {what}", total)
 
-    return score_arm(task.spec, data.test, output.predictions, tracker, options.seed, ctx.retriever, judge)
+    return score_arm(task.spec, examples, output.predictions, tracker, options.seed, ctx.retriever, judge)
 
 
 def validate_task(task_path: str | Path, progress: Any, fix: bool = False) -> tuple[Task, TaskData, CheckReport, list[Path]]:

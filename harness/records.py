@@ -7,6 +7,7 @@ the report, `history` and `compare`.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any
@@ -99,3 +100,20 @@ class Adapter:
     path: str
     hash: str | None
     quantized: bool = False  # trained on a 4-bit base (QLoRA): load the base the same way
+
+
+def json_safe(v: Any) -> Any:
+    """Plain JSON types (numpy scalars too, without importing numpy); NaN and infinities become null."""
+    if isinstance(v, dict):
+        return {k: json_safe(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [json_safe(x) for x in v]
+    if isinstance(v, bool) or type(v).__name__ == "bool_":
+        return bool(v)
+    if isinstance(v, int) or type(v).__name__.startswith(("int", "uint")):
+        return int(v)
+    if isinstance(v, float) or type(v).__name__.startswith("float"):
+        return float(v) if math.isfinite(v) else None
+    return v
+
+

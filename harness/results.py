@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from harness.decision import ArmResult, decide
+from harness.decision import ArmResult, Decision, decide
 from harness.metrics import higher_is_better
 from harness.records import Trial
 from harness.spec import TaskSpec
@@ -21,40 +21,48 @@ def trials(store: Store, run_id: str) -> list[Trial]:
     return [Trial.from_row(row) for row in store.trials(run_id)]
 
 
+def _mean(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
 def arm_results(store: Store, run_id: str, primary: str) -> list[ArmResult]:
-    """Each arm of the run as the decision sees it: status, primary metric overall and per example, answers,
-    mean prompt tokens and training time."""
+    """Each arm of the run as the decision sees it: its role, status, primary metric on test (overall and per
+    example) and on validation, answers, mean tokens and latency per request, and training time."""
     values = store.scores(run_id, primary)
-    metric_rows = {m["arm"]: m for m in store.metrics(run_id) if m["metric"] == primary}
+    validation_values = store.scores(run_id, primary, split="validation")
+    on_test = {m["arm"]: m["value"] for m in store.metrics(run_id) if m["metric"] == primary}
+    on_validation = {m["arm"]: m["value"] for m in store.metrics(run_id, "validation") if m["metric"] == primary}
     train_seconds: dict[str, float] = {}
     for trial in trials(store, run_id):
         train_seconds[trial.arm] = train_seconds.get(trial.arm, 0.0) + (trial.train_seconds or 0.0)
     results = []
     for arm in store.arms(run_id):
         preds = store.predictions(run_id, arm["arm"])
-        tokens = [p["prompt_tokens"] for p in preds if p["prompt_tokens"] is not None]
         results.append(ArmResult(
-            arm["arm"], arm["arm_type"], arm["status"],
-            metric_rows[arm["arm"]]["value"] if arm["arm"] in metric_rows else None,
-            values.get(arm["arm"], {}),
+            arm["arm"], arm["role"], arm["status"], on_test.get(arm["arm"]), values.get(arm["arm"], {}),
             {p["example_id"]: ("" if p["error"] else p["output"]) for p in preds},
-            sum(tokens) / len(tokens) if tokens else None,
-            train_seconds.get(arm["arm"]),
+            prompt_tokens=_mean([p["prompt_tokens"] for p in preds]),
+            train_seconds=train_seconds.get(arm["arm"]),
+            output_tokens=_mean([p["output_tokens"] for p in preds]),
+            latency_s=_mean([p["latency_s"] for p in preds]),
+            validation_value=on_validation.get(arm["arm"]),
+            validation_values=validation_values.get(arm["arm"], {}),
         ))
     return results
 
 
-def decide_run(store: Store, run_id: str, spec: TaskSpec, seed: int = 0) -> dict[str, Any]:
+def decide_run(store: Store, run_id: str, spec: TaskSpec, seed: int = 0) -> Decision:
     """The verdict from what the store holds for this run."""
     primary = spec.decision.primary_metric
     targets = {ex["example_id"]: ex["target"] for ex in store.examples(run_id)}
-    return decide(arm_results(store, run_id, primary), targets, primary, spec.decision.min_lift,
-                  spec.decision.confidence, spec.output_shape(), seed)
+    return decide(arm_results(store, run_id, primary), targets, primary, spec.decision, spec.output_shape(), seed,
+                  higher_is_better(primary))
 
 
-def run_decision(run: dict[str, Any]) -> dict[str, Any] | None:
-    """The decision stored with a run row, or None while it runs (or when it failed)."""
-    return json.loads(run["decision_json"]) if run.get("decision_json") else None
+def run_decision(run: dict[str, Any]) -> Decision | None:
+    """The decision stored with a run row (either format), or None while it runs (or when it failed)."""
+    return Decision.from_dict(json.loads(run["decision_json"])) if run.get("decision_json") else None
 
 
 @dataclass(frozen=True)
@@ -79,13 +87,17 @@ def history(store: Store, task: str | None = None) -> list[HistoryRow]:
     """Every run (of one task), oldest first, with its verdict and the best tuned arm's lift."""
     rows = []
     for run in store.runs(task):
-        decision = run_decision(run) or {}
-        best = next((c for c in decision.get("comparisons", []) if c["arm"] == decision.get("candidate")), None)
+        decision = run_decision(run)
+        best = None
+        if decision is not None:
+            best = next((c for c in decision.comparisons
+                         if c.arm == decision.candidate and c.baseline == decision.baseline), None)
         primary = json.loads(run["spec_json"])["decision"]["primary_metric"]
         rows.append(HistoryRow(
             run["run_id"], run["task"], run["task_version"], run["status"], run["base_model_id"] or "",
-            run["base_model_hash"] or "", run["data_fingerprint"], decision.get("verdict"), decision.get("baseline"),
-            decision.get("candidate"), best["diff"] if best else None, best["low"] if best else None,
-            best["high"] if best else None, higher_is_better(primary),
+            run["base_model_hash"] or "", run["data_fingerprint"], decision.verdict if decision else None,
+            decision.baseline if decision else None, decision.candidate if decision else None,
+            best.diff if best else None, best.low if best else None, best.high if best else None,
+            higher_is_better(primary),
         ))
     return rows

@@ -208,6 +208,7 @@ class Store:
     def __init__(self, con: Any, path: Path):
         self.con = con
         self.path = path
+        self._depth = 0  # nesting of _transaction
 
     # ------------------------------------------------------------ opening
 
@@ -234,14 +235,26 @@ class Store:
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
-        """All or nothing: a failure part-way rolls back, so no half-written rows are left."""
+        """All or nothing: a failure part-way rolls back, so no half-written rows are left. Nested uses join
+        the outer transaction."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
         self.con.execute("BEGIN")
+        self._depth = 1
         try:
             yield
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
-        self.con.execute("COMMIT")
+        else:
+            self.con.execute("COMMIT")
+        finally:
+            self._depth = 0
 
     def __enter__(self) -> Store:
         return self
@@ -296,6 +309,7 @@ class Store:
         self._insert("runs", [row])
 
     def finish_run(self, run_id: str, report_path: str | None, decision: dict | None) -> None:
+        """Completed, with the report's path and the decision (as its JSON-safe dict)."""
         self.con.execute(
             "UPDATE runs SET status = 'completed', finished_at = ?, report_path = ?, decision_json = ? WHERE run_id = ?",
             [_now(), report_path, json.dumps(decision) if decision is not None else None, run_id],
@@ -425,15 +439,22 @@ class Store:
         """Everything an arm produced, and its 'completed' status, in one transaction."""
         n_failed = sum(1 for p in predictions if p.error)
         with self._transaction():
-            self._insert("predictions", [dict(_prediction_row(p), run_id=run_id, arm=arm, split=split)
-                                         for p in predictions])
-            self._insert("scores", [dict(s, run_id=run_id, arm=arm, split=split) for s in scores])
-            self._insert("metrics", [dict(m, run_id=run_id, arm=arm, split=split) for m in metrics])
+            self.add_split(run_id, arm, split, predictions, scores, metrics)
             self.con.execute(
                 "UPDATE arms SET status = 'completed', finished_at = ?, seconds = ?, n_examples = ?, n_failed = ?, "
                 "details_json = ? WHERE run_id = ? AND arm = ?",
                 [_now(), seconds, len(predictions), n_failed, json.dumps(details or {}), run_id, arm],
             )
+
+    def add_split(self, run_id: str, arm: str, split: str, predictions: Sequence[Prediction],
+                  scores: Sequence[dict[str, Any]], metrics: Sequence[dict[str, Any]]) -> None:
+        """An arm's answers and scores on another split (validation), in one transaction; the arm's status is
+        left alone, and a failed arm loses these rows with the rest."""
+        with self._transaction():
+            self._insert("predictions", [dict(_prediction_row(p), run_id=run_id, arm=arm, split=split)
+                                         for p in predictions])
+            self._insert("scores", [dict(s, run_id=run_id, arm=arm, split=split) for s in scores])
+            self._insert("metrics", [dict(m, run_id=run_id, arm=arm, split=split) for m in metrics])
 
     def fail_arm(self, run_id: str, arm: str, error: str, seconds: float) -> None:
         with self._transaction():

@@ -22,7 +22,7 @@ STAGES = [
     ["harness.backends"],
     ["harness.retrieval"],
     ["harness.arms", "harness.sweep", "harness.training"],
-    ["harness.stats", "harness.scoring", "harness.judge"],
+    ["harness.stats", "harness.scoring", "harness.judge", "harness.cost"],
     ["harness.store"],
     ["harness.index", "harness.decision"],
     ["harness.results"],
@@ -36,7 +36,8 @@ def stage_of(module: str) -> int:
     best = None
     for rank, names in enumerate(STAGES):
         for name in names:
-            if (module == name or module.startswith(name + ".")) and (best is None or len(name) > best[1]):
+            inside = module.startswith(name + ".") and name != "harness"  # a new module must be placed on purpose
+            if (module == name or inside) and (best is None or len(name) > best[1]):
                 best = (rank, len(name))
     assert best is not None, f"{module} is in no stage: add it to STAGES"
     return best[0]

@@ -28,6 +28,8 @@ def _environment() -> Any:
         undefined=StrictUndefined,
     )
     env.filters["num"] = lambda v, digits=3: "–" if v is None or v != v else f"{v:.{digits}f}"
+    env.filters["signed"] = lambda v: "–" if v is None or v != v else f"{v:+.3f}"
+    env.filters["pct"] = lambda v: "–" if v is None or v != v else f"{v * 100:.3g}%"
     return env
 
 
@@ -84,7 +86,7 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
         arm["details"] = json.loads(arm["details_json"] or "{}")
         arm["judge_failures"] = arm["details"].get("judge_failures", [])
     decision = run_decision(run)
-    baseline = decision.get("baseline") if decision else None
+    baseline = decision.baseline if decision else None
     base_tokens = next((a["prompt_tokens_mean"] for a in arms if a["arm"] == baseline), None)
     for arm in arms:
         arm["tokens_saved"] = (base_tokens - arm["prompt_tokens_mean"]
@@ -114,11 +116,9 @@ def render(view: dict[str, Any]) -> str:
     return _environment().get_template(TEMPLATE).render(**view)
 
 
-def write_report(store: Store, run_id: str, out_dir: Path, decision: dict | None = None) -> Path:
+def write_report(store: Store, run_id: str, out_dir: Path) -> Path:
     """Render the run to `out_dir/<task>-<run_id>.html`, written atomically."""
     view = build_view(store, run_id)
-    if decision is not None:
-        view["decision"] = decision
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{view['run']['task']}-{run_id}.html"
     tmp = path.with_suffix(".html.tmp")
