@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from harness.backends import Advance, Conversation, Generation
+from harness.constraints import Constraint, openai_constraint_args
 from harness.errors import HarnessError
 
 
@@ -24,8 +25,13 @@ class OpenAIGenerator:
         timeout_s: float = 60.0,
         max_retries: int = 2,
         seed: int = 0,
+        constraint: Constraint | None = None,
+        server_kind: str = "openai",
     ):
         from openai import OpenAI
+
+        # Raises "unsupported" here, before any request, when the server kind cannot enforce the constraint.
+        self.constraint_args = openai_constraint_args(constraint, server_kind) if constraint is not None else {}
 
         if api_key_env is not None:
             api_key = os.environ.get(api_key_env)
@@ -53,6 +59,7 @@ class OpenAIGenerator:
                 temperature=0.0,
                 max_tokens=max_new_tokens,
                 seed=self.seed,
+                **self.constraint_args,
             )
         except openai.APIError as exc:
             return Generation("", None, None, time.perf_counter() - began, error=f"{type(exc).__name__}: {exc}"[:500])
