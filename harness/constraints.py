@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -126,7 +127,8 @@ class Constraint:
             # json.dumps writes each label as an EBNF string literal (quotes, backslashes, controls escaped).
             return compiler.compile_grammar("root ::= " + " | ".join(json.dumps(x, ensure_ascii=False) for x in self.value))
         except (RuntimeError, ValueError) as exc:  # xgrammar's errors for a bad schema, regex or grammar
-            raise HarnessError(f"{self.kind} constraint does not compile: {str(exc).strip().splitlines()[-1]}") from exc
+            reason = re.sub(r"^\[[\d:]+\] \S+: ", "", str(exc).strip().splitlines()[-1])  # drop "[time] file.cc:N: "
+            raise HarnessError(f"{self.kind} constraint does not compile: {reason}") from exc
 
     def compile(self, tokenizer: Any, stop_token_ids: Sequence[int] | int | None = None,
                 vocab_size: int | None = None) -> CompiledConstraint:
