@@ -13,7 +13,7 @@ PACKAGE = Path(harness.__file__).parent
 # metrics is a pure leaf (strings in, floats out) that spec validates names against, so it sits left of spec.
 STAGES = [
     ["harness", "harness.errors", "harness.processes", "harness.records"],
-    ["harness.metrics"],
+    ["harness.metrics", "harness.constraints"],
     ["harness.spec"],
     ["harness.taskfile"],
     ["harness.data", "harness.prompts"],

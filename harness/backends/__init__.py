@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from harness.constraints import Constraint
+
 Conversation = Sequence[dict]
 Advance = Callable[[int], None]
 
@@ -35,7 +37,9 @@ class Generator(Protocol):
 
     description: str
 
-    def generate(self, conversations: Sequence[Conversation], max_new_tokens: int, advance: Advance) -> list[Generation]:
+    def generate(self, conversations: Sequence[Conversation], max_new_tokens: int, advance: Advance,
+                 constraint: Constraint | None = None) -> list[Generation]:
+        """With `constraint` (harness.constraints), answers are forced into a JSON schema, regex or label set."""
         ...
 
     def loglikelihood(self, requests: Sequence[tuple[str, str]], advance: Advance) -> list[LogLik]:

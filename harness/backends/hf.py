@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.backends import Advance, Conversation, Generation, LogLik
+from harness.constraints import Constraint
 
 
 MIN_SHARED_PREFIX = 48
@@ -74,9 +75,12 @@ class HFGenerator:
             self.model(input_ids=torch.tensor(ids, device=self.device), past_key_values=cache, use_cache=True)
         return cache
 
-    def generate(self, conversations: Sequence[Conversation], max_new_tokens: int, advance: Advance) -> list[Generation]:
+    def generate(self, conversations: Sequence[Conversation], max_new_tokens: int, advance: Advance,
+                 constraint: Constraint | None = None) -> list[Generation]:
+        """Greedy answers; with `constraint`, every token is masked to the grammar (JSON schema, regex, label set),
+        and an answer the budget cut before the grammar was complete is a failed generation, not a wrong one."""
         import torch
-        from transformers import GenerationConfig
+        from transformers import GenerationConfig, LogitsProcessorList
 
         encoded = [self._encode(c) for c in conversations]
         results: list[Generation | None] = [None] * len(encoded)
@@ -102,6 +106,7 @@ class HFGenerator:
             pad_token_id=self.tokenizer.pad_token_id,
             eos_token_id=eos,
         )
+        compiled = constraint.compile(self.tokenizer, eos, vocab_size=self.model.config.vocab_size) if constraint else None
         shared = shared_prefix_length([encoded[i] for i in runnable]) if self.reuse_prefix else 0
         if shared < self.min_prefix:
             shared = 0
@@ -121,6 +126,8 @@ class HFGenerator:
                 cache = copy.deepcopy(prefix_cache)
                 cache.batch_repeat_interleave(len(batch))
                 kwargs["past_key_values"] = cache
+            if compiled is not None:  # a fresh processor per call: it tracks each row's grammar state
+                kwargs["logits_processor"] = LogitsProcessorList([compiled.logits_processor()])
             began = time.perf_counter()
             with torch.inference_mode():
                 out = self.model.generate(
@@ -134,6 +141,7 @@ class HFGenerator:
                 kept = new if stop is None else new[:stop]
                 text = self.tokenizer.decode(kept, skip_special_tokens=True)
                 n_out = len(new) if stop is None else stop + 1
-                results[i] = Generation(text.strip(), len(encoded[i]), n_out, per_item)
+                error = compiled.completion_error(kept, max_new_tokens) if compiled is not None and stop is None else None
+                results[i] = Generation(text.strip(), len(encoded[i]), n_out, per_item, error)
             advance(len(batch))
         return [r for r in results if r is not None]

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from harness.backends import Advance, Conversation, Generation, LogLik
+from harness.constraints import Constraint, openai_constraint_args
 from harness.errors import HarnessError
 
 
@@ -24,6 +25,7 @@ class OpenAIGenerator:
         timeout_s: float = 60.0,
         max_retries: int = 2,
         seed: int = 0,
+        server_kind: str = "openai",
     ):
         from openai import OpenAI
 
@@ -37,13 +39,15 @@ class OpenAIGenerator:
         self.model = model
         self.concurrency = concurrency
         self.seed = seed
+        self.server_kind = server_kind
         self.description = f"{model} at {base_url}"
 
     def loglikelihood(self, requests: Sequence[tuple[str, str]], advance: Advance) -> list[LogLik]:
         raise HarnessError(f"{self.description}: log-likelihood scoring is unsupported on a chat endpoint "
-                           "(it returns no prompt log-probabilities); run this arm on the local model")
+                           "(it returns no prompt log-probabilities); use answer: constrained, which sends the "
+                           "label set as a guided choice where the server supports it")
 
-    def _one(self, conversation: Conversation, max_new_tokens: int) -> Generation:
+    def _one(self, conversation: Conversation, max_new_tokens: int, constraint_args: dict) -> Generation:
         import openai
 
         began = time.perf_counter()
@@ -54,6 +58,7 @@ class OpenAIGenerator:
                 temperature=0.0,
                 max_tokens=max_new_tokens,
                 seed=self.seed,
+                **constraint_args,
             )
         except openai.APIError as exc:
             return Generation("", None, None, time.perf_counter() - began, error=f"{type(exc).__name__}: {exc}"[:500])
@@ -68,9 +73,13 @@ class OpenAIGenerator:
             latency,
         )
 
-    def generate(self, conversations: Sequence[Conversation], max_new_tokens: int, advance: Advance) -> list[Generation]:
+    def generate(self, conversations: Sequence[Conversation], max_new_tokens: int, advance: Advance,
+                 constraint: Constraint | None = None) -> list[Generation]:
+        # "unsupported" is raised here, before any request, when this kind of server cannot enforce the constraint
+        args = openai_constraint_args(constraint, self.server_kind) if constraint is not None else {}
+
         def run(conv: Conversation) -> Generation:
-            result = self._one(conv, max_new_tokens)
+            result = self._one(conv, max_new_tokens, args)
             advance(1)
             return result
 
