@@ -71,6 +71,13 @@ class ArmResult:
     latency_s: float | None = None  # mean seconds per request
     validation_value: float | None = None  # primary metric on the validation split, None if not scored there
     validation_values: dict[str, float] = field(default_factory=dict)
+    answer: str = "free"  # free | choice | constrained: how the arm's answers were made
+
+    @property
+    def shown(self) -> str:
+        """Its name, and how it answered when that was not free text (the reasons say which baseline won)."""
+        how = {"choice": "answers chosen from the labels by log-likelihood", "constrained": "constrained decoding"}
+        return f"{self.name} ({how[self.answer]})" if self.answer in how else self.name
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -339,13 +346,13 @@ def decide(
     val = {a.name: _validation_value(a, metric.averaged) for a in baselines}
     if len(baselines) == 1:
         selection, compared = "single", baselines
-        notes.insert(0, f"baseline: {baselines[0].name}, the only completed arm without training")
+        notes.insert(0, f"baseline: {baselines[0].shown}, the only completed arm without training")
     elif all(v is not None and math.isfinite(v) for v in val.values()):
         pick = max if higher_is_better else min
         chosen = pick(baselines, key=lambda a: val[a.name])
         selection, compared = "validation", [chosen]
         listing = ", ".join(f"{a.name} {val[a.name]:.3f}" for a in baselines)
-        notes.insert(0, f"baseline: {chosen.name}, the best arm without training on the validation split ({listing}); "
+        notes.insert(0, f"baseline: {chosen.shown}, the best arm without training on the validation split ({listing}); "
                         f"compared on test, so its pick does not favour it there")
     else:
         selection, compared = "all-baselines", baselines

@@ -48,6 +48,7 @@ def arm_results(store: Store, run_id: str, primary: str) -> list[ArmResult]:
             latency_s=_mean([p["latency_s"] for p in preds]),
             validation_value=on_validation.get(arm["arm"]),
             validation_values=validation_values.get(arm["arm"], {}),
+            answer=json.loads(arm["config_json"]).get("arm", {}).get("answer", "free"),
         ))
     return results
 

@@ -84,6 +84,9 @@ class OutputSpec(Strict):
     type: Literal["json", "label", "text"]
     fields: list[str] | None = None
     labels: list[str] | None = None
+    json_schema: dict[str, Any] | None = Field(None, description="JSON Schema of an answer, for answer: constrained "
+                                               "(default: an object with exactly `fields`)")
+    regex: str | None = Field(None, description="a regular expression every text answer matches, for answer: constrained")
 
     @model_validator(mode="after")
     def _shape(self) -> OutputSpec:
@@ -94,7 +97,21 @@ class OutputSpec(Strict):
         for name, values in (("fields", self.fields), ("labels", self.labels)):
             if values and len(set(values)) != len(values):
                 raise ValueError(f"'{name}' has duplicates: {values}")
+        if self.json_schema is not None and self.type != "json":
+            raise ValueError("'json_schema' applies to output type 'json' only")
+        if self.regex is not None:
+            if self.type != "text":
+                raise ValueError("'regex' applies to output type 'text' only")
+            try:
+                re.compile(self.regex)
+            except re.error as exc:
+                raise ValueError(f"'regex' is not a valid regular expression ({exc})") from None
         return self
+
+    @property
+    def constrainable(self) -> bool:
+        """Whether answers can be forced into a shape: a JSON object, a label, or a declared regex."""
+        return self.type in ("json", "label") or self.regex is not None
 
 
 class PromptSpec(Strict):
@@ -141,6 +158,9 @@ class OpenAIBackend(Strict):
     concurrency: int = Field(4, ge=1, le=256)
     timeout_s: float = Field(60.0, gt=0)
     max_retries: int = Field(2, ge=0, le=10)
+    server: Literal["openai", "vllm", "vllm-legacy"] = Field(
+        "openai", description="how to pass constraints: response_format (openai), structured_outputs (vllm >= 0.12), "
+                              "guided_* (vllm-legacy)")
 
     @field_validator("base_url")
     @classmethod
@@ -171,7 +191,30 @@ class ArmSpecBase(Strict):
         return []
 
 
-class PromptedArmSpec(ArmSpecBase):
+class AnswerSettings(Strict):
+    """How an arm that runs a model turns it into answers (as a competent engineer's prompting would)."""
+
+    answer: Literal["free", "choice", "constrained"] = Field(
+        "free", description="free: greedy text; choice: the label with the highest log-likelihood (label tasks); "
+                            "constrained: decoding forced into the JSON schema, the label set or the task's regex")
+    normalization: Literal["none", "char", "token"] = Field(
+        "char", description="answer: choice ranks labels by log-likelihood summed (none), per character or per token")
+
+    def answer_problems(self, task: TaskSpec, index: int) -> list[str]:
+        where = f"arms[{index}].answer"
+        if self.answer == "choice" and task.output.type != "label":
+            return [f"{where}: 'choice' picks one of the labels and needs output type 'label' "
+                    f"(got {task.output.type!r}); use 'constrained' for JSON"]
+        if self.answer == "constrained" and not task.output.constrainable:
+            return [f"{where}: 'constrained' needs output type 'json' or 'label', or a text task with output.regex"]
+        backend = getattr(self, "backend", None)
+        if self.answer == "choice" and isinstance(backend, OpenAIBackend):
+            return [f"{where}: 'choice' needs log-likelihoods, which a chat endpoint does not return; use 'constrained' "
+                    f"(a guided choice where the server supports it)"]
+        return []
+
+
+class PromptedArmSpec(ArmSpecBase, AnswerSettings):
     """Zero- or k-shot prompting; shots come from the train split only."""
 
     type: Literal["prompted"]
@@ -188,8 +231,11 @@ class PromptedArmSpec(ArmSpecBase):
             raise ValueError("shot_selection 'similar' needs shots > 0")
         return self
 
+    def cross_check(self, task: TaskSpec, index: int) -> list[str]:
+        return self.answer_problems(task, index)
 
-class RagArmSpec(ArmSpecBase):
+
+class RagArmSpec(ArmSpecBase, AnswerSettings):
     """Retrieved corpus chunks in the prompt; with `adapter_from`, the named tuned arm's best adapter answers."""
 
     type: Literal["rag"]
@@ -202,7 +248,7 @@ class RagArmSpec(ArmSpecBase):
     backend: Backend = Field(default_factory=HFBackend)
 
     def cross_check(self, task: TaskSpec, index: int) -> list[str]:
-        problems = []
+        problems = self.answer_problems(task, index)
         if task.corpus is None:
             problems.append(f"arms[{index}]: a rag arm needs a 'corpus' section")
         if self.adapter_from is None:
@@ -284,7 +330,7 @@ class SweepSpec(Strict):
         return self
 
 
-class TunedArmSpec(ArmSpecBase):
+class TunedArmSpec(ArmSpecBase, AnswerSettings):
     """LoRA (or QLoRA: 4-bit NF4 base) fine-tuning with TRL's SFTTrainer; the sweep picks the hyperparameters."""
 
     produces_adapter: ClassVar[bool] = True
@@ -319,6 +365,9 @@ class TunedArmSpec(ArmSpecBase):
         if self.adapter is not None and self.sweep is not None:
             raise ValueError("give either 'adapter' (evaluate a trained adapter) or 'sweep' (train and pick one), not both")
         return self
+
+    def cross_check(self, task: TaskSpec, index: int) -> list[str]:
+        return self.answer_problems(task, index)
 
     def hyperparameters(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in TUNABLE}

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from harness.arms import ArmBase, ArmContext, ArmOutput, Companion, Prediction, register
+from harness.arms.answering import answer, describe_answering
 from harness.arms.trials import earlier_trials, objective
 from harness.data import Example, Item, seeded_subset
 from harness.errors import HarnessError
@@ -78,7 +79,8 @@ class TunedArm(ArmBase):
         spec = self.spec.model_dump(mode="json")
         if spec.get("sweep"):
             spec["sweep"].pop("trials")
-        spec.pop("merge")
+        for how_it_answers_on_test in ("merge", "answer", "normalization"):  # no effect on training or trials
+            spec.pop(how_it_answers_on_test)
         identity = {
             "arm": spec,
             "base": ctx.models.base.weights_hash,
@@ -161,14 +163,17 @@ class TunedArm(ArmBase):
         predictions = self._answer(items, ctx, ctx.models.get(adapter=adapter), "adapter")
         merge = ctx.profile.merge if ctx.profile.merge is not None else self.spec.merge
         companions = [self._merged(items, ctx, adapter, predictions)] if merge else []
-        return ArmOutput(predictions, dict(self.sweep_details), companions, adapter)
+        details = {**self.sweep_details, **describe_answering(self.spec, ctx.task.spec.output)}
+        return ArmOutput(predictions, details, companions, adapter)
 
     def _answer(self, items: Sequence[Item], ctx: ArmContext, generator: Any, label: str) -> list[Prediction]:
         spec = ctx.task.spec
         convs = [conversation(item, spec.prompt, with_instructions=False) for item in items]
-        outs = generator.generate(convs, spec.generation.max_new_tokens, ctx.tracker(f"{self.name}: {label} on test", len(items)))
-        return [Prediction(item.id, conv, g.text, g.error, g.latency_s, g.prompt_tokens, g.output_tokens)
-                for item, conv, g in zip(items, convs, outs)]
+        answers = answer(generator, convs, self.spec, spec.output, spec.generation.max_new_tokens,
+                         ctx.tracker(f"{self.name}: {label} on test", len(items)))
+        return [Prediction(item.id, conv, a.generation.text, a.generation.error, a.generation.latency_s,
+                           a.generation.prompt_tokens, a.generation.output_tokens, a.details)
+                for item, conv, a in zip(items, convs, answers)]
 
     def _merged(self, items: Sequence[Item], ctx: ArmContext, adapter: Adapter,
                 adapter_predictions: list[Prediction]) -> Companion:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from harness.arms import ArmBase, ArmContext, ArmOutput, Prediction, register
+from harness.arms.answering import answer, describe_answering
 from harness.data import Example, Item
 from harness.errors import HarnessError
 from harness.prompts import conversation, fixed_shots
@@ -52,12 +53,13 @@ class PromptedArm(ArmBase):
         details["generator"] = generator.description
         prompt = ctx.task.spec.prompt
         conversations = [conversation(item, prompt, shots) for item, shots in zip(items, per_item)]
-        outputs = generator.generate(
-            conversations, ctx.task.spec.generation.max_new_tokens, ctx.tracker(f"{self.name}: generate", len(items))
-        )
+        answers = answer(generator, conversations, self.spec, ctx.task.spec.output, ctx.task.spec.generation.max_new_tokens,
+                         ctx.tracker(f"{self.name}: answer", len(items)))
+        details.update(describe_answering(self.spec, ctx.task.spec.output))
         similar = self.spec.shot_selection == "similar"
         return ArmOutput([
-            Prediction(item.id, conv, g.text, g.error, g.latency_s, g.prompt_tokens, g.output_tokens,
-                       {"shot_ids": [s.id for s in shots]} if similar else {})
-            for item, conv, g, shots in zip(items, conversations, outputs, per_item)
+            Prediction(item.id, conv, a.generation.text, a.generation.error, a.generation.latency_s,
+                       a.generation.prompt_tokens, a.generation.output_tokens,
+                       {**({"shot_ids": [s.id for s in shots]} if similar else {}), **a.details})
+            for item, conv, a, shots in zip(items, conversations, answers, per_item)
         ], details)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from harness.arms import ArmBase, ArmContext, ArmOutput, Prediction, register
+from harness.arms.answering import answer, describe_answering
 from harness.data import Item
 from harness.errors import HarnessError
 from harness.prompts import conversation, fixed_shots
@@ -66,12 +67,14 @@ class RagArm(ArmBase):
         generator = ctx.models.get(self.spec.backend, adapter=adapter, seed=ctx.seed)
         details = {"retriever": self.spec.retriever, "top_k": self.spec.top_k, "index": ctx.retriever.description,
                    "generator": generator.description, "shot_ids": [s.id for s in shots]}
-        outputs = generator.generate(conversations, spec.generation.max_new_tokens,
-                                     ctx.tracker(f"{self.name}: generate", len(items)))
+        answers = answer(generator, conversations, self.spec, spec.output, spec.generation.max_new_tokens,
+                         ctx.tracker(f"{self.name}: answer", len(items)))
+        details.update(describe_answering(self.spec, spec.output))
         return ArmOutput([
-            Prediction(item.id, conv, g.text, g.error, g.latency_s, g.prompt_tokens, g.output_tokens, {
-                "chunks": [ChunkRef(h.chunk.id, h.chunk.doc_id, h.score).to_dict() for h in used],
-                "context_tokens": n_tokens,
-            })
-            for item, conv, g, (used, n_tokens) in zip(items, conversations, outputs, used_hits)
+            Prediction(item.id, conv, a.generation.text, a.generation.error, a.generation.latency_s,
+                       a.generation.prompt_tokens, a.generation.output_tokens, {
+                           "chunks": [ChunkRef(h.chunk.id, h.chunk.doc_id, h.score).to_dict() for h in used],
+                           "context_tokens": n_tokens, **a.details,
+                       })
+            for item, conv, a, (used, n_tokens) in zip(items, conversations, answers, used_hits)
         ], details)

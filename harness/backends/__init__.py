@@ -42,6 +42,13 @@ class Generator(Protocol):
         """With `constraint` (harness.constraints), answers are forced into a JSON schema, regex or label set."""
         ...
 
+    def render(self, conversation: Conversation) -> str:
+        """The prompt text the model reads for a conversation (its chat template applied)."""
+        ...
+
+    def count_prompt_tokens(self, conversation: Conversation) -> int | None:
+        ...
+
     def loglikelihood(self, requests: Sequence[tuple[str, str]], advance: Advance) -> list[LogLik]:
         """One result per (context, continuation) pair of raw text, in the order given."""
         ...

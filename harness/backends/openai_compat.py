@@ -42,6 +42,12 @@ class OpenAIGenerator:
         self.server_kind = server_kind
         self.description = f"{model} at {base_url}"
 
+    def render(self, conversation: Conversation) -> str:
+        raise HarnessError(f"{self.description}: the server applies its own chat template; its prompt text is unknown")
+
+    def count_prompt_tokens(self, conversation: Conversation) -> int | None:
+        return None  # only the server knows its tokenizer; usage comes back with each answer
+
     def loglikelihood(self, requests: Sequence[tuple[str, str]], advance: Advance) -> list[LogLik]:
         raise HarnessError(f"{self.description}: log-likelihood scoring is unsupported on a chat endpoint "
                            "(it returns no prompt log-probabilities); use answer: constrained, which sends the "

@@ -83,6 +83,7 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
         })
     trials = read_trials(store, run_id)
     for arm in arms:
+        arm["answer"] = json.loads(arm["config_json"]).get("arm", {}).get("answer", "free")
         arm["details"] = json.loads(arm["details_json"] or "{}")
         arm["judge_failures"] = arm["details"].get("judge_failures", [])
     decision = run_decision(run)

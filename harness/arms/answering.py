@@ -1,0 +1,91 @@
+"""How an arm that runs a model turns it into answers, the way a competent engineer's prompting would:
+
+- free: greedy text;
+- choice (label tasks): every label scored as the continuation of the prompt by log-likelihood, the best
+  one picked, normalised as lm-eval and lighteval do (none, per character, per token);
+- constrained: decoding forced into the task's JSON schema, its label set or its regex (xgrammar locally,
+  structured outputs on a server).
+
+    arms: [{name: zero_shot_choice, type: prompted, answer: choice, normalization: char}]
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.backends import Conversation, Generation, Generator
+from harness.constraints import Constraint, json_schema_for
+from harness.spec import AnswerSettings, OutputSpec
+
+
+@dataclass(frozen=True)
+class Answer:
+    generation: Generation
+    details: dict[str, Any] = field(default_factory=dict)  # per item: the label scores of a choice
+
+
+def constraint_for(output: OutputSpec) -> Constraint:
+    """The shape every answer of the task must have: its JSON schema, its label set or its regex."""
+    if output.type == "json":
+        return Constraint.json(json_schema_for(list(output.fields or ()), output.json_schema))
+    if output.type == "label":
+        return Constraint.choice(list(output.labels or ()))
+    if output.regex is None:
+        raise ValueError("a free-text task without output.regex has no shape to constrain")
+    return Constraint.regex(output.regex)
+
+
+def describe_answering(settings: AnswerSettings, output: OutputSpec) -> dict[str, Any]:
+    """What the report and the arm's details say about how answers were made."""
+    if settings.answer == "choice":
+        return {"answer": "choice", "normalization": settings.normalization}
+    if settings.answer == "constrained":
+        return {"answer": "constrained", "constraint": constraint_for(output).describe()}
+    return {"answer": "free"}
+
+
+def normalised(logprob: float, n_tokens: int, text: str, how: str) -> float:
+    if how == "token":
+        return logprob / max(n_tokens, 1)
+    if how == "char":
+        return logprob / max(len(text), 1)
+    return logprob
+
+
+def choose(generator: Generator, conversations: Sequence[Conversation], labels: Sequence[str], how: str,
+           advance: Callable[[int], None]) -> list[Answer]:
+    """The label with the highest (normalised) log-likelihood after each prompt; all labels in one batched call."""
+    began = time.perf_counter()
+    prompts = [generator.render(c) for c in conversations]
+    requests = [(prompt, label) for prompt in prompts for label in labels]
+    done = {"requests": 0}
+
+    def per_item(n: int) -> None:  # progress in items, not (item, label) requests
+        before = done["requests"] // len(labels)
+        done["requests"] += n
+        advance(done["requests"] // len(labels) - before)
+
+    scores = generator.loglikelihood(requests, per_item)
+    latency = (time.perf_counter() - began) / max(len(prompts), 1)
+    answers = []
+    for i, prompt in enumerate(prompts):
+        row = scores[i * len(labels) : (i + 1) * len(labels)]
+        ranked = [normalised(s.logprob, s.n_tokens, label, how) for s, label in zip(row, labels)]
+        best = max(range(len(labels)), key=lambda k: (ranked[k], -k))
+        answers.append(Answer(
+            Generation(labels[best], generator.count_prompt_tokens(conversations[i]), row[best].n_tokens, latency),
+            {"choice": {"normalization": how, "scores": {label: round(v, 6) for label, v in zip(labels, ranked)}}},
+        ))
+    return answers
+
+
+def answer(generator: Generator, conversations: Sequence[Conversation], settings: AnswerSettings, output: OutputSpec,
+           max_new_tokens: int, advance: Callable[[int], None]) -> list[Answer]:
+    """Answers in the arm's mode, one per conversation, in order."""
+    if settings.answer == "choice":
+        return choose(generator, conversations, list(output.labels or ()), settings.normalization, advance)
+    constraint = constraint_for(output) if settings.answer == "constrained" else None
+    return [Answer(g) for g in generator.generate(conversations, max_new_tokens, advance, constraint=constraint)]
