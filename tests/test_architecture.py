@@ -162,4 +162,4 @@ def test_a_new_arm_type_is_one_module_and_a_registration(tmp_path, monkeypatch, 
     assert run_cli(tmp_path, task) == 0
     (arm_type, role, status, details), = query(tmp_path, "SELECT arm_type, role, status, details_json FROM arms")
     assert (arm_type, role, status) == ("echo", "baseline", "completed") and json.loads(details)["echoed"] == answer
-    assert {row[0] for row in query(tmp_path, "SELECT output FROM predictions")} == {answer}
+    assert {row[0] for row in query(tmp_path, "SELECT output FROM predictions WHERE split = 'test'")} == {answer}

@@ -38,17 +38,20 @@ def test_run_end_to_end(tmp_path, tiny_model, capsys):
     assert status == "completed" and source == "local" and len(weights) == 16 and fingerprint
     arms_rows = _rows(tmp_path, "SELECT arm, status, n_examples, n_failed FROM arms ORDER BY arm")
     assert arms_rows == [("served", "completed", 6, 0), ("two_shot", "completed", 6, 0), ("zero_shot", "completed", 6, 0)]
-    assert _rows(tmp_path, "SELECT count(*) FROM predictions")[0][0] == 18
+    assert _rows(tmp_path, "SELECT count(*) FROM predictions WHERE split = 'test'")[0][0] == 18
     # 4 metrics: json_valid, json_field_f1, exact_match, and one exact match per field (2)
-    assert _rows(tmp_path, "SELECT count(*) FROM scores")[0][0] == 18 * 5
+    assert _rows(tmp_path, "SELECT count(*) FROM scores WHERE split = 'test'")[0][0] == 18 * 5
     assert _rows(tmp_path, "SELECT count(DISTINCT metric) FROM metrics")[0][0] == 5
+    # arms without training answer validation too: the verdict picks its baseline there, not on test
+    assert _rows(tmp_path, "SELECT count(*) FROM predictions WHERE split = 'validation'")[0][0] == 3 * 4
+    assert _rows(tmp_path, "SELECT count(*) FROM metrics WHERE split = 'validation' AND metric = 'json_field_f1'")[0][0] == 3
     prompts = _rows(tmp_path, "SELECT arm, prompt_json FROM predictions WHERE example_id = 'te0'")
     by_arm = {arm: json.loads(p) for arm, p in prompts}
     assert len(by_arm["two_shot"]) == len(by_arm["zero_shot"]) + 4  # two shots = two user/assistant pairs
     assert by_arm["served"] == by_arm["zero_shot"]
-    assert len(seen) == 6
+    assert len(seen) == 6 + 4  # the test items, and validation (where the baseline is chosen)
     # the same answers whether the tiny model runs in-process or behind the HTTP server
-    outputs = dict(_rows(tmp_path, "SELECT arm || '/' || example_id, output FROM predictions"))
+    outputs = dict(_rows(tmp_path, "SELECT arm || '/' || example_id, output FROM predictions WHERE split = 'test'"))
     assert all(outputs[f"served/te{i}"] == outputs[f"zero_shot/te{i}"] for i in range(6))
 
     dom = dump_dom(tmp_path / "reports" / report.split("/")[-1])
@@ -63,7 +66,7 @@ def test_same_command_twice_gives_the_same_predictions(tmp_path, tiny_model):
     task = write_tiny_task(tmp_path, tiny_model)
     assert _run(tmp_path, task) == 0
     assert _run(tmp_path, task) == 0
-    rows = _rows(tmp_path, "SELECT run_id, arm, example_id, output FROM predictions ORDER BY arm, example_id, run_id")
+    rows = _rows(tmp_path, "SELECT run_id, arm, example_id, output FROM predictions WHERE split = 'test' ORDER BY arm, example_id, run_id")
     runs = sorted({r[0] for r in rows})
     first = [(a, e, o) for r, a, e, o in rows if r == runs[0]]
     second = [(a, e, o) for r, a, e, o in rows if r == runs[1]]
@@ -103,7 +106,7 @@ def test_failed_items_are_counted_not_dropped(tmp_path, tiny_model):
         test_file.write_text(test_file.read_text().replace("Contract te1:", "Contract te1 FAIL:"))
         assert _run(tmp_path, task) == 0
     assert _rows(tmp_path, "SELECT n_examples, n_failed FROM arms")[0] == (6, 1)
-    assert _rows(tmp_path, "SELECT DISTINCT n, n_failed FROM metrics") == [(6, 1)]
+    assert _rows(tmp_path, "SELECT DISTINCT n, n_failed FROM metrics WHERE split = 'test'") == [(6, 1)]
     assert _rows(tmp_path, "SELECT value FROM scores WHERE example_id = 'te1' AND metric = 'json_field_f1'") == [(0.0,)]
     error = _rows(tmp_path, "SELECT error FROM predictions WHERE example_id = 'te1'")[0][0]
     assert "induced failure" in error
@@ -135,7 +138,7 @@ def test_interrupted_run_is_marked_failed(tmp_path, tiny_model, monkeypatch):
 
     def flaky(self, items, ctx, adapter=None):
         calls["n"] += 1
-        if calls["n"] == 2:
+        if calls["n"] == 3:  # zero_shot answered validation and test; two_shot is stopped on validation
             raise KeyboardInterrupt
         return original(self, items, ctx, adapter)
 

@@ -140,17 +140,17 @@ def test_rag_and_dynamic_few_shot_arms_end_to_end(tmp_path, corpus, tiny_model):
     assert main(["run", str(task), "--db", str(tmp_path / "h.duckdb"), "--reports", str(tmp_path / "r"), "--quiet"]) == 0
     con = duckdb.connect(str(tmp_path / "h.duckdb"), read_only=True)
     details = {r[0]: json.loads(r[1]) for r in con.execute(
-        "SELECT example_id, details_json FROM predictions WHERE arm = 'rag'").fetchall()}
+        "SELECT example_id, details_json FROM predictions WHERE arm = 'rag' AND split = 'test'").fetchall()}
     assert set(details) == {"q6", "q7", "q8"} and all(1 <= len(d["chunks"]) <= 2 for d in details.values())
     prompt = json.loads(con.execute("SELECT prompt_json FROM predictions WHERE arm = 'rag' AND example_id = 'q6'").fetchone()[0])
     assert f"[{details['q6']['chunks'][0]['id']}]" in prompt[0]["content"]
-    metrics = dict(con.execute("SELECT metric, n FROM metrics WHERE arm = 'rag'").fetchall())
+    metrics = dict(con.execute("SELECT metric, n FROM metrics WHERE arm = 'rag' AND split = 'test'").fetchall())
     for key in ("retrieval_hit", "retrieval_recall", "retrieval_mrr", "context_precision", "context_recall"):
         assert metrics[key] == 3
-    hit = con.execute("SELECT value FROM metrics WHERE arm = 'rag' AND metric = 'retrieval_hit'").fetchone()[0]
+    hit = con.execute("SELECT value FROM metrics WHERE arm = 'rag' AND split = 'test' AND metric = 'retrieval_hit'").fetchone()[0]
     assert hit == 1.0  # each question quotes its gold document
     shots = {r[0]: json.loads(r[1])["shot_ids"] for r in con.execute(
-        "SELECT example_id, details_json FROM predictions WHERE arm = 'dynamic'").fetchall()}
+        "SELECT example_id, details_json FROM predictions WHERE arm = 'dynamic' AND split = 'test'").fetchall()}
     # the most similar train item (same document, last in the prompt) is the one about the same topic
     assert shots["q6"][-1] in ("q0", "q3") and shots["q7"][-1] in ("q1", "q4")
     assert con.execute("SELECT arm_type FROM arms WHERE arm = 'rag'").fetchone()[0] == "rag"

