@@ -102,8 +102,8 @@ def category_subset(items: list[ChoiceItem], n: int | None, seed: int) -> list[C
     by: dict[str, list[ChoiceItem]] = defaultdict(list)
     for item in items:
         by[item.category].append(item)
-    for cat in by:
-        random.Random(f"{seed}:{cat}").shuffle(by[cat])
+    for cat, rows in by.items():
+        random.Random(f"{seed}:{cat}").shuffle(rows)
     chosen: set[str] = set()
     depth = 0
     while len(chosen) < n:

@@ -24,7 +24,7 @@ GenerateFn = Callable[[list[list[dict]], int], list[str]]
 
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’-][A-Za-z0-9]+)*")
 _ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+\S")
-_FENCE = re.compile(r"^```[a-zA-Z]*\s*\n?(.*?)\n?```$", re.S)
+_FENCE = re.compile(r"^```[a-zA-Z]*\s*\n?(.*?)\n?```$", re.DOTALL)
 
 
 def words(reply: str) -> list[str]:

@@ -400,8 +400,7 @@ PROBES = [
 
 def write_jsonl(path: str, rows: list[dict]) -> None:
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        for r in rows:
-            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+        fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
 
 
 def main() -> None:
