@@ -95,3 +95,22 @@ def test_bad_inputs_say_what_is_wrong(lm):
         loglikelihood(model, tok, "cpu", [("a", "b")], batch_size=0)
     assert loglikelihood(model, tok, "cpu", []) == []
     assert isinstance(LogLik(-1.0, 1, True), LogLik)
+
+
+@pytest.mark.filterwarnings("ignore:`is_gradient_checkpointing` is deprecated:FutureWarning")  # PEFT's to fix
+def test_a_lora_wrapped_model_scores_the_same_both_ways(tiny_model):
+    """Tuned arms hand over a PeftModel; the cache and logits_to_keep must pass through it."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    base = AutoModelForCausalLM.from_pretrained(tiny_model)
+    tok = AutoTokenizer.from_pretrained(tiny_model)
+    plain = loglikelihood(base, tok, "cpu", requests()[:6])
+    config = LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    model = get_peft_model(base, config)
+    model.eval()
+    reqs = requests()[:6]
+    batched = loglikelihood(model, tok, "cpu", reqs, batch_size=4)
+    naive = loglikelihood_naive(model, tok, "cpu", reqs)
+    assert [b.logprob for b in batched] == pytest.approx([n.logprob for n in naive], abs=1e-4)
+    assert [b.logprob for b in batched] != pytest.approx([p.logprob for p in plain], abs=1e-3)  # the adapter acts
