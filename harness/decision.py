@@ -29,6 +29,7 @@ import numpy as np
 
 from harness.metrics import METRICS, OutputShape
 from harness.cost import BreakEven, break_even, describe_break_even
+from harness.forgetting import Forgetting
 from harness.records import json_safe
 from harness.spec import DecisionSpec
 from harness.stats import (
@@ -304,7 +305,10 @@ def decide(
     shape: OutputShape,
     seed: int = 0,
     higher_is_better: bool = True,
+    forgetting: dict[str, Forgetting] | None = None,
 ) -> Decision:
+    """The verdict. `forgetting` (tuned arm -> its general-capability comparison with the base model): an arm
+    that fell beyond the task's tolerance cannot be GO, by either route."""
     min_lift, confidence = rule.min_lift, rule.confidence
     margin = rule.non_inferiority_margin
     expected_lift = rule.expected_lift if rule.expected_lift is not None else min_lift + 0.05
@@ -399,6 +403,10 @@ def decide(
             cost_go[a] = repays and all(ok(c) and c.low > -margin for c in cs)
             inferior = any(ok(c) and c.high < -margin for c in cs)
             cost_closed[a] = (not repays and not unknown) or inferior
+    blocked = {a: forgetting[a] for a in by_arm if forgetting and a in forgetting and forgetting[a].blocked}
+    for a in blocked:  # it learned the task but broke the model elsewhere: not shippable
+        go[a] = cost_go[a] = False
+        below[a] = cost_closed[a] = True
     nogo = {a: below[a] and cost_closed[a] for a in by_arm}
 
     def worst(a: str) -> Comparison:  # the baseline that binds this arm
@@ -438,6 +446,10 @@ def decide(
         c = worst(cand) if m == 1 else min((x for x in by_arm[cand] if ok(x) and x.high < min_lift), key=lambda x: x.high)
         first = (f"fine-tuning does not reach the required lift of {min_lift:+.3f}: {_lift_text(c, primary)}; "
                  f"every tuned arm's interval is below it")
+        if blocked:
+            first = (f"no tuned arm is shippable: {', '.join(sorted(blocked))} lost general capability beyond the "
+                     f"task's tolerance, and the rest do not reach the required lift of {min_lift:+.3f}; "
+                     f"{_lift_text(c, primary)}")
         if rule.cost is not None:
             first += "; and none is both non-inferior and cheap enough to repay its training"
     else:
@@ -456,6 +468,8 @@ def decide(
     if verdict == "INCONCLUSIVE":
         first += needed_text
     reasons = [first] + notes
+    for a in sorted(blocked):
+        reasons += blocked[a].reasons
     other_guards = [x.guard for x in comparisons if x.guard and x.guard not in first]
     reasons += other_guards
     if bad_baselines:

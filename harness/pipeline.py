@@ -34,6 +34,8 @@ from harness.results import decide_run
 from harness.scoring import ScoredArm, score_arm
 from harness.spec import ProfileSpec, Task
 from harness.store import DEFAULT_DB, Store
+from harness.suite_runs import BASE, SuiteRuns, suite_config
+from harness.regression.suite import plan_suite
 from harness.taskfile import load_spec
 
 
@@ -100,6 +102,8 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
     for arm in arms:
         arm.preflight(ctx)
     judge = make_judge(task.spec)
+    regression = task.spec.regression.sized(profile.regression) if task.spec.regression else None
+    suite_plan = plan_suite(suite_config(regression)) if regression else None  # reads the items: fails early
 
     commit, dirty = git_state(task.base_dir)
     store = Store.open(options.db)
@@ -126,8 +130,10 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
         })
         try:
             store.add_findings(run_id, checks.as_rows(), checks.stats)
-            ctx = replace(ctx, retriever=retriever, log_trial=lambda trial: store.add_trial(run_id, trial))
-            return _run_arms(task, data, arms, base, ctx, store, run_id, options, judge)
+            suites = SuiteRuns(regression, suite_plan, models, store, run_id, ctx.tracker) if regression else None
+            ctx = replace(ctx, retriever=retriever, log_trial=lambda trial: store.add_trial(run_id, trial),
+                          forgetting_probe=suites.trial_probe() if suites else None)
+            return _run_arms(task, data, arms, base, ctx, store, run_id, options, judge, suites)
         except BaseException as exc:  # Ctrl-C included: the run must not look complete
             store.fail_run(run_id, f"{type(exc).__name__}: {exc}")
             raise
@@ -140,7 +146,7 @@ def _role(arm: ArmBase) -> str:
 
 
 def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedModel, ctx: ArmContext, store: Store,
-              run_id: str, options: RunOptions, judge: Judge | None) -> RunOutcome:
+              run_id: str, options: RunOptions, judge: Judge | None, suites: SuiteRuns | None) -> RunOutcome:
     # Arms without training also answer (part of) validation: the verdict picks its baseline there, so the
     # pick cannot favour an arm on the test items it is then compared on.
     validation = seeded_subset(data.validation, ctx.profile.validation_limit, options.seed)
@@ -150,6 +156,7 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
         for split, examples in (("test", data.test), ("validation", validation)) for ex in examples
     ])
     adapters: dict[str, Adapter] = {}  # what each tuned arm produced, for the arms that answer with it
+    tuned_models: list[tuple[str, Adapter, str | None]] = []  # (arm, adapter, merged folder): for the suite
     failed = []
     for arm in arms:
         config, digest = arm_identity(task, arm.describe(), base, data)
@@ -174,6 +181,8 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
             continue
         store.finish_arm(run_id, arm.name, "test", output.predictions, scored.scores, scored.metrics,
                          time.perf_counter() - began, {**output.details, **scored.details})
+        if arm.trains and adapter is not None:
+            tuned_models.append((arm.name, adapter, None))
         for companion in output.companions:
             store.start_arm(run_id, companion.name, companion.kind, "companion", companion.config,
                             config_hash(companion.config))
@@ -185,6 +194,12 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
                 continue
             store.finish_arm(run_id, companion.name, "test", companion.predictions, scored.scores, scored.metrics, 0.0,
                              {**companion.details, **scored.details})
+            if companion.adapter is not None:
+                tuned_models.append((companion.name, companion.adapter, companion.merged_dir))
+    if suites is not None and tuned_models:  # did tuning make the model worse at everything else?
+        suites.score([BASE])
+        for name, adapter, merged_dir in tuned_models:
+            suites.score([name], adapter, Path(merged_dir) if merged_dir else None)
     report_path = options.reports_dir / f"{task.spec.name}-{run_id}.html"
     decision = decide_run(store, run_id, task.spec, options.seed)
     store.finish_run(run_id, str(report_path), decision.to_dict())

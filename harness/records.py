@@ -59,6 +59,7 @@ class Trial:
     adapter_hash: str | None = None
     final_loss: float | None = None
     reused: bool = False
+    forgetting: float | None = None  # general items: the trial's model minus the base model (accuracy)
     started_at: float | None = None  # unix seconds
     finished_at: float | None = None
 

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.decision import ArmResult, Decision, decide
+from harness.forgetting import Forgetting, compare
 from harness.metrics import higher_is_better
 from harness.records import Trial
 from harness.spec import TaskSpec
 from harness.store import Store
+from harness.suite_runs import BASE
 
 
 def trials(store: Store, run_id: str) -> list[Trial]:
@@ -53,12 +55,30 @@ def arm_results(store: Store, run_id: str, primary: str) -> list[ArmResult]:
     return results
 
 
+def forgetting(store: Store, run_id: str, spec: TaskSpec, seed: int = 0) -> dict[str, Forgetting]:
+    """Each tuned model of the run against the base model on the general-capability suite ({} without one)."""
+    if spec.regression is None:
+        return {}
+    linked = store.run_suites(run_id)
+    if BASE not in linked:
+        return {}
+    base_key = linked[BASE]["suite_key"]
+    base_rows, base_docs = store.suite_rows(base_key), store.suite_documents(base_key)
+    out = {}
+    for arm, row in linked.items():
+        if arm == BASE:
+            continue
+        out[arm] = compare(arm, base_rows, store.suite_rows(row["suite_key"]), base_docs,
+                           store.suite_documents(row["suite_key"]), spec.regression, spec.decision.confidence, seed)
+    return out
+
+
 def decide_run(store: Store, run_id: str, spec: TaskSpec, seed: int = 0) -> Decision:
     """The verdict from what the store holds for this run."""
     primary = spec.decision.primary_metric
     targets = {ex["example_id"]: ex["target"] for ex in store.examples(run_id)}
     return decide(arm_results(store, run_id, primary), targets, primary, spec.decision, spec.output_shape(), seed,
-                  higher_is_better(primary))
+                  higher_is_better(primary), forgetting(store, run_id, spec, seed))
 
 
 def run_decision(run: dict[str, Any]) -> Decision | None:

@@ -419,6 +419,38 @@ class JudgeSpec(Strict):
 BACKEND_TYPES = ("hf", "openai")
 
 
+class SuiteSizes(Strict):
+    """How much of the general-capability suite to score (a profile may shrink it)."""
+
+    mmlu_items: int | None = Field(None, ge=0, description="seeded, subject-stratified MMLU test items (0: none)")
+    general_items: int | None = Field(None, ge=0, description="items of tasks/general (default: all)")
+    perplexity_docs: int | None = Field(None, ge=0, description="State of the Union documents for perplexity")
+    probes: bool | None = Field(None, description="format probes that generate")
+    trial_items: int | None = Field(None, ge=0, description="general items each sweep trial is scored on (0: none)")
+
+
+class RegressionSpec(SuiteSizes):
+    """General-capability regression checks: the base model and every tuned model on the same real items.
+
+    A tuned arm whose suite accuracy falls significantly more than `max_drop` below the base model's (overall,
+    or in any category, corrected for the number of categories) cannot be GO."""
+
+    mmlu_items: int | None = Field(200, ge=0)
+    general_items: int | None = Field(None, ge=0)
+    perplexity_docs: int | None = Field(32, ge=0)
+    probes: bool | None = True
+    trial_items: int | None = Field(40, ge=0)
+    max_drop: float = Field(0.02, ge=0.0, le=1.0, description="tolerated fall of suite accuracy, tuned vs base")
+    min_probe_pass_rate: float | None = Field(None, ge=0.0, le=1.0, description="a tuned model below it cannot be GO")
+    seed: int = 0
+
+    def sized(self, sizes: SuiteSizes | None) -> RegressionSpec:
+        """These settings with a profile's sizes in place of the task's."""
+        if sizes is None:
+            return self
+        return self.model_copy(update={k: v for k, v in sizes.model_dump().items() if v is not None})
+
+
 class ProfileSpec(Strict):
     """Run-size trade-offs: limits per split and sweep size, chosen with --profile."""
 
@@ -430,6 +462,7 @@ class ProfileSpec(Strict):
     batch_size: int | None = Field(None, ge=1, description="overrides every tuned arm's batch size (more steps on little data)")
     merge: bool | None = Field(None, description="overrides every tuned arm's merge setting")
     arms: list[str] | None = Field(None, description="run only these arms")
+    regression: SuiteSizes | None = Field(None, description="sizes of the general-capability suite")
 
     def apply(self, hp: dict[str, Any]) -> dict[str, Any]:
         """A trial's hyperparameters under this profile's caps and overrides."""
@@ -509,6 +542,7 @@ class TaskSpec(Strict):
     metrics: list[str] = Field(min_length=1)
     arms: list[ArmSpec] = Field(min_length=1)
     decision: DecisionSpec
+    regression: RegressionSpec | None = Field(None, description="general-capability regression checks on tuned models")
 
     @field_validator("version", mode="before")
     @classmethod

@@ -180,6 +180,45 @@ MIGRATIONS: list[str] = [
     UPDATE arms SET role = CASE WHEN arm_type IN ('lora', 'qlora', 'rag-tuned') THEN 'tuned'
                                 WHEN arm_type = 'merged' THEN 'companion' ELSE 'baseline' END;
     """,
+    # 6: the general-capability suite: results per model, content-addressed (weights, adapter, items), so a
+    # model scored once is never scored again; which result each arm of a run uses; forgetting per trial
+    """
+    CREATE TABLE suite_results (
+        suite_key VARCHAR PRIMARY KEY,
+        model VARCHAR NOT NULL,
+        base_hash VARCHAR NOT NULL,
+        adapter_hash VARCHAR,
+        merged BOOLEAN NOT NULL,
+        suite_version INTEGER NOT NULL,
+        fingerprint VARCHAR NOT NULL,
+        seconds DOUBLE,
+        created_at TIMESTAMP NOT NULL
+    );
+    CREATE TABLE suite_rows (
+        suite_key VARCHAR NOT NULL,
+        part VARCHAR NOT NULL,
+        category VARCHAR NOT NULL,
+        item_id VARCHAR NOT NULL,
+        metric VARCHAR NOT NULL,
+        value DOUBLE NOT NULL,
+        PRIMARY KEY (suite_key, part, item_id, metric)
+    );
+    CREATE TABLE suite_documents (
+        suite_key VARCHAR NOT NULL,
+        doc_id VARCHAR NOT NULL,
+        loss DOUBLE NOT NULL,
+        n_tokens INTEGER NOT NULL,
+        PRIMARY KEY (suite_key, doc_id)
+    );
+    CREATE TABLE run_suites (
+        run_id VARCHAR NOT NULL,
+        arm VARCHAR NOT NULL,
+        suite_key VARCHAR NOT NULL,
+        reused BOOLEAN NOT NULL,
+        PRIMARY KEY (run_id, arm)
+    );
+    ALTER TABLE trials ADD COLUMN forgetting DOUBLE;
+    """,
 ]
 ROLES = ("baseline", "tuned", "companion")  # compared against; candidates; extra views of a candidate
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -354,6 +393,36 @@ class Store:
 
     def trials(self, run_id: str) -> list[dict[str, Any]]:
         return self._dicts("SELECT * FROM trials WHERE run_id = ? ORDER BY arm, trial_number", [run_id])
+
+    # ------------------------------------------------------------ general-capability suite
+
+    def has_suite(self, key: str) -> bool:
+        return self.con.execute("SELECT count(*) FROM suite_results WHERE suite_key = ?", [key]).fetchone()[0] > 0
+
+    def save_suite(self, key: str, meta: dict[str, Any], rows: Sequence[dict[str, Any]],
+                   documents: Sequence[dict[str, Any]]) -> None:
+        """One model's suite result, whole or not at all."""
+        with self._transaction():
+            self._insert("suite_results", [dict(meta, suite_key=key, created_at=_now())])
+            self._insert("suite_rows", [dict(r, suite_key=key) for r in rows])
+            self._insert("suite_documents", [dict(d, suite_key=key) for d in documents])
+
+    def link_suite(self, run_id: str, arm: str, key: str, reused: bool) -> None:
+        self._insert("run_suites", [{"run_id": run_id, "arm": arm, "suite_key": key, "reused": reused}])
+
+    def run_suites(self, run_id: str) -> dict[str, dict[str, Any]]:
+        """{arm ('base' for the base model): suite result row, with `reused`}."""
+        rows = self._dicts("SELECT l.arm, l.reused, r.* FROM run_suites l JOIN suite_results r USING (suite_key) "
+                           "WHERE l.run_id = ? ORDER BY l.arm", [run_id])
+        return {r["arm"]: r for r in rows}
+
+    def suite_rows(self, key: str) -> list[dict[str, Any]]:
+        return self._dicts("SELECT part, category, item_id, metric, value FROM suite_rows WHERE suite_key = ? "
+                           "ORDER BY part, item_id, metric", [key])
+
+    def suite_documents(self, key: str) -> list[dict[str, Any]]:
+        return self._dicts("SELECT doc_id, loss, n_tokens FROM suite_documents WHERE suite_key = ? ORDER BY doc_id",
+                           [key])
 
     # ------------------------------------------------------------ retrieval index
 

@@ -48,6 +48,8 @@ class Companion:
     config: dict
     predictions: list[Prediction]
     details: dict = field(default_factory=dict)
+    adapter: Adapter | None = None  # the model it answered with: this adapter ...
+    merged_dir: str | None = None  # ... merged into the base weights saved here
 
 
 @dataclass
@@ -79,6 +81,7 @@ class ArmContext:
     retriever: Any = None  # harness.retrieval.Retriever over the task's corpus, if it has one
     arm_names: tuple[str, ...] = ()  # the arms of this run
     embedder: Any = None  # harness.embeddings.Embedder, loaded on first use (similar shots)
+    forgetting_probe: Callable[[Any], float] | None = None  # a trial's model -> general accuracy minus the base's
 
     def tracker(self, description: str, total: int) -> Callable[[int], None]:
         task_id = self.progress.add_task(description, total=total)

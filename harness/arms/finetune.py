@@ -185,4 +185,4 @@ class TunedArm(ArmBase):
                    "agreement_with_adapter": float(np.mean(same)) if same else None,
                    "differing_examples": [p.example_id for p, s in zip(predictions, same) if not s][:50]}
         return Companion(f"{self.name}_merged", "merged", {"merged_from": self.name, **self.describe()},
-                         predictions, details)
+                         predictions, details, adapter, str(merged_dir))

@@ -124,6 +124,9 @@ def objective(spec: TunedArmSpec, ctx: ArmContext, study_name: str, train: list[
                 value, values = evaluations[-1]["value"], evaluations[-1]["values"]
             record.state, record.value = "complete", value
             trial.set_user_attr("validation_values", values)
+            if ctx.forgetting_probe is not None:  # learning vs forgetting, trial by trial
+                record.forgetting = ctx.forgetting_probe(model)
+                trial.set_user_attr("forgetting", record.forgetting)
             return value
         except optuna.TrialPruned:
             record.state, record.value = "pruned", evaluations[-1]["value"] if evaluations else None
@@ -158,6 +161,7 @@ def earlier_trials(study: Any, arm: str, trained_here: set[int]) -> list[Trial]:
             arm, study.study_name, trial.number, state=OPTUNA_STATES[trial.state.name], params=trial.params,
             value=trial.value, intermediate=[{"step": s, "value": v} for s, v in sorted(trial.intermediate_values.items())],
             validation_values=attrs.get("validation_values", []), error=attrs.get("error"), reused=True,
+            forgetting=attrs.get("forgetting"),
             **{key: attrs.get(key) for key in Trial.MEASURED if key != "final_loss"},
         ))
     return out
