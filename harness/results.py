@@ -14,7 +14,7 @@ from harness.decision import ArmResult, Decision, decide
 from harness.forgetting import Forgetting, compare
 from harness.metrics import higher_is_better
 from harness.records import Trial
-from harness.spec import TaskSpec
+from harness.spec import RegressionSpec, TaskSpec
 from harness.store import Store
 from harness.suite_runs import BASE
 
@@ -55,9 +55,10 @@ def arm_results(store: Store, run_id: str, primary: str) -> list[ArmResult]:
     return results
 
 
-def forgetting(store: Store, run_id: str, spec: TaskSpec, seed: int = 0) -> dict[str, Forgetting]:
+def forgetting(store: Store, run_id: str, regression: RegressionSpec | None, confidence: float,
+               seed: int = 0) -> dict[str, Forgetting]:
     """Each tuned model of the run against the base model on the general-capability suite ({} without one)."""
-    if spec.regression is None:
+    if regression is None:
         return {}
     linked = store.run_suites(run_id)
     if BASE not in linked:
@@ -69,7 +70,7 @@ def forgetting(store: Store, run_id: str, spec: TaskSpec, seed: int = 0) -> dict
         if arm == BASE:
             continue
         out[arm] = compare(arm, base_rows, store.suite_rows(row["suite_key"]), base_docs,
-                           store.suite_documents(row["suite_key"]), spec.regression, spec.decision.confidence, seed)
+                           store.suite_documents(row["suite_key"]), regression, confidence, seed)
     return out
 
 
@@ -78,7 +79,8 @@ def decide_run(store: Store, run_id: str, spec: TaskSpec, seed: int = 0) -> Deci
     primary = spec.decision.primary_metric
     targets = {ex["example_id"]: ex["target"] for ex in store.examples(run_id)}
     return decide(arm_results(store, run_id, primary), targets, primary, spec.decision, spec.output_shape(), seed,
-                  higher_is_better(primary), forgetting(store, run_id, spec, seed))
+                  higher_is_better(primary),
+                  forgetting(store, run_id, spec.regression, spec.decision.confidence, seed))
 
 
 def run_decision(run: dict[str, Any]) -> Decision | None:

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.metrics import higher_is_better
-from harness.results import run_decision, trials as read_trials
+from harness.results import forgetting, run_decision, trials as read_trials
+from harness.spec import RegressionSpec
 from harness.store import Store
 
 SAMPLE_SIZE = 12
@@ -92,7 +93,12 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
     for arm in arms:
         arm["tokens_saved"] = (base_tokens - arm["prompt_tokens_mean"]
                                if base_tokens is not None and arm["prompt_tokens_mean"] is not None else None)
+    regression = RegressionSpec.model_validate(spec["regression"]) if spec.get("regression") else None
+    confidence = spec["decision"].get("confidence", 0.95)
     return {
+        "forgetting": forgetting(store, run_id, regression, confidence),
+        "suites": store.run_suites(run_id),
+        "learning_vs_forgetting": _scatter(trials),
         "judge_metrics": ("faithfulness", "answer_relevancy", "judge_accuracy"),
         "profile": json.loads(run["profile"] or "{}") if (run.get("profile") or "").startswith("{") else {},
         "run": run,
@@ -111,6 +117,29 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
         "decision": decision,
         "packages": json.loads(run["packages_json"] or "{}"),
     }
+
+
+def _scatter(trials: list) -> dict[str, Any] | None:
+    """Sweep trials as points: validation metric (x) against the general-accuracy change (y), in SVG units."""
+    points = [t for t in trials if t.value is not None and t.value == t.value and t.forgetting is not None]
+    if not points:
+        return None
+    xs, ys = [t.value for t in points], [t.forgetting for t in points]
+    x0, x1 = min(xs), max(xs)
+    y0, y1 = min(min(ys), 0.0), max(max(ys), 0.0)
+    xspan, yspan = (x1 - x0) or 1.0, (y1 - y0) or 1.0
+    width, height, pad = 360, 200, 30
+
+    def sx(v: float) -> float:
+        return pad + (v - x0) / xspan * (width - 2 * pad)
+
+    def sy(v: float) -> float:
+        return height - pad - (v - y0) / yspan * (height - 2 * pad)
+
+    return {"width": width, "height": height, "zero": sy(0.0), "pad": pad,
+            "x_range": (x0, x1), "y_range": (y0, y1),
+            "points": [{"x": sx(t.value), "y": sy(t.forgetting), "label": f"{t.arm} #{t.trial_number}",
+                        "value": t.value, "forgetting": t.forgetting, "state": t.state} for t in points]}
 
 
 def render(view: dict[str, Any]) -> str:
