@@ -93,13 +93,9 @@ def seeded_subset(rows: list[Example], n: int | None, seed: int) -> list[Example
 # ---------------------------------------------------------------- reading records
 
 
-def _read_records(path: Path, problems: list[str]) -> list[tuple[int, dict]]:
-    if not path.is_file():
-        problems.append(f"{path}: data file not found")
-        return []
-    if path.suffix == ".csv":
-        with path.open(newline="", encoding="utf-8") as fh:
-            return [(i + 2, dict(row)) for i, row in enumerate(csv.DictReader(fh))]
+def read_jsonl(path: Path, problems: list[str]) -> list[tuple[int, dict]]:
+    """(line number, object) for each non-blank line; a line that is not a JSON object is a problem, named by
+    file and line, and is left out of the rows (the caller decides whether any problem is fatal)."""
     rows = []
     with path.open(encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, start=1):
@@ -114,6 +110,26 @@ def _read_records(path: Path, problems: list[str]) -> list[tuple[int, dict]]:
                 problems.append(f"{path}:{lineno}: expected a JSON object, got {type(record).__name__}")
                 continue
             rows.append((lineno, record))
+    return rows
+
+
+def by_line(problems: list[str]) -> list[str]:
+    """Problems of `file:line: ...` form in line order (a stable sort: one line's problems keep their order)."""
+    def line(problem: str) -> int:
+        head = problem.split(": ", 1)[0].rsplit(":", 1)
+        return int(head[1]) if len(head) == 2 and head[1].isdigit() else 0
+
+    return sorted(problems, key=line)
+
+
+def _read_records(path: Path, problems: list[str]) -> list[tuple[int, dict]]:
+    if not path.is_file():
+        problems.append(f"{path}: data file not found")
+        return []
+    if path.suffix == ".csv":
+        with path.open(newline="", encoding="utf-8") as fh:
+            return [(i + 2, dict(row)) for i, row in enumerate(csv.DictReader(fh))]
+    rows = read_jsonl(path, problems)
     if not rows and not any(p.startswith(str(path)) for p in problems):
         problems.append(f"{path}: no examples in file")
     return rows

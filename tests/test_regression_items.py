@@ -50,8 +50,8 @@ def test_validator_catches_every_kind_of_bad_row(tmp_path):
         f"{path}:9: missing fields category, answer",
         f"{path}:10: unknown field extra",
         f"{path}:11: category should be a non-empty string, got ''",
-        f"{path}:12: each line should be a JSON object",
-        f"{path}:13: not valid JSON (Expecting property name enclosed in double quotes)",
+        f"{path}:12: expected a JSON object, got list",
+        f"{path}:13: not valid JSON (Expecting property name enclosed in double quotes at column 2)",
     ]
     with pytest.raises(HarnessError, match="duplicate id"):
         load_items(path)

@@ -71,7 +71,7 @@ def test_probe_file_problems_name_file_and_line(tmp_path):
         f"{path}:4: check 'exact_items' takes params ['n'], got []",
         f"{path}:5: param n should be a positive integer, got 0",
         f"{path}:6: missing or empty instruction",
-        f"{path}:7: not valid JSON (Expecting property name enclosed in double quotes)",
+        f"{path}:7: not valid JSON (Expecting property name enclosed in double quotes at column 2)",
     ]
     with pytest.raises(HarnessError):
         load_probes(path)

@@ -15,6 +15,7 @@ import random
 from collections import defaultdict
 from pathlib import Path
 
+from harness.data import by_line, read_jsonl
 from harness.errors import HarnessError
 from harness.regression.choice import ChoiceItem
 
@@ -59,18 +60,8 @@ def item_problems(path: Path) -> list[str]:
     ids: dict[str, int] = {}
     questions: dict[str, int] = {}
     n_rows = 0
-    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for line_no, row in read_jsonl(path, problems):
         where = f"{path}:{line_no}"
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(f"{where}: not valid JSON ({exc.msg})")
-            continue
-        if not isinstance(row, dict):
-            problems.append(f"{where}: each line should be a JSON object")
-            continue
         n_rows += 1
         problems.extend(f"{where}: {p}" for p in _row_problems(row))
         if isinstance(row.get("id"), str):
@@ -83,7 +74,7 @@ def item_problems(path: Path) -> list[str]:
             questions.setdefault(row["question"], line_no)
     if not n_rows and not problems:
         problems.append(f"{path}: no items")
-    return problems
+    return by_line(problems)
 
 
 def load_items(path: Path | None = None) -> list[ChoiceItem]:

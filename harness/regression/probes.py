@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.data import by_line, read_jsonl
 from harness.errors import HarnessError, did_you_mean
 
 GenerateFn = Callable[[list[list[dict]], int], list[str]]
@@ -168,19 +169,10 @@ def probe_problems(path: Path) -> list[str]:
     """One line per problem, naming file:line: bad JSON, missing fields, unknown check, wrong params, duplicates."""
     if not path.is_file():
         return [f"{path}: probes file not found"]
-    problems, seen = [], {}
-    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for line_no, row in read_jsonl(path, problems):
         where = f"{path}:{line_no}"
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(f"{where}: not valid JSON ({exc.msg})")
-            continue
-        if not isinstance(row, dict):
-            problems.append(f"{where}: each line should be a JSON object")
-            continue
         missing = [k for k in ("id", "instruction", "check") if not isinstance(row.get(k), str) or not row[k].strip()]
         if missing:
             problems.append(f"{where}: missing or empty {', '.join(missing)}")
@@ -194,7 +186,7 @@ def probe_problems(path: Path) -> list[str]:
         problem = _params_problem(row["check"], row.get("params", {}))
         if problem:
             problems.append(f"{where}: {problem}")
-    return problems
+    return by_line(problems)
 
 
 def load_probes(path: Path | None = None) -> list[Probe]:
