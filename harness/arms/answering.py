@@ -38,6 +38,21 @@ def constraint_for(output: OutputSpec) -> Constraint:
     return Constraint.regex(output.regex)
 
 
+def check_answering(settings: AnswerSettings, output: OutputSpec, backend: Any) -> None:
+    """Raise HarnessError now, before any model loads, if this backend cannot answer in this mode."""
+    from harness.constraints import library_version, openai_constraint_args
+    from harness.errors import HarnessError
+    from harness.spec import OpenAIBackend
+
+    if settings.answer == "constrained":
+        constraint = constraint_for(output)
+        if isinstance(backend, OpenAIBackend):
+            openai_constraint_args(constraint, backend.server)  # "unsupported" for kinds this server cannot enforce
+        elif library_version() == "not installed":
+            raise HarnessError("answer: constrained decodes with xgrammar, which is not installed: "
+                               "pip install --no-deps xgrammar==0.2.8 apache-tvm-ffi==0.1.15.post2")
+
+
 def describe_answering(settings: AnswerSettings, output: OutputSpec) -> dict[str, Any]:
     """What the report and the arm's details say about how answers were made."""
     if settings.answer == "choice":

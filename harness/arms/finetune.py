@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from harness.arms import ArmBase, ArmContext, ArmOutput, Companion, Prediction, register
-from harness.arms.answering import answer, describe_answering
+from harness.arms.answering import answer, check_answering, describe_answering
 from harness.arms.trials import earlier_trials, objective
 from harness.data import Example, Item, seeded_subset
 from harness.errors import HarnessError
@@ -64,6 +64,7 @@ class TunedArm(ArmBase):
                 raise HarnessError(f"arm {self.name!r}: QLoRA needs bitsandbytes: pip install bitsandbytes") from None
         if not ctx.train:
             raise HarnessError(f"arm {self.name!r}: the train split is empty")
+        check_answering(self.spec, ctx.task.spec.output, None)
         searching = self.spec.sweep is not None and (self.spec.sweep.space or self._trials(ctx) > 1)
         if searching and not ctx.validation:
             raise HarnessError(f"arm {self.name!r}: a sweep scores trials on the validation split, which is empty")

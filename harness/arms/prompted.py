@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from harness.arms import ArmBase, ArmContext, ArmOutput, Prediction, register
-from harness.arms.answering import answer, describe_answering
+from harness.arms.answering import answer, check_answering, describe_answering
 from harness.data import Example, Item
 from harness.errors import HarnessError
 from harness.prompts import conversation, fixed_shots
@@ -29,6 +29,7 @@ class PromptedArm(ArmBase):
             raise HarnessError(f"arm {self.name!r}: {self.spec.shots} shots, but the train split has {len(ctx.train)} examples")
         if isinstance(self.spec.backend, OpenAIBackend):
             ctx.models.get(self.spec.backend)  # fails now, not mid-run, if the key variable is unset
+        check_answering(self.spec, ctx.task.spec.output, self.spec.backend)
 
     def _shots(self, items: Sequence[Item], ctx: ArmContext) -> tuple[list[list[Example]], dict]:
         """(shots per item, details): the same seeded draw for all, or each item's most similar train examples."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from harness.arms import ArmBase, ArmContext, ArmOutput, Prediction, register
-from harness.arms.answering import answer, describe_answering
+from harness.arms.answering import answer, check_answering, describe_answering
 from harness.data import Item
 from harness.errors import HarnessError
 from harness.prompts import conversation, fixed_shots
@@ -49,6 +49,7 @@ class RagArm(ArmBase):
                                f"which is not part of this run; add --arm {self.spec.adapter_from}")
         if self.spec.shots > len(ctx.train):
             raise HarnessError(f"arm {self.name!r}: {self.spec.shots} shots, but the train split has {len(ctx.train)} examples")
+        check_answering(self.spec, ctx.task.spec.output, self.spec.backend)
 
     def predict(self, items: Sequence[Item], ctx: ArmContext, adapter: Adapter | None = None) -> ArmOutput:
         spec = ctx.task.spec
