@@ -197,3 +197,14 @@ def test_tuning_that_only_fixes_the_format_beats_free_prompting_but_not_constrai
     assert fair.verdict != "GO" and fair.baseline == "constrained"
     assert any("constrained (constrained decoding), the best arm without training on the validation split" in r
                for r in fair.reasons), fair.reasons
+
+
+def test_a_constraint_the_server_cannot_enforce_fails_before_any_work(tmp_path, tiny_model, capsys):
+    arms = """
+  - {name: served, type: prompted, answer: constrained,
+     backend: {type: openai, base_url: "http://127.0.0.1:9/v1", model: m, server: openai}}
+"""
+    assert run_cli(tmp_path, _label_task(tmp_path, tiny_model, arms)) == 2
+    err = capsys.readouterr().err
+    assert "unsupported" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "h.duckdb").exists()
