@@ -21,7 +21,7 @@ from harness.records import json_safe
 from harness.spec import RegressionSpec
 from harness.stats import paired_binary
 
-CHECKED_PARTS = ("mmlu", "general")  # log-likelihood accuracy; probes are judged by their pass rate
+CHECKED_PARTS = ("mmlu", "general", "lm_eval")  # log-likelihood accuracy; probes are judged by their pass rate
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from harness.scoring import ScoredArm, score_arm
 from harness.spec import ProfileSpec, Task
 from harness.store import DEFAULT_DB, Store
 from harness.suite_runs import BASE, SuiteRuns, suite_config
+from harness.regression.lm_eval_tasks import check_lm_eval_tasks
 from harness.regression.suite import plan_suite
 from harness.taskfile import load_spec
 
@@ -104,6 +105,10 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
     judge = make_judge(task.spec)
     regression = task.spec.regression.sized(profile.regression) if task.spec.regression else None
     suite_plan = plan_suite(suite_config(regression)) if regression else None  # reads the items: fails early
+    lm_eval_include = None
+    if regression is not None and regression.lm_eval_tasks:
+        lm_eval_include = task.resolve(regression.lm_eval_include) if regression.lm_eval_include else None
+        check_lm_eval_tasks(list(regression.lm_eval_tasks), str(lm_eval_include) if lm_eval_include else None)
 
     commit, dirty = git_state(task.base_dir)
     store = Store.open(options.db)
@@ -130,7 +135,8 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
         })
         try:
             store.add_findings(run_id, checks.as_rows(), checks.stats)
-            suites = SuiteRuns(regression, suite_plan, models, store, run_id, ctx.tracker) if regression else None
+            suites = SuiteRuns(regression, suite_plan, models, store, run_id, ctx.tracker, lm_eval_include) \
+                if regression else None
             ctx = replace(ctx, retriever=retriever, log_trial=lambda trial: store.add_trial(run_id, trial),
                           forgetting_probe=suites.trial_probe() if suites else None)
             return _run_arms(task, data, arms, base, ctx, store, run_id, options, judge, suites)

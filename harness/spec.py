@@ -440,6 +440,10 @@ class RegressionSpec(SuiteSizes):
     perplexity_docs: int | None = Field(32, ge=0)
     probes: bool | None = True
     trial_items: int | None = Field(40, ge=0)
+    lm_eval_tasks: list[str] = Field(default_factory=list, description="named lm-evaluation-harness tasks (log-likelihood "
+                                     "ones, e.g. arc_easy, piqa, hellaswag: they need the hub) scored like the suite")
+    lm_eval_include: str | None = Field(None, description="a folder of local lm-eval task YAMLs (relative to the task file)")
+    lm_eval_limit: int | None = Field(None, ge=1, description="the first N documents of each lm-eval task")
     max_drop: float = Field(0.02, ge=0.0, le=1.0, description="tolerated fall of suite accuracy, tuned vs base")
     min_probe_pass_rate: float | None = Field(None, ge=0.0, le=1.0, description="a tuned model below it cannot be GO")
     seed: int = 0

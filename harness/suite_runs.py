@@ -35,8 +35,17 @@ def suite_config(spec: RegressionSpec) -> SuiteConfig:
                        perplexity_docs=spec.perplexity_docs, seed=spec.seed)
 
 
-def suite_key(base_hash: str, adapter: Adapter | None, merged: bool, plan: SuitePlan) -> str:
-    identity = [base_hash, adapter.hash if adapter else None, merged, SUITE_VERSION, plan.fingerprint()]
+def _lm_eval_identity(spec: RegressionSpec, include: Path | None) -> list:
+    """The lm-eval tasks, their limit and the content of a local task folder (its YAML and data files)."""
+    files = []
+    if include is not None:
+        for path in sorted(p for p in include.rglob("*") if p.is_file()):
+            files.append([str(path.relative_to(include)), hashlib.sha256(path.read_bytes()).hexdigest()])
+    return [list(spec.lm_eval_tasks), spec.lm_eval_limit, files]
+
+
+def suite_key(base_hash: str, adapter: Adapter | None, merged: bool, plan: SuitePlan, lm_eval: list | None = None) -> str:
+    identity = [base_hash, adapter.hash if adapter else None, merged, SUITE_VERSION, plan.fingerprint(), lm_eval or []]
     return hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:16]
 
 
@@ -52,30 +61,40 @@ class SuiteRuns:
     """Scores (or finds in the store) the suite for each model a run produced, and links it to the run's arms."""
 
     def __init__(self, spec: RegressionSpec, plan: SuitePlan, models: Generators, store: Store, run_id: str,
-                 tracker: Callable[[str, int], Callable[[int], None]]):
+                 tracker: Callable[[str, int], Callable[[int], None]], lm_eval_include: Path | None = None):
         self.spec = spec
         self.plan = plan
         self.models = models
         self.store = store
         self.run_id = run_id
         self.tracker = tracker
+        self.lm_eval_include = lm_eval_include
+        self.lm_eval = _lm_eval_identity(spec, lm_eval_include) if spec.lm_eval_tasks else []
+        self.scored_here: set[str] = set()
 
     def score(self, arms: list[str], adapter: Adapter | None = None, merged_dir: Path | None = None) -> str:
         """The suite key of the model (base, base + adapter, or merged), scoring it only if no run has."""
-        key = suite_key(self.models.base.weights_hash, adapter, merged_dir is not None, self.plan)
-        reused = self.store.has_suite(key)
-        if not reused:
+        key = suite_key(self.models.base.weights_hash, adapter, merged_dir is not None, self.plan, self.lm_eval)
+        reused = self.store.has_suite(key) and key not in self.scored_here  # scored by an earlier run
+        if not self.store.has_suite(key):
             label = BASE if adapter is None else f"{adapter.arm}{' merged' if merged_dir else ''}"
             generator: Generator = (self.models.merged(adapter, merged_dir) if merged_dir is not None and adapter
                                     else self.models.get(adapter=adapter))
             began = time.perf_counter()
             result = run_with(generator, self.plan, self.tracker(f"regression suite: {label}", self.plan.total_steps()))
+            rows = [asdict(r) for r in result.rows]
+            if self.spec.lm_eval_tasks:
+                from harness.regression.lm_eval_tasks import run_lm_eval
+
+                rows += run_lm_eval(generator, list(self.spec.lm_eval_tasks),
+                                    str(self.lm_eval_include) if self.lm_eval_include else None, self.spec.lm_eval_limit)
+            self.scored_here.add(key)
             self.store.save_suite(key, {
                 "model": label, "base_hash": self.models.base.weights_hash,
                 "adapter_hash": adapter.hash if adapter else None, "merged": merged_dir is not None,
                 "suite_version": result.version, "fingerprint": result.fingerprint,
                 "seconds": time.perf_counter() - began,
-            }, [asdict(r) for r in result.rows], [asdict(d) for d in result.documents])
+            }, rows, [asdict(d) for d in result.documents])
         for arm in arms:
             self.store.link_suite(self.run_id, arm, key, reused)
         return key

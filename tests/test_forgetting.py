@@ -165,3 +165,37 @@ def test_damaged_adapter_regresses_and_a_zero_adapter_does_not_on_the_real_model
     zero = compare("zero", *rows["base"][:1], *rows["zero"][:1], rows["base"][1], rows["zero"][1], spec, 0.95)
     assert damaged.blocked and damaged.overall.high < -0.02 and damaged.perplexity_ratio > 1.5
     assert not zero.blocked and zero.overall.diff == 0.0 and zero.perplexity_ratio == pytest.approx(1.0, abs=1e-3)
+
+
+def _local_lm_eval_task(folder):
+    """The fixture task, copied with an absolute data path (datasets reads a relative one from the cwd)."""
+    from pathlib import Path
+
+    fixture = Path(__file__).parent / "fixtures" / "lm_eval"
+    folder.mkdir(parents=True)
+    (folder / "items.jsonl").write_text((fixture / "items.jsonl").read_text())
+    config = (fixture / "local_mc.yaml").read_text().replace("tests/fixtures/lm_eval/items.jsonl",
+                                                             str(folder / "items.jsonl"))
+    (folder / "local_mc.yaml").write_text(config)
+    return folder
+
+
+def test_lm_eval_tasks_are_part_of_the_suite(tmp_path, tiny_model):
+    _local_lm_eval_task(tmp_path / "lm_tasks")
+    suite = ("regression: {mmlu_items: 0, general_items: 8, perplexity_docs: 0, probes: false, trial_items: 0, "
+             "lm_eval_tasks: [harness_local_mc], lm_eval_include: lm_tasks, lm_eval_limit: 10}\n")
+    task = write_tiny_task(tmp_path, tiny_model, TUNED.replace("merge: true", "merge: false"), extra=suite)
+    assert run_cli(tmp_path, task) == 0
+    rows = query(tmp_path, "SELECT s.model, count(*) FROM suite_rows r JOIN suite_results s USING (suite_key) "
+                           "WHERE part = 'lm_eval' AND metric = 'acc' GROUP BY s.model ORDER BY s.model")
+    assert rows == [("base", 10), ("lora", 10)]
+
+
+def test_an_lm_eval_task_that_needs_the_hub_fails_before_any_work(tmp_path, tiny_model, capsys, monkeypatch):
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    suite = "regression: {lm_eval_tasks: [hellaswag]}\n"
+    task = write_tiny_task(tmp_path, tiny_model, TUNED, extra=suite)
+    assert run_cli(tmp_path, task) == 2
+    err = capsys.readouterr().err.strip()
+    assert "hellaswag" in err and "include_path" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "h.duckdb").exists()

@@ -57,6 +57,20 @@ def run_lm_eval(generator: Generator, tasks: list[str], include_path: str | None
     return rows_from_samples(results["samples"])
 
 
+def check_lm_eval_tasks(tasks: list[str], include_path: str | None = None) -> None:
+    """Load every task (its config and dataset) now, so a missing package, an unknown name or an unreachable
+    hub fails in one line before any model runs."""
+    try:
+        import lm_eval  # noqa: F401
+    except ImportError as e:
+        raise HarnessError(f"lm-eval tasks need lm-eval ({e.name} is missing): {INSTALL}") from None
+    folder = str(Path(include_path).resolve()) if include_path else None
+    if folder is not None and not Path(folder).is_dir():
+        raise HarnessError(f"`include_path` should be a folder of lm-eval task YAMLs, got {include_path}")
+    for name in tasks:
+        _load(name, folder)
+
+
 def rows_from_samples(samples: dict[str, list[dict]]) -> list[dict]:
     """Suite-shaped rows from lm-eval's logged samples ({task: [sample, ...]}), sorted by task, doc, metric."""
     rows = []
