@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from harness.metrics import higher_is_better
 from harness.records import json_safe
 from harness.spec import RegressionSpec
 from harness.stats import paired_binary
@@ -55,6 +56,7 @@ class Forgetting:
     perplexity_high: float | None = None
     blocked: bool = False
     reasons: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def overall(self) -> Delta | None:
@@ -119,7 +121,8 @@ def compare(arm: str, base_rows: Sequence[dict], tuned_rows: Sequence[dict], bas
     deltas = [delta(part, cat, ids) for (part, cat), ids in sorted(groups.items()) if ids]
     if everything:
         deltas.append(delta("suite", "all", everything))
-    reasons = []
+    reasons: list[str] = []  # why the arm cannot be GO
+    notes: list[str] = []  # worth knowing, not blocking
     fell = [d for d in deltas if d.significant_drop]
     if fell:
         reasons.append(f"{arm} is worse than the base model beyond the tolerated {spec.max_drop:.3f}: " + "; ".join(
@@ -130,8 +133,12 @@ def compare(arm: str, base_rows: Sequence[dict], tuned_rows: Sequence[dict], bas
         reasons.append(f"{arm} passes {probe_tuned:.0%} of the format probes, below the required "
                        f"{spec.min_probe_pass_rate:.0%} (base model: {probe_base:.0%})")
     ppl = _perplexity_ratio(base_docs, tuned_docs, alpha, seed)
+    if ppl[2] is not None:
+        worse = ppl[3] > 1.0 if not higher_is_better("perplexity") else ppl[4] < 1.0  # the whole interval
+        if worse:
+            notes.append(f"{arm}: perplexity on general prose changed {ppl[2]:.3f}x (interval {ppl[3]:.3f} to {ppl[4]:.3f})")
     return Forgetting(arm, 1 - 2 * alpha_side, spec.max_drop, deltas, probe_base, probe_tuned, failing, *ppl,
-                      blocked=bool(reasons), reasons=reasons)
+                      blocked=bool(reasons), reasons=reasons, notes=notes)
 
 
 def _probes(base_rows: Sequence[dict], tuned_rows: Sequence[dict]) -> tuple[float | None, float | None, list[str]]:

@@ -263,6 +263,8 @@ METRICS: dict[str, Metric] = {
             ("answer_relevancy", "ragas answer relevancy (LLM judge and embeddings)"),
             ("judge_accuracy", "ragas answer accuracy against the reference (LLM judge)"),
         )),
+        Metric("perplexity", OUTPUT_TYPES, "per-token perplexity of general English text (the regression suite)",
+               _computed_elsewhere, automatic=True, higher_is_better=False),
     )
 }
 

@@ -34,6 +34,7 @@ def test_a_category_that_fell_blocks_and_is_named():
     assert f.blocked and "general/arithmetic" in f.reasons[0] and "facts" not in f.reasons[0]
     assert f.perplexity_ratio == pytest.approx(np.exp(0.3)) and f.perplexity_ratio > f.perplexity_base / f.perplexity_base
     assert f.perplexity_low - 1e-9 <= f.perplexity_ratio <= f.perplexity_high + 1e-9
+    assert any("perplexity" in n for n in f.notes)  # lower is better: a rise is worth saying
     assert f.overall is not None and f.overall.n == 240 and f.level > 0.95  # Bonferroni over the family: each interval wider
 
 

@@ -97,6 +97,7 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
     confidence = spec["decision"].get("confidence", 0.95)
     return {
         "forgetting": forgetting(store, run_id, regression, confidence),
+        "higher_is_better_perplexity": higher_is_better("perplexity"),
         "suites": store.run_suites(run_id),
         "learning_vs_forgetting": _scatter(trials),
         "judge_metrics": ("faithfulness", "answer_relevancy", "judge_accuracy"),
