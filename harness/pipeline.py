@@ -153,9 +153,10 @@ def _role(arm: ArmBase) -> str:
 
 def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedModel, ctx: ArmContext, store: Store,
               run_id: str, options: RunOptions, judge: Judge | None, suites: SuiteRuns | None) -> RunOutcome:
-    # Arms without training also answer (part of) validation: the verdict picks its baseline there, so the
-    # pick cannot favour an arm on the test items it is then compared on.
-    validation = seeded_subset(data.validation, ctx.profile.validation_limit, options.seed)
+    # With several arms without training, they also answer (part of) validation: the verdict picks its baseline
+    # there, so the pick cannot favour an arm on the test items it is then compared on.
+    several = sum(not arm.trains for arm in arms) > 1
+    validation = seeded_subset(data.validation, ctx.profile.validation_limit, options.seed) if several else []
     store.add_examples(run_id, [
         {"split": split, "example_id": ex.id, "source": ex.source, "input_json": json.dumps(ex.messages),
          "target": ex.target}
