@@ -65,8 +65,10 @@ def cli() -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", type=click.Choice(["cpu", "cuda", "mps"]), default=None, help="Default: best available.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--gate", is_flag=True, help="Exit with the verdict's code (0 GO, 10 NO-GO, 11 INCONCLUSIVE, 12 regression), "
+                                         "for CI pipelines that guard a model change.")
 def run(task_file: Path, db: Path, reports_dir: Path, workdir: Path, arms: tuple[str, ...], profile: str | None,
-        limit: int | None, storage: str | None, seed: int, device: str | None, quiet: bool) -> None:
+        limit: int | None, storage: str | None, seed: int, device: str | None, quiet: bool, gate: bool) -> int:
     """Run every arm of TASK_FILE on its test split, store the results, write the report."""
     from harness.pipeline import RunOptions, run_task
     from harness.processes import stop_on_signals
@@ -79,6 +81,19 @@ def run(task_file: Path, db: Path, reports_dir: Path, workdir: Path, arms: tuple
     _print_results(outcome)
     if outcome.failed_arms:
         raise HarnessError(f"{len(outcome.failed_arms)} arm(s) failed: {', '.join(outcome.failed_arms)} (see the report)")
+    return gate_code(outcome.decision) if gate else 0
+
+
+GATE_CODES = {"GO": 0, "NO-GO": 10, "INCONCLUSIVE": 11, "regression": 12}
+
+
+def gate_code(decision) -> int:
+    """The exit code of `run --gate`: a tuned arm that was held back by the regression checks wins over the rest."""
+    if decision is None:
+        return GATE_CODES["INCONCLUSIVE"]
+    if decision.verdict != "GO" and decision.regressed:
+        return GATE_CODES["regression"]
+    return GATE_CODES[decision.verdict]
 
 
 def _print_results(outcome) -> None:
@@ -237,7 +252,7 @@ def history(db: Path, task: str | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        cli.main(args=argv, prog_name="harness", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="harness", standalone_mode=False)
     except SpecError as exc:
         for problem in exc.problems:
             click.echo(f"error: {problem}", err=True)
@@ -254,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         return 130
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

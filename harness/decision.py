@@ -144,6 +144,7 @@ class Decision:
     higher_is_better: bool = True
     non_inferiority_margin: float | None = None
     break_even: list[BreakEven] = field(default_factory=list)
+    regressed: list[str] = field(default_factory=list)  # tuned arms held back by the general-capability checks
     legacy: bool = False  # read from the pre-issue-9 dict format
 
     def to_dict(self) -> dict[str, Any]:
@@ -493,7 +494,7 @@ def decide(
     return Decision(
         verdict, reasons, comparisons, baseline=c.baseline, baselines=[b.name for b in compared],
         baseline_selection=selection, candidate=cand, method=method, route=route, items_needed=items_needed,
-        min_n=min_n, break_even=[be for a in by_arm for be in costs.get(a, [])], **common,
+        min_n=min_n, break_even=[be for a in by_arm for be in costs.get(a, [])], regressed=sorted(blocked), **common,
     )
 
 
