@@ -240,13 +240,20 @@ def history(db: Path, task: str | None) -> None:
 
     with Store.open(db, read_only=True) as store:
         rows = read_history(store, task)
-    table = Table(title=f"history of {task or 'all tasks'} in {db}")
-    for col in ("run", "task", "status", "base model", "weights", "data", "verdict", "baseline", "tuned arm", "lift [interval]"):
+    table = Table(title=f"history of {task or 'all tasks'} in {db}, grouped by base model")
+    for col in ("run", "task", "status", "base model", "weights", "verdict", "arms (primary metric)", "tuned arm",
+                "lift [interval]", "suite Δ"):
         table.add_column(col)
+    previous = None
     for row in rows:
+        if previous is not None and row.base_weights != previous:
+            table.add_section()
+        previous = row.base_weights
         lift = f"{row.lift:+.3f} [{row.lift_low:+.3f}, {row.lift_high:+.3f}]" if row.lift is not None else "–"
+        scores = ", ".join(f"{arm} {value:.3f}" for arm, value in row.arms.items()) or "–"
+        suite = f"{row.suite_delta:+.3f}" if row.suite_delta is not None else "–"
         table.add_row(row.run_id, f"{row.task} v{row.task_version}", row.status, row.base_model, row.base_weights,
-                      row.data_fingerprint, row.verdict or "–", row.baseline or "–", row.candidate or "–", lift)
+                      row.verdict or "–", scores, row.candidate or "–", lift, suite)
     _console().print(table)
 
 

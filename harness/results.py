@@ -7,7 +7,7 @@ and `compare` use. Nothing else parses the store's JSON columns.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from harness.decision import ArmResult, Decision, decide
@@ -104,10 +104,14 @@ class HistoryRow:
     lift_low: float | None
     lift_high: float | None
     higher_is_better: bool = True
+    primary: str = ""
+    arms: dict[str, float] = field(default_factory=dict)  # completed arm -> primary metric on test
+    suite_delta: float | None = None  # the candidate's general-capability change (tuned minus base, overall)
 
 
 def history(store: Store, task: str | None = None) -> list[HistoryRow]:
-    """Every run (of one task), oldest first, with its verdict and the best tuned arm's lift."""
+    """Every run (of one task) with its verdict, the best tuned arm's lift, each arm's primary metric and the
+    suite delta; grouped by base model (in order of each model's first run), oldest first within a group."""
     rows = []
     for run in store.runs(task):
         decision = run_decision(run)
@@ -115,12 +119,25 @@ def history(store: Store, task: str | None = None) -> list[HistoryRow]:
         if decision is not None:
             best = next((c for c in decision.comparisons
                          if c.arm == decision.candidate and c.baseline == decision.baseline), None)
-        primary = json.loads(run["spec_json"])["decision"]["primary_metric"]
+        spec = json.loads(run["spec_json"])
+        primary = spec["decision"]["primary_metric"]
+        completed = {a["arm"] for a in store.arms(run["run_id"]) if a["status"] == "completed"}
+        arms = {m["arm"]: m["value"] for m in store.metrics(run["run_id"])
+                if m["metric"] == primary and m["arm"] in completed and m["value"] is not None}
+        suite_delta = None
+        if decision is not None and decision.candidate and spec.get("regression"):
+            regression = RegressionSpec.model_validate(spec["regression"])
+            lost = forgetting(store, run["run_id"], regression, spec["decision"].get("confidence", 0.95))
+            overall = lost[decision.candidate].overall if decision.candidate in lost else None
+            suite_delta = overall.diff if overall else None
         rows.append(HistoryRow(
             run["run_id"], run["task"], run["task_version"], run["status"], run["base_model_id"] or "",
             run["base_model_hash"] or "", run["data_fingerprint"], decision.verdict if decision else None,
             decision.baseline if decision else None, decision.candidate if decision else None,
             best.diff if best else None, best.low if best else None, best.high if best else None,
-            higher_is_better(primary),
+            higher_is_better(primary), primary, arms, suite_delta,
         ))
-    return rows
+    first_seen: dict[str, int] = {}
+    for i, row in enumerate(rows):
+        first_seen.setdefault(row.base_weights, i)
+    return sorted(rows, key=lambda r: first_seen[r.base_weights])  # stable: time order within a base model

@@ -176,3 +176,21 @@ def test_history_lists_runs_with_their_verdicts(tmp_path, tiny_model, capsys):
     run_ids = [r[0] for r in _rows(tmp_path, "SELECT run_id FROM runs")]
     assert all(r in out for r in run_ids) and out.count("INCONCLUSIVE") == 2
     assert main(["history", "--db", str(tmp_path / "missing.duckdb")]) == 2
+
+
+def test_history_groups_runs_by_base_model_in_time_order(tmp_path, tiny_model):
+    from harness.results import history
+    from harness.store import Store
+    from tests.conftest import build_tiny_model
+
+    other = build_tiny_model(tmp_path / "other-model", seed=1)
+    first = write_tiny_task(tmp_path / "a", tiny_model)
+    second = write_tiny_task(tmp_path / "b", other)
+    for task in (first, second, first):
+        assert _run(tmp_path, task, "--arm", "zero_shot", "--arm", "two_shot") == 0
+    with Store.open(tmp_path / "h.duckdb", read_only=True) as store:
+        rows = history(store, "tiny")
+    started = [r[0] for r in _rows(tmp_path, "SELECT run_id FROM runs ORDER BY started_at")]
+    assert [r.run_id for r in rows] == [started[0], started[2], started[1]]
+    assert rows[0].base_weights == rows[1].base_weights != rows[2].base_weights
+    assert set(rows[0].arms) == {"zero_shot", "two_shot"} and rows[0].primary == "json_field_f1"
