@@ -237,6 +237,15 @@ def _prediction_row(p: Prediction) -> dict[str, Any]:
     }
 
 
+def _as_seen(run: dict[str, Any]) -> dict[str, Any]:
+    """A run whose process on this host is gone shows as failed, even to a read-only reader that may not
+    write the fact down."""
+    if run["status"] == "running" and run.get("host") == socket.gethostname() and run.get("pid") \
+            and run["pid"] != os.getpid() and not process_alive(run["pid"]):
+        return dict(run, status="failed", error="the process running it ended without finishing (killed or crashed)")
+    return run
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
@@ -567,7 +576,7 @@ class Store:
         rows = self._dicts("SELECT * FROM runs WHERE run_id = ?", [run_id])
         if not rows:
             raise HarnessError(f"{self.path}: no run {run_id!r}")
-        return rows[0]
+        return _as_seen(rows[0])
 
     def latest_run(self, task: str | None = None) -> str:
         sql = "SELECT run_id FROM runs" + (" WHERE task = ?" if task else "") + " ORDER BY started_at DESC LIMIT 1"
@@ -605,4 +614,4 @@ class Store:
 
     def runs(self, task: str | None = None) -> list[dict[str, Any]]:
         sql = "SELECT * FROM runs" + (" WHERE task = ?" if task else "") + " ORDER BY started_at"
-        return self._dicts(sql, [task] if task else [])
+        return [_as_seen(row) for row in self._dicts(sql, [task] if task else [])]

@@ -81,6 +81,8 @@ def test_a_killed_run_is_marked_failed_on_next_open(tmp_path):
     ) % str(db)
     proc = subprocess.run([sys.executable, "-c", code])
     assert proc.returncode == 9
+    with Store.open(db, read_only=True) as store:  # a reader that cannot write still sees it as failed
+        assert store.run("k")["status"] == "failed" and store.runs()[0]["status"] == "failed"
     with Store.open(db) as store:
         run = store.run("k")
         assert run["status"] == "failed" and "ended without finishing" in run["error"]
