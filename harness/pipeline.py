@@ -51,6 +51,7 @@ class RunOptions:
     device: str | None = None
     profile: str | None = None  # a profile of the task file; default: its default_profile
     storage: str | None = None  # Optuna storage URL for sweeps
+    base: str | None = None  # another base model than the task file's (a hub id or a local folder)
 
 
 @dataclass
@@ -66,6 +67,8 @@ class RunOutcome:
 def prepare(task_path: str | Path, options: RunOptions) -> tuple[Task, TaskData, list[ArmBase], ProfileSpec]:
     """Everything that can be checked before a model loads or a row is written."""
     task = load_spec(task_path)
+    if options.base:
+        task = task.with_base(options.base)
     data = load_data(task)
     if not data.test:
         raise HarnessError(f"{task.path}: the test split is empty")
@@ -123,7 +126,8 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
             "spec_hash": task.spec_hash,
             "data_fingerprint": data.fingerprint,
             "profile": json.dumps({"name": options.profile or task.spec.default_profile, **profile.model_dump(),
-                                   "limit": options.limit, "arms": options.arms, "seed": options.seed}),
+                                   "limit": options.limit, "arms": options.arms, "seed": options.seed,
+                                   "base": options.base}),
             "git_commit": commit,
             "git_dirty": dirty,
             "harness_version": __version__,

@@ -631,6 +631,11 @@ class Task:
     def base_dir(self) -> Path:
         return self.path.parent
 
+    def with_base(self, ref: str) -> Task:
+        """The same task on another base model (`harness run --base`): an upgrade is one command."""
+        spec = self.spec.model_copy(update={"model": self.spec.model.model_copy(update={"base": ref})})
+        return Task(spec, self.path, self.raw)
+
     def resolve(self, relative: str) -> Path:
         p = Path(relative)
         return p if p.is_absolute() else (self.base_dir / p)

@@ -194,3 +194,16 @@ def test_history_groups_runs_by_base_model_in_time_order(tmp_path, tiny_model):
     assert [r.run_id for r in rows] == [started[0], started[2], started[1]]
     assert rows[0].base_weights == rows[1].base_weights != rows[2].base_weights
     assert set(rows[0].arms) == {"zero_shot", "two_shot"} and rows[0].primary == "json_field_f1"
+
+
+def test_base_flag_runs_the_task_on_another_model_and_records_it(tmp_path, tiny_model):
+    from tests.conftest import build_tiny_model
+
+    other = build_tiny_model(tmp_path / "other-model", seed=1)
+    task = write_tiny_task(tmp_path, tiny_model)
+    assert _run(tmp_path, task, "--arm", "zero_shot") == 0
+    assert _run(tmp_path, task, "--arm", "zero_shot", "--base", str(other)) == 0
+    rows = _rows(tmp_path, "SELECT base_model_id, base_model_hash, profile, spec_json FROM runs ORDER BY started_at")
+    assert rows[0][0] == str(tiny_model) and rows[1][0] == str(other) and rows[0][1] != rows[1][1]
+    assert json.loads(rows[1][2])["base"] == str(other) and json.loads(rows[1][3])["model"]["base"] == str(other)
+    assert _run(tmp_path, task, "--arm", "zero_shot", "--base", str(tmp_path / "nowhere")) == 2
