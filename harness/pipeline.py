@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
+from harness.arm_cache import result_key, reuse
 from harness.arms import ArmBase, ArmContext, ArmOutput, build_arm
 from harness.backends.pool import Generators
 from harness.checks import CheckReport, check_task_data, write_fixed
@@ -52,6 +53,7 @@ class RunOptions:
     profile: str | None = None  # a profile of the task file; default: its default_profile
     storage: str | None = None  # Optuna storage URL for sweeps
     base: str | None = None  # another base model than the task file's (a hub id or a local folder)
+    use_cache: bool = True  # reuse an earlier run's results for arms whose every input is unchanged
 
 
 @dataclass
@@ -179,6 +181,14 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
                 adapters[arm.name] = adapter
             elif arm.adapter_source is not None:
                 adapter = adapters.get(arm.adapter_source)
+            key = result_key(digest, task.spec, data.test, [] if arm.trains else validation, adapter, ctx.retriever,
+                             options.seed)
+            cached = reuse(store, key, run_id, arm.name) if options.use_cache else None
+            if cached is not None:  # nothing that determines its results changed: no model loads for it
+                if arm.trains and adapter is not None:
+                    tuned_models.append((arm.name, adapter, None))
+                    tuned_models += [(name, adapter, d.get("merged_dir")) for name, d in cached[1]]
+                continue
             if not arm.trains and validation:
                 output = arm.predict([ex.item() for ex in validation], ctx, adapter)
                 scored = _score(task, validation, f"{arm.name} (validation)", output, ctx, options, None)
@@ -191,7 +201,7 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
             failed.append(arm.name)
             continue
         store.finish_arm(run_id, arm.name, "test", output.predictions, scored.scores, scored.metrics,
-                         time.perf_counter() - began, {**output.details, **scored.details})
+                         time.perf_counter() - began, {**output.details, **scored.details}, key)
         if arm.trains and adapter is not None:
             tuned_models.append((arm.name, adapter, None))
         for companion in output.companions:

@@ -219,6 +219,11 @@ MIGRATIONS: list[str] = [
     );
     ALTER TABLE trials ADD COLUMN forgetting DOUBLE;
     """,
+    # 7: an arm's results keyed by everything that determines them, so a later run can reuse them
+    """
+    ALTER TABLE arms ADD COLUMN cache_key VARCHAR;
+    ALTER TABLE arms ADD COLUMN cached_from VARCHAR;
+    """,
 ]
 ROLES = ("baseline", "tuned", "companion")  # compared against; candidates; extra views of a candidate
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -513,6 +518,7 @@ class Store:
         metrics: Sequence[dict[str, Any]],
         seconds: float,
         details: dict | None = None,
+        cache_key: str | None = None,
     ) -> None:
         """Everything an arm produced, and its 'completed' status, in one transaction."""
         n_failed = sum(1 for p in predictions if p.error)
@@ -520,9 +526,33 @@ class Store:
             self.add_split(run_id, arm, split, predictions, scores, metrics)
             self.con.execute(
                 "UPDATE arms SET status = 'completed', finished_at = ?, seconds = ?, n_examples = ?, n_failed = ?, "
-                "details_json = ? WHERE run_id = ? AND arm = ?",
-                [_now(), seconds, len(predictions), n_failed, json.dumps(details or {}), run_id, arm],
+                "details_json = ?, cache_key = ? WHERE run_id = ? AND arm = ?",
+                [_now(), seconds, len(predictions), n_failed, json.dumps(details or {}), cache_key, run_id, arm],
             )
+
+    def cached_arm(self, cache_key: str) -> tuple[str, str] | None:
+        """(run id, arm) of the latest completed arm with these results, if any run has one."""
+        row = self.con.execute(
+            "SELECT run_id, arm FROM arms WHERE cache_key = ? AND status = 'completed' ORDER BY finished_at DESC LIMIT 1",
+            [cache_key]).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def copy_arm(self, source_run: str, source_arm: str, run_id: str, arm: str, cache_key: str | None) -> dict:
+        """An earlier run's results for an arm, as this run's (every split), completed in one transaction;
+        returns the arm's details."""
+        src = self._dicts("SELECT * FROM arms WHERE run_id = ? AND arm = ?", [source_run, source_arm])[0]
+        details = json.loads(src["details_json"] or "{}")
+        with self._transaction():
+            for table in ("predictions", "scores", "metrics"):
+                columns = [c[0] for c in self.con.execute(f"DESCRIBE {table}").fetchall() if c[0] not in ("run_id", "arm")]
+                names = ", ".join(columns)
+                self.con.execute(f"INSERT INTO {table} (run_id, arm, {names}) SELECT ?, ?, {names} FROM {table} "
+                                 f"WHERE run_id = ? AND arm = ?", [run_id, arm, source_run, source_arm])
+            self.con.execute(
+                "UPDATE arms SET status = 'completed', finished_at = ?, seconds = 0, n_examples = ?, n_failed = ?, "
+                "details_json = ?, cache_key = ?, cached_from = ? WHERE run_id = ? AND arm = ?",
+                [_now(), src["n_examples"], src["n_failed"], src["details_json"], cache_key, source_run, run_id, arm])
+        return details
 
     def add_split(self, run_id: str, arm: str, split: str, predictions: Sequence[Prediction],
                   scores: Sequence[dict[str, Any]], metrics: Sequence[dict[str, Any]]) -> None:
