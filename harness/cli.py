@@ -245,6 +245,7 @@ def compare(run_a: str, run_b: str, db: Path, reports_dir: Path) -> None:
     """Run B against run A of the same task: per arm, B − A on the shared test items with an interval,
     the items that flipped, both verdicts and the regression-suite deltas; writes an HTML page too."""
     from rich.table import Table
+    from rich.text import Text
 
     from harness.compare import compare_runs
     from harness.report import write_comparison
@@ -255,13 +256,14 @@ def compare(run_a: str, run_b: str, db: Path, reports_dir: Path) -> None:
     path = write_comparison(result, reports_dir)
     fmt = lambda v: "–" if v is None or v != v else f"{v:.3f}"  # noqa: E731
     signed = lambda v: "–" if v is None or v != v else f"{v:+.3f}"  # noqa: E731
-    table = Table(title=f"{result.task} v{result.task_version}: {run_b} (B) − {run_a} (A), {result.primary} on "
-                        f"{result.n_shared} shared items, {result.confidence:.0%} intervals")
+    table = Table(title=Text(f"{result.task} v{result.task_version}: {run_b} (B) − {run_a} (A), {result.primary} on "
+                             f"{result.n_shared} shared items, {result.confidence:.0%} intervals"))
     for col in ("arm", "A", "B", "Δ [interval]", "flipped (B better / worse)"):
-        table.add_column(col, justify="left" if col == "arm" else "right")
-    for d in result.arms:
-        table.add_row(d.arm, fmt(d.value_a), fmt(d.value_b), f"{signed(d.diff)} [{signed(d.low)}, {signed(d.high)}]",
-                      f"{len(d.flips)} ({d.wins} / {d.losses})")
+        table.add_column(Text(col), justify="left" if col == "arm" else "right")
+    for d in result.arms:  # Text: arm names and intervals are shown as they are, never read as markup
+        table.add_row(*map(Text, (d.arm, fmt(d.value_a), fmt(d.value_b),
+                                  f"{signed(d.diff)} [{signed(d.low)}, {signed(d.high)}]",
+                                  f"{len(d.flips)} ({d.wins} / {d.losses})")))
     console = _console()
     console.print(table)
     for label, side in (("A", result.a), ("B", result.b)):

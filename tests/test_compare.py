@@ -18,14 +18,17 @@ GOLD = {row["id"]: row["messages"][-1]["content"] for row in json_rows(6, "te")}
 EVIL = "<script>document.title='pwned'</script>"
 
 
-def _answers(right: set[str], evil: str | None = None):
-    """A served model that answers exactly the test items in `right` and gets every other item wrong."""
+def _answers(right: set[str], evil: str | None = None, half: set[str] = frozenset()):
+    """A served model that answers exactly the test items in `right`, gets the party right and the months wrong
+    on those in `half`, and every other item wrong."""
 
     def answer(messages: list[dict], max_tokens: int) -> tuple[str, int, int]:
         found = re.search(r"Contract (te\d+):", messages[-1]["content"])
         item = found.group(1) if found else None
         if item is not None and item == evil:
             return EVIL, 5, 5
+        if item in half:
+            return json.dumps({"party": json.loads(GOLD[item])["party"], "months": 99}), 5, 5
         return (GOLD[item] if item in right else '{"party": "nobody"}'), 5, 5
 
     return answer
@@ -41,13 +44,14 @@ def _served(base_url: str) -> str:
 """
 
 
-def _run_served(tmp_path, tiny_model, answer, version: int = 1, test_rows: list[dict] | None = None) -> str:
-    """One run of the tiny task with exact_match as its primary metric (0/1 per item: Tango's interval)."""
+def _run_served(tmp_path, tiny_model, answer, version: int = 1, test_rows: list[dict] | None = None,
+                primary: str = "exact_match") -> str:
+    """One run of the tiny task, by default with exact_match as its primary metric (0/1 per item: Tango)."""
     with serve(answer) as (base_url, _):
         task = write_tiny_task(tmp_path, tiny_model, _served(base_url))
         if test_rows is not None:
             write_jsonl(tmp_path / "data" / "test.jsonl", test_rows)
-        text = task.read_text().replace("primary_metric: json_field_f1", "primary_metric: exact_match")
+        text = task.read_text().replace("primary_metric: json_field_f1", f"primary_metric: {primary}")
         task.write_text(text.replace("version: 1\n", f"version: {version}\n"))
         assert run_cli(tmp_path, task) == 0
     return query(tmp_path, "SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 1")[0][0]
@@ -155,3 +159,13 @@ def test_a_changed_gold_answer_is_not_a_shared_item(tmp_path, tiny_model):
         result = compare_runs(store, first, second)
     assert (result.n_shared, result.only_a, result.only_b) == (5, 1, 1)
     assert all(d.n == 5 for d in result.arms)
+
+
+def test_a_continuous_metric_gets_the_paired_bootstrap_and_flips_by_value(tmp_path, tiny_model):
+    run_a = _run_served(tmp_path, tiny_model, _answers({"te0", "te1", "te2"}), primary="json_field_f1")
+    run_b = _run_served(tmp_path, tiny_model, _answers({"te1", "te2", "te3"}, half={"te0"}), primary="json_field_f1")
+    with Store.open(tmp_path / "h.duckdb", read_only=True) as store:
+        served = next(d for d in compare_runs(store, run_a, run_b).arms if d.arm == "served")
+    assert served.method == "paired-bootstrap" and served.low <= served.diff <= served.high
+    assert {f.example_id: (f.value_a, f.value_b) for f in served.flips} == {"te0": (1.0, 0.5), "te3": (0.0, 1.0)}
+    assert abs(served.diff - (served.value_b - served.value_a)) < 1e-12 and served.diff > 0
