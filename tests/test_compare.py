@@ -12,10 +12,22 @@ from harness.store import Store
 from tests.browser import dump_dom
 from tests.conftest import json_rows, query, run_cli, write_jsonl, write_tiny_task
 from tests.openai_server import serve
-from tests.test_forgetting import SUITE, TUNED
 
 GOLD = {row["id"]: row["messages"][-1]["content"] for row in json_rows(6, "te")}
 EVIL = "<script>document.title='pwned'</script>"
+SUITE = "regression: {mmlu_items: 0, general_items: 8, perplexity_docs: 0, probes: false, trial_items: 0}\n"
+TUNED = """
+  - name: zero_shot
+    type: prompted
+  - name: lora
+    type: lora
+    r: 4
+    alpha: 8
+    epochs: 1
+    batch_size: 4
+    merge: false
+    sweep: {trials: 1}
+"""
 
 
 def _answers(right: set[str], evil: str | None = None, half: set[str] = frozenset()):
@@ -114,9 +126,9 @@ def test_regression_deltas_and_verdicts_side_by_side(tmp_path, tiny_model, capsy
 
     with Store.open(tmp_path / "h.duckdb", read_only=True) as store:
         result = compare_runs(store, run_a, run_b)
-    assert {d.arm for d in result.arms} == {"zero_shot", "lora", "lora_merged"}
+    assert {d.arm for d in result.arms} == {"zero_shot", "lora"}
     assert all(d.flips == [] and d.diff == 0 and d.low <= 0 <= d.high for d in result.arms)
-    assert {r.arm for r in result.regression} == {"lora", "lora_merged"}
+    assert [r.arm for r in result.regression] == ["lora"]
     for r in result.regression:
         assert r.a is not None and r.b is not None and (r.a.diff, r.a.n) == (r.b.diff, r.b.n)
     assert result.a.verdict in ("GO", "NO-GO", "INCONCLUSIVE") and result.a.verdict == result.b.verdict
@@ -126,7 +138,7 @@ def test_regression_deltas_and_verdicts_side_by_side(tmp_path, tiny_model, capsy
     out = capsys.readouterr().out
     assert f"verdict {result.a.verdict}" in out and "regression suite, lora: A " in out
     dom = dump_dom(tmp_path / "reports" / f"compare-{run_a}-{run_b}.html")
-    assert 'data-regression-arm="lora"' in dom and 'data-regression-arm="lora_merged"' in dom
+    assert 'data-regression-arm="lora"' in dom
     assert 'data-run="A"' in dom and f'class="verdict {result.a.verdict}"' in dom
     assert "No shared item changed" in dom
 
