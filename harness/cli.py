@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from pathlib import Path
@@ -254,8 +255,13 @@ def compare(run_a: str, run_b: str, db: Path, reports_dir: Path) -> None:
     with Store.open(db, read_only=True) as store:
         result = compare_runs(store, run_a, run_b)
     path = write_comparison(result, reports_dir)
-    fmt = lambda v: "–" if v is None or v != v else f"{v:.3f}"  # noqa: E731
-    signed = lambda v: "–" if v is None or v != v else f"{v:+.3f}"  # noqa: E731
+
+    def fmt(v: float | None, spec: str = ".3f") -> str:
+        return "–" if v is None or math.isnan(v) else format(v, spec)
+
+    def signed(v: float | None) -> str:
+        return fmt(v, "+.3f")
+
     table = Table(title=Text(f"{result.task} v{result.task_version}: {run_b} (B) − {run_a} (A), {result.primary} on "
                              f"{result.n_shared} shared items, {result.confidence:.0%} intervals"))
     for col in ("arm", "A", "B", "Δ [interval]", "flipped (B better / worse)"):
