@@ -4,10 +4,12 @@
     harness validate tasks/contracts.yaml
     harness report --run <run_id>
     harness history --task contracts
+    harness compare RUN_A RUN_B
 """
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from pathlib import Path
@@ -260,6 +262,55 @@ def history(db: Path, task: str | None) -> None:
         table.add_row(row.run_id, f"{row.task} v{row.task_version}", row.status, row.base_model, row.base_weights,
                       row.verdict or "–", scores, row.candidate or "–", lift, suite)
     _console().print(table)
+
+
+@cli.command()
+@click.argument("run_a")
+@click.argument("run_b")
+@DB_OPTION
+@click.option("--reports", "reports_dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
+def compare(run_a: str, run_b: str, db: Path, reports_dir: Path) -> None:
+    """Run B against run A of the same task: per arm, B − A on the shared test items with an interval,
+    the items that flipped, both verdicts and the regression-suite deltas; writes an HTML page too."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from harness.compare import compare_runs
+    from harness.report import write_comparison
+    from harness.store import Store
+
+    with Store.open(db, read_only=True) as store:
+        result = compare_runs(store, run_a, run_b)
+    path = write_comparison(result, reports_dir)
+
+    def fmt(v: float | None, spec: str = ".3f") -> str:
+        return "–" if v is None or math.isnan(v) else format(v, spec)
+
+    def signed(v: float | None) -> str:
+        return fmt(v, "+.3f")
+
+    table = Table(title=Text(f"{result.task} v{result.task_version}: {run_b} (B) − {run_a} (A), {result.primary} on "
+                             f"{result.n_shared} shared items, {result.confidence:.0%} intervals"))
+    for col in ("arm", "A", "B", "Δ [interval]", "flipped (B better / worse)"):
+        table.add_column(Text(col), justify="left" if col == "arm" else "right")
+    for d in result.arms:  # Text: arm names and intervals are shown as they are, never read as markup
+        table.add_row(*map(Text, (d.arm, fmt(d.value_a), fmt(d.value_b),
+                                  f"{signed(d.diff)} [{signed(d.low)}, {signed(d.high)}]",
+                                  f"{len(d.flips)} ({d.wins} / {d.losses})")))
+    console = _console()
+    console.print(table)
+    for label, side in (("A", result.a), ("B", result.b)):
+        lift = (f"; {side.candidate} vs {side.baseline} {signed(side.lift)} [{signed(side.lift_low)}, "
+                f"{signed(side.lift_high)}]" if side.lift is not None else "")
+        console.print(f"{label} {side.run_id} ({side.base_model} {side.base_weights}): verdict "
+                      f"{side.verdict or '– (' + side.status + ')'}{lift}", soft_wrap=True, markup=False)
+    for r in result.regression:
+        parts = [f"{label} {signed(d.diff)} [{signed(d.low)}, {signed(d.high)}]" if d else f"{label} –"
+                 for label, d in (("A", r.a), ("B", r.b))]
+        console.print(f"regression suite, {r.arm}: " + ", ".join(parts), soft_wrap=True, markup=False)
+    if result.skipped:
+        console.print("not compared: " + "; ".join(result.skipped), soft_wrap=True, markup=False)
+    console.print(f"comparison: {path}", soft_wrap=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,6 +26,7 @@ STAGES = [
     ["harness.store"],
     ["harness.index", "harness.suite_runs", "harness.arm_cache", "harness.decision"],
     ["harness.results"],
+    ["harness.compare"],
     ["harness.report"],
     ["harness.pipeline"],
     ["harness.cli", "harness.scaffold"],

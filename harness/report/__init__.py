@@ -1,6 +1,7 @@
-"""The run report: one self-contained HTML page (no external requests) rendered from the database.
+"""The run report, and the comparison of two runs: self-contained HTML pages (no external requests).
 
     harness report --run <run_id>     # re-render a stored run
+    harness compare RUN_A RUN_B       # two runs of one task side by side (compare.html.j2)
 
 The only module that imports jinja2; autoescaping is on, so model output is always HTML-escaped.
 """
@@ -11,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from harness.compare import RunComparison
 from harness.metrics import higher_is_better
 from harness.results import forgetting, run_decision, trials as read_trials
 from harness.spec import RegressionSpec
@@ -18,6 +20,7 @@ from harness.store import Store
 
 SAMPLE_SIZE = 12
 TEMPLATE = "report.html.j2"
+COMPARE_TEMPLATE = "compare.html.j2"
 
 
 def _environment() -> Any:
@@ -154,5 +157,15 @@ def write_report(store: Store, run_id: str, out_dir: Path) -> Path:
     path = out_dir / f"{view['run']['task']}-{run_id}.html"
     tmp = path.with_suffix(".html.tmp")
     tmp.write_text(render(view), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def write_comparison(comparison: RunComparison, out_dir: Path) -> Path:
+    """Render a `harness.compare.RunComparison` to `out_dir/compare-<run_a>-<run_b>.html`, written atomically."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"compare-{comparison.a.run_id}-{comparison.b.run_id}.html"
+    tmp = path.with_suffix(".html.tmp")
+    tmp.write_text(_environment().get_template(COMPARE_TEMPLATE).render(c=comparison), encoding="utf-8")
     tmp.replace(path)
     return path
