@@ -245,8 +245,14 @@ def history(db: Path, task: str | None) -> None:
     from harness.results import history as read_history
     from harness.store import Store
 
+    from harness.compare import upgrade_flags
+
     with Store.open(db, read_only=True) as store:
         rows = read_history(store, task)
+        flags = {}  # the first run on each new base model, against the last one on the previous base
+        for previous_row, row in zip(rows, rows[1:]):
+            if row.base_weights != previous_row.base_weights and row.task == previous_row.task:
+                flags[row.run_id] = upgrade_flags(store, previous_row.run_id, row.run_id)
     table = Table(title=f"history of {task or 'all tasks'} in {db}, grouped by base model")
     for col in ("run", "task", "status", "base model", "weights", "verdict", "arms (primary metric)", "tuned arm",
                 "lift [interval]", "suite Δ"):
@@ -261,7 +267,11 @@ def history(db: Path, task: str | None) -> None:
         suite = f"{row.suite_delta:+.3f}" if row.suite_delta is not None else "–"
         table.add_row(row.run_id, f"{row.task} v{row.task_version}", row.status, row.base_model, row.base_weights,
                       row.verdict or "–", scores, row.candidate or "–", lift, suite)
-    _console().print(table)
+    console = _console()
+    console.print(table)
+    for run_id, found in flags.items():
+        for flag in found:
+            console.print(f"{run_id}: {flag}", soft_wrap=True, markup=False)
 
 
 @cli.command()

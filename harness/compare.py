@@ -200,3 +200,65 @@ def compare_runs(store: Store, run_a: str, run_b: str, seed: int = 0) -> RunComp
         _side(store, ra), _side(store, rb), deltas, regression,
         only_a=len(ex_a) - len(shared), only_b=len(ex_b) - len(shared), skipped=skipped,
     )
+
+
+UPGRADE_ERASED = "upgrade erased the lift"
+TUNED_REGRESSED = "tuned arm regressed"
+
+
+def upgrade_flags(store: Store, old_run: str, new_run: str, seed: int = 0) -> list[str]:
+    """What changed when the base model did (new_run on a new base, old_run the last run on the previous one):
+    (a) the new base's best untrained arm is not significantly worse than the old base's tuned arm: the upgrade
+    erased the lift; (b) the tuned arm is significantly worse than under the previous base, on the task or on
+    the general-capability suite."""
+    old, new = store.run(old_run), store.run(new_run)
+    d_old, d_new = run_decision(old), run_decision(new)
+    if d_old is None or d_new is None or old["task"] != new["task"] or old["task_version"] != new["task_version"]:
+        return []
+    spec = json.loads(old["spec_json"])
+    primary = spec["decision"]["primary_metric"]
+    confidence = spec["decision"].get("confidence", 0.95)
+    out = spec["output"]
+    shape = OutputShape(out["type"], tuple(out.get("fields") or ()), tuple(out.get("labels") or ()))
+    ex_old = {e["example_id"]: e for e in store.examples(old_run)}
+    ex_new = {e["example_id"]: e for e in store.examples(new_run)}
+    shared = sorted(i for i in ex_old if i in ex_new and ex_old[i]["target"] == ex_new[i]["target"])
+    arms_old = {r.name: r for r in arm_results(store, old_run, primary) if r.status == "completed"}
+    arms_new = {r.name: r for r in arm_results(store, new_run, primary) if r.status == "completed"}
+    flags = []
+    tuned_old = arms_old.get(d_old.candidate or "")
+    baseline_new = arms_new.get(d_new.baseline or "")
+    if shared and tuned_old is not None and baseline_new is not None:
+        d = _arm_delta("upgrade", tuned_old, baseline_new, shared, ex_old, primary, shape, confidence, seed)
+        if d.high == d.high and d.high >= 0:
+            flags.append(f"{UPGRADE_ERASED}: {baseline_new.name} on the new base vs {tuned_old.name} on the old, "
+                         f"{d.diff:+.3f} [{d.low:+.3f}, {d.high:+.3f}], not significantly worse")
+    tuned_new = arms_new.get(d_new.candidate or "")
+    if shared and tuned_old is not None and tuned_new is not None:
+        d = _arm_delta("tuned", tuned_old, tuned_new, shared, ex_old, primary, shape, confidence, seed)
+        if d.high == d.high and d.high < 0:
+            flags.append(f"{TUNED_REGRESSED} on the task: {tuned_new.name} {d.diff:+.3f} "
+                         f"[{d.low:+.3f}, {d.high:+.3f}] against {tuned_old.name} under the previous base")
+    suite = _paired_suite(store, old_run, d_old.candidate, new_run, d_new.candidate, confidence)
+    if suite is not None and suite.high < 0:
+        flags.append(f"{TUNED_REGRESSED} on the general-capability suite: accuracy {suite.diff:+.3f} "
+                     f"[{suite.low:+.3f}, {suite.high:+.3f}] against the tuned model under the previous base")
+    return flags
+
+
+def _paired_suite(store: Store, old_run: str, old_arm: str | None, new_run: str, new_arm: str | None,
+                  confidence: float) -> Any:
+    """The new tuned model's suite accuracy minus the old one's, on the suite items both were scored on."""
+    old_key = store.run_suites(old_run).get(old_arm or "", {}).get("suite_key")
+    new_key = store.run_suites(new_run).get(new_arm or "", {}).get("suite_key")
+    if old_key is None or new_key is None:
+        return None
+    acc = lambda key: {(r["part"], r["item_id"]): r["value"] for r in store.suite_rows(key)  # noqa: E731
+                       if r["metric"] == "acc"}
+    a, b = acc(old_key), acc(new_key)
+    shared = sorted(set(a) & set(b))
+    if not shared:
+        return None
+    alpha = (1 - confidence) / 2
+    return paired_binary(np.array([a[k] for k in shared]), np.array([b[k] for k in shared]), 0.0, alpha, alpha)
+
