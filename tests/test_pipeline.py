@@ -194,6 +194,12 @@ def test_history_groups_runs_by_base_model_in_time_order(tmp_path, tiny_model):
     assert [r.run_id for r in rows] == [started[0], started[2], started[1]]
     assert rows[0].base_weights == rows[1].base_weights != rows[2].base_weights
     assert set(rows[0].arms) == {"zero_shot", "two_shot"} and rows[0].primary == "json_field_f1"
+    # each run's report shows the task's history up to it; the first run's has none
+    reports = dict(_rows(tmp_path, "SELECT run_id, report_path FROM runs"))
+    first_page = dump_dom(tmp_path / "reports" / reports[started[0]].split("/")[-1])
+    last_page = dump_dom(tmp_path / "reports" / reports[started[2]].split("/")[-1])
+    assert 'id="history"' not in first_page
+    assert 'id="history"' in last_page and all(run_id in last_page for run_id in started)
 
 
 def test_base_flag_runs_the_task_on_another_model_and_records_it(tmp_path, tiny_model):

@@ -100,6 +100,7 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
     confidence = spec["decision"].get("confidence", 0.95)
     return {
         "forgetting": forgetting(store, run_id, regression, confidence),
+        "history": _history(store, run),
         "higher_is_better_perplexity": higher_is_better("perplexity"),
         "suites": store.run_suites(run_id),
         "learning_vs_forgetting": _scatter(trials),
@@ -121,6 +122,23 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
         "decision": decision,
         "packages": json.loads(run["packages_json"] or "{}"),
     }
+
+
+def _history(store: Store, run: dict[str, Any]) -> dict[str, Any] | None:
+    """The task's earlier runs up to this one (grouped by base model), with the upgrade flags; None if it is the first."""
+    from harness.compare import upgrade_flags
+    from harness.results import history
+
+    rows = [r for r in history(store, run["task"]) if r.task_version == run["task_version"]]
+    order = [r["run_id"] for r in store.runs(run["task"])]
+    rows = [r for r in rows if order.index(r.run_id) <= order.index(run["run_id"])]
+    if len(rows) < 2:
+        return None
+    flags = {}
+    for previous, row in zip(rows, rows[1:]):
+        if row.base_weights != previous.base_weights:
+            flags[row.run_id] = upgrade_flags(store, previous.run_id, row.run_id)
+    return {"rows": rows, "flags": flags}
 
 
 def _scatter(trials: list) -> dict[str, Any] | None:
