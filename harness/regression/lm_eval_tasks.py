@@ -42,14 +42,9 @@ def run_lm_eval(generator: Generator, tasks: list[str], include_path: str | None
         raise HarnessError("run_lm_eval needs at least one lm-eval task name")
     if limit is not None and limit < 1:
         raise HarnessError(f"`limit` should be None (every document) or at least 1, got {limit}")
-    try:
-        from lm_eval import simple_evaluate
-    except ImportError as e:
-        raise HarnessError(f"lm-eval tasks need lm-eval ({e.name} is missing): {INSTALL}") from None
+    folder = _task_folder(include_path)
+    from lm_eval import simple_evaluate
 
-    folder = str(Path(include_path).resolve()) if include_path else None
-    if folder is not None and not Path(folder).is_dir():
-        raise HarnessError(f"`include_path` should be a folder of lm-eval task YAMLs, got {include_path}")
     loaded = [obj for name in tasks for obj in _load(name, folder)]
     # the tasks come built; the manager only re-collects them (given one, lm-eval does not index its tasks again)
     results = simple_evaluate(model=_harness_lm(generator), tasks=loaded, task_manager=_manager(folder, folder is None),
@@ -60,6 +55,13 @@ def run_lm_eval(generator: Generator, tasks: list[str], include_path: str | None
 def check_lm_eval_tasks(tasks: list[str], include_path: str | None = None) -> None:
     """Load every task (its config and dataset) now, so a missing package, an unknown name or an unreachable
     hub fails in one line before any model runs."""
+    folder = _task_folder(include_path)
+    for name in tasks:
+        _load(name, folder)
+
+
+def _task_folder(include_path: str | None) -> str | None:
+    """The local task folder, absolute; raises when lm-eval is missing or the folder is not one."""
     try:
         import lm_eval  # noqa: F401
     except ImportError as e:
@@ -67,8 +69,7 @@ def check_lm_eval_tasks(tasks: list[str], include_path: str | None = None) -> No
     folder = str(Path(include_path).resolve()) if include_path else None
     if folder is not None and not Path(folder).is_dir():
         raise HarnessError(f"`include_path` should be a folder of lm-eval task YAMLs, got {include_path}")
-    for name in tasks:
-        _load(name, folder)
+    return folder
 
 
 def rows_from_samples(samples: dict[str, list[dict]]) -> list[dict]:
