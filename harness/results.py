@@ -1,5 +1,6 @@
 """The read side: stored rows turned into the typed records that the decision, the report, `history`
-and `compare` use. Nothing else parses the store's JSON columns.
+and `compare` use (decisions, trials, arm results, suite comparisons). The report and `compare` still read a
+run's stored task spec (`spec_json`) themselves, for its output shape and regression settings.
 
     harness history --task contracts
 """
