@@ -19,7 +19,7 @@ from harness.errors import HarnessError
 from harness.forgetting import Delta
 from harness.metrics import METRICS, OutputShape, aggregate_key, higher_is_better
 from harness.results import arm_results, forgetting, run_decision
-from harness.spec import RegressionSpec
+from harness.spec import OutputSpec, RegressionSpec
 from harness.stats import is_binary, paired_binary, paired_bootstrap
 from harness.store import Store
 
@@ -178,8 +178,7 @@ def compare_runs(store: Store, run_a: str, run_b: str, seed: int = 0) -> RunComp
         raise HarnessError(f"{refuse}: they share no test items (same example id and gold answer; "
                            f"{len(ex_a)} in {run_a}, {len(ex_b)} in {run_b})")
     confidence = spec_a["decision"].get("confidence", 0.95)
-    out = spec_a["output"]
-    shape = OutputShape(out["type"], tuple(out.get("fields") or ()), tuple(out.get("labels") or ()))
+    shape = OutputSpec.model_validate(spec_a["output"]).shape()
     arms_a = {r.name: r for r in arm_results(store, run_a, primary)}
     arms_b = {r.name: r for r in arm_results(store, run_b, primary)}
     deltas, skipped = [], []
@@ -218,8 +217,7 @@ def upgrade_flags(store: Store, old_run: str, new_run: str, seed: int = 0) -> li
     spec = json.loads(old["spec_json"])
     primary = spec["decision"]["primary_metric"]
     confidence = spec["decision"].get("confidence", 0.95)
-    out = spec["output"]
-    shape = OutputShape(out["type"], tuple(out.get("fields") or ()), tuple(out.get("labels") or ()))
+    shape = OutputSpec.model_validate(spec["output"]).shape()
     ex_old = {e["example_id"]: e for e in store.examples(old_run)}
     ex_new = {e["example_id"]: e for e in store.examples(new_run)}
     shared = sorted(i for i in ex_old if i in ex_new and ex_old[i]["target"] == ex_new[i]["target"])

@@ -98,24 +98,24 @@ def compare(arm: str, base_rows: Sequence[dict], tuned_rows: Sequence[dict], bas
     """The tuned model against the base model on the items both were scored on."""
     alpha = 1 - confidence
     base, tuned = _by_item(base_rows, "acc"), _by_item(tuned_rows, "acc")
-    groups: dict[tuple[str, str], list[str]] = {}
+    Item = tuple[tuple[str, str], str]  # ((part, category), item id)
+    groups: dict[tuple[str, str], list[Item]] = {}
     for key, values in base.items():
         if key[0] in CHECKED_PARTS and key in tuned:
-            groups[key] = sorted(set(values) & set(tuned[key]))
+            groups[key] = [(key, i) for i in sorted(set(values) & set(tuned[key]))]
+    everything = [item for items in groups.values() for item in items]
     for part in CHECKED_PARTS:
-        members = [(k, i) for k, ids in groups.items() if k[0] == part for i in ids]
-        if members:
-            groups[(part, "all")] = members  # type: ignore[assignment]
-    everything = [(k, i) for k, ids in groups.items() if k[1] != "all" for i in ids]
+        pooled = [item for item in everything if item[0][0] == part]
+        if pooled:
+            groups[(part, "all")] = pooled
     family = len(groups) + 1  # every category, each part, and the suite overall
     alpha_side = alpha / 2 / family
 
-    def delta(part: str, category: str, members: list) -> Delta:
-        keyed = [m if isinstance(m, tuple) else ((part, category), m) for m in members]
-        b = np.array([base[k][i] for k, i in keyed])
-        t = np.array([tuned[k][i] for k, i in keyed])
+    def delta(part: str, category: str, items: list[Item]) -> Delta:
+        b = np.array([base[k][i] for k, i in items])
+        t = np.array([tuned[k][i] for k, i in items])
         r = paired_binary(b, t, -spec.max_drop, alpha_side, alpha_side)
-        return Delta(part, category, len(keyed), float(b.mean()), float(t.mean()), r.diff, r.low, r.high,
+        return Delta(part, category, len(items), float(b.mean()), float(t.mean()), r.diff, r.low, r.high,
                      bool(r.high < -spec.max_drop))
 
     deltas = [delta(part, cat, ids) for (part, cat), ids in sorted(groups.items()) if ids]

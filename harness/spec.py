@@ -108,6 +108,10 @@ class OutputSpec(Strict):
                 raise ValueError(f"'regex' is not a valid regular expression ({exc})") from None
         return self
 
+    def shape(self) -> OutputShape:
+        """What a metric needs to know about the task's outputs."""
+        return OutputShape(self.type, tuple(self.fields or ()), tuple(self.labels or ()))
+
     @property
     def constrainable(self) -> bool:
         """Whether answers can be forced into a shape: a JSON object, a label, or a declared regex."""
@@ -596,8 +600,7 @@ class TaskSpec(Strict):
         return self.profiles[name]
 
     def output_shape(self) -> OutputShape:
-        out = self.output
-        return OutputShape(out.type, tuple(out.fields or ()), tuple(out.labels or ()))
+        return self.output.shape()
 
     @property
     def embedding_model(self) -> str:
