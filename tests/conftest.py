@@ -101,6 +101,22 @@ def json_rows(n: int, prefix: str) -> list[dict]:
     return rows
 
 
+def tuned_arms(merge: bool = False) -> str:
+    """A zero-shot baseline and a one-trial LoRA arm, as the `arms:` block of write_tiny_task."""
+    return f"""
+  - name: zero_shot
+    type: prompted
+  - name: lora
+    type: lora
+    r: 4
+    alpha: 8
+    epochs: 1
+    batch_size: 4
+    merge: {str(merge).lower()}
+    sweep: {{trials: 1}}
+"""
+
+
 def write_tiny_task(root: Path, model: Path | str, arms_yaml: str | None = None, n_test: int = 6,
                     extra: str = "") -> Path:
     """A JSON-extraction task over the tiny model, with train / validation / test files."""

@@ -10,24 +10,13 @@ from harness.cli import main
 from harness.compare import compare_runs
 from harness.store import Store
 from tests.browser import dump_dom
-from tests.conftest import json_rows, query, run_cli, write_jsonl, write_tiny_task
+from tests.conftest import json_rows, query, run_cli, tuned_arms, write_jsonl, write_tiny_task
 from tests.openai_server import serve
 
 GOLD = {row["id"]: row["messages"][-1]["content"] for row in json_rows(6, "te")}
 EVIL = "<script>document.title='pwned'</script>"
 SUITE = "regression: {mmlu_items: 0, general_items: 8, perplexity_docs: 0, probes: false, trial_items: 0}\n"
-TUNED = """
-  - name: zero_shot
-    type: prompted
-  - name: lora
-    type: lora
-    r: 4
-    alpha: 8
-    epochs: 1
-    batch_size: 4
-    merge: false
-    sweep: {trials: 1}
-"""
+TUNED = tuned_arms(merge=False)
 
 
 def _answers(right: set[str], evil: str | None = None, half: set[str] = frozenset()):

@@ -10,7 +10,7 @@ import pytest
 
 from harness.forgetting import compare
 from harness.spec import RegressionSpec
-from tests.conftest import query, run_cli, write_tiny_task
+from tests.conftest import query, run_cli, tuned_arms, write_tiny_task
 
 
 def _rows(correct: dict[str, list[int]], part: str = "general") -> list[dict]:
@@ -74,18 +74,7 @@ def test_a_tuned_arm_that_regressed_cannot_be_go():
 
 
 SUITE = "regression: {mmlu_items: 8, general_items: 16, perplexity_docs: 3, probes: true, trial_items: 8}\n"
-TUNED = """
-  - name: zero_shot
-    type: prompted
-  - name: lora
-    type: lora
-    r: 4
-    alpha: 8
-    epochs: 1
-    batch_size: 4
-    merge: true
-    sweep: {trials: 1}
-"""
+TUNED = tuned_arms(merge=True)
 
 
 def test_every_tuned_model_is_checked_and_the_base_is_scored_once(tmp_path, tiny_model, monkeypatch):
@@ -185,7 +174,7 @@ def test_lm_eval_tasks_are_part_of_the_suite(tmp_path, tiny_model):
     _local_lm_eval_task(tmp_path / "lm_tasks")
     suite = ("regression: {mmlu_items: 0, general_items: 8, perplexity_docs: 0, probes: false, trial_items: 0, "
              "lm_eval_tasks: [harness_local_mc], lm_eval_include: lm_tasks, lm_eval_limit: 10}\n")
-    task = write_tiny_task(tmp_path, tiny_model, TUNED.replace("merge: true", "merge: false"), extra=suite)
+    task = write_tiny_task(tmp_path, tiny_model, tuned_arms(merge=False), extra=suite)
     assert run_cli(tmp_path, task) == 0
     rows = query(tmp_path, "SELECT s.model, count(*) FROM suite_rows r JOIN suite_results s USING (suite_key) "
                            "WHERE part = 'lm_eval' AND metric = 'acc' GROUP BY s.model ORDER BY s.model")
