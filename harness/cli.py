@@ -209,7 +209,7 @@ def report(db: Path, run_id: str | None, reports_dir: Path) -> None:
     from harness.report import write_report
     from harness.store import Store
 
-    with Store.open(db, read_only=True) as store:
+    with Store.open(db, read_only=True) as store, store.session():
         path = write_report(store, run_id or store.latest_run(), reports_dir)
     _console().print(f"report: {path}", soft_wrap=True)
 
@@ -247,7 +247,7 @@ def history(db: Path, task: str | None) -> None:
 
     from harness.compare import upgrade_flags
 
-    with Store.open(db, read_only=True) as store:
+    with Store.open(db, read_only=True) as store, store.session():
         rows = read_history(store, task)
         flags = {}  # the first run on each new base model, against the last one on the previous base
         for previous_row, row in zip(rows, rows[1:]):
@@ -289,7 +289,7 @@ def compare(run_a: str, run_b: str, db: Path, reports_dir: Path) -> None:
     from harness.report import write_comparison
     from harness.store import Store
 
-    with Store.open(db, read_only=True) as store:
+    with Store.open(db, read_only=True) as store, store.session():
         result = compare_runs(store, run_a, run_b)
     path = write_comparison(result, reports_dir)
 

@@ -39,7 +39,7 @@ def build_retriever(task: Task, store: Store, progress: Any) -> Retriever | None
             for c in chunks], vectors)
     chunks = [Chunk(r["chunk_id"], r["doc_id"], r["position"], r["text"], r["n_tokens"]) for r in store.index_chunks(key)]
     info = store.index_info(key)
-    return Retriever(chunks, lambda vector, k: store.dense_search(key, vector, k), embedder.encode,
+    return Retriever(chunks, lambda vectors, k: store.dense_search(key, vectors, k), embedder.encode,
                      {"index": key, "chunks": info["n_chunks"], "documents": info["n_documents"],
                       "embedding_model": info["embedding_model"], "chunk_tokens": info["chunk_tokens"],
                       "overlap_tokens": info["overlap_tokens"]}, docs)

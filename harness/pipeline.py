@@ -222,11 +222,12 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
         for name, adapter, merged_dir in tuned_models:
             suites.score([name], adapter, Path(merged_dir) if merged_dir else None)
     report_path = options.reports_dir / f"{task.spec.name}-{run_id}.html"
-    decision = decide_run(store, run_id, task.spec, options.seed)
-    store.finish_run(run_id, str(report_path), decision.to_dict())
-    written = write_report(store, run_id, options.reports_dir)
-    assert written == report_path
-    return RunOutcome(run_id, report_path, store.metrics(run_id), store.arms(run_id), failed, decision)
+    with store.session():  # many reads in a row: one connection, held for a second or two
+        decision = decide_run(store, run_id, task.spec, options.seed)
+        store.finish_run(run_id, str(report_path), decision.to_dict())
+        written = write_report(store, run_id, options.reports_dir)
+        assert written == report_path
+        return RunOutcome(run_id, report_path, store.metrics(run_id), store.arms(run_id), failed, decision)
 
 
 def _score(task: Task, examples: list[Example], name: str, output: ArmOutput, ctx: ArmContext, options: RunOptions,

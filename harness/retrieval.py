@@ -137,7 +137,8 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[Hit]], k: int) -> list[Hi
     return [Hit(chunks[cid], scores[cid]) for cid in order[:k]]
 
 
-DenseSearch = Callable[[Sequence[float], int], list[tuple[str, float]]]  # (query vector, k) -> [(chunk id, cosine)]
+# (query vectors, k) -> for each query [(chunk id, cosine)]; one call for all queries, so one database session
+DenseSearch = Callable[[Sequence[Sequence[float]], int], list[list[tuple[str, float]]]]
 
 
 class Retriever:
@@ -154,10 +155,12 @@ class Retriever:
 
     def search(self, queries: Sequence[str], mode: str, k: int) -> list[list[Hit]]:
         depth = max(4 * k, 20)  # fusion needs more than the final k from each ranker
-        vectors = self.embed(list(queries)) if mode in ("dense", "hybrid") else None
+        ranked: list[list[tuple[str, float]]] = [[] for _ in queries]
+        if mode in ("dense", "hybrid"):
+            ranked = self.dense([v.tolist() for v in self.embed(list(queries))], depth)
         results = []
-        for i, query in enumerate(queries):
-            dense = [Hit(self.chunks[cid], score) for cid, score in self.dense(vectors[i].tolist(), depth)] if vectors is not None else []
+        for query, own in zip(queries, ranked):
+            dense = [Hit(self.chunks[cid], score) for cid, score in own]
             if mode == "dense":
                 results.append(dense[:k])
                 continue

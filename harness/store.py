@@ -10,13 +10,16 @@ one transaction with its status, so a run that dies part-way never leaves rows t
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
+import random
 import socket
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from harness.errors import HarnessError
 from harness.processes import process_alive
@@ -26,6 +29,8 @@ if TYPE_CHECKING:
     from harness.arms import Prediction
 
 DEFAULT_DB = Path("experiments") / "harness.duckdb"
+DEFAULT_WAIT_S = 600.0  # a writer holds the file for one short transaction; ten minutes means something is stuck
+T = TypeVar("T")
 
 MIGRATIONS: list[str] = [
     # 1: runs, arms, examples, predictions, scores, metrics
@@ -255,59 +260,125 @@ def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-class Store:
-    """Typed reads and writes over one DuckDB file."""
+def _connected(method: Callable[..., T]) -> Callable[..., T]:
+    """Run the method inside a connection of its own, or inside the caller's when one is open."""
 
-    def __init__(self, con: Any, path: Path):
-        self.con = con
+    @functools.wraps(method)
+    def wrapper(self: Store, *args: Any, **kwargs: Any) -> T:
+        with self.session():
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+class Store:
+    """Typed reads and writes over one DuckDB file.
+
+    DuckDB lets one process at a time hold a file open for writing, and no other process may read it
+    meanwhile. So a Store holds no connection between operations: each one connects, does its work in a
+    short transaction and closes, waiting (with backoff) while another process holds the file. Two runs
+    can then write to one database, and `history`, `report` and `compare` read it while runs go on.
+    Opening costs about 20 ms, a few seconds over a run (bench/shared_db.py)."""
+
+    def __init__(self, path: Path, read_only: bool = False, wait_s: float | None = None):
         self.path = path
+        self.read_only = read_only
+        self.wait_s = float(os.environ.get("HARNESS_DB_WAIT_S", DEFAULT_WAIT_S)) if wait_s is None else wait_s
+        self._con: Any = None
         self._depth = 0  # nesting of _transaction
+        self.opens = 0
+        self.waited_s = 0.0  # time spent waiting for other processes to let go of the file
 
     # ------------------------------------------------------------ opening
 
     @classmethod
-    def open(cls, path: str | Path = DEFAULT_DB, read_only: bool = False) -> Store:
-        import duckdb
-
+    def open(cls, path: str | Path = DEFAULT_DB, read_only: bool = False, wait_s: float | None = None) -> Store:
         path = Path(path)
         if read_only and not path.is_file():
             raise HarnessError(f"{path}: no such database (run `harness run` first, or pass --db)")
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            con = duckdb.connect(str(path), read_only=read_only)
-        except duckdb.Error as exc:
-            raise HarnessError(f"{path}: cannot open database: {str(exc).splitlines()[0]}") from None
-        store = cls(con, path)
-        store._check_schema(read_only)
-        if not read_only:
-            store._close_abandoned_runs()
+        store = cls(path, read_only, wait_s)
+        with store.session():
+            store._check_schema(read_only)
+            if not read_only:
+                store._close_abandoned_runs()
         return store
 
     def close(self) -> None:
-        self.con.close()
+        """Nothing is held between operations; kept so a Store reads like any other resource."""
+
+    @property
+    def con(self) -> Any:
+        if self._con is None:
+            raise RuntimeError("Store.con used outside a session")
+        return self._con
+
+    def _connect(self) -> Any:
+        import duckdb
+
+        began = time.monotonic()
+        delay = 0.01
+        while True:
+            try:
+                con = duckdb.connect(str(self.path), read_only=self.read_only)
+                self.opens += 1
+                return con
+            except duckdb.IOException as exc:
+                message = str(exc).splitlines()[0]
+                if "lock" not in message.lower():
+                    raise HarnessError(f"{self.path}: cannot open database: {message}") from None
+                waited = time.monotonic() - began
+                if waited >= self.wait_s:
+                    raise HarnessError(f"{self.path}: another process held the database for {waited:.0f} s "
+                                       f"(HARNESS_DB_WAIT_S={self.wait_s:g}): {message}") from None
+                pause = delay * (0.5 + random.random())  # jitter: two waiting runs do not retry in step
+                time.sleep(pause)
+                self.waited_s += pause
+                delay = min(delay * 2, 0.25)
+            except duckdb.Error as exc:
+                raise HarnessError(f"{self.path}: cannot open database: {str(exc).splitlines()[0]}") from None
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Any]:
+        """One connection for everything inside; a reader making many queries holds it for their length only."""
+        if self._con is not None:
+            yield self._con
+            return
+        self._con = self._connect()
+        try:
+            yield self._con
+        finally:
+            con, self._con = self._con, None
+            con.close()
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
         """All or nothing: a failure part-way rolls back, so no half-written rows are left. Nested uses join
         the outer transaction."""
-        if self._depth:
-            self._depth += 1
+        with self.session():
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self.con.execute("BEGIN")
+            self._depth = 1
             try:
                 yield
+            except BaseException:
+                self.con.execute("ROLLBACK")
+                raise
+            else:
+                self.con.execute("COMMIT")
             finally:
-                self._depth -= 1
-            return
-        self.con.execute("BEGIN")
-        self._depth = 1
-        try:
-            yield
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
-        else:
-            self.con.execute("COMMIT")
-        finally:
-            self._depth = 0
+                self._depth = 0
+
+    @_connected
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Rows of a read-only SQL query, for tests and ad-hoc inspection."""
+        return self.con.execute(sql, list(params)).fetchall()
 
     def __enter__(self) -> Store:
         return self
@@ -315,6 +386,7 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @_connected
     def schema_version(self) -> int:
         has_meta = self.con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
@@ -327,6 +399,7 @@ class Store:
         row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         return int(row[0]) if row else 0
 
+    @_connected
     def _check_schema(self, read_only: bool) -> None:
         version = self.schema_version()
         if version > SCHEMA_VERSION:
@@ -345,6 +418,7 @@ class Store:
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
             )
 
+    @_connected
     def _close_abandoned_runs(self) -> None:
         """Runs left 'running' by a process on this host that no longer exists were killed: mark them failed."""
         rows = self.con.execute(
@@ -356,11 +430,13 @@ class Store:
 
     # ------------------------------------------------------------ writes
 
+    @_connected
     def start_run(self, record: dict[str, Any]) -> None:
         row = dict(record)
         row.update(status="running", started_at=_now(), host=socket.gethostname(), pid=os.getpid())
         self._insert("runs", [row])
 
+    @_connected
     def finish_run(self, run_id: str, report_path: str | None, decision: dict | None) -> None:
         """Completed, with the report's path and the decision (as its JSON-safe dict)."""
         self.con.execute(
@@ -368,6 +444,7 @@ class Store:
             [_now(), report_path, json.dumps(decision) if decision is not None else None, run_id],
         )
 
+    @_connected
     def fail_run(self, run_id: str, error: str) -> None:
         """Mark the run and every arm still running as failed, and drop rows of unfinished arms."""
         with self._transaction():
@@ -385,15 +462,18 @@ class Store:
                 [error[:4000], _now(), run_id],
             )
 
+    @_connected
     def add_examples(self, run_id: str, rows: Iterable[dict[str, Any]]) -> None:
         self._insert("examples", [dict(r, run_id=run_id) for r in rows])
 
+    @_connected
     def add_findings(self, run_id: str, findings: Iterable[dict[str, Any]], stats: dict) -> None:
         rows = [{"run_id": run_id, "check_name": f["check"], "severity": f["severity"], "message": f["message"],
                  "location": f["where"], "example_id": f["example_id"], "related": f["related"]} for f in findings]
         self._insert("findings", rows)
         self.con.execute("UPDATE runs SET data_stats_json = ? WHERE run_id = ?", [json.dumps(stats), run_id])
 
+    @_connected
     def add_trial(self, run_id: str, trial: Trial) -> None:
         """One sweep trial, written when it ends (complete, pruned or failed): each row is a finished fact."""
         row = dict(trial.to_row(), run_id=run_id)
@@ -405,14 +485,17 @@ class Store:
                              [run_id, row["arm"], row["trial_number"]])
             self._insert("trials", [row])
 
+    @_connected
     def trials(self, run_id: str) -> list[dict[str, Any]]:
         return self._dicts("SELECT * FROM trials WHERE run_id = ? ORDER BY arm, trial_number", [run_id])
 
     # ------------------------------------------------------------ general-capability suite
 
+    @_connected
     def has_suite(self, key: str) -> bool:
         return self.con.execute("SELECT count(*) FROM suite_results WHERE suite_key = ?", [key]).fetchone()[0] > 0
 
+    @_connected
     def save_suite(self, key: str, meta: dict[str, Any], rows: Sequence[dict[str, Any]],
                    documents: Sequence[dict[str, Any]]) -> None:
         """One model's suite result, whole or not at all."""
@@ -421,19 +504,23 @@ class Store:
             self._insert("suite_rows", [dict(r, suite_key=key) for r in rows])
             self._insert("suite_documents", [dict(d, suite_key=key) for d in documents])
 
+    @_connected
     def link_suite(self, run_id: str, arm: str, key: str, reused: bool) -> None:
         self._insert("run_suites", [{"run_id": run_id, "arm": arm, "suite_key": key, "reused": reused}])
 
+    @_connected
     def run_suites(self, run_id: str) -> dict[str, dict[str, Any]]:
         """{arm ('base' for the base model): suite result row, with `reused`}."""
         rows = self._dicts("SELECT l.arm, l.reused, r.* FROM run_suites l JOIN suite_results r USING (suite_key) "
                            "WHERE l.run_id = ? ORDER BY l.arm", [run_id])
         return {r["arm"]: r for r in rows}
 
+    @_connected
     def suite_rows(self, key: str) -> list[dict[str, Any]]:
         return self._dicts("SELECT part, category, item_id, metric, value FROM suite_rows WHERE suite_key = ? "
                            "ORDER BY part, item_id, metric", [key])
 
+    @_connected
     def suite_documents(self, key: str) -> list[dict[str, Any]]:
         return self._dicts("SELECT doc_id, loss, n_tokens FROM suite_documents WHERE suite_key = ? ORDER BY doc_id",
                            [key])
@@ -446,10 +533,12 @@ class Store:
             raise ValueError(f"index key must be alphanumeric, got {key!r}")
         return f"chunks_{key}"
 
+    @_connected
     def index_info(self, key: str) -> dict[str, Any] | None:
         rows = self._dicts("SELECT * FROM indexes WHERE index_key = ?", [key])
         return rows[0] if rows else None
 
+    @_connected
     def create_index(self, key: str, meta: dict[str, Any], chunks: Sequence[dict[str, Any]], vectors: Any) -> None:
         """Chunks and their embeddings in one transaction: an index is there whole or not at all."""
         import pyarrow as pa
@@ -477,28 +566,30 @@ class Store:
             self.con.unregister("_chunks")
             self._insert("indexes", [dict(meta, index_key=key, dimension=dim, n_chunks=len(chunks), created_at=_now())])
 
+    @_connected
     def index_chunks(self, key: str) -> list[dict[str, Any]]:
         return self._dicts(f"SELECT chunk_id, doc_id, position, text, n_tokens FROM {self._chunk_table(key)} "
                            "ORDER BY doc_id, position")
 
-    def dense_search(self, key: str, vector: Sequence[float], k: int) -> list[tuple[str, float]]:
-        """Top-k chunks by cosine similarity, computed by DuckDB over the stored FLOAT arrays."""
+    @_connected
+    def dense_search(self, key: str, vectors: Sequence[Sequence[float]], k: int) -> list[list[tuple[str, float]]]:
+        """For each query vector, the top-k chunks by cosine similarity, computed by DuckDB over the stored
+        FLOAT arrays."""
         info = self.index_info(key)
         if info is None:
             raise HarnessError(f"{self.path}: no retrieval index {key}")
         dim = info["dimension"]
-        rows = self.con.execute(
-            f"SELECT chunk_id, array_cosine_similarity(embedding, ?::FLOAT[{dim}]) AS score "
-            f"FROM {self._chunk_table(key)} ORDER BY score DESC, chunk_id LIMIT ?",
-            [list(vector), k],
-        ).fetchall()
-        return [(r[0], float(r[1])) for r in rows]
+        sql = (f"SELECT chunk_id, array_cosine_similarity(embedding, ?::FLOAT[{dim}]) AS score "
+               f"FROM {self._chunk_table(key)} ORDER BY score DESC, chunk_id LIMIT ?")
+        return [[(r[0], float(r[1])) for r in self.con.execute(sql, [list(v), k]).fetchall()] for v in vectors]
 
+    @_connected
     def findings(self, run_id: str) -> list[dict[str, Any]]:
         return self._dicts(
             "SELECT * FROM findings WHERE run_id = ? ORDER BY CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 "
             "ELSE 2 END, location", [run_id])
 
+    @_connected
     def start_arm(self, run_id: str, arm: str, arm_type: str, role: str, config: dict, config_hash: str) -> None:
         if role not in ROLES:
             raise ValueError(f"arm role must be one of {ROLES}, got {role!r}")
@@ -508,6 +599,7 @@ class Store:
             "started_at": _now(),
         }])
 
+    @_connected
     def finish_arm(
         self,
         run_id: str,
@@ -530,6 +622,7 @@ class Store:
                 [_now(), seconds, len(predictions), n_failed, json.dumps(details or {}), cache_key, run_id, arm],
             )
 
+    @_connected
     def cached_arm(self, cache_key: str) -> tuple[str, str] | None:
         """(run id, arm) of the latest completed arm with these results, if any run has one."""
         row = self.con.execute(
@@ -537,6 +630,7 @@ class Store:
             [cache_key]).fetchone()
         return (row[0], row[1]) if row else None
 
+    @_connected
     def copy_arm(self, source_run: str, source_arm: str, run_id: str, arm: str, cache_key: str | None) -> dict:
         """An earlier run's results for an arm, as this run's (every split), completed in one transaction;
         returns the arm's details."""
@@ -554,6 +648,7 @@ class Store:
                 [_now(), src["n_examples"], src["n_failed"], src["details_json"], cache_key, source_run, run_id, arm])
         return details
 
+    @_connected
     def add_split(self, run_id: str, arm: str, split: str, predictions: Sequence[Prediction],
                   scores: Sequence[dict[str, Any]], metrics: Sequence[dict[str, Any]]) -> None:
         """An arm's answers and scores on another split (validation), in one transaction; the arm's status is
@@ -564,6 +659,7 @@ class Store:
             self._insert("scores", [dict(s, run_id=run_id, arm=arm, split=split) for s in scores])
             self._insert("metrics", [dict(m, run_id=run_id, arm=arm, split=split) for m in metrics])
 
+    @_connected
     def fail_arm(self, run_id: str, arm: str, error: str, seconds: float) -> None:
         with self._transaction():
             self._delete_arm_rows(run_id, arm)
@@ -572,10 +668,12 @@ class Store:
                 [error[:4000], _now(), seconds, run_id, arm],
             )
 
+    @_connected
     def _delete_arm_rows(self, run_id: str, arm: str) -> None:
         for table in ("predictions", "scores", "metrics"):
             self.con.execute(f"DELETE FROM {table} WHERE run_id = ? AND arm = ?", [run_id, arm])
 
+    @_connected
     def _insert(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
         """Bulk insert through Arrow (executemany is row-at-a-time in DuckDB)."""
         if not rows:
@@ -597,17 +695,20 @@ class Store:
 
     # ------------------------------------------------------------ reads
 
+    @_connected
     def _dicts(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         cur = self.con.execute(sql, list(params))
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row)) for row in cur.fetchall()]
 
+    @_connected
     def run(self, run_id: str) -> dict[str, Any]:
         rows = self._dicts("SELECT * FROM runs WHERE run_id = ?", [run_id])
         if not rows:
             raise HarnessError(f"{self.path}: no run {run_id!r}")
         return _as_seen(rows[0])
 
+    @_connected
     def latest_run(self, task: str | None = None) -> str:
         sql = "SELECT run_id FROM runs" + (" WHERE task = ?" if task else "") + " ORDER BY started_at DESC LIMIT 1"
         row = self.con.execute(sql, [task] if task else []).fetchone()
@@ -615,15 +716,19 @@ class Store:
             raise HarnessError(f"{self.path}: no runs" + (f" of task {task!r}" if task else ""))
         return row[0]
 
+    @_connected
     def arms(self, run_id: str) -> list[dict[str, Any]]:
         return self._dicts("SELECT * FROM arms WHERE run_id = ? ORDER BY started_at, arm", [run_id])
 
+    @_connected
     def metrics(self, run_id: str, split: str = "test") -> list[dict[str, Any]]:
         return self._dicts("SELECT * FROM metrics WHERE run_id = ? AND split = ? ORDER BY arm, metric", [run_id, split])
 
+    @_connected
     def examples(self, run_id: str, split: str = "test") -> list[dict[str, Any]]:
         return self._dicts("SELECT * FROM examples WHERE run_id = ? AND split = ? ORDER BY example_id", [run_id, split])
 
+    @_connected
     def predictions(self, run_id: str, arm: str | None = None, split: str = "test") -> list[dict[str, Any]]:
         sql = "SELECT * FROM predictions WHERE run_id = ? AND split = ?"
         params: list[Any] = [run_id, split]
@@ -632,6 +737,7 @@ class Store:
             params.append(arm)
         return self._dicts(sql + " ORDER BY arm, example_id", params)
 
+    @_connected
     def scores(self, run_id: str, metric: str, split: str = "test") -> dict[str, dict[str, float]]:
         """{arm: {example_id: value}} for one metric key."""
         out: dict[str, dict[str, float]] = {}
@@ -642,6 +748,7 @@ class Store:
             out.setdefault(arm, {})[example_id] = value
         return out
 
+    @_connected
     def runs(self, task: str | None = None) -> list[dict[str, Any]]:
         sql = "SELECT * FROM runs" + (" WHERE task = ?" if task else "") + " ORDER BY started_at"
         return [_as_seen(row) for row in self._dicts(sql, [task] if task else [])]

@@ -55,7 +55,7 @@ def test_dense_search_in_duckdb_finds_the_right_chunk(tmp_path, corpus, tiny_mod
         assert hits[0].chunk.doc_id == "jur-ny" and 0 < hits[0].score <= 1
         [pets] = retriever.search(["my dog needs water"], "dense", 1)
         assert pets[0].chunk.doc_id == "pets"
-        con_tables = store.con.execute("SELECT data_type FROM information_schema.columns WHERE column_name = 'embedding'").fetchall()
+        con_tables = store.query("SELECT data_type FROM information_schema.columns WHERE column_name = 'embedding'")
         assert con_tables[0][0] == "FLOAT[384]"
 
 
@@ -63,13 +63,13 @@ def test_index_is_built_once_and_reused(tmp_path, corpus, tiny_model, monkeypatc
     task = load_spec(write_tiny_task(tmp_path, tiny_model, extra=f"corpus: {{path: {corpus}}}\n"))
     with Store.open(tmp_path / "h.duckdb") as store, Progress(disable=True) as progress:
         build_retriever(task, store, progress)
-        created = store.con.execute("SELECT index_key, created_at FROM indexes").fetchall()
+        created = store.query("SELECT index_key, created_at FROM indexes")
     encoded: list[list[str]] = []
     original = Embedder.encode
     monkeypatch.setattr(Embedder, "encode", lambda self, texts, *a, **k: encoded.append(list(texts)) or original(self, texts, *a, **k))
     with Store.open(tmp_path / "h.duckdb") as store, Progress(disable=True) as progress:
         retriever = build_retriever(task, store, progress)
-        assert store.con.execute("SELECT index_key, created_at FROM indexes").fetchall() == created
+        assert store.query("SELECT index_key, created_at FROM indexes") == created
         assert encoded == []  # nothing re-embedded
         retriever.search(["New York"], "dense", 1)
         assert encoded == [["New York"]]  # only the query
