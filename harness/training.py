@@ -24,6 +24,7 @@ from harness.data import Example
 from harness.errors import HarnessError
 from harness.models import ResolvedModel, load_tokenizer, load_weights
 from harness.processes import raise_if_stopping
+from harness.prompt_format import ChatFormat, PromptFormat, choose_format
 from harness.prompts import conversation
 from harness.spec import PromptSpec
 
@@ -46,15 +47,13 @@ class TrainResult:
     steps: int
 
 
-def training_rows(examples: Sequence[Example], prompt: PromptSpec) -> list[dict[str, Any]]:
-    """Prompt-completion conversations: the short prompt a tuned model answers at test time, and the answer."""
-    return [
-        {
-            "prompt": conversation(ex.item(), prompt, with_instructions=False),
-            "completion": [{"role": "assistant", "content": ex.target}],
-        }
-        for ex in examples
-    ]
+def training_rows(examples: Sequence[Example], prompt: PromptSpec, fmt: PromptFormat | None = None,
+                  tokenizer: Any = None) -> list[dict[str, Any]]:
+    """Prompt-completion rows in the model's prompt format: the short prompt a tuned model answers at test
+    time, and the answer."""
+    fmt = fmt or ChatFormat()
+    return [fmt.training_row(tokenizer, conversation(ex.item(), prompt, with_instructions=False), ex.target)
+            for ex in examples]
 
 
 def use_gradient_checkpointing(setting: Any, device: str) -> bool:
@@ -119,6 +118,7 @@ def train_adapter(
     eval_every: str | int = "epoch",
     metadata: dict[str, Any] | None = None,
     max_steps: int | None = None,
+    prompt_format: str = "auto",
 ) -> tuple[Any, Any, TrainResult]:
     """Train one adapter; returns (peft model, tokenizer, result). The adapter is saved as safetensors."""
     import torch
@@ -174,7 +174,8 @@ def train_adapter(
         # batches of similar lengths: padding is compute thrown away, and on a CPU compute is the budget
         train_sampling_strategy="group_by_length",
     )
-    dataset = Dataset.from_list(training_rows(examples, prompt))
+    fmt = choose_format(prompt_format, tokenizer, base.id)
+    dataset = Dataset.from_list(training_rows(examples, prompt, fmt, tokenizer))
     evaluations = _EvalCallback(TrainerCallback, evaluate, eval_every, tokenizer)
     trainer_class = SFTTrainer if device == "cuda" else _plain_loss_trainer(SFTTrainer)
     trainer = trainer_class(
@@ -298,5 +299,6 @@ def train_for_task(task_path: str | Path, arm_name: str | None, out_dir: Path, p
         resolve(task.spec.model.base), train, task.spec.prompt, hp, out_dir, device=device or pick_device(),
         quantize=arm.type == "qlora", max_length=arm.max_length, bias=arm.bias, checkpointing=arm.gradient_checkpointing,
         seed=seed, metadata={"task": task.spec.name, "arm": arm.name, "data_fingerprint": data.fingerprint},
+        prompt_format=task.spec.model.prompt_format,
     )
     return result

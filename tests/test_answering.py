@@ -19,6 +19,8 @@ class ScriptedModel:
 
     description = "scripted"
 
+    answer_lead = ""
+
     def __init__(self, table):
         self.table = table  # (prompt, label) -> (logprob, n_tokens)
         self.requests = []

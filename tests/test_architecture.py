@@ -16,7 +16,7 @@ STAGES = [
     ["harness.metrics", "harness.constraints"],
     ["harness.spec"],
     ["harness.taskfile"],
-    ["harness.data", "harness.prompts"],
+    ["harness.data", "harness.prompts", "harness.prompt_format"],
     ["harness.models", "harness.embeddings", "harness.provenance"],
     ["harness.checks"],
     ["harness.backends"],

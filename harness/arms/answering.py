@@ -75,7 +75,8 @@ def choose(generator: Generator, conversations: Sequence[Conversation], labels: 
     """The label with the highest (normalised) log-likelihood after each prompt; all labels in one batched call."""
     began = time.perf_counter()
     prompts = [generator.render(c) for c in conversations]
-    requests = [(prompt, label) for prompt in prompts for label in labels]
+    lead = generator.answer_lead  # what separates the prompt from an answer in the model's prompt format
+    requests = [(prompt, lead + label) for prompt in prompts for label in labels]
     done = {"requests": 0}
 
     def per_item(n: int) -> None:  # progress in items, not (item, label) requests

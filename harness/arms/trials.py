@@ -103,6 +103,7 @@ def objective(spec: TunedArmSpec, ctx: ArmContext, study_name: str, train: list[
                 evaluate=None if (wilcoxon or not validation) else evaluate, eval_every=eval_every,
                 metadata={"task": ctx.task.spec.name, "arm": spec.name, "trial": trial.number,
                           "data_fingerprint": fingerprint},
+                prompt_format=ctx.models.prompt_format.name,
             )
             for key in Trial.MEASURED:
                 setattr(record, key, getattr(result, key.replace("adapter_path", "adapter_dir")))

@@ -36,6 +36,7 @@ class Generator(Protocol):
     """Greedy, deterministic answers for a batch of conversations, in the order given."""
 
     description: str
+    answer_lead: str  # text between a rendered prompt and its answer ("" after a chat template, " " after "Output:")
 
     def generate(self, conversations: Sequence[Conversation], max_new_tokens: int, advance: Advance,
                  constraint: Constraint | None = None) -> list[Generation]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from harness.backends import Advance, Conversation, Generation, LogLik
 from harness.constraints import Constraint
+from harness.prompt_format import PromptFormat, choose_format, truncate_at_stop
 
 
 MIN_SHARED_PREFIX = 48
@@ -42,6 +43,7 @@ class HFGenerator:
         description: str,
         reuse_prefix: bool = True,
         min_prefix: int = MIN_SHARED_PREFIX,
+        prompt_format: PromptFormat | None = None,
     ):
         self.model = model
         self.reuse_prefix = reuse_prefix
@@ -51,12 +53,14 @@ class HFGenerator:
         self.batch_size = batch_size
         self.description = description
         self.context_window = getattr(model.config, "max_position_embeddings", None)
+        self.prompt_format = prompt_format or choose_format("auto", tokenizer, description)
+        self.answer_lead = self.prompt_format.answer_lead
 
     def render(self, conversation: Conversation) -> str:
-        return self.tokenizer.apply_chat_template(list(conversation), tokenize=False, add_generation_prompt=True)
+        return self.prompt_format.render(self.tokenizer, conversation)
 
     def _encode(self, conversation: Conversation) -> list[int]:
-        return self.tokenizer(self.render(conversation), add_special_tokens=False)["input_ids"]
+        return self.prompt_format.encode(self.tokenizer, self.render(conversation))
 
     def count_prompt_tokens(self, conversation: Conversation) -> int:
         return len(self._encode(conversation))
@@ -105,7 +109,10 @@ class HFGenerator:
             num_beams=1,
             pad_token_id=self.tokenizer.pad_token_id,
             eos_token_id=eos,
+            stop_strings=list(self.prompt_format.stop_strings) or None,
         )
+        # generate() needs the tokenizer to find stop strings across token boundaries
+        kwargs_stop = {"tokenizer": self.tokenizer} if self.prompt_format.stop_strings else {}
         compiled = constraint.compile(self.tokenizer, eos, vocab_size=self.model.config.vocab_size) if constraint else None
         shared = shared_prefix_length([encoded[i] for i in runnable]) if self.reuse_prefix else 0
         if shared < self.min_prefix:
@@ -121,7 +128,7 @@ class HFGenerator:
             head = encoded[batch[0]][:shared]
             input_ids = torch.tensor([head + [pad] * (width - len(t)) + t for t in tails])
             mask = torch.tensor([[1] * shared + [0] * (width - len(t)) + [1] * len(t) for t in tails])
-            kwargs = {}
+            kwargs = dict(kwargs_stop)
             if prefix_cache is not None:
                 cache = copy.deepcopy(prefix_cache)
                 cache.batch_repeat_interleave(len(batch))
@@ -140,8 +147,16 @@ class HFGenerator:
                 stop = next((k for k, tok in enumerate(new) if tok in eos_ids), None)
                 kept = new if stop is None else new[:stop]
                 text = self.tokenizer.decode(kept, skip_special_tokens=True)
-                n_out = len(new) if stop is None else stop + 1
-                error = compiled.completion_error(kept, max_new_tokens) if compiled is not None and stop is None else None
+                text, at_stop_string = truncate_at_stop(text, self.prompt_format.stop_strings)
+                if stop is not None:
+                    n_out = stop + 1
+                elif at_stop_string:  # ended by a stop string: count the tokens up to and including it
+                    upto = text + self.prompt_format.stop_strings[0]
+                    n_out = min(len(new), len(self.tokenizer(upto, add_special_tokens=False)["input_ids"]))
+                else:
+                    n_out = len(new)
+                ended = stop is not None or at_stop_string
+                error = compiled.completion_error(kept, max_new_tokens) if compiled is not None and not ended else None
                 results[i] = Generation(text.strip(), len(encoded[i]), n_out, per_item, error)
             advance(len(batch))
         return [r for r in results if r is not None]

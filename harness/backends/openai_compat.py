@@ -16,6 +16,8 @@ from harness.errors import HarnessError
 
 
 class OpenAIGenerator:
+    answer_lead = ""  # the server's chat template; choices are scored only locally
+
     def __init__(
         self,
         base_url: str,

@@ -13,19 +13,23 @@ from typing import Any
 
 from harness.backends import Generator
 from harness.models import ResolvedModel, load_adapter, load_causal_lm, load_tokenizer, merge_adapter, pick_device
+from harness.prompt_format import PromptFormat, choose_format
 from harness.records import Adapter
 from harness.spec import HFBackend, OpenAIBackend
 
 
 class Generators:
-    def __init__(self, base: ResolvedModel, dtype: str, batch_size: int, progress: Any, device: str | None = None):
+    def __init__(self, base: ResolvedModel, dtype: str, batch_size: int, progress: Any, device: str | None = None,
+                 prompt_format: str = "auto"):
         self.base = base
+        self.requested_format = prompt_format
         self.dtype = dtype
         self.batch_size = batch_size
         self.progress = progress
         self.requested_device = device
         self._device: str | None = None
         self._tokenizer: Any = None
+        self._format: PromptFormat | None = None
         self._loaded: dict[tuple, Generator] = {}
 
     @property
@@ -39,6 +43,13 @@ class Generators:
         if self._tokenizer is None:
             self._tokenizer = load_tokenizer(self.base)
         return self._tokenizer
+
+    @property
+    def prompt_format(self) -> PromptFormat:
+        """How every local generator of the run renders prompts (chosen once from the base model's tokenizer)."""
+        if self._format is None:
+            self._format = choose_format(self.requested_format, self.tokenizer, self.base.id)
+        return self._format
 
     def get(self, backend: HFBackend | OpenAIBackend | None = None, adapter: Adapter | None = None,
             seed: int = 0) -> Generator:
@@ -67,7 +78,8 @@ class Generators:
         """A generator over a model that is not loaded here (a sweep trial's model while it trains)."""
         from harness.backends.hf import HFGenerator
 
-        return HFGenerator(model, self.tokenizer, self.device, self.batch_size, description)
+        return HFGenerator(model, self.tokenizer, self.device, self.batch_size, description,
+                           prompt_format=self.prompt_format)
 
     def _weights(self, label: str, quantize: bool) -> tuple[Any, Any, str]:
         spin = self.progress.add_task(f"load {self.base.id} ({label})", total=None)
