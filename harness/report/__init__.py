@@ -87,7 +87,12 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
         })
     trials = read_trials(store, run_id)
     for arm in arms:
-        arm["answer"] = json.loads(arm["config_json"]).get("arm", {}).get("answer", "free")
+        config = json.loads(arm["config_json"])
+        arm["answer"] = config.get("arm", {}).get("answer", "free")
+        arm["prompt_format"] = config.get("prompt_format", "chat")
+        # A base model continues text; without shots it has no pattern to continue, so its score is not a finding
+        arm["base_zero_shot"] = (arm["prompt_format"] == "completion" and arm["role"] == "baseline"
+                                 and config.get("arm", {}).get("shots", 0) == 0)
         arm["details"] = json.loads(arm["details_json"] or "{}")
         arm["judge_failures"] = arm["details"].get("judge_failures", [])
     decision = run_decision(run)
