@@ -13,6 +13,7 @@ import hashlib
 import importlib.util
 import io
 import json
+import logging
 import os
 import shutil
 import socket
@@ -114,6 +115,9 @@ def quiet_hf() -> None:
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
     disable_progress_bars()
+    # On AVX-512-BF16 CPUs bitsandbytes looks for an optional kernel on the hub at import, and says so on
+    # every run; only QLoRA on CPU would use it, and the hub is not assumed.
+    logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
     # PEFT and TRL still read the attribute transformers 5 renamed; the warning is theirs to fix, not the user's
     warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
     try:
