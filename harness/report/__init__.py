@@ -120,6 +120,8 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
         "primary": primary,
         "arms": arms,
         "metric_names": metric_names,
+        "key_metrics": (key := key_metrics(primary, spec["metrics"], metric_names)),
+        "other_metrics": [m for m in metric_names if m not in key],
         "higher_is_better": {name: higher_is_better(name) for name in metric_names},
         "metric_table": table,
         "sample": sample,
@@ -127,6 +129,13 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
         "decision": decision,
         "packages": json.loads(run["packages_json"] or "{}"),
     }
+
+
+def key_metrics(primary: str, listed: list[str], present: list[str], most: int = 4) -> list[str]:
+    """The primary metric, then the task's other listed metrics (not their per-field or per-label parts),
+    as many as fit a laptop-wide table; the rest fold away."""
+    ordered = [primary] + [m for m in listed if m != primary]
+    return [m for m in ordered if m in present and "." not in m][:most]
 
 
 def _history(store: Store, run: dict[str, Any]) -> dict[str, Any] | None:
