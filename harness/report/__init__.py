@@ -19,6 +19,7 @@ from harness.spec import RegressionSpec
 from harness.store import Store
 
 SAMPLE_SIZE = 12
+DISAGREEMENTS_SHOWN = 40  # per direction: enough to check a verdict by eye, and the page stays small
 TEMPLATE = "report.html.j2"
 COMPARE_TEMPLATE = "compare.html.j2"
 
@@ -104,11 +105,14 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
     regression = RegressionSpec.model_validate(spec["regression"]) if spec.get("regression") else None
     confidence = spec["decision"].get("confidence", 0.95)
     return {
+        **_task_views(store, run_id, spec, arms, decision, table, primary),
+        **_charts(store, run_id, spec, arms, decision, table, primary, trials),
         "forgetting": forgetting(store, run_id, regression, confidence),
         "history": _history(store, run),
         "higher_is_better_perplexity": higher_is_better("perplexity"),
         "suites": store.run_suites(run_id),
         "learning_vs_forgetting": _scatter(trials),
+        "disagreements_shown": DISAGREEMENTS_SHOWN,
         "judge_metrics": ("faithfulness", "answer_relevancy", "judge_accuracy"),
         "profile": json.loads(run["profile"] or "{}") if (run.get("profile") or "").startswith("{") else {},
         "run": run,
@@ -128,6 +132,60 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
         "n_examples": len(examples),
         "decision": decision,
         "packages": json.loads(run["packages_json"] or "{}"),
+    }
+
+
+def _focus(decision: Any, arms: list[dict], metric_table: dict, primary: str) -> tuple[str | None, str | None]:
+    """(tuned arm, baseline) the verdict is about: the compared pair with the largest lift; without a comparison,
+    no tuned arm and the best completed arm."""
+    if decision is not None and decision.comparisons:
+        best = max(decision.comparisons, key=lambda c: c.diff if c.diff == c.diff else float("-inf"))
+        return best.arm, best.baseline
+    scored = [(metric_table[(a["arm"], primary)]["value"], a["arm"]) for a in arms
+              if (a["arm"], primary) in metric_table and metric_table[(a["arm"], primary)]["value"] is not None]
+    sign = 1 if higher_is_better(primary) else -1
+    return None, (max(scored, key=lambda t: sign * t[0])[1] if scored else None)
+
+
+def _task_views(store: Store, run_id: str, spec: dict, arms: list[dict], decision: Any, metric_table: dict,
+                primary: str) -> dict[str, Any]:
+    """Where the verdict's two arms disagree; the confusion matrix (label tasks) or per-field accuracy (JSON)."""
+    from harness.report.views import confusion, disagreements, field_accuracy
+
+    tuned, baseline = _focus(decision, arms, metric_table, primary)
+    completed = [a["arm"] for a in arms if a["status"] == "completed"]
+    output = spec.get("output", {})
+    focus = [a for a in (baseline, tuned) if a is not None]
+    return {
+        "disagreements": disagreements(store, run_id, tuned, baseline, primary) if tuned and baseline else None,
+        "confusion": confusion(store, run_id, focus, list(output.get("labels") or ()))
+        if output.get("type") == "label" and output.get("labels") and focus else None,
+        "fields": field_accuracy(store, run_id, completed) if output.get("type") == "json" else None,
+    }
+
+
+def _charts(store: Store, run_id: str, spec: dict, arms: list[dict], decision: Any, table: dict, primary: str,
+            trials: list) -> dict[str, Any]:
+    """Inline SVG: every arm's primary metric with its interval, the sweep, and the break-even; the cost table."""
+    from harness.report import charts
+    from harness.report.costs import cost_view
+    from harness.results import arm_results
+
+    tuned, baseline = _focus(decision, arms, table, primary)
+    better = higher_is_better(primary)
+    rows = []
+    for arm in arms:
+        cell = table.get((arm["arm"], primary)) or {}
+        marker = "baseline" if arm["arm"] == baseline else "verdict's tuned arm" if arm["arm"] == tuned else None
+        rows.append({"arm": arm["arm"], "value": cell.get("value"), "low": cell.get("ci_low"),
+                     "high": cell.get("ci_high"), "role": arm["role"], "marker": marker})
+    importances = charts.param_importances(trials, higher_is_better=better) if trials else None
+    return {
+        "interval_chart": charts.interval_chart(rows, metric=primary, higher_is_better=better) if rows else None,
+        "trial_chart": charts.trial_history(trials, metric=primary, higher_is_better=better) if trials else None,
+        "importances": importances,
+        "importance_chart": charts.importance_bars(importances) if importances else None,
+        "costs": cost_view(arm_results(store, run_id, primary), spec["decision"].get("cost"), decision),
     }
 
 

@@ -1,0 +1,165 @@
+"""The report as a reader sees it, in real headless Chromium: the verdict with a chart of every arm, a
+metrics table that fits a laptop, where the arms disagree, the confusion matrix or per-field accuracy, the
+sweep, cost and break-even; no console errors, no network, hostile model output inert.
+
+The runs are written through the store API with the harness's own scoring and decision (the answers are
+chosen here, so the arms disagree on purpose); the report is rendered by the code `harness run` uses."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import write_jsonl, write_tiny_task
+from harness.arms import Prediction
+from harness.data import load_data
+from harness.records import Trial
+from harness.report import write_report
+from harness.results import decide_run
+from harness.scoring import score_arm
+from harness.store import Store
+from harness.taskfile import load_spec
+from tests.browser import chromium, dump_dom, load_page
+
+pytestmark = pytest.mark.skipif(chromium() is None, reason="Debian chromium is not installed (make test installs it)")
+
+HOSTILE = [
+    "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">",
+    "x" * 5000,  # one very long line
+    "\u202eevil\u202c <b>bold</b> \u05e9\u05dc\u05d5\u05dd",  # right-to-left override and Hebrew
+]
+COST = """  non_inferiority_margin: 0.02
+  cost: {requests_per_day: 20000, price_per_1k_input_tokens: 0.5, training_cost_per_hour: 40}
+"""
+
+
+def _quiet(_what: str, _total: int):
+    return lambda n: None
+
+
+def _store_run(tmp_path: Path, task_path: Path, answers: dict[str, tuple[str, dict[str, str]]],
+               prompt_tokens: dict[str, int], trials: list[Trial] = ()) -> Path:
+    """A completed run of the task whose arms answered as given ({arm: (role, {example id: output})});
+    returns the report's path."""
+    task = load_spec(task_path)
+    data = load_data(task)
+    store = Store.open(tmp_path / "h.duckdb")
+    run_id = "20261124-000000-page"
+    store.start_run({"run_id": run_id, "task": task.spec.name, "task_version": task.spec.version,
+                     "task_path": str(task_path), "spec_json": task.spec_json, "spec_hash": task.spec_hash,
+                     "data_fingerprint": data.fingerprint, "base_model_id": "tiny", "device": "cpu"})
+    store.add_examples(run_id, [{"split": "test", "example_id": ex.id, "source": ex.source,
+                                 "input_json": json.dumps(ex.messages), "target": ex.target} for ex in data.test])
+    for trial in trials:
+        store.add_trial(run_id, trial)
+    for arm, (role, outputs) in answers.items():
+        store.start_arm(run_id, arm, "lora" if role == "tuned" else "prompted", role, {"arm": {"shots": 2}}, arm)
+        predictions = [Prediction(ex.id, [], outputs[ex.id], None, 0.05 if role == "tuned" else 0.2,
+                                  prompt_tokens[arm], 12) for ex in data.test]
+        scored = score_arm(task.spec, data.test, predictions, _quiet)
+        store.finish_arm(run_id, arm, "test", predictions, scored.scores, scored.metrics, 3.0)
+    decision = decide_run(store, run_id, task.spec)
+    store.finish_run(run_id, None, decision.to_dict())
+    return write_report(store, run_id, tmp_path / "reports")
+
+
+def _json_run(tmp_path: Path) -> Path:
+    task = write_tiny_task(tmp_path, "unused/model", n_test=30, extra=COST)
+    test = [json.loads(line) for line in (tmp_path / "data" / "test.jsonl").read_text().splitlines()]
+    gold = {r["id"]: r["messages"][-1]["content"] for r in test}
+    ids = sorted(gold)
+    baseline = {eid: gold[eid] if i % 3 == 0 else HOSTILE[i // 3 % len(HOSTILE)] for i, eid in enumerate(ids)}
+    tuned = {eid: gold[eid] if i % 5 else '{"party": "nobody", "months": 0}' for i, eid in enumerate(ids)}
+    trials = [Trial("lora", "s", n, state, {"learning_rate": lr, "r": r}, value,
+                    intermediate=[{"step": 1, "value": value or 0.2}], train_seconds=60.0)
+              for n, (state, lr, r, value) in enumerate([
+                  ("complete", 1e-4, 4, 0.41), ("complete", 3e-4, 8, 0.62), ("pruned", 1e-5, 4, None),
+                  ("complete", 2e-4, 16, 0.55), ("failed", 5e-4, 8, None), ("complete", 5e-5, 8, 0.30)])]
+    return _store_run(tmp_path, task, {"few_shot": ("baseline", baseline), "lora": ("tuned", tuned)},
+                      {"few_shot": 900, "lora": 120}, trials)
+
+
+def test_the_report_reads_well_in_a_real_browser(tmp_path):
+    report = _json_run(tmp_path)
+    assert report.stat().st_size < 2_000_000
+    laptop = load_page(report, 1366, 900, tmp_path / "laptop.png")
+    printed = load_page(report, 794, 1123, tmp_path / "print.png")  # A4 at 96 dpi
+    assert laptop.console == [] and printed.console == []  # no errors, no CSP violations, no logs
+    assert laptop.requests == [] and printed.requests == []
+    assert laptop.screenshot and printed.screenshot
+    from PIL import Image
+
+    assert Image.open(laptop.screenshot).size == (1366, 900) and Image.open(printed.screenshot).size == (794, 1123)
+
+    dom = dump_dom(report)
+    verdict = re.search(r'id="verdict" class="(\S+)"', dom).group(1)
+    assert verdict in ("GO", "NO-GO", "INCONCLUSIVE")
+    assert dom.index('id="decision"') < dom.index('id="arm-intervals"') < dom.index('id="metrics"')
+    assert len(re.findall(r'<g class="row [^"]*" data-arm="', dom)) == 2
+    # the disagreements: lora right where few_shot was wrong, and the reverse, counted and listed
+    counts = re.search(r'class="count-tuned">(\d+)</b>.*?class="count-baseline">(\d+)</b>', dom, re.S)
+    n_tuned, n_base = int(counts.group(1)), int(counts.group(2))
+    assert n_tuned > 0 and n_base > 0
+    assert dom.count('class="example disagreement tuned-better"') == n_tuned
+    assert dom.count('class="example disagreement baseline-better"') == n_base
+    assert '<mark class="added">' in dom and '<mark class="removed">' in dom
+    assert 'id="field-accuracy"' in dom and 'data-field="party"' in dom
+    # the sweep: every trial drawn, the pruned one marked; importances from Optuna; cost and break-even
+    assert 'id="trial-history"' in dom and dom.count('class="point pruned"') == 1
+    assert 'id="param-importance"' in dom and 'data-param="learning_rate"' in dom
+    assert 'id="break-even"' in dom and "breaks even at" in dom
+    assert re.search(r'class="num per-1k">\$60<', dom)  # 120 prompt tokens at $0.5 per 1k: $0.06 a request
+    # the key metrics fit; the rest fold away
+    head = re.search(r'<table id="metrics">.*?</thead>', dom, re.S).group(0)
+    assert "json_field_f1" in head and "json_field_exact_match.party" not in head
+    assert '<details class="fold" id="all-metrics">' in dom
+
+
+def test_hostile_model_output_stays_inert(tmp_path):
+    report = _json_run(tmp_path)
+    html = report.read_text()
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    dom = dump_dom(report)
+    assert "pwned" not in re.search(r"<title>(.*?)</title>", dom).group(1)
+    assert "<img" not in dom and "<b>bold</b>" not in dom
+    # a 5,000-character line wraps inside its box: the page is no wider than the window
+    shot = load_page(report, 1366, 900, tmp_path / "wide.png")
+    from PIL import Image
+
+    assert Image.open(shot.screenshot).size[0] == 1366 and shot.console == []
+
+
+def test_a_label_task_gets_a_confusion_matrix(tmp_path):
+    labels = ["billing", "technical", "account"]
+    for split, prefix in (("train", "a"), ("validation", "v"), ("test", "t")):
+        write_jsonl(tmp_path / "data" / f"{split}.jsonl", [
+            {"id": f"{prefix}{i}", "messages": [{"role": "user", "content": f"{split} ticket number {i}"},
+                                                {"role": "assistant", "content": labels[i % 3]}]} for i in range(12)])
+    task = tmp_path / "task.yaml"
+    task.write_text(f"""name: tickets
+version: 1
+data: {{train: data/train.jsonl, validation: data/validation.jsonl, test: data/test.jsonl}}
+output: {{type: label, labels: [{", ".join(labels)}]}}
+model: {{base: unused/model}}
+checks: {{near_duplicates: false, leakage: warning}}
+metrics: [accuracy]
+arms:
+  - {{name: zero_shot, type: prompted}}
+  - {{name: lora, type: lora}}
+decision: {{primary_metric: accuracy, min_lift: 0.05}}
+""")
+    baseline = {f"t{i}": "Billing." if i % 3 == 0 else "no idea" for i in range(12)}
+    tuned = {f"t{i}": labels[i % 3] if i < 9 else "technical" for i in range(12)}
+    report = _store_run(tmp_path, task, {"zero_shot": ("baseline", baseline), "lora": ("tuned", tuned)},
+                        {"zero_shot": 50, "lora": 20})
+    dom = dump_dom(report)
+    assert 'id="confusion"' in dom
+    matrix = re.search(r'<table class="confusion" data-arm="lora">(.*?)</table>', dom, re.S).group(1)
+    cells = [[int(v) for v in re.findall(r"<td[^>]*>(\d+)</td>", row)] for row in re.findall(r"<tr><th>.*?</tr>", matrix, re.S)]
+    cells = [c for c in cells if c]
+    assert cells == [[3, 1, 0, 0], [0, 4, 0, 0], [0, 1, 3, 0], [0, 0, 0, 0]]  # gold rows, answer columns, (other)
+    zero = re.search(r'<table class="confusion" data-arm="zero_shot">(.*?)</table>', dom, re.S).group(1)
+    assert "accuracy 0.333" in zero  # "Billing." is read as billing, as the accuracy metric reads it
