@@ -26,6 +26,7 @@ COMPARE_TEMPLATE = "compare.html.j2"
 
 def _environment() -> Any:
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+    from markupsafe import Markup, escape
 
     env = Environment(
         loader=PackageLoader("harness.report", "templates"),
@@ -34,6 +35,8 @@ def _environment() -> Any:
     )
     env.filters["num"] = lambda v, digits=3: "–" if v is None or v != v else f"{v:.{digits}f}"
     env.filters["signed"] = lambda v: "–" if v is None or v != v else f"{v:+.3f}"
+    # metric names are long snake_case: let a table header break after an underscore
+    env.filters["wbr"] = lambda v: Markup(str(escape(v)).replace("_", "_<wbr>").replace(".", ".<wbr>"))
     env.filters["pct"] = lambda v: "–" if v is None or v != v else f"{v * 100:.3g}%"
     return env
 
