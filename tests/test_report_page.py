@@ -163,3 +163,33 @@ decision: {{primary_metric: accuracy, min_lift: 0.05}}
     assert cells == [[3, 1, 0, 0], [0, 4, 0, 0], [0, 1, 3, 0], [0, 0, 0, 0]]  # gold rows, answer columns, (other)
     zero = re.search(r'<table class="confusion" data-arm="zero_shot">(.*?)</table>', dom, re.S).group(1)
     assert "accuracy 0.333" in zero  # "Billing." is read as billing, as the accuracy metric reads it
+
+
+def test_the_contracts_full_run_report_stays_under_2_mb(tmp_path):
+    """Every one of the 150 test items answered by six arms, the tuned and baseline arms disagreeing on all of
+    them, and twelve trials: the page the contracts full profile would write."""
+    task = Path(__file__).parent.parent / "tasks" / "contracts.yaml"
+    data = load_data(load_spec(task))
+    gold = {ex.id: json.loads(ex.target) for ex in data.test}
+
+    def answers(change: int) -> dict[str, str]:  # gold with `change` fields wrong, as a model would write it
+        out = {}
+        for k, (eid, obj) in enumerate(gold.items()):
+            wrong = dict(obj)
+            for field in list(wrong)[: (change + k) % (len(wrong) + 1)]:
+                wrong[field] = f"not the {field} of item {k}"
+            out[eid] = json.dumps(wrong)
+        return out
+
+    arms = {"few_shot": ("baseline", answers(3)), "dynamic_few_shot": ("baseline", answers(2)),
+            "dynamic_few_shot_constrained": ("baseline", answers(1)), "rag": ("baseline", answers(4)),
+            "lora": ("tuned", answers(0)), "rag_lora": ("tuned", answers(5))}
+    trials = [Trial(arm, "s", n, "complete", {"learning_rate": 1e-4 * (n + 1), "r": 4 << (n % 3)}, 0.3 + 0.05 * n,
+                    intermediate=[{"step": s, "value": 0.1 * s} for s in range(1, 4)], train_seconds=900.0)
+              for arm in ("lora", "rag_lora") for n in range(6)]
+    report = _store_run(tmp_path, task, arms, {a: 1000 if role == "baseline" else 250 for a, (role, _) in arms.items()},
+                        trials)
+    size = report.stat().st_size
+    assert size <= 2_000_000, size
+    dom = dump_dom(report)
+    assert dom.count('class="example disagreement') <= 80  # 40 shown per direction, the rest counted
