@@ -121,7 +121,7 @@ def test_the_report_reads_well_in_a_real_browser(tmp_path):
 def test_hostile_model_output_stays_inert(tmp_path):
     report = _json_run(tmp_path)
     html = report.read_text()
-    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<script" not in html and "&lt;script&gt;" in html  # no script at all: it reads the same with JS off
     dom = dump_dom(report)
     assert "pwned" not in re.search(r"<title>(.*?)</title>", dom).group(1)
     assert "<img" not in dom and "<b>bold</b>" not in dom
