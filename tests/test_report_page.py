@@ -193,3 +193,13 @@ def test_the_contracts_full_run_report_stays_under_2_mb(tmp_path):
     assert size <= 2_000_000, size
     dom = dump_dom(report)
     assert dom.count('class="example disagreement') <= 80  # 40 shown per direction, the rest counted
+
+
+def test_the_browser_check_catches_scripts_console_output_and_requests(tmp_path):
+    """The control for the checks above: a page that logs and fetches is caught."""
+    page = tmp_path / "leaky.html"
+    page.write_text('<!doctype html><p>x</p><img src="http://127.0.0.1:9/pixel.png">'
+                    '<script>console.error("boom")</script>')
+    seen = load_page(page)
+    assert any('"boom"' in line for line in seen.console)
+    assert seen.requests == ["http://127.0.0.1:9/pixel.png"]
