@@ -1,0 +1,70 @@
+"""Evaluation throughput: the harness's batched generator against the guides' loop, a transformers
+`pipeline("text-generation")` called once per example, on the same items, model, precision and greedy
+decoding, in one invocation.
+
+    .venv/bin/python bench/eval_throughput.py                 # 32 contract test items, the task's prompt
+    .venv/bin/python bench/eval_throughput.py --items 64 --shots 2
+
+Prints examples/s for both, the ratio (issue 14's goal: >= 5x) and how many answers are identical.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--task", default=str(ROOT / "tasks" / "contracts.yaml"))
+    parser.add_argument("--items", type=int, default=32)
+    parser.add_argument("--shots", type=int, default=0)
+    args = parser.parse_args()
+
+    import torch
+    from transformers import pipeline
+
+    from harness.backends.hf import HFGenerator
+    from harness.data import load_data
+    from harness.models import load_causal_lm, resolve
+    from harness.prompts import conversation, fixed_shots
+    from harness.taskfile import load_spec
+
+    task = load_spec(args.task)
+    data = load_data(task)
+    items = data.test[: args.items]
+    shots = fixed_shots(data.train, args.shots, 0) if args.shots else []
+    conversations = [conversation(ex.item(), task.spec.prompt, shots) for ex in items]
+    budget = task.spec.generation.max_new_tokens
+    model, tokenizer, device = load_causal_lm(resolve(task.spec.model.base), task.spec.model.dtype)
+    print(f"{len(items)} items of {task.path.name}, {args.shots} shots, {budget} new tokens at most, "
+          f"{next(model.parameters()).dtype} on {device}, {torch.get_num_threads()} threads")
+
+    loop = pipeline("text-generation", model=model, tokenizer=tokenizer, device=device)
+    began = time.perf_counter()
+    guide = []
+    for conv in conversations:
+        out = loop(list(conv), max_new_tokens=budget, do_sample=False, return_full_text=False)
+        guide.append(out[0]["generated_text"].strip())
+    guide_s = time.perf_counter() - began
+
+    generator = HFGenerator(model, tokenizer, device, task.spec.generation.batch_size, "bench")
+    began = time.perf_counter()
+    ours = [g.text for g in generator.generate(conversations, budget, lambda n: None)]
+    ours_s = time.perf_counter() - began
+
+    same = sum(a == b for a, b in zip(guide, ours))
+    print(f"pipeline, one call per example  {len(items) / guide_s:6.3f} examples/s  ({guide_s:6.1f} s)")
+    print(f"harness, batched               {len(items) / ours_s:6.3f} examples/s  ({ours_s:6.1f} s)")
+    print(f"ratio {guide_s / ours_s:.2f}x   identical answers {same}/{len(items)}")
+
+
+if __name__ == "__main__":
+    main()
