@@ -20,10 +20,15 @@ def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def dump_dom(page: Path) -> str:
+def _required_chromium() -> str:
     binary = chromium()
     if binary is None:
         raise RuntimeError("Debian chromium is not installed (make test installs it)")
+    return binary
+
+
+def dump_dom(page: Path) -> str:
+    binary = _required_chromium()
     with tempfile.TemporaryDirectory() as profile:
         proc = subprocess.run(
             [binary, *FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=2000", "--dump-dom",
@@ -49,9 +54,7 @@ class PageLoad:
 def load_page(page: Path, width: int = 1366, height: int = 900, screenshot: Path | None = None) -> PageLoad:
     """Load the page in headless Chromium: its console messages, the network requests made, and a screenshot
     at the given window size."""
-    binary = chromium()
-    if binary is None:
-        raise RuntimeError("Debian chromium is not installed (make test installs it)")
+    binary = _required_chromium()
     with tempfile.TemporaryDirectory() as work:
         net_log = Path(work) / "net.json"
         args = [binary, *FLAGS, f"--user-data-dir={work}/profile", "--enable-logging=stderr", "--v=0",

@@ -107,9 +107,10 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
                                if base_tokens is not None and arm["prompt_tokens_mean"] is not None else None)
     regression = RegressionSpec.model_validate(spec["regression"]) if spec.get("regression") else None
     confidence = spec["decision"].get("confidence", 0.95)
+    focus = _focus(decision, arms, table, primary)
     return {
-        **_task_views(store, run_id, spec, arms, decision, table, primary),
-        **_charts(store, run_id, spec, arms, decision, table, primary, trials),
+        **_task_views(store, run_id, spec, arms, focus, primary),
+        **_charts(store, run_id, spec, arms, focus, table, primary, trials),
         "forgetting": forgetting(store, run_id, regression, confidence),
         "history": _history(store, run),
         "higher_is_better_perplexity": higher_is_better("perplexity"),
@@ -150,31 +151,32 @@ def _focus(decision: Any, arms: list[dict], metric_table: dict, primary: str) ->
     return None, (max(scored, key=lambda t: sign * t[0])[1] if scored else None)
 
 
-def _task_views(store: Store, run_id: str, spec: dict, arms: list[dict], decision: Any, metric_table: dict,
+def _task_views(store: Store, run_id: str, spec: dict, arms: list[dict], focus: tuple[str | None, str | None],
                 primary: str) -> dict[str, Any]:
     """Where the verdict's two arms disagree; the confusion matrix (label tasks) or per-field accuracy (JSON)."""
-    from harness.report.views import confusion, disagreements, field_accuracy
+    from harness.report.views import DIFF_CAP, confusion, disagreements, field_accuracy
 
-    tuned, baseline = _focus(decision, arms, metric_table, primary)
+    tuned, baseline = focus
     completed = [a["arm"] for a in arms if a["status"] == "completed"]
     output = spec.get("output", {})
-    focus = [a for a in (baseline, tuned) if a is not None]
+    shown = [a for a in (baseline, tuned) if a is not None]
     return {
         "disagreements": disagreements(store, run_id, tuned, baseline, primary) if tuned and baseline else None,
-        "confusion": confusion(store, run_id, focus, list(output.get("labels") or ()))
-        if output.get("type") == "label" and output.get("labels") and focus else None,
+        "diff_cap": DIFF_CAP,
+        "confusion": confusion(store, run_id, shown, list(output.get("labels") or ()))
+        if output.get("type") == "label" and output.get("labels") and shown else None,
         "fields": field_accuracy(store, run_id, completed) if output.get("type") == "json" else None,
     }
 
 
-def _charts(store: Store, run_id: str, spec: dict, arms: list[dict], decision: Any, table: dict, primary: str,
-            trials: list) -> dict[str, Any]:
+def _charts(store: Store, run_id: str, spec: dict, arms: list[dict], focus: tuple[str | None, str | None],
+            table: dict, primary: str, trials: list) -> dict[str, Any]:
     """Inline SVG: every arm's primary metric with its interval, the sweep, and the break-even; the cost table."""
     from harness.report import charts
     from harness.report.costs import cost_view
     from harness.results import arm_results
 
-    tuned, baseline = _focus(decision, arms, table, primary)
+    tuned, baseline = focus
     better = higher_is_better(primary)
     rows = []
     for arm in arms:
@@ -188,7 +190,8 @@ def _charts(store: Store, run_id: str, spec: dict, arms: list[dict], decision: A
         "trial_chart": charts.trial_history(trials, metric=primary, higher_is_better=better) if trials else None,
         "importances": importances,
         "importance_chart": charts.importance_bars(importances) if importances else None,
-        "costs": cost_view(arm_results(store, run_id, primary), spec["decision"].get("cost"), decision),
+        "costs": cost_view(arm_results(store, run_id, primary), spec["decision"].get("cost"),
+                           (tuned, baseline) if tuned and baseline else None),
     }
 
 

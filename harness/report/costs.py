@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.cost import BreakEven, break_even, cost_per_request, describe_break_even
-from harness.decision import ArmResult, Decision
+from harness.decision import ArmResult
 from harness.spec import CostSpec
 
 COST_FIELDS = "decision.cost: requests_per_day and either price_per_1k_input_tokens / price_per_1k_output_tokens " \
@@ -37,15 +37,8 @@ class CostView:
     missing: str | None  # why there is no chart
 
 
-def _pair(decision: Decision | None) -> tuple[str, str] | None:
-    """The tuned arm the verdict is about (largest lift) and its baseline."""
-    if decision is None or not decision.comparisons:
-        return None
-    best = max(decision.comparisons, key=lambda c: c.diff if c.diff == c.diff else float("-inf"))
-    return best.arm, best.baseline
-
-
-def cost_view(results: list[ArmResult], cost_spec: dict | None, decision: Decision | None) -> CostView:
+def cost_view(results: list[ArmResult], cost_spec: dict | None, pair: tuple[str, str] | None) -> CostView:
+    """Costs of every arm; the break-even of `pair`, (the tuned arm the verdict is about, its baseline)."""
     from harness.report.charts import break_even_chart
 
     cost = CostSpec.model_validate(cost_spec) if cost_spec else None
@@ -54,7 +47,6 @@ def cost_view(results: list[ArmResult], cost_spec: dict | None, decision: Decisi
         per_request, missing = cost_per_request(r, cost) if cost else (None, f"no cost inputs ({COST_FIELDS})")
         rows.append(ArmCost(r.name, r.role, r.latency_s, r.prompt_tokens, r.output_tokens, r.train_seconds,
                             per_request * 1000 if per_request is not None else None, missing))
-    pair = _pair(decision)
     if cost is None:
         return CostView(rows, None, None, None, None, f"no break-even without cost inputs: add {COST_FIELDS}")
     if pair is None:
