@@ -2,9 +2,12 @@
 
     harness run tasks/contracts.yaml --arm lora
 
-Loss is on the assistant's answer only (conversational prompt-completion data). Precision and memory
-settings are chosen per device instead of inheriting SFTConfig's defaults: bf16 and gradient
-checkpointing were measured here to make CPU training about 19x slower (bench/train_settings.py).
+Loss is on the assistant's answer only (conversational prompt-completion data). Precision is the run's
+(harness.precision: chosen by the hardware's capability, or forced by the task file): in bf16 the frozen
+base weights are stored in bf16, the adapter and its optimizer state stay fp32, and the forward runs
+under autocast. Gradient checkpointing (SFTConfig's default) is off unless asked: a small model fits
+without it, and recomputing activations only costs time. On CPU the vocabulary projection is computed
+for answer positions only (bench/train_settings.py measures all of this against TRL's own settings).
 Training runs unchanged under `accelerate launch`: the Trainer owns device placement and DDP.
 """
 
@@ -62,9 +65,10 @@ def use_gradient_checkpointing(setting: Any, device: str) -> bool:
     return bool(setting) and device != "cpu"
 
 
-def load_base_for_training(base: ResolvedModel, device: str, quantize: bool, checkpointing: bool) -> Any:
-    """The base weights to put LoRA on: full precision (per device), or 4-bit prepared for k-bit training."""
-    model = load_weights(base, device, "auto", quantize)
+def load_base_for_training(base: ResolvedModel, device: str, quantize: bool, checkpointing: bool,
+                           dtype: str = "float32") -> Any:
+    """The base weights to put LoRA on: in the run's precision, or 4-bit prepared for k-bit training."""
+    model = load_weights(base, device, dtype, quantize)
     if not quantize:
         return model
     from peft import prepare_model_for_kbit_training
@@ -119,6 +123,7 @@ def train_adapter(
     metadata: dict[str, Any] | None = None,
     max_steps: int | None = None,
     prompt_format: str = "auto",
+    dtype: str = "float32",
 ) -> tuple[Any, Any, TrainResult]:
     """Train one adapter; returns (peft model, tokenizer, result). The adapter is saved as safetensors."""
     import torch
@@ -133,7 +138,7 @@ def train_adapter(
     checkpoint = use_gradient_checkpointing(checkpointing, device)
     tokenizer = load_tokenizer(base)
     tokenizer.padding_side = "right"
-    model = load_base_for_training(base, device, quantize, checkpoint)
+    model = load_base_for_training(base, device, quantize, checkpoint, dtype)
     lora = LoraConfig(
         r=int(hp["r"]),
         lora_alpha=int(hp["alpha"]),
@@ -144,7 +149,7 @@ def train_adapter(
     )
     model = get_peft_model(model, lora)
     trainable, total = model.get_nb_trainable_parameters()
-    bf16 = device == "cuda" and torch.cuda.is_bf16_supported() and not quantize
+    half = dtype in ("bfloat16", "float16") and not quantize
     config = SFTConfig(
         output_dir=str(out_dir / "trainer"),
         num_train_epochs=float(hp["epochs"]),
@@ -157,9 +162,9 @@ def train_adapter(
         weight_decay=float(hp["weight_decay"]),
         max_length=max_length,
         completion_only_loss=True,
-        # SFTConfig defaults bf16=True and gradient_checkpointing=True; both are chosen per device here.
-        bf16=bf16,
-        fp16=False,
+        # SFTConfig defaults bf16=True and gradient_checkpointing=True; both are the run's choice here.
+        bf16=half and dtype == "bfloat16",
+        fp16=half and dtype == "float16",
         **_checkpointing_arg(checkpoint),
         use_cpu=device == "cpu",
         seed=seed,
@@ -177,7 +182,7 @@ def train_adapter(
     fmt = choose_format(prompt_format, tokenizer, base.id)
     dataset = Dataset.from_list(training_rows(examples, prompt, fmt, tokenizer))
     evaluations = _EvalCallback(TrainerCallback, evaluate, eval_every, tokenizer)
-    trainer_class = SFTTrainer if device == "cuda" else _plain_loss_trainer(SFTTrainer)
+    trainer_class = SFTTrainer if device == "cuda" else _answer_logits_trainer(SFTTrainer)
     trainer = trainer_class(
         model=model, args=config, train_dataset=dataset, processing_class=tokenizer, callbacks=[evaluations.callback]
     )
@@ -224,19 +229,43 @@ def train_adapter(
     return model, tokenizer, result
 
 
-def _plain_loss_trainer(sft_trainer: type) -> type:
-    """SFTTrainer with transformers' own loss instead of TRL's fused, chunked LM head.
+def answer_positions_loss(model: Any, inputs: dict[str, Any], num_items_in_batch: Any = None) -> Any:
+    """The causal-LM loss with the vocabulary projection computed only where a label is scored.
 
-    Same loss (answer tokens only, identical values step by step), but on CPU the fused head's tiles
-    cost more than they save: plain logits trained 1.28x faster here (bench/train_settings.py). On CUDA
-    TRL's fused head stays: there it saves the memory of full logits."""
-    from transformers import Trainer
+    Equal to transformers' loss (cross-entropy summed over answer tokens, divided by their number in the
+    whole batch under gradient accumulation), but the prompt's positions never reach the LM head: with
+    a 49k vocabulary that head is ~20% of SmolLM2's forward, and most positions are prompt."""
+    import torch.nn.functional as F
 
-    class PlainLossSFTTrainer(sft_trainer):  # type: ignore[misc, valid-type]
+    causal_lm = model.get_base_model() if hasattr(model, "get_base_model") else model
+    if any(getattr(causal_lm.config, k, None) for k in ("final_logit_softcapping", "logit_scale")):
+        return causal_lm(**_model_inputs(inputs), labels=inputs["labels"], num_items_in_batch=num_items_in_batch).loss
+    hidden = causal_lm.get_decoder()(**_model_inputs(inputs)).last_hidden_state
+    targets = inputs["labels"][:, 1:]
+    scored = targets != -100
+    logits = causal_lm.get_output_embeddings()(hidden[:, :-1][scored])
+    loss = F.cross_entropy(logits.float(), targets[scored], reduction="sum")
+    denominator = num_items_in_batch if num_items_in_batch is not None else scored.sum()
+    return loss / denominator.to(loss.device) if hasattr(denominator, "to") else loss / denominator
+
+
+def _model_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
+    return {k: inputs[k] for k in ("input_ids", "attention_mask", "position_ids") if inputs.get(k) is not None}
+
+
+def _answer_logits_trainer(sft_trainer: type) -> type:
+    """SFTTrainer computing `answer_positions_loss` instead of TRL's fused, chunked LM head.
+
+    Same loss (answer tokens only, identical values step by step: tests/test_training.py), but on CPU the
+    fused head's tiles cost more than they save, and projecting only answer positions saves most of the
+    head. On CUDA TRL's fused head stays: there it saves the memory of full logits."""
+
+    class AnswerLogitsSFTTrainer(sft_trainer):  # type: ignore[misc, valid-type]
         def compute_loss(self, model: Any, inputs: Any, return_outputs: bool = False, num_items_in_batch: Any = None) -> Any:
-            return Trainer.compute_loss(self, model, inputs, return_outputs, num_items_in_batch)
+            loss = answer_positions_loss(model, inputs, num_items_in_batch)
+            return (loss, None) if return_outputs else loss
 
-    return PlainLossSFTTrainer
+    return AnswerLogitsSFTTrainer
 
 
 class _EvalCallback:

@@ -80,3 +80,39 @@ def test_qlora_code_path_on_cpu(tmp_path, setup):
 
     assert any(isinstance(m, bnb.nn.Linear4bit) for m in model.modules())
     assert result.steps == 2 and Path(result.adapter_dir, "adapter_model.safetensors").is_file()
+
+
+def test_answer_positions_loss_equals_the_full_logits_loss(setup):
+    """The LM head on answer positions only: the same loss and the same gradients as transformers' own."""
+    from harness.training import answer_positions_loss
+
+    _, _, base = setup
+    model = load_base_for_training(base, "cpu", quantize=False, checkpointing=False)
+    torch.manual_seed(0)
+    ids = torch.randint(3, 200, (3, 12))
+    mask = torch.ones_like(ids)
+    mask[1, 9:] = 0  # a padded row
+    labels = ids.clone()
+    labels[:, :7] = -100  # the prompt
+    labels[mask == 0] = -100
+    inputs = {"input_ids": ids, "attention_mask": mask, "labels": labels}
+    for items in (None, torch.tensor(20)):
+        model.zero_grad()
+        ours = answer_positions_loss(model, inputs, items)
+        ours.backward()
+        ours_grad = model.model.layers[0].mlp.up_proj.weight.grad.clone()
+        model.zero_grad()
+        theirs = model(**inputs, num_items_in_batch=items).loss
+        theirs.backward()
+        assert torch.allclose(ours, theirs, atol=1e-6), (ours, theirs)
+        assert torch.allclose(ours_grad, model.model.layers[0].mlp.up_proj.weight.grad, atol=1e-6)
+
+
+def test_bf16_training_keeps_the_adapter_in_fp32(tmp_path, setup):
+    task, data, base = setup
+    model, _, result = train_adapter(base, data.train, task.spec.prompt, HP, tmp_path / "bf16", device="cpu",
+                                     max_steps=2, dtype="bfloat16")
+    dtypes = {name: p.dtype for name, p in model.named_parameters()}
+    assert {d for n, d in dtypes.items() if "lora_" in n} == {torch.float32}  # adapter and optimizer state: fp32
+    assert {d for n, d in dtypes.items() if "lora_" not in n} == {torch.bfloat16}  # the frozen base: bf16
+    assert result.steps == 2
