@@ -275,14 +275,12 @@ def pick_device() -> str:
 
 
 def pick_dtype(requested: str, device: str) -> Any:
-    """bf16 where the hardware has it, fp32 on CPU: CPU bf16 matmuls were measured far slower here."""
+    """The torch dtype for `requested` ("auto": the device's best, measured on CPU: harness.precision)."""
     import torch
 
-    if requested != "auto":
-        return getattr(torch, requested)
-    if device == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.float32
+    from harness.precision import choose_precision
+
+    return getattr(torch, choose_precision(requested, device)[0])
 
 
 def load_tokenizer(model: ResolvedModel) -> Any:

@@ -173,7 +173,8 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
     tuned_models: list[tuple[str, Adapter, str | None]] = []  # (arm, adapter, merged folder): for the suite
     failed = []
     for arm in arms:
-        config, digest = arm_identity(task, arm.describe(), base, data, ctx.models.prompt_format.name)
+        config, digest = arm_identity(task, arm.describe(), base, data, ctx.models.prompt_format.name,
+                                      ctx.models.precision)
         store.start_arm(run_id, arm.name, arm.kind, _role(arm), config, digest)
         began = time.perf_counter()
         try:

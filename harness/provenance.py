@@ -55,14 +55,16 @@ def config_hash(config: dict[str, Any]) -> str:
 
 
 def arm_identity(task: Task, described: dict[str, Any], base: ResolvedModel, data: TaskData,
-                 prompt_format: str) -> tuple[dict, str]:
+                 prompt_format: str, precision: str) -> tuple[dict, str]:
     """Everything that determines an arm's outputs (its own settings given as `described`), and its hash;
-    `prompt_format` is the one chosen for the base model (chat or completion), not the task's request."""
+    `prompt_format` and `precision` are the ones chosen for this run (chat or completion; float32,
+    bfloat16...), not the task's requests: `auto` means different things on different machines."""
     spec = task.spec
     config = {
         "arm": described,
         "prompt": spec.prompt.model_dump(mode="json"),
         "prompt_format": prompt_format,
+        "precision": precision,
         "generation": spec.generation.model_dump(mode="json"),
         "output": spec.output.model_dump(mode="json"),
         "base_model": base.as_record() | {"path": None},

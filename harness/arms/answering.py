@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.answer_end import answer_end_for
 from harness.backends import Conversation, Generation, Generator
 from harness.constraints import Constraint, json_schema_for
 from harness.spec import AnswerSettings, OutputSpec
@@ -104,4 +105,5 @@ def answer(generator: Generator, conversations: Sequence[Conversation], settings
     if settings.answer == "choice":
         return choose(generator, conversations, list(output.labels or ()), settings.normalization, advance)
     constraint = constraint_for(output) if settings.answer == "constrained" else None
-    return [Answer(g) for g in generator.generate(conversations, max_new_tokens, advance, constraint=constraint)]
+    return [Answer(g) for g in generator.generate(conversations, max_new_tokens, advance, constraint=constraint,
+                                                  answer_end=answer_end_for(output.type))]

@@ -85,6 +85,7 @@ class TunedArm(ArmBase):
         identity = {
             "arm": spec,
             "base": ctx.models.base.weights_hash,
+            "precision": ctx.models.precision,
             "prompt": ctx.task.spec.prompt.model_dump(mode="json"),
             "metric": ctx.task.spec.decision.primary_metric,
             "train": [ex.id for ex in train],
@@ -127,6 +128,7 @@ class TunedArm(ArmBase):
         n_trials = self._trials(ctx)
         self.sweep_details = {"study": name, "storage": storage.split("@")[-1], "train_examples": len(train),
                               "validation_examples": len(validation), "device": ctx.models.device,
+                              "precision": ctx.models.precision,
                               "trials_planned": n_trials}
         before = {t.number for t in study.trials}
         advance = ctx.tracker(f"{self.name}: sweep trials", n_trials)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from harness.answer_end import answer_end_for
 from harness.arms import ArmContext
 from harness.data import Example
 from harness.metrics import aggregate_key, score_key
@@ -41,7 +42,8 @@ def validate(model: Any, ctx: ArmContext, items: list[Example], report: Any = No
     for start in range(0, len(items), batch):
         chunk = items[start : start + batch]
         convs = [conversation(ex.item(), spec.prompt, with_instructions=False) for ex in chunk]
-        outs = generator.generate(convs, spec.generation.max_new_tokens, lambda n: None)
+        outs = generator.generate(convs, spec.generation.max_new_tokens, lambda n: None,
+                                  answer_end=answer_end_for(spec.output.type))
         for k, (ex, out) in enumerate(zip(chunk, outs)):
             text = "" if out.error else out.text
             value = score_key(primary, text, ex.target, shape)
@@ -103,7 +105,7 @@ def objective(spec: TunedArmSpec, ctx: ArmContext, study_name: str, train: list[
                 evaluate=None if (wilcoxon or not validation) else evaluate, eval_every=eval_every,
                 metadata={"task": ctx.task.spec.name, "arm": spec.name, "trial": trial.number,
                           "data_fingerprint": fingerprint},
-                prompt_format=ctx.models.prompt_format.name,
+                prompt_format=ctx.models.prompt_format.name, dtype=ctx.models.precision,
             )
             for key in Trial.MEASURED:
                 setattr(record, key, getattr(result, key.replace("adapter_path", "adapter_dir")))

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from harness.answer_end import AnswerEnd
 from harness.constraints import Constraint
 
 Conversation = Sequence[dict]
@@ -39,8 +40,9 @@ class Generator(Protocol):
     answer_lead: str  # text between a rendered prompt and its answer ("" after a chat template, " " after "Output:")
 
     def generate(self, conversations: Sequence[Conversation], max_new_tokens: int, advance: Advance,
-                 constraint: Constraint | None = None) -> list[Generation]:
-        """With `constraint` (harness.constraints), answers are forced into a JSON schema, regex or label set."""
+                 constraint: Constraint | None = None, answer_end: AnswerEnd | None = None) -> list[Generation]:
+        """With `constraint` (harness.constraints), answers are forced into a JSON schema, regex or label set;
+        with `answer_end` (harness.answer_end), an answer ends where it is complete."""
         ...
 
     def render(self, conversation: Conversation) -> str:

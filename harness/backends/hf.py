@@ -9,10 +9,12 @@ few-shot prefill about 3.5x with identical greedy answers (bench/prefix_cache.py
 from __future__ import annotations
 
 import copy
+import functools
 import time
 from collections.abc import Sequence
 from typing import Any
 
+from harness.answer_end import AnswerEnd, cut
 from harness.backends import Advance, Conversation, Generation, LogLik
 from harness.constraints import Constraint
 from harness.prompt_format import PromptFormat, choose_format, truncate_at_stop
@@ -80,11 +82,12 @@ class HFGenerator:
         return cache
 
     def generate(self, conversations: Sequence[Conversation], max_new_tokens: int, advance: Advance,
-                 constraint: Constraint | None = None) -> list[Generation]:
+                 constraint: Constraint | None = None, answer_end: AnswerEnd | None = None) -> list[Generation]:
         """Greedy answers; with `constraint`, every token is masked to the grammar (JSON schema, regex, label set),
-        and an answer the budget cut before the grammar was complete is a failed generation, not a wrong one."""
+        and an answer the budget cut before the grammar was complete is a failed generation, not a wrong one.
+        With `answer_end`, a row stops as soon as its answer is complete (harness.answer_end)."""
         import torch
-        from transformers import GenerationConfig, LogitsProcessorList
+        from transformers import GenerationConfig, LogitsProcessorList, StoppingCriteriaList
 
         encoded = [self._encode(c) for c in conversations]
         results: list[Generation | None] = [None] * len(encoded)
@@ -135,6 +138,9 @@ class HFGenerator:
                 kwargs["past_key_values"] = cache
             if compiled is not None:  # a fresh processor per call: it tracks each row's grammar state
                 kwargs["logits_processor"] = LogitsProcessorList([compiled.logits_processor()])
+            if answer_end is not None:
+                kwargs["stopping_criteria"] = StoppingCriteriaList([
+                    answer_complete(self.tokenizer, shared + width, answer_end, self._closing_tokens())])
             began = time.perf_counter()
             with torch.inference_mode():
                 out = self.model.generate(
@@ -148,15 +154,55 @@ class HFGenerator:
                 kept = new if stop is None else new[:stop]
                 text = self.tokenizer.decode(kept, skip_special_tokens=True)
                 text, at_stop_string = truncate_at_stop(text, self.prompt_format.stop_strings)
-                if stop is not None:
+                text, complete = cut(text, answer_end)
+                if complete:  # the tokens up to the end of the answer
+                    n_out = min(len(kept), len(self.tokenizer(text, add_special_tokens=False)["input_ids"]))
+                elif stop is not None:
                     n_out = stop + 1
                 elif at_stop_string:  # ended by a stop string: count the tokens up to and including it
                     upto = text + self.prompt_format.stop_strings[0]
                     n_out = min(len(new), len(self.tokenizer(upto, add_special_tokens=False)["input_ids"]))
                 else:
                     n_out = len(new)
-                ended = stop is not None or at_stop_string
+                ended = stop is not None or at_stop_string or complete
                 error = compiled.completion_error(kept, max_new_tokens) if compiled is not None and not ended else None
                 results[i] = Generation(text.strip(), len(encoded[i]), n_out, per_item, error)
             advance(len(batch))
         return [r for r in results if r is not None]
+
+    def _closing_tokens(self) -> frozenset[int]:
+        """Tokens whose text can close an answer ('}', ']', a fence): only after one is a row's text checked."""
+        if getattr(self, "_closers", None) is None:
+            vocab = self.tokenizer.get_vocab()
+            self._closers = frozenset(i for token, i in vocab.items() if any(c in token for c in "}]`"))
+        return self._closers
+
+
+@functools.cache
+def _answer_complete_class() -> type:
+    from transformers import StoppingCriteria
+
+    class AnswerComplete(StoppingCriteria):
+        """Per row: done once the answer decoded so far is complete. Decodes a row only after a closing token."""
+
+        def __init__(self, tokenizer: Any, start: int, answer_end: AnswerEnd, closers: frozenset[int]):
+            self.tokenizer, self.start, self.answer_end, self.closers = tokenizer, start, answer_end, closers
+            self.done: list[bool] | None = None
+
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            import torch
+
+            if self.done is None:
+                self.done = [False] * input_ids.shape[0]
+            for row, token in enumerate(input_ids[:, -1].tolist()):
+                if not self.done[row] and token in self.closers:
+                    text = self.tokenizer.decode(input_ids[row, self.start :], skip_special_tokens=True)
+                    self.done[row] = self.answer_end(text) is not None
+            return torch.tensor(self.done, dtype=torch.bool, device=input_ids.device)
+
+    return AnswerComplete
+
+
+def answer_complete(tokenizer: Any, start: int, answer_end: AnswerEnd, closers: frozenset[int]) -> Any:
+    """A transformers StoppingCriteria: a row is done once its answer (from position `start`) is complete."""
+    return _answer_complete_class()(tokenizer, start, answer_end, closers)

@@ -9,7 +9,9 @@ import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
+from harness.answer_end import AnswerEnd, cut
 from harness.backends import Advance, Conversation, Generation, LogLik
 from harness.constraints import Constraint, openai_constraint_args
 from harness.errors import HarnessError
@@ -82,14 +84,15 @@ class OpenAIGenerator:
         )
 
     def generate(self, conversations: Sequence[Conversation], max_new_tokens: int, advance: Advance,
-                 constraint: Constraint | None = None) -> list[Generation]:
+                 constraint: Constraint | None = None, answer_end: AnswerEnd | None = None) -> list[Generation]:
         # "unsupported" is raised here, before any request, when this kind of server cannot enforce the constraint
         args = openai_constraint_args(constraint, self.server_kind) if constraint is not None else {}
 
         def run(conv: Conversation) -> Generation:
             result = self._one(conv, max_new_tokens, args)
             advance(1)
-            return result
+            # the server cannot be told where an answer ends; cut where a local model would have stopped
+            return replace(result, text=cut(result.text, answer_end)[0].strip()) if answer_end else result
 
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             return list(pool.map(run, conversations))

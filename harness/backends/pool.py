@@ -13,6 +13,7 @@ from typing import Any
 
 from harness.backends import Generator
 from harness.models import ResolvedModel, load_adapter, load_causal_lm, load_tokenizer, merge_adapter, pick_device
+from harness.precision import choose_precision
 from harness.prompt_format import PromptFormat, choose_format
 from harness.records import Adapter
 from harness.spec import HFBackend, OpenAIBackend
@@ -28,6 +29,7 @@ class Generators:
         self.progress = progress
         self.requested_device = device
         self._device: str | None = None
+        self._precision: tuple[str, str] | None = None
         self._tokenizer: Any = None
         self._format: PromptFormat | None = None
         self._loaded: dict[tuple, Generator] = {}
@@ -37,6 +39,20 @@ class Generators:
         if self._device is None:
             self._device = self.requested_device or pick_device()
         return self._device
+
+    @property
+    def precision(self) -> str:
+        """The dtype every local model of the run computes in (trained ones too): the task's, or the hardware's best."""
+        return self._chosen_precision()[0]
+
+    @property
+    def precision_reason(self) -> str:
+        return self._chosen_precision()[1]
+
+    def _chosen_precision(self) -> tuple[str, str]:
+        if self._precision is None:
+            self._precision = choose_precision(self.dtype, self.device)
+        return self._precision
 
     @property
     def tokenizer(self) -> Any:
@@ -66,7 +82,7 @@ class Generators:
         return self._loaded[key]
 
     def merged(self, adapter: Adapter, out_dir: Path) -> Generator:
-        """The adapter merged into full-precision base weights (saved to out_dir as an ordinary model)."""
+        """The adapter merged into the base weights in the run's precision (saved to out_dir as an ordinary model)."""
         key = ("merged", adapter.path)
         if key not in self._loaded:
             base, _, _ = self._weights(f"merge {adapter.arm} adapter", quantize=False)
@@ -83,7 +99,7 @@ class Generators:
 
     def _weights(self, label: str, quantize: bool) -> tuple[Any, Any, str]:
         spin = self.progress.add_task(f"load {self.base.id} ({label})", total=None)
-        loaded = load_causal_lm(self.base, self.dtype, self.device, quantize=quantize)
+        loaded = load_causal_lm(self.base, self.precision, self.device, quantize=quantize)
         self.progress.update(spin, total=1, completed=1)
         return loaded
 
