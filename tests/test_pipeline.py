@@ -164,13 +164,17 @@ def test_report_is_self_contained(tmp_path, tiny_model):
     html = next((tmp_path / "reports").glob("*.html")).read_text()
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
     assert "default-src 'none'" in html
-    # where the time went
+    # where the time went, in the database and on the page
     stages = _rows(tmp_path, "SELECT position, stage, arm, seconds FROM stages ORDER BY position")
     assert [p for p, *_ in stages] == list(range(1, len(stages) + 1)) and all(s >= 0 for *_, s in stages)
     names = [(stage, arm) for _, stage, arm, _ in stages]
     assert names[:3] == [("task and data", None), ("resolve", None), ("data checks", None)]
     assert ("test answers", "zero_shot") in names and ("test scoring", "zero_shot") in names
     assert names[-2:] == [("decision", None), ("report", None)]  # the report's own row lands after it is written
+    assert "Where the time went" in html and 'id="wall-time"' in html
+    for stage in ("resolve", "data checks", "test answers", "test scoring", "decision"):
+        assert f'data-stage="{stage}"' in html
+    assert 'data-stage="report"' not in html and "<script" not in html
 
 
 def test_unknown_model_is_one_line(tmp_path, capsys):

@@ -1,13 +1,15 @@
-"""Stage times: written in order as each stage ends, and kept when the run fails or is killed."""
+"""Stage times: written in order as each stage ends, kept when the run fails or is killed, and shown as shares
+of the run's wall time."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
+from harness.report.timing import duration, stage_times
 from harness.stages import StageClock
 from harness.store import Store
 
@@ -69,3 +71,24 @@ def test_a_stage_written_before_the_process_is_killed_remains(tmp_path):
         assert store.run("r1")["status"] == "failed"
         assert [(r["stage"], r["arm"]) for r in store.stages("r1")] == [("resolve", None), ("test answers", "a")]
 
+
+def test_stage_times_are_shares_of_the_wall_time():
+    t0 = datetime(2026, 1, 1, 12, 0, 0)
+    rows = [
+        {"position": 1, "stage": "resolve", "arm": None, "seconds": 10.0, "started_at": t0, "failed": False},
+        {"position": 2, "stage": "prepare", "arm": "lora", "seconds": 60.0, "started_at": t0 + timedelta(seconds=12),
+         "failed": True},
+        {"position": 3, "stage": "test answers", "arm": "lora", "seconds": 28.0,
+         "started_at": t0 + timedelta(seconds=72), "failed": False},
+    ]
+    view = stage_times(rows)
+    assert view.wall_seconds == 100.0 and view.untimed_seconds == pytest.approx(2.0)
+    assert [r.share for r in view.rows] == pytest.approx([0.10, 0.60, 0.28])
+    assert view.untimed_share == pytest.approx(0.02) and view.rows[1].failed
+    assert view.wall == "1 min 40 s"
+    assert stage_times([]) is None
+
+
+def test_durations_read_at_their_scale():
+    assert [duration(s) for s in (0.04, 59.94, 61, 3599.4, 3725)] == ["0.0 s", "59.9 s", "1 min 01 s", "59 min 59 s",
+                                                                      "1 h 02 min"]
