@@ -34,6 +34,7 @@ from harness.report import write_report
 from harness.results import decide_run
 from harness.scoring import ScoredArm, score_arm
 from harness.spec import ProfileSpec, Task
+from harness.stages import StageClock
 from harness.store import DEFAULT_DB, Store
 from harness.suite_runs import BASE, SuiteRuns, suite_config
 from harness.regression.lm_eval_tasks import check_lm_eval_tasks
@@ -89,11 +90,15 @@ def prepare(task_path: str | Path, options: RunOptions) -> tuple[Task, TaskData,
 
 
 def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOutcome:
-    task, data, arms, profile = prepare(task_path, options)
-    step = progress.add_task(f"resolve {task.spec.model.base} (converts an embedded copy once)", total=None)
-    base = resolve(task.spec.model.base)
-    progress.update(step, total=1, completed=1)
-    checks = check_task_data(task, data, progress, str(base.path))
+    clock = StageClock()
+    with clock("task and data"):
+        task, data, arms, profile = prepare(task_path, options)
+    with clock("resolve"):
+        step = progress.add_task(f"resolve {task.spec.model.base} (converts an embedded copy once)", total=None)
+        base = resolve(task.spec.model.base)
+        progress.update(step, total=1, completed=1)
+    with clock("data checks"):
+        checks = check_task_data(task, data, progress, str(base.path))
     if checks.errors:
         first = checks.errors[0]
         raise HarnessError(
@@ -106,20 +111,22 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
     ctx = ArmContext(task, data.train, data.validation, models, progress, options.workdir / task.spec.name / run_id,
                      options.seed, profile, options.storage, arm_names=tuple(a.name for a in arms),
                      embedder=LazyEmbedder(task.spec.embedding_model))
-    for arm in arms:
-        arm.preflight(ctx)
-    judge = make_judge(task.spec)
-    regression = task.spec.regression.sized(profile.regression) if task.spec.regression else None
-    suite_plan = plan_suite(suite_config(regression)) if regression else None  # reads the items: fails early
-    lm_eval_include = None
-    if regression is not None and regression.lm_eval_tasks:
-        lm_eval_include = task.resolve(regression.lm_eval_include) if regression.lm_eval_include else None
-        check_lm_eval_tasks(list(regression.lm_eval_tasks), str(lm_eval_include) if lm_eval_include else None)
+    with clock("preflight"):
+        for arm in arms:
+            arm.preflight(ctx)
+        judge = make_judge(task.spec)
+        regression = task.spec.regression.sized(profile.regression) if task.spec.regression else None
+        suite_plan = plan_suite(suite_config(regression)) if regression else None  # reads the items: fails early
+        lm_eval_include = None
+        if regression is not None and regression.lm_eval_tasks:
+            lm_eval_include = task.resolve(regression.lm_eval_include) if regression.lm_eval_include else None
+            check_lm_eval_tasks(list(regression.lm_eval_tasks), str(lm_eval_include) if lm_eval_include else None)
 
     commit, dirty = git_state(task.base_dir)
     store = Store.open(options.db)
     try:
-        retriever = build_retriever(task, store, progress)
+        with clock("retrieval index"):
+            retriever = build_retriever(task, store, progress)
         store.start_run({
             "run_id": run_id,
             "task": task.spec.name,
@@ -141,12 +148,13 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
             "device": options.device or "auto",
         })
         try:
+            clock.attach(store, run_id)
             store.add_findings(run_id, checks.as_rows(), checks.stats)
             suites = SuiteRuns(regression, suite_plan, models, store, run_id, ctx.tracker, lm_eval_include) \
                 if regression else None
             ctx = replace(ctx, retriever=retriever, log_trial=lambda trial: store.add_trial(run_id, trial),
                           forgetting_probe=suites.trial_probe() if suites else None)
-            return _run_arms(task, data, arms, base, ctx, store, run_id, options, judge, suites)
+            return _run_arms(task, data, arms, base, ctx, store, run_id, options, judge, suites, clock)
         except BaseException as exc:  # Ctrl-C included: the run must not look complete
             store.fail_run(run_id, f"{type(exc).__name__}: {exc}")
             raise
@@ -159,7 +167,8 @@ def _role(arm: ArmBase) -> str:
 
 
 def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedModel, ctx: ArmContext, store: Store,
-              run_id: str, options: RunOptions, judge: Judge | None, suites: SuiteRuns | None) -> RunOutcome:
+              run_id: str, options: RunOptions, judge: Judge | None, suites: SuiteRuns | None,
+              clock: StageClock) -> RunOutcome:
     # With several arms without training, they also answer (part of) validation: the verdict picks its baseline
     # there, so the pick cannot favour an arm on the test items it is then compared on.
     several = sum(not arm.trains for arm in arms) > 1
@@ -178,25 +187,35 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
         store.start_arm(run_id, arm.name, arm.kind, _role(arm), config, digest)
         began = time.perf_counter()
         try:
-            adapter = arm.prepare(ctx)
+            with clock("prepare", arm.name) as lap:
+                adapter = arm.prepare(ctx)
+                if adapter is None:
+                    lap.discard()  # nothing to prepare: prompted and retrieval arms
             if adapter is not None:
                 adapters[arm.name] = adapter
             elif arm.adapter_source is not None:
                 adapter = adapters.get(arm.adapter_source)
             key = result_key(digest, task.spec, data.test, [] if arm.trains else validation, adapter, ctx.retriever,
                              options.seed)
-            cached = reuse(store, key, run_id, arm.name) if options.use_cache else None
+            with clock("cached", arm.name) as lap:
+                cached = reuse(store, key, run_id, arm.name) if options.use_cache else None
+                if cached is None:
+                    lap.discard()
             if cached is not None:  # nothing that determines its results changed: no model loads for it
                 if arm.trains and adapter is not None:
                     tuned_models.append((arm.name, adapter, None))
                     tuned_models += [(name, adapter, d.get("merged_dir")) for name, d in cached[1]]
                 continue
             if not arm.trains and validation:
-                output = arm.predict([ex.item() for ex in validation], ctx, adapter)
-                scored = _score(task, validation, f"{arm.name} (validation)", output, ctx, options, None)
+                with clock("validation answers", arm.name):
+                    output = arm.predict([ex.item() for ex in validation], ctx, adapter)
+                with clock("validation scoring", arm.name):
+                    scored = _score(task, validation, f"{arm.name} (validation)", output, ctx, options, None)
                 store.add_split(run_id, arm.name, "validation", output.predictions, scored.scores, scored.metrics)
-            output = arm.predict([ex.item() for ex in data.test], ctx, adapter)
-            scored = _score(task, data.test, arm.name, output, ctx, options, judge)
+            with clock("test answers", arm.name):
+                output = arm.predict([ex.item() for ex in data.test], ctx, adapter)
+            with clock("test scoring", arm.name):
+                scored = _score(task, data.test, arm.name, output, ctx, options, judge)
         except Exception as exc:
             detail = str(exc) if isinstance(exc, HarnessError) else traceback.format_exc(limit=6)
             store.fail_arm(run_id, arm.name, f"{type(exc).__name__}: {detail}", time.perf_counter() - began)
@@ -210,7 +229,9 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
             store.start_arm(run_id, companion.name, companion.kind, "companion", companion.config,
                             config_hash(companion.config))
             try:
-                scored = _score(task, data.test, companion.name, ArmOutput(companion.predictions), ctx, options, judge)
+                with clock("test scoring", companion.name):
+                    scored = _score(task, data.test, companion.name, ArmOutput(companion.predictions), ctx, options,
+                                    judge)
             except Exception as exc:
                 store.fail_arm(run_id, companion.name, f"{type(exc).__name__}: {exc}", 0.0)
                 failed.append(companion.name)
@@ -220,14 +241,18 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
             if companion.adapter is not None:
                 tuned_models.append((companion.name, companion.adapter, companion.merged_dir))
     if suites is not None and tuned_models:  # did tuning make the model worse at everything else?
-        suites.score([BASE])
+        with clock("suite", BASE):
+            suites.score([BASE])
         for name, adapter, merged_dir in tuned_models:
-            suites.score([name], adapter, Path(merged_dir) if merged_dir else None)
+            with clock("suite", name):
+                suites.score([name], adapter, Path(merged_dir) if merged_dir else None)
     report_path = options.reports_dir / f"{task.spec.name}-{run_id}.html"
     with store.session():  # many reads in a row: one connection, held for a second or two
-        decision = decide_run(store, run_id, task.spec, options.seed)
-        store.finish_run(run_id, str(report_path), decision.to_dict())
-        written = write_report(store, run_id, options.reports_dir)
+        with clock("decision"):
+            decision = decide_run(store, run_id, task.spec, options.seed)
+            store.finish_run(run_id, str(report_path), decision.to_dict())
+        with clock("report"):  # a page cannot show its own writing: this row shows when it is re-rendered
+            written = write_report(store, run_id, options.reports_dir)
         assert written == report_path
         return RunOutcome(run_id, report_path, store.metrics(run_id), store.arms(run_id), failed, decision)
 

@@ -17,7 +17,7 @@ import random
 import socket
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -229,6 +229,19 @@ MIGRATIONS: list[str] = [
     ALTER TABLE arms ADD COLUMN cache_key VARCHAR;
     ALTER TABLE arms ADD COLUMN cached_from VARCHAR;
     """,
+    # 8: how long each stage of a run took, in the order they ran (one row per stage, written as it ends)
+    """
+    CREATE TABLE stages (
+        run_id VARCHAR NOT NULL,
+        position INTEGER NOT NULL,
+        stage VARCHAR NOT NULL,
+        arm VARCHAR,
+        seconds DOUBLE NOT NULL,
+        started_at TIMESTAMP NOT NULL,
+        failed BOOLEAN NOT NULL,
+        PRIMARY KEY (run_id, position)
+    );
+    """,
 ]
 ROLES = ("baseline", "tuned", "companion")  # compared against; candidates; extra views of a candidate
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -258,6 +271,11 @@ def _as_seen(run: dict[str, Any]) -> dict[str, Any]:
 
 def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _from_unix(seconds: float) -> datetime:
+    """A Unix time as the store keeps times: naive UTC, like `_now`."""
+    return datetime.fromtimestamp(seconds, timezone.utc).replace(tzinfo=None)
 
 
 def _connected(method: Callable[..., T]) -> Callable[..., T]:
@@ -479,7 +497,7 @@ class Store:
         row = dict(trial.to_row(), run_id=run_id)
         for key in ("started_at", "finished_at"):
             if isinstance(row.get(key), (int, float)):
-                row[key] = datetime.fromtimestamp(row[key], timezone.utc).replace(tzinfo=None)
+                row[key] = _from_unix(row[key])
         with self._transaction():
             self.con.execute("DELETE FROM trials WHERE run_id = ? AND arm = ? AND trial_number = ?",
                              [run_id, row["arm"], row["trial_number"]])
@@ -488,6 +506,23 @@ class Store:
     @_connected
     def trials(self, run_id: str) -> list[dict[str, Any]]:
         return self._dicts("SELECT * FROM trials WHERE run_id = ? ORDER BY arm, trial_number", [run_id])
+
+    @_connected
+    def add_stage(self, run_id: str, stage: str, seconds: float, arm: str | None = None,
+                  started_at: datetime | float | None = None, failed: bool = False) -> None:
+        """One finished stage of a run (a float `started_at` is a Unix time; none: it began `seconds` ago), after
+        the ones already written: a run that dies part-way keeps the stages it finished."""
+        if started_at is None:
+            started_at = _now() - timedelta(seconds=seconds)
+        elif isinstance(started_at, (int, float)):
+            started_at = _from_unix(started_at)
+        self.con.execute(
+            "INSERT INTO stages SELECT ?, coalesce(max(position), 0) + 1, ?, ?, ?, ?, ? FROM stages WHERE run_id = ?",
+            [run_id, stage, arm, seconds, started_at, failed, run_id])
+
+    @_connected
+    def stages(self, run_id: str) -> list[dict[str, Any]]:
+        return self._dicts("SELECT * FROM stages WHERE run_id = ? ORDER BY position", [run_id])
 
     # ------------------------------------------------------------ general-capability suite
 

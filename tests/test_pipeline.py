@@ -71,6 +71,10 @@ def test_same_command_twice_gives_the_same_predictions(tmp_path, tiny_model):
     first = [(a, e, o) for r, a, e, o in rows if r == runs[0]]
     second = [(a, e, o) for r, a, e, o in rows if r == runs[1]]
     assert first == second and len(first) == 12
+    # the second run reused both arms: its stages say so, and nothing was answered again
+    stages = _rows(tmp_path, f"SELECT stage, arm FROM stages WHERE run_id = '{runs[1]}' ORDER BY position")
+    assert ("cached", "zero_shot") in stages and ("cached", "two_shot") in stages
+    assert not [s for s in stages if s[0].endswith("answers")]
 
 
 def test_a_failing_arm_is_recorded_and_the_others_go_on(tmp_path, tiny_model, capsys):
@@ -147,6 +151,10 @@ def test_interrupted_run_is_marked_failed(tmp_path, tiny_model, monkeypatch):
     assert _run(tmp_path, task) == 130
     assert _rows(tmp_path, "SELECT status FROM runs")[0][0] == "failed"
     assert dict(_rows(tmp_path, "SELECT arm, status FROM arms")) == {"zero_shot": "completed", "two_shot": "failed"}
+    # the stages that finished before Ctrl-C are kept; the interrupted one is not
+    stages = _rows(tmp_path, "SELECT stage, arm FROM stages ORDER BY position")
+    assert stages[-4:] == [("validation answers", "zero_shot"), ("validation scoring", "zero_shot"),
+                           ("test answers", "zero_shot"), ("test scoring", "zero_shot")]
     assert not (tmp_path / "reports").exists()
 
 
@@ -156,6 +164,17 @@ def test_report_is_self_contained(tmp_path, tiny_model):
     html = next((tmp_path / "reports").glob("*.html")).read_text()
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
     assert "default-src 'none'" in html
+    # where the time went, in the database and on the page
+    stages = _rows(tmp_path, "SELECT position, stage, arm, seconds FROM stages ORDER BY position")
+    assert [p for p, *_ in stages] == list(range(1, len(stages) + 1)) and all(s >= 0 for *_, s in stages)
+    names = [(stage, arm) for _, stage, arm, _ in stages]
+    assert names[:3] == [("task and data", None), ("resolve", None), ("data checks", None)]
+    assert ("test answers", "zero_shot") in names and ("test scoring", "zero_shot") in names
+    assert names[-2:] == [("decision", None), ("report", None)]  # the report's own row lands after it is written
+    assert "Where the time went" in html and 'id="wall-time"' in html
+    for stage in ("resolve", "data checks", "test answers", "test scoring", "decision"):
+        assert f'data-stage="{stage}"' in html
+    assert 'data-stage="report"' not in html and "<script" not in html
 
 
 def test_unknown_model_is_one_line(tmp_path, capsys):

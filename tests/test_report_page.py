@@ -55,7 +55,18 @@ def _store_run(tmp_path: Path, task_path: Path, answers: dict[str, tuple[str, di
                                  "input_json": json.dumps(ex.messages), "target": ex.target} for ex in data.test])
     for trial in trials:
         store.add_trial(run_id, trial)
+    began = [1_790_000_000.0]
+
+    def stage(name: str, seconds: float, arm: str | None = None) -> None:  # one after another, a second apart
+        store.add_stage(run_id, name, seconds, arm=arm, started_at=began[0])
+        began[0] += seconds + 1
+
+    stage("resolve", 4.0)
     for arm, (role, outputs) in answers.items():
+        if role == "tuned":
+            stage("prepare", 900.0, arm)
+        stage("test answers", 60.0, arm)
+        stage("test scoring", 2.0, arm)
         store.start_arm(run_id, arm, "lora" if role == "tuned" else "prompted", role, {"arm": {"shots": 2}}, arm)
         predictions = [Prediction(ex.id, [], outputs[ex.id], None, 0.05 if role == "tuned" else 0.2,
                                   prompt_tokens[arm], 12) for ex in data.test]
@@ -116,6 +127,12 @@ def test_the_report_reads_well_in_a_real_browser(tmp_path):
     head = re.search(r'<table id="metrics">.*?</thead>', dom, re.S).group(0).replace("<wbr>", "")
     assert "json_field_f1" in head and "json_field_exact_match.party" not in head
     assert '<details class="fold" id="all-metrics">' in dom
+    # where the time went: each stage in order, with its share drawn as a bar, and the run's wall time
+    stages = re.search(r'<table id="stages">.*?</table>', dom, re.DOTALL).group(0)
+    assert re.findall(r'data-stage="([^"]+)"', stages) == ["resolve", "test answers", "test scoring", "prepare",
+                                                            "test answers", "test scoring"]
+    assert len(re.findall(r'class="bar" style="width: \d+(\.\d)?%"', stages)) == 6
+    assert "Where the time went" in dom and re.search(r'id="wall-time">[^<]*<b>17 min 13 s</b>', dom)
 
 
 def test_hostile_model_output_stays_inert(tmp_path):

@@ -14,6 +14,7 @@ from typing import Any
 
 from harness.compare import RunComparison
 from harness.metrics import higher_is_better
+from harness.report.timing import stage_times
 from harness.results import forgetting, run_decision, trials as read_trials
 from harness.spec import RegressionSpec
 from harness.store import Store
@@ -38,6 +39,8 @@ def _environment() -> Any:
     # metric names are long snake_case: let a table header break after an underscore
     env.filters["wbr"] = lambda v: Markup(str(escape(v)).replace("_", "_<wbr>").replace(".", ".<wbr>"))
     env.filters["pct"] = lambda v: "–" if v is None or v != v else f"{v * 100:.3g}%"
+    # a share of a whole, to a tenth of a percent: "0.00133%" says nothing a reader needs
+    env.filters["share"] = lambda v: "–" if v is None else "<0.1%" if 0 < v < 0.0005 else f"{v * 100:.1f}%"
     return env
 
 
@@ -123,6 +126,7 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
         "trials": trials,
         "baseline": baseline,
         "findings": store.findings(run_id),
+        "stage_times": stage_times(store.stages(run_id)),
         "data_stats": json.loads(run.get("data_stats_json") or "{}"),
         "spec": spec,
         "primary": primary,
