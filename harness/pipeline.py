@@ -146,6 +146,7 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
             "base_model_source": base.source,
             "base_model_hash": base.weights_hash,
             "device": options.device or "auto",
+            "precision": models.precision,
         })
         try:
             clock.attach(store, run_id)

@@ -229,8 +229,10 @@ MIGRATIONS: list[str] = [
     ALTER TABLE arms ADD COLUMN cache_key VARCHAR;
     ALTER TABLE arms ADD COLUMN cached_from VARCHAR;
     """,
-    # 8: how long each stage of a run took, in the order they ran (one row per stage, written as it ends)
+    # 8: how long each stage of a run took, in the order they ran (one row per stage, written as it ends), and the
+    # precision the run computed in (chosen per machine: harness.precision)
     """
+    ALTER TABLE runs ADD COLUMN precision VARCHAR;
     CREATE TABLE stages (
         run_id VARCHAR NOT NULL,
         position INTEGER NOT NULL,
