@@ -57,6 +57,7 @@ class HFGenerator:
         self.context_window = getattr(model.config, "max_position_embeddings", None)
         self.prompt_format = prompt_format or choose_format("auto", tokenizer, description)
         self.answer_lead = self.prompt_format.answer_lead
+        self._closers: frozenset[int] | None = None
 
     def render(self, conversation: Conversation) -> str:
         return self.prompt_format.render(self.tokenizer, conversation)
@@ -172,7 +173,7 @@ class HFGenerator:
 
     def _closing_tokens(self) -> frozenset[int]:
         """Tokens whose text can close an answer ('}', ']', a fence): only after one is a row's text checked."""
-        if getattr(self, "_closers", None) is None:
+        if self._closers is None:
             vocab = self.tokenizer.get_vocab()
             self._closers = frozenset(i for token, i in vocab.items() if any(c in token for c in "}]`"))
         return self._closers
