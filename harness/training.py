@@ -143,7 +143,7 @@ def train_adapter(
     import torch
     from datasets import Dataset
     from peft import LoraConfig, get_peft_model
-    from transformers import TrainerCallback
+    from transformers import TrainerCallback, set_seed
     from transformers.trainer_callback import PrinterCallback
     from trl import SFTConfig, SFTTrainer
 
@@ -161,6 +161,7 @@ def train_adapter(
         bias=bias,
         task_type="CAUSAL_LM",
     )
+    set_seed(seed)  # the adapter's random initialisation too: the Trainer seeds only after the model exists
     model = get_peft_model(model, lora)
     trainable, total = model.get_nb_trainable_parameters()
     half = dtype in ("bfloat16", "float16") and not quantize

@@ -73,9 +73,9 @@ def test_sweep_prunes_picks_the_best_and_never_reads_test_before_the_end(tmp_pat
     calls: list[list[str]] = []
     original = HFGenerator.generate
 
-    def spy(self, conversations, max_new_tokens, advance, constraint=None):
+    def spy(self, conversations, max_new_tokens, advance, constraint=None, answer_end=None):
         calls.append([c[-1]["content"] for c in conversations])
-        return original(self, conversations, max_new_tokens, advance, constraint)
+        return original(self, conversations, max_new_tokens, advance, constraint, answer_end)
 
     monkeypatch.setattr(HFGenerator, "generate", spy)
     assert _run(tmp_path, sweep_task(tmp_path, tiny_model)) == 0

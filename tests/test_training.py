@@ -116,3 +116,23 @@ def test_bf16_training_keeps_the_adapter_in_fp32(tmp_path, setup):
     assert {d for n, d in dtypes.items() if "lora_" in n} == {torch.float32}  # adapter and optimizer state: fp32
     assert {d for n, d in dtypes.items() if "lora_" not in n} == {torch.bfloat16}  # the frozen base: bf16
     assert result.steps == 2
+
+
+def test_micro_batches_make_the_same_optimizer_step(tmp_path, setup):
+    """A batch of 4 computed as 2 x 2 with accumulation: the same loss normalisation, the same adapter."""
+    from harness.training import micro_batches
+
+    assert micro_batches(8, "cpu") == (2, 4) and micro_batches(3, "cpu") == (1, 3)
+    assert micro_batches(8, "cuda") == (8, 1) and micro_batches(2, "cpu") == (2, 1)
+    task, data, base = setup
+    examples = data.train[:4]
+    adapters = []
+    for micro in (4, 2):
+        model, _, result = train_adapter(base, examples, task.spec.prompt, dict(HP, micro_batch=micro),
+                                         tmp_path / f"micro{micro}", device="cpu", max_steps=1)
+        assert result.steps == 1
+        adapters.append({k: v.detach().clone() for k, v in model.state_dict().items() if "lora_" in k})
+    whole, pieces = adapters
+    assert any(v.abs().sum() > 0 for k, v in whole.items() if "lora_B" in k)
+    for key in whole:
+        assert torch.allclose(whole[key], pieces[key], atol=1e-5), key

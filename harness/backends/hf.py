@@ -139,7 +139,7 @@ class HFGenerator:
                 kwargs["past_key_values"] = cache
             if compiled is not None:  # a fresh processor per call: it tracks each row's grammar state
                 kwargs["logits_processor"] = LogitsProcessorList([compiled.logits_processor()])
-            if answer_end is not None:
+            if answer_end is not None and compiled is None:  # a grammar ends its answer itself (and checks every token)
                 kwargs["stopping_criteria"] = StoppingCriteriaList([
                     answer_complete(self.tokenizer, shared + width, answer_end, self._closing_tokens())])
             began = time.perf_counter()
