@@ -29,6 +29,7 @@ def main() -> None:
     parser.add_argument("--task", default=str(ROOT / "tasks" / "contracts.yaml"))
     parser.add_argument("--items", type=int, default=32)
     parser.add_argument("--shots", type=int, default=0)
+    parser.add_argument("--batch-size", type=int, default=None, help="default: the task's generation.batch_size")
     parser.add_argument("--dtype", default=None, help="default: the task's model.dtype (auto: chosen per machine)")
     args = parser.parse_args()
 
@@ -60,7 +61,7 @@ def main() -> None:
         guide.append(out[0]["generated_text"].strip())
     guide_s = time.perf_counter() - began
 
-    generator = HFGenerator(model, tokenizer, device, task.spec.generation.batch_size, "bench")
+    generator = HFGenerator(model, tokenizer, device, args.batch_size or task.spec.generation.batch_size, "bench")
     began = time.perf_counter()
     end = answer_end_for(task.spec.output.type)
     ours = [g.text for g in generator.generate(conversations, budget, lambda n: None, answer_end=end)]

@@ -51,6 +51,40 @@ def test_shared_prefix_cache_gives_the_same_answers(tiny_model):
     assert [g.output_tokens for g in plain] == [g.output_tokens for g in cached]
 
 
+def test_decoding_gives_generates_greedy_tokens(tiny_model):
+    """The harness's decode loop (rows leave the batch as they finish) against transformers' generate()."""
+    import torch
+
+    model = ResolvedModel("tiny", Path(tiny_model), "local", weights_hash(Path(tiny_model)))
+    lm, tokenizer, device = load_causal_lm(model, "float32", "cpu")
+    tokenizer.padding_side = "left"
+    generator = HFGenerator(lm, tokenizer, device, 5, "tiny", reuse_prefix=False)
+    texts = [generator.render(c) for c in CONVERSATIONS]
+    batch = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+    eos = {tokenizer.eos_token_id}
+    with torch.inference_mode():
+        reference = lm.generate(**batch, max_new_tokens=16, do_sample=False, pad_token_id=tokenizer.pad_token_id)
+        ours = generator._decode(batch.input_ids, batch.attention_mask, None, 0, 16, eos, None)
+    width = batch.input_ids.shape[1]
+    for row, tokens in enumerate(ours):
+        expected = reference[row, width:].tolist()
+        end = next((k + 1 for k, t in enumerate(expected) if t in eos), len(expected))
+        assert tokens == expected[:end], row
+    assert len({len(t) for t in ours}) > 1 or all(len(t) == 16 for t in ours)
+
+
+def test_a_row_stops_where_its_answer_is_complete(tiny_generator):
+    """answer_end decides, per row: the answer is cut there and the row stops decoding."""
+    def three_characters(text: str) -> int | None:
+        return 3 if len(text) >= 3 else None
+
+    free = tiny_generator(4).generate(CONVERSATIONS, 20, lambda n: None)
+    ended = tiny_generator(4).generate(CONVERSATIONS, 20, lambda n: None, answer_end=three_characters)
+    for f, e in zip(free, ended):
+        assert f.text.startswith(e.text) and len(e.text) <= 3 and e.output_tokens <= f.output_tokens
+    assert sum(e.output_tokens for e in ended) < sum(f.output_tokens for f in free)
+
+
 def test_shared_prefix_length():
     from harness.backends.hf import shared_prefix_length
 

@@ -9,7 +9,6 @@ few-shot prefill about 3.5x with identical greedy answers (bench/prefix_cache.py
 from __future__ import annotations
 
 import copy
-import functools
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -57,7 +56,6 @@ class HFGenerator:
         self.context_window = getattr(model.config, "max_position_embeddings", None)
         self.prompt_format = prompt_format or choose_format("auto", tokenizer, description)
         self.answer_lead = self.prompt_format.answer_lead
-        self._closers: frozenset[int] | None = None
 
     def render(self, conversation: Conversation) -> str:
         return self.prompt_format.render(self.tokenizer, conversation)
@@ -88,7 +86,7 @@ class HFGenerator:
         and an answer the budget cut before the grammar was complete is a failed generation, not a wrong one.
         With `answer_end`, a row stops as soon as its answer is complete (harness.answer_end)."""
         import torch
-        from transformers import GenerationConfig, LogitsProcessorList, StoppingCriteriaList
+        from transformers import GenerationConfig, LogitsProcessorList
 
         encoded = [self._encode(c) for c in conversations]
         results: list[Generation | None] = [None] * len(encoded)
@@ -132,25 +130,24 @@ class HFGenerator:
             head = encoded[batch[0]][:shared]
             input_ids = torch.tensor([head + [pad] * (width - len(t)) + t for t in tails])
             mask = torch.tensor([[1] * shared + [0] * (width - len(t)) + [1] * len(t) for t in tails])
-            kwargs = dict(kwargs_stop)
+            cache = None
             if prefix_cache is not None:
                 cache = copy.deepcopy(prefix_cache)
                 cache.batch_repeat_interleave(len(batch))
-                kwargs["past_key_values"] = cache
-            if compiled is not None:  # a fresh processor per call: it tracks each row's grammar state
-                kwargs["logits_processor"] = LogitsProcessorList([compiled.logits_processor()])
-            if answer_end is not None and compiled is None:  # a grammar ends its answer itself (and checks every token)
-                kwargs["stopping_criteria"] = StoppingCriteriaList([
-                    answer_complete(self.tokenizer, shared + width, answer_end, self._closing_tokens())])
             began = time.perf_counter()
             with torch.inference_mode():
-                out = self.model.generate(
-                    input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device), generation_config=config,
-                    **kwargs,
-                )
+                if compiled is None:
+                    generated = self._decode(input_ids, mask, cache, shared, max_new_tokens, eos_ids, answer_end)
+                else:  # a fresh processor per call: it tracks each row's grammar state
+                    out = self.model.generate(
+                        input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device),
+                        generation_config=config, logits_processor=LogitsProcessorList([compiled.logits_processor()]),
+                        **({"past_key_values": cache} if cache is not None else {}), **kwargs_stop,
+                    )
+                    generated = out[:, shared + width :].tolist()
             per_item = (time.perf_counter() - began) / len(batch) + prefill_share
             for row, i in enumerate(batch):
-                new = out[row, shared + width :].tolist()
+                new = generated[row]
                 stop = next((k for k, tok in enumerate(new) if tok in eos_ids), None)
                 kept = new if stop is None else new[:stop]
                 text = self.tokenizer.decode(kept, skip_special_tokens=True)
@@ -171,39 +168,49 @@ class HFGenerator:
             advance(len(batch))
         return [r for r in results if r is not None]
 
-    def _closing_tokens(self) -> frozenset[int]:
-        """Tokens whose text can close an answer ('}', ']', a fence): only after one is a row's text checked."""
-        if self._closers is None:
-            vocab = self.tokenizer.get_vocab()
-            self._closers = frozenset(i for token, i in vocab.items() if any(c in token for c in "}]`"))
-        return self._closers
+    def _decode(self, input_ids: Any, mask: Any, cache: Any, cached: int, max_new_tokens: int, eos_ids: set[int],
+                answer_end: AnswerEnd | None) -> list[list[int]]:
+        """Greedy decoding of a left-padded batch whose first `cached` positions are already in `cache`.
 
+        Unlike generate(), a row leaves the batch, and its KV cache, the moment it is done (end of turn, a stop
+        string, a complete answer), so the rows still running are all that each step computes: a batch no
+        longer decodes at full width until its longest answer ends. Positions and the attention mask are
+        built as generate() builds them, so the greedy tokens are the same (tests/test_backends.py)."""
+        import torch
+        from transformers import DynamicCache
 
-@functools.cache
-def _answer_complete_class() -> type:
-    from transformers import StoppingCriteria
-
-    class AnswerComplete(StoppingCriteria):
-        """Per row: done once the answer decoded so far is complete. Decodes a row only after a closing token."""
-
-        def __init__(self, tokenizer: Any, start: int, answer_end: AnswerEnd, closers: frozenset[int]):
-            self.tokenizer, self.start, self.answer_end, self.closers = tokenizer, start, answer_end, closers
-            self.done: list[bool] | None = None
-
-        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
-            import torch
-
-            if self.done is None:
-                self.done = [False] * input_ids.shape[0]
-            for row, token in enumerate(input_ids[:, -1].tolist()):
-                if not self.done[row] and token in self.closers:
-                    text = self.tokenizer.decode(input_ids[row, self.start :], skip_special_tokens=True)
-                    self.done[row] = self.answer_end(text) is not None
-            return torch.tensor(self.done, dtype=torch.bool, device=input_ids.device)
-
-    return AnswerComplete
-
-
-def answer_complete(tokenizer: Any, start: int, answer_end: AnswerEnd, closers: frozenset[int]) -> Any:
-    """A transformers StoppingCriteria: a row is done once its answer (from position `start`) is complete."""
-    return _answer_complete_class()(tokenizer, start, answer_end, closers)
+        stops = self.prompt_format.stop_strings
+        if cache is None:
+            cache = DynamicCache(config=self.model.config)
+        mask = mask.to(self.device)
+        positions = (mask.long().cumsum(-1) - 1).clamp(min=0)
+        logits = self.model(input_ids=input_ids[:, cached:].to(self.device), attention_mask=mask,
+                            position_ids=positions[:, cached:], past_key_values=cache, use_cache=True,
+                            logits_to_keep=1).logits
+        rows = list(range(input_ids.shape[0]))  # batch row of each sequence still decoding
+        generated: list[list[int]] = [[] for _ in rows]
+        last = positions[:, -1]
+        for step in range(max_new_tokens):
+            tokens = logits[:, -1].argmax(-1)
+            running = []
+            for k, (row, token) in enumerate(zip(rows, tokens.tolist())):
+                generated[row].append(token)
+                if token in eos_ids or step == max_new_tokens - 1:
+                    continue
+                if stops or answer_end is not None:
+                    text = self.tokenizer.decode(generated[row], skip_special_tokens=True)
+                    if any(s in text for s in stops) or (answer_end is not None and answer_end(text) is not None):
+                        continue
+                running.append(k)
+            if not running:
+                break
+            if len(running) < len(rows):
+                keep = torch.tensor(running, device=self.device)
+                cache.batch_select_indices(keep)
+                mask, last, tokens = mask[keep], last[keep], tokens[keep]
+                rows = [rows[k] for k in running]
+            mask = torch.cat([mask, mask.new_ones((len(rows), 1))], dim=1)
+            last = last + 1
+            logits = self.model(input_ids=tokens[:, None], attention_mask=mask, position_ids=last[:, None],
+                                past_key_values=cache, use_cache=True).logits
+        return generated
