@@ -67,7 +67,7 @@ def test_same_command_twice_gives_the_same_predictions(tmp_path, tiny_model):
     assert _run(tmp_path, task) == 0
     assert _run(tmp_path, task) == 0
     rows = _rows(tmp_path, "SELECT run_id, arm, example_id, output FROM predictions WHERE split = 'test' ORDER BY arm, example_id, run_id")
-    runs = sorted({r[0] for r in rows})
+    runs = [r[0] for r in _rows(tmp_path, "SELECT run_id FROM runs ORDER BY started_at")]  # ids can tie on the second
     first = [(a, e, o) for r, a, e, o in rows if r == runs[0]]
     second = [(a, e, o) for r, a, e, o in rows if r == runs[1]]
     assert first == second and len(first) == 12
