@@ -4,6 +4,10 @@ Prompts of one call usually share a long head (system prompt, instructions, few-
 head is run through the model once and its KV cache reused by every batch: the rows are laid out as
 [shared head][padding][own tail], and the attention mask hides the padding. On a 2-core CPU this cut
 few-shot prefill about 3.5x with identical greedy answers (bench/prefix_cache.py).
+
+Unconstrained answers are decoded by a loop of our own instead of generate(): a row leaves the batch,
+and its KV cache, the moment it is done, so no step computes rows that have finished. Constrained
+answers go through generate() with the grammar's logits processor.
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ from harness.answer_end import AnswerEnd, cut
 from harness.backends import Advance, Conversation, Generation, LogLik
 from harness.constraints import Constraint
 from harness.prompt_format import PromptFormat, choose_format, truncate_at_stop
-
 
 MIN_SHARED_PREFIX = 48
 
