@@ -61,10 +61,10 @@ def show(db: Path, wall: float, label: str) -> tuple[str, list[str]]:
 def untrained_base(task_path: str, test_ids: list[str]) -> None:
     """The base model on the tuned arm's prompt (no instructions): what tuning started from."""
     from harness.answer_end import answer_end_for
-    from harness.backends.pool import Generators
+    from harness.backends.hf import HFGenerator
     from harness.data import load_data
     from harness.metrics import score_key
-    from harness.models import resolve
+    from harness.models import load_causal_lm, resolve
     from harness.prompts import conversation
     from harness.taskfile import load_spec
 
@@ -72,9 +72,8 @@ def untrained_base(task_path: str, test_ids: list[str]) -> None:
     data = load_data(task)
     wanted = set(test_ids)
     items = [ex for ex in data.test if ex.id in wanted]
-    models = Generators(resolve(task.spec.model.base), task.spec.model.dtype, task.spec.generation.batch_size,
-                        _NoProgress())
-    generator = models.get()
+    model, tokenizer, device = load_causal_lm(resolve(task.spec.model.base), task.spec.model.dtype)
+    generator = HFGenerator(model, tokenizer, device, task.spec.generation.batch_size, "untrained base")
     convs = [conversation(ex.item(), task.spec.prompt, with_instructions=False) for ex in items]
     outs = generator.generate(convs, task.spec.generation.max_new_tokens, lambda n: None,
                               answer_end=answer_end_for(task.spec.output.type))
@@ -83,14 +82,6 @@ def untrained_base(task_path: str, test_ids: list[str]) -> None:
     f1 = sum(score_key("json_field_f1", "" if o.error else o.text, ex.target, shape) for o, ex in zip(outs, items))
     print(f"  untrained base, the tuned arm's prompt: json_valid {valid / len(items):.3f}, "
           f"json_field_f1 {f1 / len(items):.3f} ({len(items)} test items)")
-
-
-class _NoProgress:
-    def add_task(self, *args, **kwargs) -> int:
-        return 0
-
-    def update(self, *args, **kwargs) -> None:
-        pass
 
 
 def main() -> None:

@@ -164,7 +164,6 @@ def train_adapter(
     set_seed(seed)  # the adapter's random initialisation too: the Trainer seeds only after the model exists
     model = get_peft_model(model, lora)
     trainable, total = model.get_nb_trainable_parameters()
-    half = dtype in ("bfloat16", "float16") and not quantize
     micro, pieces = micro_batches(int(hp["batch_size"]), device, int(hp.get("micro_batch") or CPU_MICRO_BATCH))
     config = SFTConfig(
         output_dir=str(out_dir / "trainer"),
@@ -179,8 +178,8 @@ def train_adapter(
         max_length=max_length,
         completion_only_loss=True,
         # SFTConfig defaults bf16=True and gradient_checkpointing=True; both are the run's choice here.
-        bf16=half and dtype == "bfloat16",
-        fp16=half and dtype == "float16",
+        bf16=dtype == "bfloat16" and not quantize,
+        fp16=dtype == "float16" and not quantize,
         **_checkpointing_arg(checkpoint),
         use_cpu=device == "cpu",
         seed=seed,

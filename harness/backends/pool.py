@@ -29,7 +29,7 @@ class Generators:
         self.progress = progress
         self.requested_device = device
         self._device: str | None = None
-        self._precision: tuple[str, str] | None = None
+        self._precision: str | None = None
         self._tokenizer: Any = None
         self._format: PromptFormat | None = None
         self._loaded: dict[tuple, Generator] = {}
@@ -43,15 +43,8 @@ class Generators:
     @property
     def precision(self) -> str:
         """The dtype every local model of the run computes in (trained ones too): the task's, or the hardware's best."""
-        return self._chosen_precision()[0]
-
-    @property
-    def precision_reason(self) -> str:
-        return self._chosen_precision()[1]
-
-    def _chosen_precision(self) -> tuple[str, str]:
         if self._precision is None:
-            self._precision = choose_precision(self.dtype, self.device)
+            self._precision = choose_precision(self.dtype, self.device)[0]
         return self._precision
 
     @property
