@@ -131,18 +131,30 @@ def _print_results(outcome) -> None:
 
 @cli.command()
 @click.argument("task_file", type=click.Path(path_type=Path))
+@DB_OPTION
+@click.option("--reports", "reports_dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True,
+              help="Checked as `run` checks it.")
+@click.option("--workdir", type=click.Path(path_type=Path), default=Path("experiments"), show_default=True,
+              help="Checked as `run` checks it.")
+@click.option("--profile", default=None, help="The profile `run` would use (its arms are the ones checked).")
+@click.option("--storage", default=None, help="The Optuna storage URL `run` would use.")
 @click.option("--fix", is_flag=True, help="Write cleaned copies (<name>.clean.jsonl, <task>.clean.yaml) beside the originals.")
 @click.option("--all", "show_all", is_flag=True, help="List every finding (default: 20 per check).")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def validate(task_file: Path, fix: bool, show_all: bool, quiet: bool) -> None:
-    """Check a task file and its data: schema, duplicates, near-duplicates, leakage, labels, lengths.
+def validate(task_file: Path, db: Path, reports_dir: Path, workdir: Path, profile: str | None, storage: str | None,
+             fix: bool, show_all: bool, quiet: bool) -> None:
+    """Check a task file and its data: schema, duplicates, near-duplicates, leakage, labels, lengths, and all
+    that `run` checks before a model loads (output folders, corpus, sweep points, API key variables).
 
     Loads only the embedding model and the base model's tokenizer, never the model itself.
     """
-    from harness.pipeline import validate_task
+    from harness.pipeline import RunOptions, validate_task
+    from harness.preflight import Outputs
 
+    options = RunOptions(db=db, reports_dir=reports_dir, workdir=workdir, profile=profile, storage=storage)
     with _progress(quiet) as progress:
-        task, data, report, written = validate_task(task_file, progress, fix)
+        task, data, report, written = validate_task(task_file, progress, fix, Outputs(db, reports_dir, workdir, storage),
+                                                    options)
     console = _console()
     shown: dict[str, int] = {}
     for finding in report.findings:
@@ -336,6 +348,10 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         return 130
+    except click.UsageError as exc:  # one line, as every other mistake: `harness CMD --help` has the usage
+        command = f"harness {exc.ctx.info_name} --help" if exc.ctx and exc.ctx.parent else "harness --help"
+        click.echo(f"error: {exc.format_message()} (see `{command}`)", err=True)
+        return 2
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.errors import SpecError
+from harness.errors import HarnessError, SpecError
 from harness.metrics import parse_json_strict
 from harness.spec import Task
+from harness.textfiles import read_text
 
 SPLITS = ("train", "validation", "test")
 ROLES = ("system", "user", "assistant")
@@ -96,20 +98,51 @@ def seeded_subset(rows: list[Example], n: int | None, seed: int) -> list[Example
 def read_jsonl(path: Path, problems: list[str]) -> list[tuple[int, dict]]:
     """(line number, object) for each non-blank line; a line that is not a JSON object is a problem, named by
     file and line, and is left out of the rows (the caller decides whether any problem is fatal)."""
+    text = _text(path, problems)
     rows = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
+    # split on newlines only: str.splitlines also breaks at U+2028 and friends, which JSON strings may hold
+    for lineno, line in enumerate((text or "").split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(f"{path}:{lineno}: not valid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        except RecursionError:
+            problems.append(f"{path}:{lineno}: JSON nested too deeply")
+            continue
+        if not isinstance(record, dict):
+            problems.append(f"{path}:{lineno}: expected a JSON object, got {type(record).__name__}")
+            continue
+        rows.append((lineno, record))
+    return rows
+
+
+def _text(path: Path, problems: list[str]) -> str | None:
+    try:
+        return read_text(path)
+    except HarnessError as exc:
+        problems.append(str(exc))
+        return None
+
+
+def read_csv(path: Path, problems: list[str]) -> list[tuple[int, dict]]:
+    """(line number, row) for each CSV record; a row with more values than the header has columns is a problem."""
+    text = _text(path, problems)
+    if text is None:
+        return []
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    rows = []
+    try:
+        for row in reader:
+            if None in row:
+                problems.append(f"{path}:{reader.line_num}: {len(row[None])} more value(s) than the header has "
+                                f"columns ({', '.join(reader.fieldnames or [])})")
                 continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                problems.append(f"{path}:{lineno}: not valid JSON ({exc.msg} at column {exc.colno})")
-                continue
-            if not isinstance(record, dict):
-                problems.append(f"{path}:{lineno}: expected a JSON object, got {type(record).__name__}")
-                continue
-            rows.append((lineno, record))
+            rows.append((reader.line_num, dict(row)))
+    except csv.Error as exc:
+        problems.append(f"{path}:{reader.line_num}: not valid CSV ({exc})")
     return rows
 
 
@@ -124,12 +157,9 @@ def by_line(problems: list[str]) -> list[str]:
 
 def _read_records(path: Path, problems: list[str]) -> list[tuple[int, dict]]:
     if not path.is_file():
-        problems.append(f"{path}: data file not found")
+        problems.append(f"{path}: expected a data file, found a folder" if path.is_dir() else f"{path}: data file not found")
         return []
-    if path.suffix == ".csv":
-        with path.open(newline="", encoding="utf-8") as fh:
-            return [(i + 2, dict(row)) for i, row in enumerate(csv.DictReader(fh))]
-    rows = read_jsonl(path, problems)
+    rows = read_csv(path, problems) if path.suffix == ".csv" else read_jsonl(path, problems)
     if not rows and not any(p.startswith(str(path)) for p in problems):
         problems.append(f"{path}: no examples in file")
     return rows
@@ -170,6 +200,9 @@ def _field_messages(record: dict, fields, where: str, problems: list[str]) -> tu
     text, target = record[fields.input], record[fields.target]
     if not isinstance(text, str) or not text.strip():
         problems.append(f"{where}: field {fields.input!r} must be non-empty text")
+        return None
+    if target is None:
+        problems.append(f"{where}: field {fields.target!r} is empty (null)")
         return None
     if isinstance(target, (dict, list)):
         target = json.dumps(target, ensure_ascii=False)

@@ -26,8 +26,9 @@ from harness.data import Example, TaskData, load_data, seeded_subset
 from harness.embeddings import LazyEmbedder
 from harness.errors import HarnessError
 from harness.index import build_retriever
-from harness.judge import Judge, make_judge
+from harness.judge import Judge
 from harness.models import ResolvedModel, resolve
+from harness.preflight import Outputs, check_outputs, preflight, writable_folder
 from harness.provenance import arm_identity, config_hash, git_state, new_run_id, package_versions
 from harness.records import Adapter
 from harness.report import write_report
@@ -36,9 +37,7 @@ from harness.scoring import ScoredArm, score_arm
 from harness.spec import ProfileSpec, Task
 from harness.stages import StageClock
 from harness.store import DEFAULT_DB, Store
-from harness.suite_runs import BASE, SuiteRuns, suite_config
-from harness.regression.lm_eval_tasks import check_lm_eval_tasks
-from harness.regression.suite import plan_suite
+from harness.suite_runs import BASE, SuiteRuns
 from harness.taskfile import load_spec
 
 
@@ -68,7 +67,15 @@ class RunOutcome:
 
 
 def prepare(task_path: str | Path, options: RunOptions) -> tuple[Task, TaskData, list[ArmBase], ProfileSpec]:
-    """Everything that can be checked before a model loads or a row is written."""
+    """The task, its data (the test split cut to the profile's limit) and the arms to run."""
+    task, data, arms, profile = _load(task_path, options)
+    limit = options.limit if options.limit is not None else profile.test_limit
+    if limit is not None:
+        data = data.subsample("test", limit, options.seed)
+    return task, data, arms, profile
+
+
+def _load(task_path: str | Path, options: RunOptions) -> tuple[Task, TaskData, list[ArmBase], ProfileSpec]:
     task = load_spec(task_path)
     if options.base:
         task = task.with_base(options.base)
@@ -76,9 +83,6 @@ def prepare(task_path: str | Path, options: RunOptions) -> tuple[Task, TaskData,
     if not data.test:
         raise HarnessError(f"{task.path}: the test split is empty")
     profile = task.spec.profile(options.profile)
-    limit = options.limit if options.limit is not None else profile.test_limit
-    if limit is not None:
-        data = data.subsample("test", limit, options.seed)
     specs = task.spec.arms
     chosen = options.arms or profile.arms
     if chosen:
@@ -93,10 +97,15 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
     clock = StageClock()
     with clock("task and data"):
         task, data, arms, profile = prepare(task_path, options)
+        check_outputs(Outputs(options.db, options.reports_dir, options.workdir, options.storage))
     with clock("resolve"):
         step = progress.add_task(f"resolve {task.spec.model.base} (converts an embedded copy once)", total=None)
         base = resolve(task.spec.model.base)
         progress.update(step, total=1, completed=1)
+    run_id = new_run_id()
+    ctx = _context(task, data, arms, profile, base, progress, options.workdir / task.spec.name / run_id, options)
+    with clock("preflight"):
+        checked = preflight(task, arms, ctx)
     with clock("data checks"):
         checks = check_task_data(task, data, progress, str(base.path))
     if checks.errors:
@@ -105,23 +114,7 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
             f"data checks found {len(checks.errors)} error(s), first: {first.where}: {first.check}: {first.message}; "
             f"`harness validate {task.path}` lists them all (--fix writes cleaned copies)"
         )
-    run_id = new_run_id()
-    models = Generators(base, task.spec.model.dtype, task.spec.generation.batch_size, progress, options.device,
-                        task.spec.model.prompt_format)
-    ctx = ArmContext(task, data.train, data.validation, models, progress, options.workdir / task.spec.name / run_id,
-                     options.seed, profile, options.storage, arm_names=tuple(a.name for a in arms),
-                     embedder=LazyEmbedder(task.spec.embedding_model))
-    with clock("preflight"):
-        for arm in arms:
-            arm.preflight(ctx)
-        judge = make_judge(task.spec)
-        regression = task.spec.regression.sized(profile.regression) if task.spec.regression else None
-        suite_plan = plan_suite(suite_config(regression)) if regression else None  # reads the items: fails early
-        lm_eval_include = None
-        if regression is not None and regression.lm_eval_tasks:
-            lm_eval_include = task.resolve(regression.lm_eval_include) if regression.lm_eval_include else None
-            check_lm_eval_tasks(list(regression.lm_eval_tasks), str(lm_eval_include) if lm_eval_include else None)
-
+    models = ctx.models
     commit, dirty = git_state(task.base_dir)
     store = Store.open(options.db)
     try:
@@ -151,16 +144,25 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
         try:
             clock.attach(store, run_id)
             store.add_findings(run_id, checks.as_rows(), checks.stats)
-            suites = SuiteRuns(regression, suite_plan, models, store, run_id, ctx.tracker, lm_eval_include) \
-                if regression else None
+            suites = SuiteRuns(checked.regression, checked.suite_plan, models, store, run_id, ctx.tracker,
+                               checked.lm_eval_include) if checked.regression else None
             ctx = replace(ctx, retriever=retriever, log_trial=lambda trial: store.add_trial(run_id, trial),
                           forgetting_probe=suites.trial_probe() if suites else None)
-            return _run_arms(task, data, arms, base, ctx, store, run_id, options, judge, suites, clock)
+            return _run_arms(task, data, arms, base, ctx, store, run_id, options, checked.judge, suites, clock)
         except BaseException as exc:  # Ctrl-C included: the run must not look complete
             store.fail_run(run_id, f"{type(exc).__name__}: {exc}")
             raise
     finally:
         store.close()
+
+
+def _context(task: Task, data: TaskData, arms: list[ArmBase], profile: ProfileSpec, base: ResolvedModel,
+             progress: Any, workdir: Path, options: RunOptions) -> ArmContext:
+    models = Generators(base, task.spec.model.dtype, task.spec.generation.batch_size, progress, options.device,
+                        task.spec.model.prompt_format)
+    return ArmContext(task, data.train, data.validation, models, progress, workdir, options.seed, profile,
+                      options.storage, arm_names=tuple(a.name for a in arms),
+                      embedder=LazyEmbedder(task.spec.embedding_model))
 
 
 def _role(arm: ArmBase) -> str:
@@ -266,10 +268,19 @@ def _score(task: Task, examples: list[Example], name: str, output: ArmOutput, ct
     return score_arm(task.spec, examples, output.predictions, tracker, options.seed, ctx.retriever, judge)
 
 
-def validate_task(task_path: str | Path, progress: Any, fix: bool = False) -> tuple[Task, TaskData, CheckReport, list[Path]]:
-    """Spec and data checks; only the embedding model and the base model's tokenizer are loaded."""
-    task = load_spec(task_path)
-    data = load_data(task)
-    report = check_task_data(task, data, progress)
+def validate_task(task_path: str | Path, progress: Any, fix: bool = False, outputs: Outputs = Outputs(),
+                  options: RunOptions | None = None) -> tuple[Task, TaskData, CheckReport, list[Path]]:
+    """What `run` checks before a model loads (the same preflight), and the data checks; only the embedding model
+    and the base model's tokenizer are loaded."""
+    options = options or RunOptions()
+    task, data, arms, profile = _load(task_path, options)  # every test item: the data checks read them all
+    check_outputs(outputs)
+    if fix:
+        for folder in sorted({ex.source.rsplit(":", 1)[0] for ex in data.all()}):
+            writable_folder(Path(folder).parent, "--fix")
+    base = resolve(task.spec.model.base)
+    ctx = _context(task, data, arms, profile, base, progress, outputs.workdir or options.workdir, options)
+    preflight(task, arms, ctx)
+    report = check_task_data(task, data, progress, str(base.path))
     written = write_fixed(task, data, report) if fix else []
     return task, data, report, written

@@ -14,6 +14,7 @@ from typing import Any
 
 from harness.data import TaskData
 from harness.models import ResolvedModel
+from harness.redact import redacted
 from harness.spec import Task
 
 PACKAGES = ("torch", "transformers", "peft", "trl", "bitsandbytes", "sentence-transformers", "optuna", "duckdb", "openai")
@@ -51,7 +52,8 @@ def new_run_id() -> str:
 
 
 def config_hash(config: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
+    """Hash of a config without its credentials."""
+    return hashlib.sha256(json.dumps(redacted(config), sort_keys=True).encode()).hexdigest()[:16]
 
 
 def arm_identity(task: Task, described: dict[str, Any], base: ResolvedModel, data: TaskData,
@@ -70,4 +72,5 @@ def arm_identity(task: Task, described: dict[str, Any], base: ResolvedModel, dat
         "base_model": base.as_record() | {"path": None},
         "data_fingerprint": data.fingerprint,
     }
+    config = redacted(config)  # a password in a URL changes nothing an arm computes, and is never kept
     return config, config_hash(config)

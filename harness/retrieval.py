@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.textfiles import read_text
 
 RRF_K = 60  # the constant of Cormack et al.'s reciprocal-rank fusion
 WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
@@ -48,10 +49,10 @@ def load_corpus(path: Path) -> list[Document]:
     """A folder of .txt/.md files (id = relative path) or a JSONL file of {id, text[, title]} records."""
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.suffix in (".txt", ".md") and p.is_file())
-        docs = [Document(str(p.relative_to(path)), p.read_text(encoding="utf-8")) for p in files]
+        docs = [Document(str(p.relative_to(path)), read_text(p)) for p in files]
     elif path.is_file():
         docs = []
-        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        for lineno, line in enumerate(read_text(path).split("\n"), start=1):
             if not line.strip():
                 continue
             try:

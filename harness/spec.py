@@ -18,6 +18,7 @@ from pydantic.fields import FieldInfo
 
 from harness.errors import did_you_mean
 from harness.metrics import METRICS, OutputShape
+from harness.redact import redacted
 
 NAME = r"^[a-z0-9][a-z0-9_\-]*$"
 DEFAULT_BASE_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -180,7 +181,8 @@ class OpenAIBackend(Strict):
     @classmethod
     def _env_name(cls, v: str | None) -> str | None:
         if v is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", v):
-            raise ValueError(f"must be the NAME of an environment variable (the key itself never goes in a task file), got {v!r}")
+            raise ValueError("must be the NAME of an environment variable that holds the key, e.g. OPENAI_API_KEY "
+                             "(the key itself never goes in a task file)")
         return v
 
 
@@ -297,6 +299,19 @@ TUNABLE = {
 }
 
 
+def _outside(dim: SearchDimension, value: Any) -> list[str]:
+    """Why an enqueued value is not a point of its dimension (Optuna would fail that trial at run time)."""
+    if isinstance(dim, FloatRange):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return [f"expected a number in [{dim.low}, {dim.high}], got {value!r}"]
+        if not dim.low <= value <= dim.high:
+            return [f"{value} is outside the search range [{dim.low}, {dim.high}]"]
+        return []
+    if value not in dim:
+        return [f"{value!r} is not one of the choices {dim}"]
+    return []
+
+
 class SweepSpec(Strict):
     """Optuna search over the arm's hyperparameters, scored by generation on the validation split."""
 
@@ -332,6 +347,8 @@ class SweepSpec(Strict):
             unknown = sorted(set(point) - set(self.space))
             if unknown:
                 problems.append(f"enqueue[{i}]: {unknown} are not in the search space {sorted(self.space)}")
+            problems += [f"enqueue[{i}].{name}: {problem}" for name, value in point.items() if name in self.space
+                         for problem in _outside(self.space[name], value)]
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -648,7 +665,7 @@ class Task:
 
     @property
     def spec_json(self) -> str:
-        return json.dumps(self.spec.model_dump(mode="json"), sort_keys=True)
+        return json.dumps(redacted(self.spec.model_dump(mode="json")), sort_keys=True)
 
     @property
     def spec_hash(self) -> str:

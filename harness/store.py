@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from harness.errors import HarnessError
 from harness.processes import process_alive
 from harness.records import Trial
+from harness.redact import public_url, redacted
 
 if TYPE_CHECKING:
     from harness.arms import Prediction
@@ -452,7 +453,7 @@ class Store:
 
     @_connected
     def start_run(self, record: dict[str, Any]) -> None:
-        row = dict(record)
+        row = redacted(dict(record))
         row.update(status="running", started_at=_now(), host=socket.gethostname(), pid=os.getpid())
         self._insert("runs", [row])
 
@@ -475,11 +476,11 @@ class Store:
                 self._delete_arm_rows(run_id, arm)
             self.con.execute(
                 "UPDATE arms SET status = 'failed', error = ?, finished_at = ? WHERE run_id = ? AND status = 'running'",
-                ["run stopped: " + error[:2000], _now(), run_id],
+                ["run stopped: " + public_url(error)[:2000], _now(), run_id],
             )
             self.con.execute(
                 "UPDATE runs SET status = 'failed', error = ?, finished_at = ? WHERE run_id = ?",
-                [error[:4000], _now(), run_id],
+                [public_url(error)[:4000], _now(), run_id],
             )
 
     @_connected
@@ -632,7 +633,7 @@ class Store:
             raise ValueError(f"arm role must be one of {ROLES}, got {role!r}")
         self._insert("arms", [{
             "run_id": run_id, "arm": arm, "arm_type": arm_type, "role": role,
-            "config_json": json.dumps(config, sort_keys=True), "config_hash": config_hash, "status": "running",
+            "config_json": json.dumps(redacted(config), sort_keys=True), "config_hash": config_hash, "status": "running",
             "started_at": _now(),
         }])
 
@@ -656,7 +657,7 @@ class Store:
             self.con.execute(
                 "UPDATE arms SET status = 'completed', finished_at = ?, seconds = ?, n_examples = ?, n_failed = ?, "
                 "details_json = ?, cache_key = ? WHERE run_id = ? AND arm = ?",
-                [_now(), seconds, len(predictions), n_failed, json.dumps(details or {}), cache_key, run_id, arm],
+                [_now(), seconds, len(predictions), n_failed, json.dumps(redacted(details or {})), cache_key, run_id, arm],
             )
 
     @_connected
@@ -702,7 +703,7 @@ class Store:
             self._delete_arm_rows(run_id, arm)
             self.con.execute(
                 "UPDATE arms SET status = 'failed', error = ?, finished_at = ?, seconds = ? WHERE run_id = ? AND arm = ?",
-                [error[:4000], _now(), seconds, run_id, arm],
+                [public_url(error)[:4000], _now(), seconds, run_id, arm],
             )
 
     @_connected

@@ -13,12 +13,37 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from harness.errors import SpecError, did_you_mean
+from harness.errors import HarnessError, SpecError, did_you_mean
 from harness.spec import BACKEND_TYPES, Task, TaskSpec, arm_types
+from harness.textfiles import read_text
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """safe_load that refuses a key given twice (plain YAML keeps the last one silently)."""
+    """safe_load that refuses a key given twice (plain YAML keeps the last one silently) and reads scalars as
+    YAML 1.2 does: `yes`, `no`, `on`, `off` stay text, `017` is 17, `1:30` is text, `1e-4` is a number."""
+
+
+_BOOL, _INT, _FLOAT = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_UniqueKeyLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL, _INT, _FLOAT)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_UniqueKeyLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_UniqueKeyLoader.add_implicit_resolver(_INT, re.compile(r"^(?:[-+]?[0-9]+|0x[0-9a-fA-F]+|0o[0-7]+)$"),
+                                       list("-+0123456789"))
+_UniqueKeyLoader.add_implicit_resolver(
+    _FLOAT, re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    list("-+.0123456789"))
+
+
+def _construct_int(loader: _UniqueKeyLoader, node: yaml.ScalarNode) -> int:
+    text = loader.construct_scalar(node)
+    if text.startswith(("0x", "0o")):
+        return int(text, 0)
+    return int(text, 10)  # a leading zero is decimal, as in YAML 1.2 (YAML 1.1 read 017 as 15)
+
+
+_UniqueKeyLoader.add_constructor(_INT, _construct_int)
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
@@ -101,6 +126,9 @@ def _first_model(annotation: Any, tag: str | None) -> Any:
 
 def _describe(err: dict) -> str:
     msg = err["msg"]
+    if any(isinstance(part, str) and "api_key" in part for part in err["loc"]):
+        # a key pasted where its variable's name belongs must not be echoed back
+        return msg.removeprefix("Value error, ")
     if err["type"] == "value_error":
         msg = msg.removeprefix("Value error, ")
     if err["type"] == "union_tag_invalid":
@@ -141,12 +169,22 @@ def problems_from(err: ValidationError, file: str, root: yaml.Node | None) -> li
     return lines
 
 
+def _keep_version_text(raw: dict, root: yaml.Node) -> None:
+    """`version: 1.10` is the text 1.10, not the number 1.1."""
+    node = next((v for k, v in root.value if k.value == "version"), None) if isinstance(root, yaml.MappingNode) else None
+    if isinstance(node, yaml.ScalarNode) and node.style is None and node.tag in (_INT, _FLOAT):
+        raw["version"] = node.value
+
+
 def load_spec(path: str | Path) -> Task:
     """Read and validate a task file; raise SpecError listing every problem."""
     path = Path(path)
     if not path.is_file():
-        raise SpecError([f"{path}: task file not found"])
-    text = path.read_text(encoding="utf-8")
+        raise SpecError([f"{path}: task file not found" if not path.exists() else f"{path}: expected a task file, found a folder"])
+    try:
+        text = read_text(path)
+    except HarnessError as exc:
+        raise SpecError([str(exc)]) from None
     try:
         root = yaml.compose(text, Loader=_UniqueKeyLoader)
         raw = yaml.load(text, Loader=_UniqueKeyLoader)
@@ -156,6 +194,7 @@ def load_spec(path: str | Path) -> Task:
         raise SpecError([f"{where}: invalid YAML: {exc.problem or exc.context}"]) from None
     if not isinstance(raw, dict):
         raise SpecError([f"{path}: expected a mapping of task settings at the top level, got {type(raw).__name__}"])
+    _keep_version_text(raw, root)
     try:
         spec = TaskSpec.model_validate(raw)
     except ValidationError as err:

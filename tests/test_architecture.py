@@ -12,7 +12,7 @@ PACKAGE = Path(harness.__file__).parent
 # task YAML -> spec -> data -> arms -> predictions -> scores -> store -> decision -> report; backends feed arms.
 # metrics is a pure leaf (strings in, floats out) that spec validates names against, so it sits left of spec.
 STAGES = [
-    ["harness", "harness.errors", "harness.processes", "harness.records"],
+    ["harness", "harness.errors", "harness.processes", "harness.records", "harness.textfiles", "harness.redact"],
     ["harness.metrics", "harness.constraints", "harness.answer_end"],
     ["harness.spec"],
     ["harness.taskfile"],
@@ -25,6 +25,7 @@ STAGES = [
     ["harness.stats", "harness.scoring", "harness.judge", "harness.cost", "harness.forgetting"],
     ["harness.store"],
     ["harness.index", "harness.suite_runs", "harness.arm_cache", "harness.decision", "harness.stages"],
+    ["harness.preflight"],
     ["harness.results"],
     ["harness.compare"],
     ["harness.report"],

@@ -15,6 +15,7 @@ from harness.answer_end import AnswerEnd, cut
 from harness.backends import Advance, Conversation, Generation, LogLik
 from harness.constraints import Constraint, openai_constraint_args
 from harness.errors import HarnessError
+from harness.redact import public_url
 
 
 class OpenAIGenerator:
@@ -36,7 +37,7 @@ class OpenAIGenerator:
         if api_key_env is not None:
             api_key = os.environ.get(api_key_env)
             if not api_key:
-                raise HarnessError(f"environment variable {api_key_env} is not set (it holds the API key for {base_url})")
+                raise HarnessError(f"environment variable {api_key_env} is not set (it holds the API key for {public_url(base_url)})")
         else:
             api_key = "not-needed"  # local servers (vLLM, llama.cpp) accept any key
         self.client = OpenAI(base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=max_retries)
@@ -44,7 +45,7 @@ class OpenAIGenerator:
         self.concurrency = concurrency
         self.seed = seed
         self.server_kind = server_kind
-        self.description = f"{model} at {base_url}"
+        self.description = f"{model} at {public_url(base_url)}"
 
     def render(self, conversation: Conversation) -> str:
         raise HarnessError(f"{self.description}: the server applies its own chat template; its prompt text is unknown")
