@@ -36,11 +36,14 @@ def _console(stderr: bool = False):
 
 
 def _progress(quiet: bool):
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    # a disabled Progress still ends with an empty line: quiet means a console that prints nothing
+    console = Console(quiet=True) if quiet else _console(stderr=True)
     return Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=_console(stderr=True), disable=quiet, transient=False,
+        console=console, disable=quiet, transient=False,
     )
 
 

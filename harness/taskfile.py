@@ -192,6 +192,13 @@ def load_spec(path: str | Path) -> Task:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         raise SpecError([f"{where}: invalid YAML: {exc.problem or exc.context}"]) from None
+    except yaml.reader.ReaderError as exc:  # a control character: YAML allows printable text only
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise SpecError([f"{path}:{line}:{column}: invalid YAML: character U+{exc.character:04X} is not allowed "
+                         f"(YAML files hold printable text only)"]) from None
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise SpecError([f"{path}: invalid YAML: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"]) from None
     if not isinstance(raw, dict):
         raise SpecError([f"{path}: expected a mapping of task settings at the top level, got {type(raw).__name__}"])
     _keep_version_text(raw, root)
