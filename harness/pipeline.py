@@ -31,7 +31,7 @@ from harness.models import ResolvedModel, resolve
 from harness.preflight import Outputs, check_outputs, preflight, writable_folder
 from harness.provenance import arm_identity, config_hash, git_state, new_run_id, package_versions
 from harness.records import Adapter
-from harness.report import write_report
+from harness.report import inside, write_report
 from harness.results import decide_run
 from harness.scoring import ScoredArm, score_arm
 from harness.spec import ProfileSpec, Task
@@ -249,7 +249,7 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
         for name, adapter, merged_dir in tuned_models:
             with clock("suite", name):
                 suites.score([name], adapter, Path(merged_dir) if merged_dir else None)
-    report_path = options.reports_dir / f"{task.spec.name}-{run_id}.html"
+    report_path = inside(options.reports_dir, f"{task.spec.name}-{run_id}.html")
     with store.session():  # many reads in a row: one connection, held for a second or two
         with clock("decision"):
             decision = decide_run(store, run_id, task.spec, options.seed)

@@ -8,6 +8,7 @@ The only module that imports jinja2; autoescaping is on, so model output is alwa
 
 from __future__ import annotations
 
+import re
 import json
 from pathlib import Path
 from typing import Any
@@ -250,11 +251,17 @@ def render(view: dict[str, Any]) -> str:
     return _environment().get_template(TEMPLATE).render(**view)
 
 
+def inside(out_dir: Path, name: str) -> Path:
+    """A file of out_dir named after stored values (a task name, run ids): whatever they hold, it stays in out_dir."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).lstrip(".") or "report"
+    return out_dir / safe
+
+
 def write_report(store: Store, run_id: str, out_dir: Path) -> Path:
     """Render the run to `out_dir/<task>-<run_id>.html`, written atomically."""
     view = build_view(store, run_id)
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{view['run']['task']}-{run_id}.html"
+    path = inside(out_dir, f"{view['run']['task']}-{run_id}.html")
     tmp = path.with_suffix(".html.tmp")
     tmp.write_text(render(view), encoding="utf-8")
     tmp.replace(path)
@@ -264,7 +271,7 @@ def write_report(store: Store, run_id: str, out_dir: Path) -> Path:
 def write_comparison(comparison: RunComparison, out_dir: Path) -> Path:
     """Render a `harness.compare.RunComparison` to `out_dir/compare-<run_a>-<run_b>.html`, written atomically."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"compare-{comparison.a.run_id}-{comparison.b.run_id}.html"
+    path = inside(out_dir, f"compare-{comparison.a.run_id}-{comparison.b.run_id}.html")
     tmp = path.with_suffix(".html.tmp")
     tmp.write_text(_environment().get_template(COMPARE_TEMPLATE).render(c=comparison), encoding="utf-8")
     tmp.replace(path)
