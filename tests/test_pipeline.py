@@ -168,7 +168,7 @@ def test_report_is_self_contained(tmp_path, tiny_model):
     stages = _rows(tmp_path, "SELECT position, stage, arm, seconds FROM stages ORDER BY position")
     assert [p for p, *_ in stages] == list(range(1, len(stages) + 1)) and all(s >= 0 for *_, s in stages)
     names = [(stage, arm) for _, stage, arm, _ in stages]
-    assert names[:3] == [("task and data", None), ("resolve", None), ("data checks", None)]
+    assert names[:4] == [("task and data", None), ("resolve", None), ("preflight", None), ("data checks", None)]
     assert ("test answers", "zero_shot") in names and ("test scoring", "zero_shot") in names
     assert names[-2:] == [("decision", None), ("report", None)]  # the report's own row lands after it is written
     assert "Where the time went" in html and 'id="wall-time"' in html
