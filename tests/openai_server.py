@@ -29,6 +29,7 @@ class Fault:
     times: int | None = None
     retry_after: str | None = "0"  # the 429's Retry-After header (None: no header)
     sleep_s: float = 2.0  # how long a "timeout" keeps the client waiting before it answers
+    echo_auth: bool = False  # a "500" quotes the Authorization header it got, as a careless server might
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -36,8 +37,9 @@ class Fault:
 
 
 def make_handler(answer: Answer, api_key: str | None, seen: list[dict], lock: threading.Lock,
-                 faults: Sequence[Fault] = ()):
+                 faults: Sequence[Fault] = (), stopping: threading.Event | None = None):
     attempts: dict[str, int] = {}  # last message -> requests so far
+
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args):  # keep test output clean
             pass
@@ -61,14 +63,12 @@ def make_handler(answer: Answer, api_key: str | None, seen: list[dict], lock: th
             self.connection.close()
             self.close_connection = True
 
-        def _fault(self, content: str) -> str | None:
+        def _fault(self, content: str) -> Fault | None:
             """The fault this request gets (None: answer it), counting the attempt."""
             with lock:
                 n = attempts[content] = attempts.get(content, 0) + 1
-            for f in faults:
-                if f.marker in content:
-                    return f.kind if f.times is None or n <= f.times else None
-            return None
+            f = next((f for f in faults if f.marker in content), None)
+            return f if f is not None and (f.times is None or n <= f.times) else None
 
         def _answer(self, body: dict) -> dict:
             with lock:  # one generation at a time on the shared model
@@ -87,27 +87,28 @@ def make_handler(answer: Answer, api_key: str | None, seen: list[dict], lock: th
             fault = self._fault(content)
             with lock:
                 seen.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization"),
-                             "fault": fault, "at": time.monotonic()})
+                             "fault": fault.kind if fault else None, "at": time.monotonic()})
             if api_key is not None and self.headers.get("Authorization") != f"Bearer {api_key}":
                 return self._send(401, {"error": {"message": "bad key", "type": "invalid_request_error"}})
             if self.path.rstrip("/") != "/v1/chat/completions":
                 return self._send(404, {"error": {"message": "no route"}})
             if "FAIL" in content:
                 return self._send(500, {"error": {"message": "induced failure"}})
-            script = next((f for f in faults if f.marker in content), None)
-            if fault == "timeout":
-                time.sleep(script.sleep_s)
+            kind = fault.kind if fault else None
+            if kind == "timeout":
+                (stopping or threading.Event()).wait(fault.sleep_s)  # cut short when the server stops
                 return self._send(200, self._answer(body))
-            if fault == "reset":
+            if kind == "reset":
                 return self._reset()
-            if fault == "429":
-                headers = {"Retry-After": script.retry_after} if script.retry_after is not None else {}
+            if kind == "429":
+                headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
                 return self._send(429, {"error": {"message": "rate limited", "type": "rate_limit"}}, headers)
-            if fault == "500":
-                return self._send(500, {"error": {"message": "internal error on purpose"}})
-            if fault == "malformed":
+            if kind == "500":
+                said = f" (request had {self.headers.get('Authorization')})" if fault.echo_auth else ""
+                return self._send(500, {"error": {"message": f"internal error on purpose{said}"}})
+            if kind == "malformed":
                 return self._send(200, b'{"id": "cmpl-test", "object": "chat.completion", "choices": [{"ind')
-            if fault == "empty":
+            if kind == "empty":
                 return self._send(200, {**self._answer(body), "choices": []})
             self._send(200, self._answer(body))
 
@@ -120,12 +121,15 @@ def serve(answer: Answer, api_key: str | None = None,
     """(base_url, requests seen) for a server running until the block ends; each request seen records the
     fault it got (None when answered)."""
     seen: list[dict] = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(answer, api_key, seen, threading.Lock(), faults))
+    stopping = threading.Event()
+    server = ThreadingHTTPServer(("127.0.0.1", 0),
+                                 make_handler(answer, api_key, seen, threading.Lock(), faults, stopping))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/v1", seen
     finally:
+        stopping.set()
         server.shutdown()
         server.server_close()
 
