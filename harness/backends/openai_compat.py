@@ -16,7 +16,12 @@ from dataclasses import replace
 
 from harness.answer_end import AnswerEnd, cut
 from harness.backends import Advance, Conversation, Generation, LogLik
-from harness.backends.retry import MalformedResponse, backoff_s, is_transient, retry_after_s
+from harness.backends.retry import (
+    MalformedResponse,
+    backoff_s,
+    is_transient,
+    retry_after_s,
+)
 from harness.constraints import Constraint, openai_constraint_args
 from harness.errors import HarnessError
 
