@@ -4,6 +4,8 @@ their content, the adapter it answers with, the retrieval index, and how answers
 
     harness run tasks/contracts.yaml              # a second time: cached arms are copied, not recomputed
     harness run tasks/contracts.yaml --no-cache   # recompute everything
+
+An arm answered by an OpenAI-compatible endpoint with failed items is not reused: a re-run asks again.
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ def reuse(store: Store, key: str, run_id: str, arm: str) -> tuple[dict, list[tup
     if found is None:
         return None
     source_run, source_arm = found
+    source = next(row for row in store.arms(source_run) if row["arm"] == source_arm)
+    backend = (json.loads(source["config_json"]).get("arm", {}).get("backend") or {}).get("type")
+    if source["n_failed"] and backend == "openai":  # an endpoint's failures may have passed: ask it again
+        return None
     details = store.copy_arm(source_run, source_arm, run_id, arm, key)
     companions = []
     for row in store.arms(source_run):

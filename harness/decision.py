@@ -16,6 +16,9 @@ validation split) on the same test items; the lift is signed so that positive is
   above -margin and the arm's measured cost per request repays its training within the horizon.
 - Below the smallest n at which a GO is possible at all, neither GO nor NO-GO is given. A failed or
   incomplete baseline arm makes the verdict INCONCLUSIVE: the missing arm could have been the best.
+- So does a baseline or tuned arm whose generation failed (after retries) on more than the rule's
+  `max_failed_share` of the test items: a failure scores as an empty answer, so its score measures the
+  endpoint as much as the arm.
 """
 
 from __future__ import annotations
@@ -73,6 +76,7 @@ class ArmResult:
     validation_value: float | None = None  # primary metric on the validation split, None if not scored there
     validation_values: dict[str, float] = field(default_factory=dict)
     answer: str = "free"  # free | choice | constrained: how the arm's answers were made
+    n_failed: int = 0  # test items whose generation failed (scored as empty answers)
 
     @property
     def shown(self) -> str:
@@ -337,6 +341,7 @@ def decide(
     notes: list[str] = []
     if left_out:
         notes.append(f"arms that failed or are incomplete and are left out: {', '.join(left_out)}")
+    failing = _too_many_failed([a for a in arms if a.role != "companion" and complete(a)], n, rule.max_failed_share)
     if n == 0:
         return Decision("INCONCLUSIVE", ["no test items to compare on"] + notes, [], method="No comparison was possible.",
                         **common)
@@ -345,7 +350,8 @@ def decide(
         first = [f"no completed {missing} to compare"]
         if bad_baselines:
             first.append(f"baseline arms that did not complete: {', '.join(bad_baselines)}")
-        return Decision("INCONCLUSIVE", first + notes, [], method="No comparison was possible.", **common)
+        return Decision("INCONCLUSIVE", first + ([failing] if failing else []) + notes, [],
+                        method="No comparison was possible.", **common)
 
     # ---- baseline: chosen on validation (no winner's curse on test), else every baseline with family-wise control
     val = {a.name: _validation_value(a, metric.averaged) for a in baselines}
@@ -479,6 +485,11 @@ def decide(
                           f"without training could have been the best one; what the completed arms show: "
                           + first.split(": ", 1)[-1])
         del reasons[1]
+    if failing:
+        if verdict != "INCONCLUSIVE":
+            reasons[0] = "what the comparison shows, failed items counted as empty answers: " + first.split(": ", 1)[-1]
+        verdict, route = "INCONCLUSIVE", None
+        reasons.insert(0, f"no verdict: {failing}")
     base_arm = by_name[c.baseline]
     arm_best = by_name[cand]
     if arm_best.prompt_tokens is not None and base_arm.prompt_tokens:
@@ -496,6 +507,18 @@ def decide(
         baseline_selection=selection, candidate=cand, method=method, route=route, items_needed=items_needed,
         min_n=min_n, break_even=[be for a in by_arm for be in costs.get(a, [])], regressed=sorted(blocked), **common,
     )
+
+
+def _too_many_failed(arms: Sequence[ArmResult], n: int, max_share: float) -> str:
+    """'' when each arm failed on at most `max_share` of the n test items; else the sentence that names the
+    arms that did not, with their counts and the threshold."""
+    over = [a for a in arms if n and a.n_failed / n > max_share]
+    if not over:
+        return ""
+    listed = ", ".join(f"{a.name} failed on {a.n_failed} of {n} test items ({_pct(a.n_failed / n)})" for a in over)
+    return (f"too many failed items: {listed}, more than the allowed {_pct(max_share)} (decision.max_failed_share "
+            f"{max_share:g}); failed items score as empty answers, so the comparison would measure the failures "
+            f"(fix the endpoint, raise max_retries, or shorten prompts, and run again)")
 
 
 def _items_needed(by_arm: dict[str, list[Comparison]], min_lift: float, expected: float, stated: bool,

@@ -4,7 +4,7 @@
 
 faithfulness and answer_relevancy score answers given with retrieved context; judge_accuracy scores
 free-text answers against the reference. A judgment that fails (unparseable output, timeout, HTTP
-error) is retried, then recorded as failed with its error: it never becomes a zero and is never
+error) is retried with backoff, then recorded as failed with its error: it never becomes a zero and is never
 dropped silently; the metric's n and failure count say how many were judged.
 """
 
@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from harness.arms import Prediction
+from harness.backends.retry import backoff_s, retry_after_s
 from harness.data import Example
 from harness.errors import HarnessError
 from harness.models import resolve
@@ -89,12 +90,15 @@ class Judge:
         async def attempt(metric: str, case: Case) -> None:
             error = ""
             async with semaphore:
-                for _ in range(self.spec.retries + 1):
+                for attempt in range(self.spec.retries + 1):
                     try:
                         out.values.setdefault(metric, {})[case.example_id] = await self._one(metric, case)
                         return
                     except Exception as exc:  # parse errors, timeouts, HTTP errors: all count as a failed try
                         error = f"{type(exc).__name__}: {exc}"[:500]
+                        if attempt < self.spec.retries:
+                            await asyncio.sleep(backoff_s(attempt, self.spec.backoff_s, self.spec.max_backoff_s,
+                                                          retry_after_s(exc)))
             out.failures.append({"example_id": case.example_id, "metric": metric, "error": error})
 
         async def main() -> None:

@@ -52,6 +52,7 @@ def arm_results(store: Store, run_id: str, primary: str) -> list[ArmResult]:
             validation_value=on_validation.get(arm["arm"]),
             validation_values=validation_values.get(arm["arm"], {}),
             answer=json.loads(arm["config_json"]).get("arm", {}).get("answer", "free"),
+            n_failed=sum(1 for p in preds if p["error"]),
         ))
     return results
 

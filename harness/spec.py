@@ -164,8 +164,13 @@ class OpenAIBackend(Strict):
     model: str
     api_key_env: str | None = Field(None, description="name of the environment variable holding the API key")
     concurrency: int = Field(4, ge=1, le=256)
-    timeout_s: float = Field(60.0, gt=0)
-    max_retries: int = Field(2, ge=0, le=10)
+    timeout_s: float = Field(60.0, gt=0, description="seconds one request may take before it is tried again")
+    max_retries: int = Field(
+        2, ge=0, le=10, description="retries of a request that timed out, lost its connection, got a 408/409/429/5xx, "
+                                    "or a malformed or empty answer; what still fails is a failed item")
+    backoff_s: float = Field(0.5, ge=0, le=60, description="wait before the first retry; it doubles each retry, "
+                                                           "with jitter, and is at least the server's Retry-After")
+    max_backoff_s: float = Field(30.0, gt=0, le=600, description="the longest wait between tries (Retry-After too)")
     server: Literal["openai", "vllm", "vllm-legacy"] = Field(
         "openai", description="how to pass constraints: response_format (openai), structured_outputs (vllm >= 0.12), "
                               "guided_* (vllm-legacy)")
@@ -436,6 +441,9 @@ class JudgeSpec(Strict):
     api_key_env: str | None = None
     timeout_s: float = Field(60.0, gt=0)
     retries: int = Field(2, ge=0, le=10, description="retries of a judgment that fails to parse or times out")
+    backoff_s: float = Field(0.5, ge=0, le=60, description="wait before the first retry; it doubles each retry, "
+                                                           "with jitter, and is at least the server's Retry-After")
+    max_backoff_s: float = Field(30.0, gt=0, le=600, description="the longest wait between tries (Retry-After too)")
     concurrency: int = Field(4, ge=1, le=64)
 
     _url = field_validator("base_url")(OpenAIBackend._url.__func__)
@@ -542,6 +550,9 @@ class DecisionSpec(Strict):
     non_inferiority_margin: float | None = Field(
         None, ge=0.0, le=1.0, description="a tuned arm this close to the baseline (or better) and cheaper may also win")
     cost: CostSpec | None = None
+    max_failed_share: float = Field(
+        0.05, ge=0.0, lt=1.0, description="largest share of test items whose generation may fail (after retries) in an "
+                                          "arm the verdict compares; above it the verdict is INCONCLUSIVE")
 
     @model_validator(mode="after")
     def _cost_route(self) -> DecisionSpec:

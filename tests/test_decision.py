@@ -165,6 +165,44 @@ def test_a_failed_tuned_arm_is_left_out_with_a_reason():
     assert out.verdict == "GO" and any("qlora (failed)" in r for r in out.reasons)
 
 
+def test_too_many_failed_items_in_a_compared_arm_make_the_verdict_inconclusive():
+    rng = np.random.default_rng(5)
+    n = 400
+    base = rng.random(n) < 0.5
+    tuned = base | (rng.random(n) < 0.6)
+    assert _decide([_arm("few_shot", "baseline", base, n_failed=20), _arm("lora", "tuned", tuned)], n).verdict == "GO"
+    out = _decide([_arm("few_shot", "baseline", base, n_failed=21), _arm("lora", "tuned", tuned)], n)
+    assert out.verdict == "INCONCLUSIVE" and out.route is None
+    assert out.reasons[0].startswith("no verdict: too many failed items: few_shot failed on 21 of 400 test items (5.25%)")
+    assert "more than the allowed 5% (decision.max_failed_share 0.05)" in out.reasons[0]
+    assert out.reasons[1].startswith("what the comparison shows") and "lora vs few_shot" in out.reasons[1]
+    assert out.comparisons and out.candidate == "lora"  # the comparison is still shown
+
+    worse = base & (rng.random(n) < 0.85)
+    assert _decide([_arm("rag", "baseline", base), _arm("lora", "tuned", worse)], n).verdict == "NO-GO"
+    out = _decide([_arm("rag", "baseline", base), _arm("lora", "tuned", worse, n_failed=60)], n)
+    assert out.verdict == "INCONCLUSIVE" and "lora failed on 60 of 400 test items (15%)" in out.reasons[0]
+
+    looser = decide([_arm("rag", "baseline", base), _arm("lora", "tuned", worse, n_failed=60)], _targets(n), "accuracy",
+                    _rule(max_failed_share=0.2), SHAPE)
+    assert looser.verdict == "NO-GO"
+    # an arm the verdict does not compare (a merged copy) may fail without holding the verdict back
+    out = _decide([_arm("few_shot", "baseline", base), _arm("lora", "tuned", tuned),
+                   _arm("lora_merged", "companion", tuned, n_failed=200)], n)
+    assert out.verdict == "GO"
+    # without a tuned arm there is no verdict anyway, but the failures are still named
+    out = _decide([_arm("zero", "baseline", [1, 0, 1], n_failed=1)], 3)
+    assert any("zero failed on 1 of 3 test items" in r for r in out.reasons)
+
+
+def test_max_failed_share_is_a_share():
+    assert _rule().max_failed_share == 0.05
+    assert _rule(max_failed_share=0.0).max_failed_share == 0.0
+    for bad in (-0.1, 1.0):
+        with pytest.raises(ValidationError, match="max_failed_share"):
+            _rule(max_failed_share=bad)
+
+
 def test_mcnemar_only_for_binary_mean_metrics():
     rng = np.random.default_rng(7)
     n = 300

@@ -1,10 +1,13 @@
 """Any OpenAI-compatible chat endpoint as a generator (hosted APIs, vLLM, llama.cpp server).
 
-The API key is read from the environment variable the task names, at call time; it is never stored.
+The API key is read from the environment variable the task names, at call time; it is never stored, and
+never appears in a recorded error. Each request is retried on transient failures (harness.backends.retry)
+up to `max_retries` times; what still fails is one item's error, never the whole arm's.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Sequence
@@ -13,6 +16,12 @@ from dataclasses import replace
 
 from harness.answer_end import AnswerEnd, cut
 from harness.backends import Advance, Conversation, Generation, LogLik
+from harness.backends.retry import (
+    MalformedResponse,
+    backoff_s,
+    is_transient,
+    retry_after_s,
+)
 from harness.constraints import Constraint, openai_constraint_args
 from harness.errors import HarnessError
 from harness.redact import public_url
@@ -31,6 +40,8 @@ class OpenAIGenerator:
         max_retries: int = 2,
         seed: int = 0,
         server_kind: str = "openai",
+        backoff_s: float = 0.5,
+        max_backoff_s: float = 30.0,
     ):
         from openai import OpenAI
 
@@ -40,7 +51,10 @@ class OpenAIGenerator:
                 raise HarnessError(f"environment variable {api_key_env} is not set (it holds the API key for {public_url(base_url)})")
         else:
             api_key = "not-needed"  # local servers (vLLM, llama.cpp) accept any key
-        self.client = OpenAI(base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=max_retries)
+        # our loop retries instead of the SDK's: it also covers malformed and empty answers, under one cap
+        self.client = OpenAI(base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=0)
+        self._secret = api_key if api_key_env is not None else None
+        self.max_retries, self.backoff_s, self.max_backoff_s = max_retries, backoff_s, max_backoff_s
         self.model = model
         self.concurrency = concurrency
         self.seed = seed
@@ -58,9 +72,7 @@ class OpenAIGenerator:
                            "(it returns no prompt log-probabilities); use answer: constrained, which sends the "
                            "label set as a guided choice where the server supports it")
 
-    def _one(self, conversation: Conversation, max_new_tokens: int, constraint_args: dict) -> Generation:
-        import openai
-
+    def _attempt(self, conversation: Conversation, max_new_tokens: int, constraint_args: dict) -> Generation:
         began = time.perf_counter()
         try:
             resp = self.client.chat.completions.create(
@@ -71,18 +83,39 @@ class OpenAIGenerator:
                 seed=self.seed,
                 **constraint_args,
             )
-        except openai.APIError as exc:
-            return Generation("", None, None, time.perf_counter() - began, error=f"{type(exc).__name__}: {exc}"[:500])
+        except json.JSONDecodeError as exc:  # the SDK parses a 200's body without catching this
+            raise MalformedResponse(f"the response is not valid JSON ({exc})") from None
         latency = time.perf_counter() - began
-        if not resp.choices:
-            return Generation("", None, None, latency, error="response has no choices")
+        try:
+            content = resp.choices[0].message.content
+        except (AttributeError, IndexError, KeyError, TypeError):
+            raise MalformedResponse("the response has no choices" if not getattr(resp, "choices", None)
+                                    else "the response's first choice has no message") from None
         usage = resp.usage
         return Generation(
-            (resp.choices[0].message.content or "").strip(),
+            (content or "").strip(),
             usage.prompt_tokens if usage else None,
             usage.completion_tokens if usage else None,
-            latency,
+            latency,  # of the answered attempt: retries and waits are the endpoint's trouble, not serving cost
         )
+
+    def _one(self, conversation: Conversation, max_new_tokens: int, constraint_args: dict) -> Generation:
+        """One item: retried on transient failures; after the last try, a Generation that carries the error."""
+        began = time.perf_counter()
+        for attempt in range(self.max_retries + 1):
+            try:
+                return self._attempt(conversation, max_new_tokens, constraint_args)
+            except Exception as exc:  # noqa: BLE001 - whatever an endpoint does fails one item, not the arm
+                error = f"{type(exc).__name__}: {exc}"
+                if not is_transient(exc) or attempt == self.max_retries:
+                    break
+                time.sleep(backoff_s(attempt, self.backoff_s, self.max_backoff_s, retry_after_s(exc)))
+        tries = f" (after {attempt + 1} attempts)" if attempt else ""
+        return Generation("", None, None, time.perf_counter() - began, error=self._redact(error)[:480] + tries)
+
+    def _redact(self, text: str) -> str:
+        """An error text without the API key (a server may echo what it was sent)."""
+        return text.replace(self._secret, "***") if self._secret and len(self._secret) >= 6 else text
 
     def generate(self, conversations: Sequence[Conversation], max_new_tokens: int, advance: Advance,
                  constraint: Constraint | None = None, answer_end: AnswerEnd | None = None) -> list[Generation]:

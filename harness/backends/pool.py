@@ -68,7 +68,8 @@ class Generators:
             from harness.backends.openai_compat import OpenAIGenerator
 
             return OpenAIGenerator(backend.base_url, backend.model, backend.api_key_env, backend.concurrency,
-                                   backend.timeout_s, backend.max_retries, seed, backend.server)
+                                   backend.timeout_s, backend.max_retries, seed, backend.server,
+                                   backend.backoff_s, backend.max_backoff_s)
         key = ("hf", adapter.path if adapter else None, adapter.quantized if adapter else False)
         if key not in self._loaded:
             self._loaded[key] = self._load(adapter)
