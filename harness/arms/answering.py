@@ -105,5 +105,6 @@ def answer(generator: Generator, conversations: Sequence[Conversation], settings
     if settings.answer == "choice":
         return choose(generator, conversations, list(output.labels or ()), settings.normalization, advance)
     constraint = constraint_for(output) if settings.answer == "constrained" else None
-    return [Answer(g) for g in generator.generate(conversations, max_new_tokens, advance, constraint=constraint,
-                                                  answer_end=answer_end_for(output.type))]
+    return [Answer(g, {"incomplete": g.incomplete} if g.incomplete else {})
+            for g in generator.generate(conversations, max_new_tokens, advance, constraint=constraint,
+                                answer_end=answer_end_for(output.type))]

@@ -21,7 +21,8 @@ class Generation:
     prompt_tokens: int | None
     output_tokens: int | None
     latency_s: float
-    error: str | None = None
+    error: str | None = None  # no answer came back (endpoint failure, prompt too long): scored as empty, counted
+    incomplete: str | None = None  # an answer came back but was cut short (a constrained one at max_new_tokens)
 
 
 @dataclass(frozen=True)

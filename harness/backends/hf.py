@@ -86,8 +86,8 @@ class HFGenerator:
     def generate(self, conversations: Sequence[Conversation], max_new_tokens: int, advance: Advance,
                  constraint: Constraint | None = None, answer_end: AnswerEnd | None = None) -> list[Generation]:
         """Greedy answers; with `constraint`, every token is masked to the grammar (JSON schema, regex, label set),
-        and an answer the budget cut before the grammar was complete is a failed generation, not a wrong one.
-        With `answer_end`, a row stops as soon as its answer is complete (harness.answer_end)."""
+        and an answer the budget cut before the grammar was complete is kept, marked `incomplete`: the model's own
+        (wrong) answer, as unconstrained text that is not JSON is, not a failure to get one. With `answer_end`, a row stops as soon as its answer is complete (harness.answer_end)."""
         import torch
         from transformers import GenerationConfig, LogitsProcessorList
 
@@ -166,8 +166,8 @@ class HFGenerator:
                 else:
                     n_out = len(new)
                 ended = stop is not None or at_stop_string or complete
-                error = compiled.completion_error(kept, max_new_tokens) if compiled is not None and not ended else None
-                results[i] = Generation(text.strip(), len(encoded[i]), n_out, per_item, error)
+                short = compiled.completion_error(kept, max_new_tokens) if compiled is not None and not ended else None
+                results[i] = Generation(text.strip(), len(encoded[i]), n_out, per_item, incomplete=short)
             advance(len(batch))
         return [r for r in results if r is not None]
 
