@@ -33,6 +33,9 @@ ARMS = """
 """
 
 
+SWEEP = ARMS[ARMS.index("    sweep:"):]
+
+
 @dataclass(frozen=True)
 class Case:
     id: str
@@ -169,6 +172,12 @@ CASES = [
          ("task.yaml", "profiles.quick.arms", "no arm 'rag'")),
     Case("more shots than train examples", edit("    type: prompted\n", "    type: prompted\n    shots: 50\n"),
          ("arm 'zero_shot'", "50 shots, but the train split has 8 examples")),
+    Case("adapter that is not a saved adapter", edit(SWEEP, "    adapter: no-such-adapter\n"),
+         ("arm 'lora'", "no-such-adapter is not a saved adapter (no adapter_config.json)")),
+    Case("adapter with pickled weights only", both(edit(SWEEP, "    adapter: saved/adapter\n"),
+                                                   write_bytes("saved/adapter/adapter_config.json", b"{}"),
+                                                   write_bytes("saved/adapter/adapter_model.bin", b"x")),
+         ("arm 'lora'", "no adapter_model.safetensors", "never from pickles")),
     Case("version given as a list", edit("version: 1", "version: [1, 2]"), ("task.yaml:2", "version")),
     # ---------------------------------------------------------------- data files
     Case("data file missing", lambda root: (root / "data" / "validation.jsonl").unlink(),

@@ -29,6 +29,7 @@ from harness.records import Adapter
 from harness.spec import SweepSpec, TunedArmSpec
 from harness.sweep import default_storage, open_study, run_sweep
 from harness.training import adapter_hash
+from harness.textfiles import read_text
 
 
 def _min(*values: int | None) -> int | None:
@@ -62,7 +63,9 @@ class TunedArm(ArmBase):
                 import bitsandbytes  # noqa: F401
             except ImportError:
                 raise HarnessError(f"arm {self.name!r}: QLoRA needs bitsandbytes: pip install bitsandbytes") from None
-        if not ctx.train:
+        if self.spec.adapter is not None:
+            self._check_given_adapter(ctx)
+        elif not ctx.train:
             raise HarnessError(f"arm {self.name!r}: the train split is empty")
         check_answering(self.spec, ctx.task.spec.output, None)
         searching = self.spec.sweep is not None and (self.spec.sweep.space or self._trials(ctx) > 1)
@@ -98,17 +101,27 @@ class TunedArm(ArmBase):
         digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
         return f"{ctx.task.spec.name}-{self.name}-{digest}"
 
-    def _given_adapter(self, ctx: ArmContext) -> Adapter:
+    def _check_given_adapter(self, ctx: ArmContext) -> Path:
         """A saved adapter named in the task file; it must have been trained on this base model."""
         adapter_dir = ctx.task.resolve(self.spec.adapter)
         if not (adapter_dir / "adapter_config.json").is_file():
             raise HarnessError(f"arm {self.name!r}: {adapter_dir} is not a saved adapter (no adapter_config.json)")
+        if not (adapter_dir / "adapter_model.safetensors").is_file():
+            raise HarnessError(f"arm {self.name!r}: {adapter_dir} has no adapter_model.safetensors "
+                               f"(adapter weights are read from safetensors only, never from pickles)")
         meta_file = adapter_dir.parent / "metadata.json"
         if meta_file.is_file():
-            trained_on = json.loads(meta_file.read_text()).get("base_model", {}).get("weights_hash")
+            try:
+                trained_on = json.loads(read_text(meta_file)).get("base_model", {}).get("weights_hash")
+            except (ValueError, AttributeError):
+                raise HarnessError(f"{meta_file}: expected the JSON object `harness train` writes") from None
             if trained_on and trained_on != ctx.models.base.weights_hash:
                 raise HarnessError(f"arm {self.name!r}: {adapter_dir} was trained on base weights {trained_on}, "
                                    f"but this run's base model has {ctx.models.base.weights_hash}")
+        return adapter_dir
+
+    def _given_adapter(self, ctx: ArmContext) -> Adapter:
+        adapter_dir = self._check_given_adapter(ctx)
         self.sweep_details = {"adapter": str(adapter_dir), "adapter_hash": adapter_hash(adapter_dir), "trained": "elsewhere"}
         return Adapter(self.name, str(adapter_dir), self.sweep_details["adapter_hash"], self.quantize)
 
