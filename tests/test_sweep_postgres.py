@@ -66,6 +66,20 @@ decision: {{primary_metric: exact_match}}
     return path
 
 
+@pytest.mark.parametrize("url, shown", [
+    ("postgresql://harness:s3cret@db.internal:5432/optuna", "postgresql://harness:***@db.internal:5432/optuna"),
+    ("postgresql://harness:p@ss:w@rd@db/optuna", "postgresql://harness:***@db/optuna"),  # unescaped @ and :
+    ("postgresql://harness@db/optuna?sslmode=require&password=s3cret", "postgresql://harness@db/optuna?sslmode=require&password=***"),
+    ("postgresql://db/optuna", "postgresql://db/optuna"),
+    ("sqlite:////abs/experiments/optuna.db", "sqlite:////abs/experiments/optuna.db"),
+    ("sqlite:///optuna.db", "sqlite:///optuna.db"),
+])
+def test_public_storage_hides_the_password_and_keeps_the_rest(url, shown):
+    from harness.sweep import public_storage
+
+    assert public_storage(url) == shown
+
+
 def _worker(tmp_path: Path, task: Path, url: str, name: str) -> subprocess.Popen:
     env = dict(os.environ, HF_HUB_OFFLINE="1", HARNESS_SWEEP_HEARTBEAT_S=str(HEARTBEAT_S))
     return subprocess.Popen(
