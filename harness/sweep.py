@@ -326,15 +326,13 @@ def run_sweep(study: Any, objective: Objective, n_trials: int, enqueue: list[dic
         lock.close()
 
 
-_WORKER = uuid.uuid4().hex[:8]
+def new_owner() -> str:
+    """One sweep run among every worker of every machine: host, pid and a random token (pids repeat, and
+    one process may run the same sweep twice)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def owner() -> str:
-    """This process among every worker of every machine: host, pid and a random token (pids repeat)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{_WORKER}"
-
-
-def mark_owner(trial: Any) -> None:
+def mark_owner(trial: Any, owner: str) -> None:
     trial.set_user_attr("pid", os.getpid())
     trial.set_user_attr("host", socket.gethostname())
-    trial.set_user_attr("owner", owner())
+    trial.set_user_attr("owner", owner)

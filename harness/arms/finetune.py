@@ -28,7 +28,7 @@ from harness.metrics import higher_is_better
 from harness.prompts import conversation
 from harness.records import Adapter
 from harness.spec import SweepSpec, TunedArmSpec
-from harness.sweep import default_storage, open_study, owner, public_storage, run_sweep
+from harness.sweep import default_storage, new_owner, open_study, public_storage, run_sweep
 from harness.training import adapter_hash
 
 
@@ -133,10 +133,11 @@ class TunedArm(ArmBase):
                               "trials_planned": n_trials}
         advance = ctx.tracker(f"{self.name}: sweep trials", n_trials)
         advance(len([t for t in study.trials if t.state.name in ("COMPLETE", "PRUNED")]))
-        run_sweep(study, objective(self.spec, ctx, name, train, validation, advance), n_trials,
+        owner = new_owner()
+        run_sweep(study, objective(self.spec, ctx, name, train, validation, advance, owner), n_trials,
                   sweep.enqueue if sweep else [])
         # Trials this process ran were logged as they ended; the others (earlier runs, other workers) as reused.
-        trained_here = {t.number for t in study.trials if t.user_attrs.get("owner") == owner()}
+        trained_here = {t.number for t in study.trials if t.user_attrs.get("owner") == owner}
         for trial in earlier_trials(study, self.name, trained_here):
             ctx.log_trial(trial)
         best = self._best(study, maximize)

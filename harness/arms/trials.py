@@ -71,7 +71,7 @@ class WilcoxonReporter:
 
 
 def objective(spec: TunedArmSpec, ctx: ArmContext, study_name: str, train: list[Example], validation: list[Example],
-              advance: Callable[[int], None]) -> Callable[[Any], float]:
+              advance: Callable[[int], None], owner: str) -> Callable[[Any], float]:
     """Optuna's objective for one tuned arm: the trial's primary metric on validation."""
     import optuna
 
@@ -83,7 +83,7 @@ def objective(spec: TunedArmSpec, ctx: ArmContext, study_name: str, train: list[
     fingerprint = hashlib.sha256(json.dumps([e.id for e in train]).encode()).hexdigest()[:16]
 
     def run(trial: Any) -> float:
-        mark_owner(trial)
+        mark_owner(trial, owner)
         hp = ctx.profile.apply(suggest(trial, spec))
         out_dir = ctx.workdir / spec.name / f"trial-{trial.number:03d}"
         record = Trial(spec.name, study_name, trial.number, params=hp, started_at=time.time())
