@@ -45,6 +45,7 @@ run: $(STAMP)
 
 test-deps: $(STAMP)
 	scripts/install-chromium.sh
+	scripts/install-postgresql.sh
 
 test: test-deps
 	$(BIN)/python -m pytest

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from harness.metrics import higher_is_better
 from harness.prompts import conversation
 from harness.records import Adapter
 from harness.spec import SweepSpec, TunedArmSpec
-from harness.sweep import default_storage, open_study, run_sweep
+from harness.sweep import default_storage, new_owner, open_study, public_storage, run_sweep
 from harness.training import adapter_hash
 from harness.textfiles import read_text
 
@@ -139,23 +140,28 @@ class TunedArm(ArmBase):
         maximize = higher_is_better(ctx.task.spec.decision.primary_metric)
         study = open_study(name, storage, sweep or SweepSpec(trials=1, pruner="none"), maximize)
         n_trials = self._trials(ctx)
-        self.sweep_details = {"study": name, "storage": storage.split("@")[-1], "train_examples": len(train),
+        self.sweep_details = {"study": name, "storage": public_storage(storage), "train_examples": len(train),
                               "validation_examples": len(validation), "device": ctx.models.device,
                               "precision": ctx.models.precision,
                               "trials_planned": n_trials}
-        before = {t.number for t in study.trials}
         advance = ctx.tracker(f"{self.name}: sweep trials", n_trials)
         advance(len([t for t in study.trials if t.state.name in ("COMPLETE", "PRUNED")]))
-        run_sweep(study, objective(self.spec, ctx, name, train, validation, advance), n_trials,
+        owner = new_owner()
+        run_sweep(study, objective(self.spec, ctx, name, train, validation, advance, owner), n_trials,
                   sweep.enqueue if sweep else [])
-        for trial in earlier_trials(study, self.name, {t.number for t in study.trials} - before):
+        # Trials this process ran were logged as they ended; the others (earlier runs, other workers) as reused.
+        trained_here = {t.number for t in study.trials if t.user_attrs.get("owner") == owner}
+        for trial in earlier_trials(study, self.name, trained_here):
             ctx.log_trial(trial)
         best = self._best(study, maximize)
         adapter_dir = Path(best.user_attrs["adapter_path"])
         if not adapter_dir.is_dir() or adapter_hash(adapter_dir) != best.user_attrs.get("adapter_hash"):
+            elsewhere = best.user_attrs.get("host") not in (None, socket.gethostname())
             raise HarnessError(
-                f"arm {self.name!r}: the best trial's adapter at {adapter_dir} is missing or changed; "
-                f"delete study {name!r} from {storage} to retrain"
+                f"arm {self.name!r}: the best trial's adapter at {adapter_dir} is missing or changed"
+                + (f" (trial {best.number} was trained on {best.user_attrs['host']}: workers on several machines "
+                   f"need one shared --workdir)" if elsewhere else "")
+                + f"; delete study {name!r} from {public_storage(storage)} to retrain"
             )
         self.sweep_details.update(best_trial=best.number, best_value=best.value, best_params=best.params,
                                   adapter=str(adapter_dir), adapter_hash=best.user_attrs.get("adapter_hash"))

@@ -21,7 +21,7 @@ from harness.metrics import aggregate_key, score_key
 from harness.prompts import conversation
 from harness.records import Trial
 from harness.spec import TunedArmSpec
-from harness.sweep import mark_owner, suggest
+from harness.sweep import mark_owner, retried, suggest, was_killed
 from harness.training import train_adapter
 
 OPTUNA_STATES = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed"}
@@ -71,7 +71,7 @@ class WilcoxonReporter:
 
 
 def objective(spec: TunedArmSpec, ctx: ArmContext, study_name: str, train: list[Example], validation: list[Example],
-              advance: Callable[[int], None]) -> Callable[[Any], float]:
+              advance: Callable[[int], None], owner: str) -> Callable[[Any], float]:
     """Optuna's objective for one tuned arm: the trial's primary metric on validation."""
     import optuna
 
@@ -83,7 +83,7 @@ def objective(spec: TunedArmSpec, ctx: ArmContext, study_name: str, train: list[
     fingerprint = hashlib.sha256(json.dumps([e.id for e in train]).encode()).hexdigest()[:16]
 
     def run(trial: Any) -> float:
-        mark_owner(trial)
+        mark_owner(trial, owner)
         hp = ctx.profile.apply(suggest(trial, spec))
         out_dir = ctx.workdir / spec.name / f"trial-{trial.number:03d}"
         record = Trial(spec.name, study_name, trial.number, params=hp, started_at=time.time())
@@ -154,10 +154,11 @@ def objective(spec: TunedArmSpec, ctx: ArmContext, study_name: str, train: list[
 
 
 def earlier_trials(study: Any, arm: str, trained_here: set[int]) -> list[Trial]:
-    """Trials a previous run of the same study finished, as records marked reused."""
+    """Trials that other runs of the same study finished (earlier runs, other workers), as records marked reused."""
     out = []
+    again = retried(study.trials)
     for trial in study.trials:
-        if trial.number in trained_here or trial.state.name not in OPTUNA_STATES or trial.user_attrs.get("killed"):
+        if trial.number in trained_here or trial.state.name not in OPTUNA_STATES or was_killed(trial, again):
             continue
         attrs = trial.user_attrs
         out.append(Trial(
