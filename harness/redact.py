@@ -1,7 +1,7 @@
-"""Credentials out of everything the harness keeps or shows: user:password in URLs and secret-looking query
-parameters are removed before a value reaches the database, a log line or the report.
+"""Credentials out of everything the harness keeps or shows: the password in a URL's user:password@ and the values
+of secret-looking query parameters are masked before a value reaches the database, a log line or the report.
 
-    public_url("postgresql://me:pw@db/optuna")   ->  "postgresql://db/optuna"
+    public_url("postgresql://me:pw@db/optuna?password=x")   ->  "postgresql://me:***@db/optuna?password=***"
 """
 
 from __future__ import annotations
@@ -10,19 +10,27 @@ import re
 from typing import Any
 
 # scheme://userinfo@ up to the last @ before the path: a password may itself hold an unescaped @
-_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*://)[^/\s?#]*@")
+_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/\s?#]*)@")
 _SECRET_PARAM = re.compile(
     r"(?P<key>[?&;](?:[A-Za-z0-9_\-]*(?:key|token|secret|password|passwd|pwd|signature|sig|auth)[A-Za-z0-9_\-]*)=)"
     r"[^&;#\s\"']+", re.IGNORECASE)
-REDACTED = "***"
+MASK = "***"
+
+
+def _userinfo(match: re.Match) -> str:
+    user, has_password, _ = match.group("userinfo").partition(":")
+    if has_password:
+        return f"{match.group('scheme')}{user}:{MASK}@"
+    # a lone user part is a name (postgres://harness@db), unless it is a token (https://ghp_x@github.com)
+    return f"{match.group('scheme')}{MASK if looks_like_a_secret(user) else user}@"
 
 
 def public_url(text: str) -> str:
-    """The text with every URL's credentials removed (user:password@, and the values of key/token/... parameters)."""
+    """The text with every URL's password, and the values of its key/token/password/... parameters, masked."""
     if "://" not in text and "=" not in text:
         return text
-    text = _USERINFO.sub(lambda m: m.group("scheme"), text)
-    return _SECRET_PARAM.sub(lambda m: m.group("key") + REDACTED, text)
+    text = _USERINFO.sub(_userinfo, text)
+    return _SECRET_PARAM.sub(lambda m: m.group("key") + MASK, text)
 
 
 def redacted(value: Any) -> Any:

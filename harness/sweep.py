@@ -22,10 +22,11 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from harness.errors import HarnessError
 from harness.processes import process_alive
+from harness.redact import public_url
 from harness.spec import FloatRange, SweepSpec, TunedArmSpec
 
 Objective = Callable[[Any], float]
@@ -73,19 +74,6 @@ def default_storage(workdir: Path) -> str:
 
 
 # ------------------------------------------------------------ storage URLs
-
-def public_storage(url: str) -> str:
-    """The storage URL as records, logs and messages may show it: no password, in userinfo or query."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
-        user = userinfo.split(":", 1)[0]
-        netloc = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
-    query = urlencode([(k, "***" if "password" in k.lower() else v) for k, v in parse_qsl(parts.query)], safe="/*")
-    # assembled by hand: urlunsplit turns sqlite:////abs/path into sqlite://abs/path
-    return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
-
 
 def _with_driver(url: str) -> str:
     """`postgresql://` names psycopg 3, the driver harness installs (SQLAlchemy 2.0 would pick psycopg2)."""
@@ -224,12 +212,12 @@ def open_study(name: str, storage: str, sweep: SweepSpec, maximize: bool = True)
         finally:
             lock.close()
     except ImportError as exc:
-        raise HarnessError(f"--storage {public_storage(storage)}: no database driver for it ({exc})") from None
+        raise HarnessError(f"--storage {public_url(storage)}: no database driver for it ({exc})") from None
     except Exception as exc:
         if type(exc).__module__.split(".")[0] not in ("sqlalchemy", "psycopg", "sqlite3"):
             raise
         first = _scrub(str(exc), storage).strip().splitlines()[0]
-        raise HarnessError(f"--storage {public_storage(storage)}: cannot open the Optuna storage: {first}") from None
+        raise HarnessError(f"--storage {public_url(storage)}: cannot open the Optuna storage: {first}") from None
 
 
 def _storage_url(study: Any) -> str:

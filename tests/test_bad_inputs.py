@@ -225,7 +225,7 @@ CASES = [
     Case("--storage that is not a database URL", args("--storage", "postgres-at-host-7"),
          ("--storage postgres-at-host-7: not a database URL",)),
     Case("--storage password never echoed", args("--storage", f"nosuchdb://admin:{SECRET}@db.example/optuna"),
-         ("--storage nosuchdb://db.example/optuna: not a database URL",), hidden=(SECRET,)),
+         ("--storage nosuchdb://admin:***@db.example/optuna: not a database URL",), hidden=(SECRET,)),
     Case("--profile unknown", args("--profile", "quik"), ("profile", "quik")),
     # ---------------------------------------------------------------- run's own arguments
     Case("--arm unknown", args("--arm", "lorra"), ("--arm 'lorra': no such arm",), commands=("run",)),

@@ -74,10 +74,10 @@ decision: {{primary_metric: exact_match}}
     ("sqlite:////abs/experiments/optuna.db", "sqlite:////abs/experiments/optuna.db"),
     ("sqlite:///optuna.db", "sqlite:///optuna.db"),
 ])
-def test_public_storage_hides_the_password_and_keeps_the_rest(url, shown):
-    from harness.sweep import public_storage
+def test_public_url_hides_the_password_and_keeps_the_rest(url, shown):
+    from harness.redact import public_url
 
-    assert public_storage(url) == shown
+    assert public_url(url) == shown
 
 
 def _worker(tmp_path: Path, task: Path, url: str, name: str) -> subprocess.Popen:

@@ -28,7 +28,8 @@ from harness.metrics import higher_is_better
 from harness.prompts import conversation
 from harness.records import Adapter
 from harness.spec import SweepSpec, TunedArmSpec
-from harness.sweep import default_storage, new_owner, open_study, public_storage, run_sweep
+from harness.redact import public_url
+from harness.sweep import default_storage, new_owner, open_study, run_sweep
 from harness.training import adapter_hash
 from harness.textfiles import read_text
 
@@ -140,7 +141,7 @@ class TunedArm(ArmBase):
         maximize = higher_is_better(ctx.task.spec.decision.primary_metric)
         study = open_study(name, storage, sweep or SweepSpec(trials=1, pruner="none"), maximize)
         n_trials = self._trials(ctx)
-        self.sweep_details = {"study": name, "storage": public_storage(storage), "train_examples": len(train),
+        self.sweep_details = {"study": name, "storage": public_url(storage), "train_examples": len(train),
                               "validation_examples": len(validation), "device": ctx.models.device,
                               "precision": ctx.models.precision,
                               "trials_planned": n_trials}
@@ -161,7 +162,7 @@ class TunedArm(ArmBase):
                 f"arm {self.name!r}: the best trial's adapter at {adapter_dir} is missing or changed"
                 + (f" (trial {best.number} was trained on {best.user_attrs['host']}: workers on several machines "
                    f"need one shared --workdir)" if elsewhere else "")
-                + f"; delete study {name!r} from {public_storage(storage)} to retrain"
+                + f"; delete study {name!r} from {public_url(storage)} to retrain"
             )
         self.sweep_details.update(best_trial=best.number, best_value=best.value, best_params=best.params,
                                   adapter=str(adapter_dir), adapter_hash=best.user_attrs.get("adapter_hash"))
