@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness.processes import process_alive
+from harness.processes import process_alive, process_identity
 from harness.spec import FloatRange, SweepSpec, TunedArmSpec
 
 Objective = Callable[[Any], float]
@@ -86,12 +86,25 @@ def reclaim_killed_trials(study: Any) -> int:
     reclaimed = 0
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         attrs = trial.user_attrs
-        if attrs.get("host") == host and attrs.get("pid") and not process_alive(int(attrs["pid"])):
+        if attrs.get("host") == host and attrs.get("pid") and not process_alive(int(attrs["pid"]), attrs.get("process")):
             study._storage.set_trial_user_attr(trial._trial_id, "killed", True)
             study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
-            study.enqueue_trial(trial.params, skip_if_exists=False)
+            retry(study, trial)
             reclaimed += 1
     return reclaimed
+
+
+def retry(study: Any, trial: Any) -> None:
+    """Queue a killed trial's parameters again, with its seed: the retry trains the adapter it would have. A trial
+    killed before it drew its parameters has only those it was queued with (an `enqueue` point): queue them."""
+    queued = study._storage.get_trial_system_attrs(trial._trial_id).get("fixed_params", {})
+    study.enqueue_trial({**queued, **trial.params}, user_attrs={"retry_of": seed_number(trial)},
+                        skip_if_exists=False)
+
+
+def seed_number(trial: Any) -> int:
+    """The trial number a trial's seed derives from: its own, or that of the killed trial it retries."""
+    return int(trial.user_attrs.get("retry_of", trial.number))
 
 
 def trials_done(study: Any) -> int:
@@ -121,3 +134,4 @@ def run_sweep(study: Any, objective: Objective, n_trials: int, enqueue: list[dic
 def mark_owner(trial: Any) -> None:
     trial.set_user_attr("pid", os.getpid())
     trial.set_user_attr("host", socket.gethostname())
+    trial.set_user_attr("process", process_identity())
