@@ -130,7 +130,7 @@ class TunedArm(ArmBase):
                               "validation_examples": len(validation), "device": ctx.models.device,
                               "precision": ctx.models.precision,
                               "trials_planned": n_trials}
-        before = {t.number for t in study.trials}
+        before = {t.number for t in study.trials if t.state.is_finished()}  # queued ones are trained here
         advance = ctx.tracker(f"{self.name}: sweep trials", n_trials)
         advance(len([t for t in study.trials if t.state.name in ("COMPLETE", "PRUNED")]))
         run_sweep(study, objective(self.spec, ctx, name, train, validation, advance), n_trials,

@@ -84,8 +84,8 @@ def objective(spec: TunedArmSpec, ctx: ArmContext, study_name: str, train: list[
     fingerprint = hashlib.sha256(json.dumps([e.id for e in train]).encode()).hexdigest()[:16]
 
     def run(trial: Any) -> float:
+        mark_owner(trial)  # first: a trial killed from here on is known as this process's, and retried
         kill_point("trial", trial.number)
-        mark_owner(trial)
         hp = ctx.profile.apply(suggest(trial, spec))
         out_dir = ctx.workdir / spec.name / f"trial-{trial.number:03d}"
         record = Trial(spec.name, study_name, trial.number, params=hp, started_at=time.time())
