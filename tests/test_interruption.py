@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from harness.cli import main
 from harness.processes import process_identity
 from harness.results import history
 from harness.store import Store
@@ -119,6 +120,8 @@ def test_a_run_killed_at_each_stage_completes_when_run_again(stage, reference, t
     if stage == "rendering":  # every result was stored before the page: the run is complete, its page is not
         assert shown[killed_run] == "completed"
         assert not list((tmp_path / "reports").glob("*.html"))
+        assert main(["report", "--db", str(db), "--run", killed_run, "--reports", str(tmp_path / "rendered")]) == 0
+        assert (tmp_path / "rendered" / f"tiny-{killed_run}.html").is_file()
     else:
         assert shown[killed_run] == "killed"
         assert "running" not in arms.values()
