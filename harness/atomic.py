@@ -1,6 +1,6 @@
 """Files and folders that appear whole or not at all: written under a temporary name in the same folder, then
-renamed (`os.replace`, atomic on one filesystem). A process killed part-way leaves a `*.tmp-*` leftover, never a
-half-written file at the name a later step or run reads.
+renamed (`os.replace`, atomic on one filesystem). A process killed part-way leaves a `<name>.tmp-<pid>-*` leftover,
+never a half-written file at the name a later step or run reads; the next write of that name removes it.
 
     harness run tasks/contracts.yaml   # reports, adapters, merged models, caches: all written this way
 """
@@ -13,6 +13,8 @@ import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+
+from harness.processes import process_alive
 
 
 def write_text_atomic(path: str | Path, text: str, encoding: str = "utf-8") -> Path:
@@ -27,6 +29,7 @@ def atomic_file(path: str | Path) -> Iterator[Path]:
     """A temporary path next to `path` to write to; renamed to `path` when the block ends without an error."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(path)
     tmp = _sibling(path, "tmp")
     try:
         yield tmp
@@ -44,6 +47,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     partial folder."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(path)
     tmp = _sibling(path, "tmp")
     tmp.mkdir()
     try:
@@ -63,3 +67,15 @@ def _sibling(path: Path, kind: str) -> Path:
     """A name next to `path` no other writer uses (pid and random suffix); created by the caller with the usual
     permissions (tempfile's would be private to the user)."""
     return path.with_name(f"{path.name}.{kind}-{os.getpid()}-{secrets.token_hex(4)}")
+
+
+def _remove_leftovers(path: Path) -> None:
+    """What writers of this name that have since died left beside it (a merged model's is a whole model)."""
+    for kind in ("tmp", "old"):
+        for leftover in path.parent.glob(f"{path.name}.{kind}-*-*"):
+            pid = leftover.name[len(path.name) + len(kind) + 2:].split("-")[0]
+            if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
+                if leftover.is_dir():
+                    shutil.rmtree(leftover, ignore_errors=True)
+                else:
+                    leftover.unlink(missing_ok=True)

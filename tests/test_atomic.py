@@ -49,7 +49,7 @@ def test_written_files_and_folders_have_ordinary_permissions(tmp_path):
     umask = os.umask(0o022)
     os.umask(umask)
     path = write_text_atomic(tmp_path / "page.html", "<p>")
-    with atomic_dir(tmp_path / "adapter") as tmp:
+    with atomic_dir(tmp_path / "adapter"):
         pass
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
     assert stat.S_IMODE((tmp_path / "adapter").stat().st_mode) == 0o777 & ~umask
@@ -62,6 +62,22 @@ def test_a_process_killed_mid_write_leaves_nothing_at_the_final_name(tmp_path):
         "    tmp.write_text('{\"half')\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
     )
-    assert subprocess.run([sys.executable, "-c", code]).returncode == -9
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == -9
     assert not (tmp_path / "out.json").exists()
     assert [p.name.startswith("out.json.tmp-") for p in tmp_path.iterdir()] == [True]  # a leftover, apart
+
+
+def test_the_next_write_removes_what_a_killed_writer_left(tmp_path):
+    code = (
+        "import os, signal; from harness.atomic import atomic_dir\n"
+        f"with atomic_dir({str(tmp_path / 'merged')!r}) as tmp:\n"
+        "    (tmp / 'model.safetensors').write_bytes(b'x' * 100)\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == -9
+    assert [p.name.startswith("merged.tmp-") for p in tmp_path.iterdir()] == [True]
+    live = tmp_path / f"merged.tmp-{os.getppid()}-0000"  # a writer that still runs keeps its folder
+    live.mkdir()
+    with atomic_dir(tmp_path / "merged") as tmp:
+        (tmp / "model.safetensors").write_bytes(b"y")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["merged", live.name]

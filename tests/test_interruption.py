@@ -11,9 +11,9 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
-import sqlite3
 import time
 from pathlib import Path
 
@@ -53,7 +53,7 @@ def _harness_run(task: Path, out: Path, cache: Path, kill_at: str | None = None)
     return subprocess.run(
         [sys.executable, "-m", "harness.cli", "run", str(task), "--db", str(out / "h.duckdb"),
          "--reports", str(out / "reports"), "--workdir", str(out / "exp"), "--quiet"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=600,
+        check=False, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=600,
     )
 
 
