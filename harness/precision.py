@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from harness.atomic import write_text_atomic
+
 # bf16 must beat fp32 by this margin in the probe: a near tie is not worth outputs that differ from fp32
 BF16_MIN_SPEEDUP = 1.25
 # (rows, in, out): a batch of positions through SmolLM2-135M-sized projections (hidden 576, MLP 1536)
@@ -111,10 +113,7 @@ def cpu_choice() -> dict[str, Any]:
     choice["cpu"] = identity["cpu"]
     cached[key] = choice
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{time.time_ns()}.tmp")
-        tmp.write_text(json.dumps(cached, indent=2))
-        tmp.replace(path)
+        write_text_atomic(path, json.dumps(cached, indent=2))
     except OSError:
         pass  # a read-only cache costs a probe per run, not a failure
     return choice

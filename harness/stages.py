@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from harness.processes import kill_point
 from harness.store import Store
 
 
@@ -44,6 +45,7 @@ class StageClock:
 
     @contextlib.contextmanager
     def __call__(self, stage: str, arm: str | None = None) -> Iterator[Lap]:
+        kill_point(stage, arm)
         lap = Lap()
         started_at, began = time.time(), time.perf_counter()
         try:

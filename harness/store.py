@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from harness.errors import HarnessError
-from harness.processes import process_alive
+from harness.processes import kill_point, process_alive, process_identity
 from harness.records import Trial
 from harness.redact import public_url, redacted
 
@@ -245,6 +245,11 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (run_id, position)
     );
     """,
+    # 9: which process runs a run, beyond its pid (boot id and start time: harness.processes.process_identity), so
+    # a pid the system gave to another process does not keep a killed run looking alive
+    """
+    ALTER TABLE runs ADD COLUMN process VARCHAR;
+    """,
 ]
 ROLES = ("baseline", "tuned", "companion")  # compared against; candidates; extra views of a candidate
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -263,13 +268,19 @@ def _prediction_row(p: Prediction) -> dict[str, Any]:
     }
 
 
+KILLED = "the process running it ended without finishing (killed or crashed)"
+
+
+def _abandoned(run: dict[str, Any]) -> bool:
+    """Left 'running' by a process that is gone. Only a process on this host can be checked: a run of another
+    machine's process stays 'running' here, whether it still runs or not (nothing here can tell)."""
+    return run["status"] == "running" and run.get("host") == socket.gethostname() and bool(run.get("pid")) \
+        and run["pid"] != os.getpid() and not process_alive(run["pid"], run.get("process"))
+
+
 def _as_seen(run: dict[str, Any]) -> dict[str, Any]:
-    """A run whose process on this host is gone shows as failed, even to a read-only reader that may not
-    write the fact down."""
-    if run["status"] == "running" and run.get("host") == socket.gethostname() and run.get("pid") \
-            and run["pid"] != os.getpid() and not process_alive(run["pid"]):
-        return dict(run, status="failed", error="the process running it ended without finishing (killed or crashed)")
-    return run
+    """A run whose process is gone shows as killed, even to a read-only reader that may not write the fact down."""
+    return dict(run, status="killed", error=KILLED) if _abandoned(run) else run
 
 
 def _now() -> datetime:
@@ -441,20 +452,18 @@ class Store:
 
     @_connected
     def _close_abandoned_runs(self) -> None:
-        """Runs left 'running' by a process on this host that no longer exists were killed: mark them failed."""
-        rows = self.con.execute(
-            "SELECT run_id, pid FROM runs WHERE status = 'running' AND host = ?", [socket.gethostname()]
-        ).fetchall()
-        for run_id, pid in rows:
-            if pid is not None and not process_alive(pid) and pid != os.getpid():
-                self.fail_run(run_id, "the process running it ended without finishing (killed or crashed)")
+        """Runs left 'running' by a process on this host that no longer exists were killed: mark them so."""
+        for run in self._dicts("SELECT * FROM runs WHERE status = 'running' AND host = ?", [socket.gethostname()]):
+            if _abandoned(run):
+                self.fail_run(run["run_id"], KILLED, status="killed")
 
     # ------------------------------------------------------------ writes
 
     @_connected
     def start_run(self, record: dict[str, Any]) -> None:
         row = redacted(dict(record))
-        row.update(status="running", started_at=_now(), host=socket.gethostname(), pid=os.getpid())
+        row.update(status="running", started_at=_now(), host=socket.gethostname(), pid=os.getpid(),
+                   process=process_identity())
         self._insert("runs", [row])
 
     @_connected
@@ -466,8 +475,8 @@ class Store:
         )
 
     @_connected
-    def fail_run(self, run_id: str, error: str) -> None:
-        """Mark the run and every arm still running as failed, and drop rows of unfinished arms."""
+    def fail_run(self, run_id: str, error: str, status: str = "failed") -> None:
+        """Mark the run and every arm still running as failed (or killed), and drop rows of unfinished arms."""
         with self._transaction():
             running = [r[0] for r in self.con.execute(
                 "SELECT arm FROM arms WHERE run_id = ? AND status = 'running'", [run_id]
@@ -475,12 +484,12 @@ class Store:
             for arm in running:
                 self._delete_arm_rows(run_id, arm)
             self.con.execute(
-                "UPDATE arms SET status = 'failed', error = ?, finished_at = ? WHERE run_id = ? AND status = 'running'",
-                ["run stopped: " + public_url(error)[:2000], _now(), run_id],
+                "UPDATE arms SET status = ?, error = ?, finished_at = ? WHERE run_id = ? AND status = 'running'",
+                [status, "run stopped: " + public_url(error)[:2000], _now(), run_id],
             )
             self.con.execute(
-                "UPDATE runs SET status = 'failed', error = ?, finished_at = ? WHERE run_id = ?",
-                [public_url(error)[:4000], _now(), run_id],
+                "UPDATE runs SET status = ?, error = ?, finished_at = ? WHERE run_id = ?",
+                [status, public_url(error)[:4000], _now(), run_id],
             )
 
     @_connected
@@ -654,6 +663,7 @@ class Store:
         n_failed = sum(1 for p in predictions if p.error)
         with self._transaction():
             self.add_split(run_id, arm, split, predictions, scores, metrics)
+            kill_point("store write", arm)
             self.con.execute(
                 "UPDATE arms SET status = 'completed', finished_at = ?, seconds = ?, n_examples = ?, n_failed = ?, "
                 "details_json = ?, cache_key = ? WHERE run_id = ? AND arm = ?",
@@ -756,7 +766,12 @@ class Store:
 
     @_connected
     def arms(self, run_id: str) -> list[dict[str, Any]]:
-        return self._dicts("SELECT * FROM arms WHERE run_id = ? ORDER BY started_at, arm", [run_id])
+        """The run's arms; those left 'running' by a killed run show as killed, as the run does."""
+        arms = self._dicts("SELECT * FROM arms WHERE run_id = ? ORDER BY started_at, arm", [run_id])
+        if any(a["status"] == "running" for a in arms) and self.run(run_id)["status"] == "killed":
+            arms = [dict(a, status="killed", error="run stopped: " + KILLED) if a["status"] == "running" else a
+                    for a in arms]
+        return arms
 
     @_connected
     def metrics(self, run_id: str, split: str = "test") -> list[dict[str, Any]]:

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from harness.errors import HarnessError
-from harness.processes import process_alive
+from harness.processes import process_alive, process_identity
 from harness.redact import public_url
 from harness.spec import FloatRange, SweepSpec, TunedArmSpec
 
@@ -178,10 +178,19 @@ def _sampler(seed: int) -> Any:
     return PerTrialSeedTPE(seed=seed)
 
 
-def requeue(study: Any, trial: Any) -> None:
-    """A trial whose worker died goes back in the queue with its parameters; `retry_of` marks the failed one
-    as killed, so it does not count against the budget."""
-    study.enqueue_trial(trial.params, user_attrs={"retry_of": trial.number}, skip_if_exists=False)
+def retry(study: Any, trial: Any) -> None:
+    """Queue a killed trial's parameters again (also the heartbeat's callback for a dead worker's trial).
+    `retries` names the failed trial, so it does not count against the budget; `retry_of` the trial whose seed the
+    retry keeps, so it trains the adapter the killed one would have. A trial killed before it drew its parameters
+    has only those it was queued with (an `enqueue` point): those are queued."""
+    queued = study._storage.get_trial_system_attrs(trial._trial_id).get("fixed_params", {})
+    study.enqueue_trial({**queued, **trial.params}, skip_if_exists=False,
+                        user_attrs={"retry_of": seed_number(trial), "retries": trial.number})
+
+
+def seed_number(trial: Any) -> int:
+    """The trial number a trial's seed derives from: its own, or that of the killed trial it retries."""
+    return int(trial.user_attrs.get("retry_of", trial.number))
 
 
 def open_study(name: str, storage: str, sweep: SweepSpec, maximize: bool = True) -> Any:
@@ -199,7 +208,7 @@ def open_study(name: str, storage: str, sweep: SweepSpec, maximize: bool = True)
             with lock.held(), warnings.catch_warnings():  # concurrent table creation fails in PostgreSQL
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
                 rdb = optuna.storages.RDBStorage(url, heartbeat_interval=interval, grace_period=3 * interval,
-                                                 heartbeat_stale_trial_callback=requeue,
+                                                 heartbeat_stale_trial_callback=retry,
                                                  engine_kwargs={"pool_pre_ping": True} if "sqlite" not in url else None)
                 return optuna.create_study(
                     study_name=name,
@@ -226,7 +235,7 @@ def _storage_url(study: Any) -> str:
 
 def retried(trials: list[Any]) -> set[int]:
     """Numbers of trials whose worker died and whose parameters were queued again."""
-    return {t.user_attrs["retry_of"] for t in trials if "retry_of" in t.user_attrs}
+    return {t.user_attrs["retries"] for t in trials if "retries" in t.user_attrs}
 
 
 def was_killed(trial: Any, retried_numbers: set[int]) -> bool:
@@ -246,10 +255,10 @@ def reclaim_killed_trials(study: Any) -> int:
     reclaimed = 0
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         attrs = trial.user_attrs
-        if attrs.get("host") == host and attrs.get("pid") and not process_alive(int(attrs["pid"])):
+        if attrs.get("host") == host and attrs.get("pid") and not process_alive(int(attrs["pid"]), attrs.get("process")):
             study._storage.set_trial_user_attr(trial._trial_id, "killed", True)
             study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
-            requeue(study, trial)
+            retry(study, trial)
             reclaimed += 1
     return reclaimed
 
@@ -324,3 +333,4 @@ def mark_owner(trial: Any, owner: str) -> None:
     trial.set_user_attr("pid", os.getpid())
     trial.set_user_attr("host", socket.gethostname())
     trial.set_user_attr("owner", owner)
+    trial.set_user_attr("process", process_identity())

@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
+from harness.atomic import atomic_dir, write_text_atomic
 from harness.data import Example
 from harness.errors import HarnessError
 from harness.models import ResolvedModel, load_tokenizer, load_weights
-from harness.processes import raise_if_stopping
+from harness.processes import kill_point, raise_if_stopping
 from harness.prompt_format import ChatFormat, PromptFormat, choose_format
 from harness.prompts import conversation
 from harness.spec import PromptSpec
@@ -211,9 +212,11 @@ def train_adapter(
     losses = [log["loss"] for log in trainer.state.log_history if "loss" in log]
     adapter_dir = out_dir / "adapter"
     if trainer.is_world_process_zero():  # under accelerate launch only the main process writes
-        # model.save_pretrained, not trainer.save_model: that one also pickles the arguments (training_args.bin)
-        trainer.accelerator.unwrap_model(model).save_pretrained(str(adapter_dir), safe_serialization=True)
-        tokenizer.save_pretrained(str(adapter_dir))
+        # whole or absent (adapter_config.json, which a reader looks for, is only there once all is)
+        with atomic_dir(adapter_dir) as tmp:
+            # model.save_pretrained, not trainer.save_model: that one also pickles the arguments (training_args.bin)
+            trainer.accelerator.unwrap_model(model).save_pretrained(str(tmp), safe_serialization=True)
+            tokenizer.save_pretrained(str(tmp))
     trainer.accelerator.wait_for_everyone()
     result = TrainResult(
         adapter_dir=str(adapter_dir),
@@ -238,7 +241,7 @@ def train_adapter(
         **(metadata or {}),
     }
     if trainer.is_world_process_zero():
-        (out_dir / "metadata.json").write_text(json.dumps(meta, indent=2, default=str))
+        write_text_atomic(out_dir / "metadata.json", json.dumps(meta, indent=2, default=str))
     model.eval()
     tokenizer.padding_side = "left"
     return model, tokenizer, result
@@ -311,6 +314,7 @@ class _EvalCallback:
 
             def on_step_end(self, args: Any, state: Any, control: Any, model: Any = None, **kw: Any) -> None:
                 raise_if_stopping()
+                kill_point("training step", state.global_step)
                 if isinstance(every, int) and state.global_step % every == 0:
                     self._run(state, control, model)
 

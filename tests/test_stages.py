@@ -68,7 +68,7 @@ def test_a_stage_written_before_the_process_is_killed_remains(tmp_path):
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 9
     with Store.open(db, read_only=True) as store:
-        assert store.run("r1")["status"] == "failed"
+        assert store.run("r1")["status"] == "killed"
         assert [(r["stage"], r["arm"]) for r in store.stages("r1")] == [("resolve", None), ("test answers", "a")]
 
 

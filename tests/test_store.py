@@ -72,7 +72,7 @@ def test_failed_run_keeps_no_rows_of_unfinished_arms(tmp_path):
         assert {p["arm"] for p in store.predictions("r1")} == {"done"}
 
 
-def test_a_killed_run_is_marked_failed_on_next_open(tmp_path):
+def test_a_killed_run_is_marked_killed_on_next_open(tmp_path):
     db = tmp_path / "h.duckdb"
     code = (
         "import os; from harness.store import Store; s = Store.open(%r);"
@@ -81,12 +81,15 @@ def test_a_killed_run_is_marked_failed_on_next_open(tmp_path):
     ) % str(db)
     proc = subprocess.run([sys.executable, "-c", code])
     assert proc.returncode == 9
-    with Store.open(db, read_only=True) as store:  # a reader that cannot write still sees it as failed
-        assert store.run("k")["status"] == "failed" and store.runs()[0]["status"] == "failed"
+    with Store.open(db, read_only=True) as store:  # a reader that cannot write still sees it as killed
+        assert store.run("k")["status"] == "killed" and store.runs()[0]["status"] == "killed"
+        assert store.arms("k")[0]["status"] == "killed"
+        assert store.query("SELECT status FROM runs")[0][0] == "running"  # nothing was written
     with Store.open(db) as store:
         run = store.run("k")
-        assert run["status"] == "failed" and "ended without finishing" in run["error"]
-        assert store.arms("k")[0]["status"] == "failed"
+        assert run["status"] == "killed" and "ended without finishing" in run["error"]
+        assert store.arms("k")[0]["status"] == "killed"
+        assert store.query("SELECT status FROM runs")[0][0] == "killed"
 
 
 def test_read_only_open_of_missing_db(tmp_path):

@@ -143,7 +143,7 @@ def test_a_killed_sweep_resumes_without_retraining(tmp_path, tiny_model):
 
     assert _run(tmp_path, task) == 0
     runs = _sql(tmp_path, "SELECT run_id, status FROM runs ORDER BY started_at")
-    assert [r[1] for r in runs] == ["failed", "completed"]  # the killed run is marked failed, not left running
+    assert [r[1] for r in runs] == ["killed", "completed"]  # the killed run is marked so, not left running
     second = runs[1][0]
     rows = _sql(tmp_path, f"SELECT trial_number, state, reused FROM trials WHERE run_id = '{second}' ORDER BY 1")
     assert rows[0] == (0, "complete", True)  # finished before the kill: not retrained

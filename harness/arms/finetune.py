@@ -29,7 +29,7 @@ from harness.prompts import conversation
 from harness.records import Adapter
 from harness.spec import SweepSpec, TunedArmSpec
 from harness.redact import public_url
-from harness.sweep import default_storage, new_owner, open_study, run_sweep
+from harness.sweep import default_storage, new_owner, open_study, run_sweep, seed_number
 from harness.training import adapter_hash
 from harness.textfiles import read_text
 
@@ -156,7 +156,8 @@ class TunedArm(ArmBase):
             ctx.log_trial(trial)
         best = self._best(study, maximize)
         adapter_dir = Path(best.user_attrs["adapter_path"])
-        if not adapter_dir.is_dir() or adapter_hash(adapter_dir) != best.user_attrs.get("adapter_hash"):
+        if not (adapter_dir / "adapter_config.json").is_file() \
+                or adapter_hash(adapter_dir) != best.user_attrs.get("adapter_hash"):
             elsewhere = best.user_attrs.get("host") not in (None, socket.gethostname())
             raise HarnessError(
                 f"arm {self.name!r}: the best trial's adapter at {adapter_dir} is missing or changed"
@@ -175,7 +176,7 @@ class TunedArm(ArmBase):
             raise HarnessError(f"arm {self.name!r}: no trial completed" + (f"; errors: {sorted(errors)[:3]}" if errors else ""))
         finite = [t for t in complete if t.value == t.value]
         sign = 1 if maximize else -1
-        return max(finite, key=lambda t: (sign * t.value, -t.number)) if finite else complete[0]
+        return max(finite, key=lambda t: (sign * t.value, -seed_number(t))) if finite else complete[0]
 
     # ------------------------------------------------------------ predict: the test split, once
 

@@ -18,10 +18,11 @@ from harness.answer_end import answer_end_for
 from harness.arms import ArmContext
 from harness.data import Example
 from harness.metrics import aggregate_key, score_key
+from harness.processes import kill_point
 from harness.prompts import conversation
 from harness.records import Trial
 from harness.spec import TunedArmSpec
-from harness.sweep import mark_owner, retried, suggest, was_killed
+from harness.sweep import mark_owner, retried, retry, seed_number, suggest, was_killed
 from harness.training import train_adapter
 
 OPTUNA_STATES = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed"}
@@ -83,7 +84,8 @@ def objective(spec: TunedArmSpec, ctx: ArmContext, study_name: str, train: list[
     fingerprint = hashlib.sha256(json.dumps([e.id for e in train]).encode()).hexdigest()[:16]
 
     def run(trial: Any) -> float:
-        mark_owner(trial, owner)
+        mark_owner(trial, owner)  # first: a trial killed from here on is known as this run's, and retried
+        kill_point("trial", trial.number)
         hp = ctx.profile.apply(suggest(trial, spec))
         out_dir = ctx.workdir / spec.name / f"trial-{trial.number:03d}"
         record = Trial(spec.name, study_name, trial.number, params=hp, started_at=time.time())
@@ -101,7 +103,7 @@ def objective(spec: TunedArmSpec, ctx: ArmContext, study_name: str, train: list[
             model, _, result = train_adapter(
                 ctx.models.base, train, ctx.task.spec.prompt, hp, out_dir,
                 device=device, quantize=quantize, max_length=spec.max_length, bias=spec.bias,
-                checkpointing=spec.gradient_checkpointing, seed=ctx.seed + trial.number,
+                checkpointing=spec.gradient_checkpointing, seed=ctx.seed + seed_number(trial),
                 evaluate=None if (wilcoxon or not validation) else evaluate, eval_every=eval_every,
                 metadata={"task": ctx.task.spec.name, "arm": spec.name, "trial": trial.number,
                           "data_fingerprint": fingerprint},
@@ -141,7 +143,7 @@ def objective(spec: TunedArmSpec, ctx: ArmContext, study_name: str, train: list[
         except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: no verdict on these parameters
             record.state, record.error = "failed", f"interrupted: {exc}"[:2000]
             trial.set_user_attr("killed", True)
-            trial.study.enqueue_trial(trial.params, skip_if_exists=False)  # the next run retries them
+            retry(trial.study, trial)  # the next run retries them
             raise
         finally:
             record.intermediate = [{k: v for k, v in e.items() if k != "values"} for e in evaluations]

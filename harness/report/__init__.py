@@ -13,8 +13,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from harness.atomic import atomic_file, write_text_atomic
 from harness.compare import RunComparison
 from harness.metrics import higher_is_better
+from harness.processes import kill_point
 from harness.report.timing import stage_times
 from harness.results import forgetting, run_decision, trials as read_trials
 from harness.spec import RegressionSpec
@@ -260,19 +262,14 @@ def inside(out_dir: Path, name: str) -> Path:
 def write_report(store: Store, run_id: str, out_dir: Path) -> Path:
     """Render the run to `out_dir/<task>-<run_id>.html`, written atomically."""
     view = build_view(store, run_id)
-    out_dir.mkdir(parents=True, exist_ok=True)
     path = inside(out_dir, f"{view['run']['task']}-{run_id}.html")
-    tmp = path.with_suffix(".html.tmp")
-    tmp.write_text(render(view), encoding="utf-8")
-    tmp.replace(path)
+    with atomic_file(path) as tmp:
+        tmp.write_text(render(view), encoding="utf-8")
+        kill_point("rendering")
     return path
 
 
 def write_comparison(comparison: RunComparison, out_dir: Path) -> Path:
     """Render a `harness.compare.RunComparison` to `out_dir/compare-<run_a>-<run_b>.html`, written atomically."""
-    out_dir.mkdir(parents=True, exist_ok=True)
     path = inside(out_dir, f"compare-{comparison.a.run_id}-{comparison.b.run_id}.html")
-    tmp = path.with_suffix(".html.tmp")
-    tmp.write_text(_environment().get_template(COMPARE_TEMPLATE).render(c=comparison), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_text_atomic(path, _environment().get_template(COMPARE_TEMPLATE).render(c=comparison))
