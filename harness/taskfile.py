@@ -137,6 +137,8 @@ def _describe(err: dict) -> str:
         return f"unknown {kind} type {tag!r}; {did_you_mean(tag, list(choices))}"
     if err["type"] in ("missing", "extra_forbidden", "union_tag_not_found") or "input" not in err:
         return msg
+    if err["type"] == "value_error" and isinstance(err["input"], (dict, list)):
+        return msg  # a check across a section's fields names what it found itself
     value = err["input"]
     shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
     return f"{msg} (got {shown[:80]})"
