@@ -26,7 +26,7 @@ STAGES = [
     ["harness.store"],
     ["harness.index", "harness.suite_runs", "harness.arm_cache", "harness.decision", "harness.stages"],
     ["harness.preflight"],
-    ["harness.results"],
+    ["harness.results", "harness.export"],
     ["harness.compare"],
     ["harness.report"],
     ["harness.pipeline"],
