@@ -60,12 +60,13 @@ ORDER BY e.example_id
 
 
 def _answer(messages: list[dict], max_tokens: int) -> tuple[str, int, int]:
-    """A served few-shot model: right on te0-te2, an answer full of quotes and newlines on te3, wrong elsewhere."""
+    """A served few-shot model: right on te0-te2, an answer full of quotes and newlines on te3, an empty answer on te5
+    (CSV tells it from NULL only by its quotes), wrong elsewhere."""
     found = re.search(r"Contract (te\d+):", messages[-1]["content"])
     item = found.group(1) if found else None
     if item in ("te0", "te1", "te2"):
         return GOLD[item], 5, 5
-    return (AWKWARD if item == "te3" else '{"party": "nobody"}'), 5, 5
+    return {"te3": AWKWARD, "te5": ""}.get(item, '{"party": "nobody"}'), 5, 5
 
 
 @pytest.fixture(scope="module")
@@ -94,10 +95,11 @@ def _db_rows(con, table: str, order: str, run_id: str) -> list[tuple]:
 
 
 def _read_back(con, path: Path, fmt: str, types: dict[str, str]) -> list[tuple]:
-    """A file's rows as DuckDB reads them; CSV and JSON carry no types, so the database's schema declares them."""
+    """A file's rows as DuckDB reads them; CSV and JSON carry no types, so the database's schema declares them, and
+    a quoted empty CSV field is an empty string, not NULL."""
     columns = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in types.items()) + "}"
     reader = {"parquet": "read_parquet(?)",
-              "csv": f"read_csv(?, header = true, columns = {columns})",
+              "csv": f"read_csv(?, header = true, allow_quoted_nulls = false, columns = {columns})",
               "jsonl": f"read_json(?, format = 'newline_delimited', columns = {columns})"}[fmt]
     return con.execute(f"SELECT * FROM {reader}", [str(path)]).fetchall()
 
@@ -122,8 +124,9 @@ def test_export_round_trips_every_table(ran, fmt, capsys):
             assert read == stored, name
         assert json.loads((out / "decision.json").read_text()) == json.loads(decision_json) is not None
         assert {p.name for p in out.iterdir()} == {f"{n}.{fmt}" for n in TABLES} | {"decision.json", "export.json"}
-        awkward, = con.execute("SELECT count(*) FROM predictions WHERE output = ?", [AWKWARD]).fetchone()
-        assert awkward == 1  # the quoted, multi-line answer is among the rows that came back equal
+        # among the rows that came back equal: the quoted, multi-line answer and the empty one
+        assert con.execute("SELECT count(*) FROM predictions WHERE output = ?", [AWKWARD]).fetchone() == (1,)
+        assert con.execute("SELECT count(*) FROM predictions WHERE output = '' AND arm = 'few_shot'").fetchone() == (1,)
     finally:
         con.close()
 
