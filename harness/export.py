@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from harness import __version__
@@ -76,7 +76,7 @@ def export_run(db: Path, ref: str, fmt: str, out: Path) -> Export:
             manifest = {
                 "run_id": run_id, "task": run["task"], "task_version": run["task_version"], "status": run["status"],
                 "format": fmt, "database": str(db), "harness_version": __version__,
-                "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "tables": {name: {"file": f"{name}.{fmt}", "rows": n} for name, n in rows.items()},
                 "decision": DECISION if decision is not None else None,
             }

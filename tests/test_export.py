@@ -116,8 +116,8 @@ def test_export_round_trips_every_table(ran, fmt, capsys):
         assert manifest["run_id"] == run_id and manifest["format"] == fmt
         for name, (table, order) in TABLES.items():
             stored = _db_rows(con, table, order, run_id)
-            types = dict(con.execute(f"SELECT column_name, data_type FROM information_schema.columns "
-                                     f"WHERE table_name = ? ORDER BY ordinal_position", [table]).fetchall())
+            types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
+                                     "WHERE table_name = ? ORDER BY ordinal_position", [table]).fetchall())
             read = _read_back(con, out / f"{name}.{fmt}", fmt, types)
             assert stored, f"{table}: the run stored no rows, so the round trip proves nothing"
             assert len(read) == len(stored) == manifest["tables"][name]["rows"], name
@@ -141,6 +141,7 @@ def test_five_line_pandas_example_and_the_wrong_for_tuned_query(ran):
     wide = test.pivot(index="example_id", columns="arm", values="value")
     assert list(wide.columns) == ["few_shot", "lora", "zero_shot"] and len(wide) == 6
     assert list(wide[(wide.few_shot == 1) & (wide.lora == 0)].index) == ["te0", "te1", "te2"]
+    print(wide.mean(), wide[(wide.few_shot == 1) & (wide.lora == 0)], sep="\n\n")  # the README's fifth line
 
     sql = WRONG_FOR_TUNED.replace("exports/contracts", str(out).replace("'", "''"))
     con = duckdb.connect(str(ran / "h.duckdb"), read_only=True)
@@ -157,7 +158,8 @@ def test_five_line_pandas_example_and_the_wrong_for_tuned_query(ran):
 
 
 def test_unknown_run_is_one_line_naming_recent_runs(ran, capsys):
-    (run_id,) = duckdb.connect(str(ran / "h.duckdb"), read_only=True).execute("SELECT run_id FROM runs").fetchone()
+    with duckdb.connect(str(ran / "h.duckdb"), read_only=True) as con:
+        (run_id,) = con.execute("SELECT run_id FROM runs").fetchone()
     out = ran / "never"
     assert _export(ran, out, "csv", run="no-such-run") == 2
     err = capsys.readouterr().err.strip()
