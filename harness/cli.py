@@ -5,6 +5,7 @@
     harness report --run <run_id>
     harness history --task contracts
     harness compare RUN_A RUN_B
+    harness export latest --format parquet --out exports/contracts
 """
 
 from __future__ import annotations
@@ -336,6 +337,22 @@ def compare(run_a: str, run_b: str, db: Path, reports_dir: Path) -> None:
     if result.skipped:
         console.print("not compared: " + "; ".join(result.skipped), soft_wrap=True, markup=False)
     console.print(f"comparison: {path}", soft_wrap=True)
+
+
+@cli.command()
+@click.argument("run_id")
+@DB_OPTION
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv", "jsonl"]), default="parquet", show_default=True)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder for the files.")
+def export(run_id: str, db: Path, fmt: str, out_dir: Path) -> None:
+    """Write run RUN_ID (or `latest`) as files: run, arms, examples, predictions, scores (per example), metrics
+    (per arm), trials, decision.json, and export.json listing them."""
+    from harness.export import export_run
+
+    result = export_run(db, run_id, fmt, out_dir)
+    rows = ", ".join(f"{name} {n}" for name, n in result.rows.items())
+    _console().print(f"exported run {result.run_id} ({result.status}) to {result.folder}: {rows} rows", soft_wrap=True,
+                     markup=False)
 
 
 def main(argv: list[str] | None = None) -> int:

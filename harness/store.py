@@ -536,6 +536,27 @@ class Store:
     def stages(self, run_id: str) -> list[dict[str, Any]]:
         return self._dicts("SELECT * FROM stages WHERE run_id = ? ORDER BY position", [run_id])
 
+    @_connected
+    def copy_run(self, run_id: str, folder: Path, fmt: str) -> dict[str, int]:
+        """Every stored row of one run, one file per table (FOLDER/<table>.<fmt>), written by DuckDB's own COPY;
+        returns the rows written per table. One connection holds the file, so no writer changes the run between
+        tables. The run id is a bound parameter; the path is an escaped SQL literal, since not every DuckDB version
+        binds a parameter as COPY's target."""
+        options = {"parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER true", "jsonl": "FORMAT json"}[fmt]
+        tables = {  # file name -> (table, order of its rows)
+            "run": ("runs", "run_id"), "arms": ("arms", "started_at, arm"),
+            "examples": ("examples", "split, example_id"), "predictions": ("predictions", "arm, split, example_id"),
+            "scores": ("scores", "arm, split, example_id, metric"), "metrics": ("metrics", "arm, split, metric"),
+            "trials": ("trials", "arm, trial_number"),
+        }
+        counts = {}
+        for name, (table, order) in tables.items():
+            target = str(Path(folder, f"{name}.{fmt}").absolute())  # absolute: DuckDB would expand a leading ~
+            literal = "'" + target.replace("'", "''") + "'"
+            counts[name] = self.con.execute(f"COPY (SELECT * FROM {table} WHERE run_id = ? ORDER BY {order}) "
+                                            f"TO {literal} ({options})", [run_id]).fetchone()[0]
+        return counts
+
     # ------------------------------------------------------------ general-capability suite
 
     @_connected

@@ -27,7 +27,7 @@ STAGES = [
     ["harness.store"],
     ["harness.index", "harness.suite_runs", "harness.arm_cache", "harness.decision", "harness.stages"],
     ["harness.preflight"],
-    ["harness.results"],
+    ["harness.results", "harness.export"],
     ["harness.compare"],
     ["harness.report"],
     ["harness.pipeline"],
