@@ -542,6 +542,8 @@ class Store:
         returns the rows written per table. One connection holds the file, so no writer changes the run between
         tables. The run id is a bound parameter; the path is an escaped SQL literal, since not every DuckDB version
         binds a parameter as COPY's target."""
+        import duckdb
+
         options = {"parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER true", "jsonl": "FORMAT json"}[fmt]
         tables = {  # file name -> (table, order of its rows)
             "run": ("runs", "run_id"), "arms": ("arms", "started_at, arm"),
@@ -553,8 +555,11 @@ class Store:
         for name, (table, order) in tables.items():
             target = str(Path(folder, f"{name}.{fmt}").absolute())  # absolute: DuckDB would expand a leading ~
             literal = "'" + target.replace("'", "''") + "'"
-            counts[name] = self.con.execute(f"COPY (SELECT * FROM {table} WHERE run_id = ? ORDER BY {order}) "
-                                            f"TO {literal} ({options})", [run_id]).fetchone()[0]
+            try:
+                counts[name] = self.con.execute(f"COPY (SELECT * FROM {table} WHERE run_id = ? ORDER BY {order}) "
+                                                f"TO {literal} ({options})", [run_id]).fetchone()[0]
+            except duckdb.IOException as exc:  # a full disk, a folder where the file goes
+                raise HarnessError(f"{target}: cannot write ({str(exc).splitlines()[0]})") from None
         return counts
 
     # ------------------------------------------------------------ general-capability suite
