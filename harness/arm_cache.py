@@ -32,10 +32,18 @@ def result_key(identity: str, spec: TaskSpec, test: Sequence[Example], validatio
         [[ex.id, list(ex.messages), ex.target] for ex in validation],
         adapter.hash if adapter else None,
         retriever.description.get("index") if retriever is not None else None,
-        SCORING_VERSION, list(spec.metrics), spec.decision.confidence, seed,
+        SCORING_VERSION, metric_identity(spec), spec.decision.confidence, seed,
         spec.judge.model_dump(mode="json") if spec.judge else None,
     ]
     return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def metric_identity(spec: TaskSpec) -> list:
+    """The task's metrics as they score: a built-in by name, an evaluate metric by its settings and script text."""
+    from harness.metrics import METRICS
+
+    return [entry if isinstance(entry, str) else [name, METRICS[name].identity]
+            for entry, name in zip(spec.metrics, spec.metric_names)]
 
 
 def reuse(store: Store, key: str, run_id: str, arm: str) -> tuple[dict, list[tuple[str, dict]]] | None:

@@ -19,7 +19,7 @@ from harness.errors import HarnessError
 from harness.forgetting import Delta
 from harness.metrics import METRICS, OutputShape, aggregate_key, higher_is_better
 from harness.results import arm_results, forgetting, run_decision
-from harness.spec import OutputSpec, RegressionSpec
+from harness.spec import OutputSpec, RegressionSpec, declare_stored
 from harness.stats import is_binary, paired_binary, paired_bootstrap
 from harness.store import Store
 
@@ -167,6 +167,7 @@ def compare_runs(store: Store, run_a: str, run_b: str, seed: int = 0) -> RunComp
         raise HarnessError(f"{refuse}: task {ra['task']!r} versions differ (v{ra['task_version']} and "
                            f"v{rb['task_version']}); compare runs of one version")
     spec_a, spec_b = json.loads(ra["spec_json"]), json.loads(rb["spec_json"])
+    declare_stored(spec_a["metrics"])
     primary = spec_a["decision"]["primary_metric"]
     if spec_b["decision"]["primary_metric"] != primary:
         raise HarnessError(f"{refuse}: their primary metrics differ ({primary} and "

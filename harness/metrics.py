@@ -46,11 +46,19 @@ class Metric:
     aggregate: Aggregator = field(default=_mean)
     automatic: bool = False  # computed from retrieval or a judge, not from the answer text alone
     higher_is_better: bool = True  # the sweep's direction, the baseline choice and the report's arrows follow it
+    source: str = "built-in"  # or "evaluate" (a metric module of Hugging Face `evaluate`, harness.evaluate_metrics)
+    identity: str = ""  # what else determines its scores (an evaluate module's settings and script text)
+    max_resamples: int | None = None  # caps the bootstrap where each resample reruns a slow aggregate (evaluate)
 
     @property
     def averaged(self) -> bool:
         """True when the aggregate is the mean of per-example values (bootstrap can vectorise it)."""
         return self.aggregate is _mean
+
+    @property
+    def kind(self) -> str:
+        """'per-example' (the mean of per-example values) or 'aggregate' (recomputed on each bootstrap resample)."""
+        return "per-example" if self.averaged else "aggregate"
 
     def keys(self, shape: OutputShape) -> list[str]:
         """Names of the values this metric produces for a task (sub-metrics are `name.part`)."""
@@ -267,6 +275,16 @@ METRICS: dict[str, Metric] = {
                _computed_elsewhere, automatic=True, higher_is_better=False),
     )
 }
+
+
+BUILT_IN = frozenset(METRICS)
+
+
+def register_metric(metric: Metric) -> None:
+    """Add a task's own metric (an `evaluate` module) under its name; a built-in name is never replaced."""
+    if metric.name in BUILT_IN:
+        raise ValueError(f"{metric.name!r} is a built-in metric")
+    METRICS[metric.name] = metric
 
 
 def score_example(names: Sequence[str], pred: str, target: str, shape: OutputShape) -> dict[str, float]:

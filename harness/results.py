@@ -15,7 +15,7 @@ from harness.decision import ArmResult, Decision, decide
 from harness.forgetting import Forgetting, compare
 from harness.metrics import higher_is_better
 from harness.records import Trial
-from harness.spec import RegressionSpec, TaskSpec
+from harness.spec import RegressionSpec, TaskSpec, declare_stored
 from harness.store import Store
 from harness.suite_runs import BASE
 
@@ -122,6 +122,7 @@ def history(store: Store, task: str | None = None) -> list[HistoryRow]:
             best = next((c for c in decision.comparisons
                          if c.arm == decision.candidate and c.baseline == decision.baseline), None)
         spec = json.loads(run["spec_json"])
+        declare_stored(spec["metrics"])
         primary = spec["decision"]["primary_metric"]
         completed = {a["arm"] for a in store.arms(run["run_id"]) if a["status"] == "completed"}
         arms = {m["arm"]: m["value"] for m in store.metrics(run["run_id"])

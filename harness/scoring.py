@@ -58,7 +58,7 @@ def score_arm(spec: TaskSpec, examples: Sequence[Example], predictions: Sequence
 
 def metric_keys(spec: TaskSpec) -> list[str]:
     shape = spec.output_shape()
-    return [key for name in spec.metrics for key in METRICS[name].keys(shape)]
+    return [key for name in spec.metric_names for key in METRICS[name].keys(shape)]
 
 
 def context_scores(
@@ -113,7 +113,7 @@ def score_predictions(
     targets = [ex.target for ex in examples]
     rows, table = [], {k: [] for k in keys}
     for ex, pred in zip(examples, preds):
-        values = score_example(spec.metrics, pred, ex.target, shape)
+        values = score_example(spec.metric_names, pred, ex.target, shape)
         for key in keys:
             rows.append({"example_id": ex.id, "metric": key, "value": values[key]})
             table[key].append(values[key])

@@ -13,11 +13,12 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
 from harness.errors import did_you_mean
-from harness.metrics import METRICS, OutputShape
+from harness import evaluate_metrics
+from harness.metrics import BUILT_IN, METRICS, OutputShape, register_metric
 from harness.redact import redacted
 
 NAME = r"^[a-z0-9][a-z0-9_\-]*$"
@@ -564,6 +565,87 @@ class DecisionSpec(Strict):
         return self
 
 
+class EvaluateMetricSpec(Strict):
+    """A metric module of Hugging Face `evaluate`: `evaluate:<name or path>` in `metrics:`, or this mapping."""
+
+    evaluate: str = Field(min_length=1, description="hub name (needs the Hub) or a local path, relative to the task "
+                                                    "file: a folder holding <folder>.py, or a .py file")
+    name: str | None = Field(None, pattern=NAME, description="the metric's name in the task (decision.primary_metric, "
+                                                             "the report); default: the module's name")
+    kind: Literal["per_example", "aggregate"] | None = Field(
+        None, description="per_example: the module scores each item alone and the arm value is the mean; aggregate: "
+                          "the module scores all items at once (corpus BLEU) and the bootstrap recomputes it per "
+                          "resample; default: aggregate for known corpus-level metrics, else per_example")
+    higher_is_better: bool | None = Field(None, description="the direction; looked up for well-known metrics")
+    key: str | None = Field(None, description="the field of compute()'s result that is the score (default: the only "
+                                              "numeric field)")
+    args: dict[str, Any] = Field(default_factory=dict, description="keyword arguments to compute()")
+    config_name: str | None = Field(None, description="evaluate.load's config_name")
+    scale: float = Field(1.0, gt=0, description="multiplies the score, e.g. 0.01 puts a 0-100 score on 0-1")
+    resamples: int = Field(1000, ge=200, le=4000, description="bootstrap resamples of an aggregate metric (each one "
+                                                             "reruns the module on every arm compared)")
+
+    @property
+    def metric_name(self) -> str:
+        return self.name or evaluate_metrics.base_name(self.evaluate)
+
+    def declared(self, base_dir: Path | None) -> tuple[evaluate_metrics.Declared | None, list[str]]:
+        """(the settled declaration, problems) for entry `metrics[i]`; the script is looked for under base_dir."""
+        problems = []
+        name, source = self.metric_name, self.evaluate
+        if self.name is None and not re.fullmatch(NAME, name):
+            problems.append(f"the name {name!r} taken from {source!r} is not a metric name (lower case letters, digits, "
+                            f"_ and -); give one with name:")
+        if name in BUILT_IN:
+            problems.append(f"{name!r} is a built-in metric; give this evaluate metric another name with name:")
+        up = evaluate_metrics.direction(source, self.higher_is_better)
+        if up is None:
+            problems.append(f"the direction of {source!r} is not known; declare higher_is_better: true or false")
+        script = None
+        path = Path(source).expanduser()
+        path = path if path.is_absolute() else (base_dir or Path.cwd()) / path
+        script = evaluate_metrics.script_of(path)
+        if script is None and evaluate_metrics.is_local(source):
+            problems.append(f"no metric script at {path} (a .py file, or a folder holding {path.name}/{path.name}.py)")
+        if problems:
+            return None, problems
+        kind = self.kind or evaluate_metrics.default_kind(source)
+        return evaluate_metrics.Declared(name, source, script, kind, bool(up), self.key, dict(self.args),
+                                         self.config_name, self.scale, self.resamples), []
+
+
+def _metric_tag(value: Any) -> str:
+    return "EvaluateMetricSpec" if isinstance(value, (dict, EvaluateMetricSpec)) else "str"
+
+
+MetricEntry = Annotated[Union[Annotated[str, Tag("str")], Annotated[EvaluateMetricSpec, Tag("EvaluateMetricSpec")]],
+                        Discriminator(_metric_tag)]
+
+
+def declare_stored(entries: list[Any]) -> None:
+    """Make a stored run's evaluate metrics known (name, kind, direction) to the report, history and compare,
+    when this process has not validated its task file; an already registered module is kept."""
+    for entry in entries:
+        if isinstance(entry, str) or not isinstance(entry, dict):
+            continue
+        try:
+            spec = EvaluateMetricSpec.model_validate({k: v for k, v in entry.items() if v is not None})
+        except ValueError:
+            continue
+        declared, problems = spec.declared(None)
+        if declared is None:
+            up = evaluate_metrics.direction(spec.evaluate, spec.higher_is_better)
+            declared = evaluate_metrics.Declared(spec.metric_name, spec.evaluate, None,
+                                                 spec.kind or evaluate_metrics.default_kind(spec.evaluate),
+                                                 True if up is None else up, spec.key, dict(spec.args),
+                                                 spec.config_name, spec.scale, spec.resamples)
+        known = METRICS.get(declared.name)
+        if known is not None and known.source == "evaluate" and known.description == evaluate_metrics.build(declared).description:
+            continue
+        if declared.name not in BUILT_IN:
+            register_metric(evaluate_metrics.build(declared))
+
+
 class TaskSpec(Strict):
     name: str = Field(pattern=NAME)
     version: str
@@ -578,7 +660,8 @@ class TaskSpec(Strict):
     judge: JudgeSpec | None = None
     profiles: dict[str, ProfileSpec] = Field(default_factory=dict)
     default_profile: str = "full"
-    metrics: list[str] = Field(min_length=1)
+    metrics: list[MetricEntry] = Field(min_length=1, description="built-in metric names, `evaluate:<name or path>`, "
+                                                                  "or {evaluate: ..., name, kind, higher_is_better, key, args}")
     arms: list[ArmSpec] = Field(min_length=1)
     decision: DecisionSpec
     regression: RegressionSpec | None = Field(None, description="general-capability regression checks on tuned models")
@@ -588,21 +671,43 @@ class TaskSpec(Strict):
     def _version_text(cls, v: Any) -> Any:
         return str(v) if isinstance(v, (int, float)) else v
 
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _evaluate_shorthand(cls, v: Any) -> Any:
+        """`evaluate:sacrebleu` is short for {evaluate: sacrebleu}."""
+        if not isinstance(v, list):
+            return v
+        return [{"evaluate": m.removeprefix("evaluate:").strip()} if isinstance(m, str) and m.startswith("evaluate:")
+                else m for m in v]
+
+    @property
+    def metric_names(self) -> list[str]:
+        return [m if isinstance(m, str) else m.metric_name for m in self.metrics]
+
     @model_validator(mode="after")
-    def _cross_checks(self) -> TaskSpec:
+    def _cross_checks(self, info: ValidationInfo) -> TaskSpec:
         problems = []
+        base_dir = (info.context or {}).get("base_dir") if info is not None else None
+        declared = []
         for i, name in enumerate(self.metrics):
-            if name not in METRICS:
-                problems.append(f"metrics[{i}]: unknown metric {name!r}; {did_you_mean(name, list(METRICS))}")
+            if isinstance(name, EvaluateMetricSpec):
+                found, wrong = name.declared(base_dir)
+                problems += [f"metrics[{i}]: {w}" for w in wrong]
+                declared += [found] if found else []
+                continue
+            if name not in BUILT_IN:
+                problems.append(f"metrics[{i}]: unknown metric {name!r}; {did_you_mean(name, sorted(BUILT_IN))} "
+                                f"(or an evaluate metric: evaluate:<name or path>)")
             elif METRICS[name].automatic:
                 problems.append(f"metrics[{i}]: {name!r} is computed automatically for arms with retrieval or a judge; "
                                 f"do not list it")
             elif self.output.type not in METRICS[name].outputs:
                 problems.append(f"metrics[{i}]: {name!r} does not apply to output type {self.output.type!r}")
-        if len(set(self.metrics)) != len(self.metrics):
-            problems.append(f"metrics: duplicates in {self.metrics}")
-        if self.decision.primary_metric not in self.metrics:
-            problems.append(f"decision.primary_metric: {self.decision.primary_metric!r} must be one of metrics {self.metrics}")
+        names = self.metric_names
+        if len(set(names)) != len(names):
+            problems.append(f"metrics: duplicates in {names}")
+        if self.decision.primary_metric not in names:
+            problems.append(f"decision.primary_metric: {self.decision.primary_metric!r} must be one of metrics {names}")
         names = [a.name for a in self.arms]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
@@ -618,6 +723,8 @@ class TaskSpec(Strict):
                     problems.append(f"profiles.{pname}.arms: no arm {arm_name!r}; {did_you_mean(arm_name, names)}")
         if problems:
             raise ValueError("\n".join(problems))
+        for d in declared:  # known by name from here on: scoring, statistics, the verdict and the report look it up
+            register_metric(evaluate_metrics.build(d))
         return self
 
     def profile(self, name: str | None) -> ProfileSpec:

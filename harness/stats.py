@@ -102,7 +102,9 @@ def bootstrap_ci(
 ) -> tuple[float, float]:
     if len(values) < 2:
         return (float("nan"), float("nan"))
-    dist = bootstrap_distribution(key, preds, targets, values, shape, resample_indices(len(values), seed))
+    cap = METRICS[key.split(".")[0]].max_resamples if key.split(".")[0] in METRICS else None
+    idx = resample_indices(len(values), seed, min(N_RESAMPLES, cap or N_RESAMPLES))
+    dist = bootstrap_distribution(key, preds, targets, values, shape, idx)
     alpha = (1 - confidence) / 2
     low, high = np.quantile(dist, [alpha, 1 - alpha])
     return float(low), float(high)
@@ -222,8 +224,9 @@ def paired_bootstrap(
     va, vb = np.asarray(values_first, dtype=float), np.asarray(values_second, dtype=float)
     n = len(va)
     metric = METRICS[key.split(".")[0]]
+    n_resamples = min(n_resamples, metric.max_resamples or n_resamples)
     diff = sign * (aggregate_key(key, preds_second, targets, vb, shape) - aggregate_key(key, preds_first, targets, va, shape))
-    differing = int(np.sum(va != vb))
+    differing = int(np.sum((va != vb) & ~(np.isnan(va) & np.isnan(vb))))  # NaN: an item an aggregate cannot score alone
     stratified = metric.name == "macro_f1" and bool(shape.labels)
     if not metric.averaged:
         if stratified:

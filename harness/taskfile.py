@@ -145,7 +145,8 @@ def _describe(err: dict) -> str:
 
 
 def problems_from(err: ValidationError, file: str, root: yaml.Node | None) -> list[str]:
-    tags = set(arm_types()) | set(BACKEND_TYPES) | {"list[...]", "FloatRange", "literal['epoch']", "int"}
+    tags = set(arm_types()) | set(BACKEND_TYPES) | {"list[...]", "FloatRange", "literal['epoch']", "int", "str",
+                                                  "EvaluateMetricSpec"}
     lines = []
     for e in err.errors():
         loc, where = _format_loc(e["loc"], tags)
@@ -205,7 +206,7 @@ def load_spec(path: str | Path) -> Task:
         raise SpecError([f"{path}: expected a mapping of task settings at the top level, got {type(raw).__name__}"])
     _keep_version_text(raw, root)
     try:
-        spec = TaskSpec.model_validate(raw)
+        spec = TaskSpec.model_validate(raw, context={"base_dir": path.parent})
     except ValidationError as err:
         raise SpecError(problems_from(err, str(path), root)) from None
     return Task(spec, path, raw)

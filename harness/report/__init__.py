@@ -15,11 +15,11 @@ from typing import Any
 
 from harness.atomic import atomic_file, write_text_atomic
 from harness.compare import RunComparison
-from harness.metrics import higher_is_better
+from harness.metrics import METRICS, higher_is_better
 from harness.processes import kill_point
 from harness.report.timing import stage_times
 from harness.results import forgetting, run_decision, trials as read_trials
-from harness.spec import RegressionSpec
+from harness.spec import RegressionSpec, declare_stored
 from harness.store import Store
 
 SAMPLE_SIZE = 12
@@ -56,6 +56,7 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
     """Everything the page shows, as plain data (tests assert on it as well as on the page)."""
     run = store.run(run_id)
     spec = json.loads(run["spec_json"])
+    declare_stored(spec["metrics"])
     primary = spec["decision"]["primary_metric"]
     arms = store.arms(run_id)
     metrics = store.metrics(run_id)
@@ -138,6 +139,7 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
         "key_metrics": (key := key_metrics(primary, spec["metrics"], metric_names)),
         "other_metrics": [m for m in metric_names if m not in key],
         "higher_is_better": {name: higher_is_better(name) for name in metric_names},
+        "metric_kinds": metric_kinds(metric_names),
         "metric_table": table,
         "sample": sample,
         "n_examples": len(examples),
@@ -200,6 +202,18 @@ def _charts(store: Store, run_id: str, spec: dict, arms: list[dict], focus: tupl
         "costs": cost_view(arm_results(store, run_id, primary), spec["decision"].get("cost"),
                            (tuned, baseline) if tuned and baseline else None),
     }
+
+
+def metric_kinds(names: list[str]) -> dict[str, dict[str, str]]:
+    """Per metric key: its kind (per-example, or aggregate: recomputed on each bootstrap resample) and source
+    (built-in, or the evaluate module it comes from)."""
+    out = {}
+    for name in names:
+        metric = METRICS.get(name.split(".")[0])
+        if metric is not None:
+            source = metric.description.split(" (")[0] if metric.source == "evaluate" else "built-in"
+            out[name] = {"kind": metric.kind, "source": source}
+    return out
 
 
 def key_metrics(primary: str, listed: list[str], present: list[str], most: int = 4) -> list[str]:
