@@ -12,7 +12,8 @@ PACKAGE = Path(harness.__file__).parent
 # task YAML -> spec -> data -> arms -> predictions -> scores -> store -> decision -> report; backends feed arms.
 # metrics is a pure leaf (strings in, floats out) that spec validates names against, so it sits left of spec.
 STAGES = [
-    ["harness", "harness.errors", "harness.processes", "harness.records", "harness.textfiles", "harness.redact"],
+    ["harness", "harness.errors", "harness.processes", "harness.records", "harness.textfiles", "harness.redact",
+     "harness.hub"],
     ["harness.metrics", "harness.constraints", "harness.answer_end"],
     ["harness.spec"],
     ["harness.taskfile"],
