@@ -17,7 +17,7 @@ STAGES = [
     ["harness.metrics", "harness.constraints", "harness.answer_end"],
     ["harness.spec"],
     ["harness.taskfile"],
-    ["harness.data", "harness.prompts", "harness.prompt_format"],
+    ["harness.data", "harness.hf_data", "harness.prompts", "harness.prompt_format"],
     ["harness.models", "harness.embeddings", "harness.provenance", "harness.precision"],
     ["harness.checks"],
     ["harness.backends"],
