@@ -139,9 +139,9 @@ def _open_local(task: Task, spec: DatasetSpec, local: Path, pattern: bool) -> Op
 def _open_hub(task: Task, spec: DatasetSpec) -> Opened:
     import datasets
 
-    local_hint = ("point data.dataset.path at local files instead, e.g. data.dataset.path: ./my-data/*.parquet "
-                  f"(written where the hub is reachable by datasets.load_dataset({spec.path!r}).save_to_disk('my-data') "
-                  f"or the repository's Parquet files)")
+    local_hint = (f"point data.dataset.path at local files instead: the repository's Parquet files "
+                  f"(data.dataset.path: ./my-data/*.parquet) or a copy saved where the hub is reachable by "
+                  f"datasets.load_dataset({spec.path!r}).save_to_disk('my-data') (data.dataset.path: ./my-data)")
     if spec.builder is not None:
         raise _fail(task, "builder", f"applies to local files; {spec.path!r} is read as a hub dataset")
     if not offline_by_env() and hub_offline():
@@ -246,7 +246,8 @@ def _check_columns(task: Task, spec: DatasetSpec, mapping: dict[str, str], table
         if lacking:
             names = tables[lacking[0]].column_names
             splits = ", ".join(repr(mapping[ours]) for ours in lacking)
-            problems.append(f"{task.path}: {field}: no column {col!r} in split {splits}; {did_you_mean(col, names)}")
+            where = f"split{'s' if len(lacking) > 1 else ''} {splits}"
+            problems.append(f"{task.path}: {field}: no column {col!r} in {where}; {did_you_mean(col, names)}")
     if problems:
         raise SpecError(problems)
 

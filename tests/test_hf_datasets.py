@@ -199,12 +199,17 @@ def test_a_bad_row_is_named_by_dataset_split_and_row(tmp_path, capsys):
     assert "pq[validation]:4: target is not valid JSON" in err
 
 
-def test_a_hub_id_offline_fails_fast_and_says_how_to_use_local_files(tmp_path, capsys):
+@pytest.mark.parametrize("offline", ["HF_HUB_OFFLINE=1", "hub unreachable"])
+def test_a_hub_id_offline_fails_fast_and_says_how_to_use_local_files(tmp_path, capsys, monkeypatch, offline):
+    if offline == "hub unreachable":
+        monkeypatch.delenv("HF_HUB_OFFLINE")
+        monkeypatch.setenv("HF_ENDPOINT", "https://127.0.0.1:9")  # the discard port: refused at once
     start = time.monotonic()
     err = _error(tmp_path, capsys, PARQUET.replace("path: pq", "path: acme/contracts"))
     assert time.monotonic() - start < 20
     assert "data.dataset.path" in err and "'acme/contracts'" in err
     assert "data.dataset.path: ./my-data/*.parquet" in err
+    assert ("no cached copy" if offline.startswith("HF_") else "the hub cannot be reached") in err
 
 
 def test_validate_reports_the_dataset_and_its_fingerprint(tmp_path, tiny_model, capsys):
