@@ -123,13 +123,19 @@ def _open_local(task: Task, spec: DatasetSpec, local: Path, pattern: bool) -> Op
     kwargs: dict[str, Any] = {"cache_dir": str(cache_root() / "datasets")}
     if spec.name is not None:
         kwargs["name"] = spec.name
+    # CSV cells of the mapped columns stay text as written (pandas would read the id 007 as the number 7)
+    as_text = {c: str for c in (spec.columns.input, spec.columns.target, spec.columns.id) if c is not None}
     try:
         if builder_name is None:
             builder = datasets.load_dataset_builder(str(local), **kwargs)
+            if type(builder.config).__name__ == "CsvConfig":
+                builder = datasets.load_dataset_builder(str(local), converters=as_text, **kwargs)
         elif local.is_dir():
-            builder = datasets.load_dataset_builder(builder_name, data_dir=str(local), **kwargs)
+            extra = {"converters": as_text} if builder_name == "csv" else {}
+            builder = datasets.load_dataset_builder(builder_name, data_dir=str(local), **extra, **kwargs)
         else:
-            builder = datasets.load_dataset_builder(builder_name, data_files=str(local), **kwargs)
+            extra = {"converters": as_text} if builder_name == "csv" else {}
+            builder = datasets.load_dataset_builder(builder_name, data_files=str(local), **extra, **kwargs)
     except Exception as exc:  # noqa: BLE001
         raise _fail(task, "path", f"datasets cannot read {local}: {_first_line(exc)}") from None
     files = {str(split): sorted(Path(f) for f in found) for split, found in (builder.config.data_files or {}).items()}
@@ -154,7 +160,8 @@ def _open_hub(task: Task, spec: DatasetSpec) -> Opened:
         raise _fail(task, "path", f"hub dataset {spec.path!r} could not be loaded{offline}: {_first_line(exc)}; "
                                   f"{local_hint}") from None
     files = {str(split): sorted(str(f) for f in found) for split, found in (builder.config.data_files or {}).items()}
-    origin = json.dumps({"hub": spec.path, "name": spec.name, "revision": spec.revision, "files": files},
+    origin = json.dumps({"hub": spec.path, "name": spec.name, "revision": spec.revision, "files": files,
+                         "builder_hash": getattr(builder, "hash", None)},
                         sort_keys=True)
     return Opened(list(files), _reader(task, builder, spec.path), origin)
 

@@ -122,6 +122,17 @@ def test_csv_file_divided_by_the_split_rule(tmp_path):
     assert load_data(load_spec(path)).fingerprint != before
 
 
+def test_csv_mapped_columns_stay_text_and_others_are_typed(tmp_path):
+    answer = '"{""party"": ""Acme Corp"", ""months"": 2}"'
+    (tmp_path / "csv").mkdir()
+    (tmp_path / "csv" / "train.csv").write_text(f"qid,question,answer,n\n007,first,{answer},1\n010,second,{answer},2\n")
+    (tmp_path / "csv" / "test.csv").write_text(f"qid,question,answer,n\n011,third,{answer},3\n")
+    spec = "  dataset: {path: csv, columns: {input: question, target: answer, id: qid}, filter: 'n > 1'}\n"
+    data = load_data(load_spec(hf_task(tmp_path, "x/y", spec)))
+    assert [ex.id for ex in data.all()] == ["010", "011"]  # not 10 and 11; n compares as a number
+    assert data.train[0].source == "csv[train]:1"
+
+
 def test_saved_dataset_with_chat_messages_and_class_labels(tmp_path):
     import datasets
 
