@@ -77,8 +77,7 @@ class RowFilter(Strict):
 
         match = _FILTER_TEXT.match(v)
         if match is None:
-            raise ValueError(f"expected `column op value` with op one of {', '.join(FILTER_OPS)}, e.g. \"label != 'spam'\"; "
-                             f"got {v!r}")
+            raise ValueError(f"expected `column op value` with op one of {', '.join(FILTER_OPS)}, e.g. \"label != 'spam'\"")
         column, op, literal = match.groups()
         words = {"true": True, "false": False, "null": None, "none": None}
         try:

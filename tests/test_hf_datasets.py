@@ -246,3 +246,11 @@ def test_a_parquet_task_runs_end_to_end(tmp_path, tiny_model):
     sources = dict(query(tmp_path, "SELECT example_id, source FROM examples WHERE split = 'test'"))
     assert sources == {f"va{i}": f"pq[validation]:{i}" for i in range(6)}
     assert query(tmp_path, "SELECT count(*) FROM predictions WHERE arm = 'zero_shot' AND split = 'test'") == [(6,)]
+
+
+def test_a_filter_is_never_run_as_code(tmp_path, capsys):
+    write_parquet_folder(tmp_path / "pq")
+    marker = tmp_path / "pwned"
+    err = _error(tmp_path, capsys, PARQUET.replace(
+        "label != 'spam'", f"label == __import__('os').system('touch {marker}')"))
+    assert "data.dataset.filter[0]" in err and "is not a literal value" in err and not marker.exists()
