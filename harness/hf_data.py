@@ -112,8 +112,8 @@ def _open_local(task: Task, spec: DatasetSpec, local: Path, pattern: bool) -> Op
         except Exception as exc:  # noqa: BLE001 — any reading failure is the user's data, named in one line
             raise _fail(task, "path", f"cannot read the saved dataset {local}: {_first_line(exc)}") from None
         splits = dict(saved) if isinstance(saved, datasets.DatasetDict) else {"train": saved}
-        files = {name: sorted(p for p in local.rglob("*") if p.is_file()) for name in ["all"]}
-        return Opened(list(splits), splits.__getitem__, _files_origin(files))
+        files = {"saved": sorted(p for p in local.rglob("*") if p.is_file())}
+        return Opened(list(splits), splits.__getitem__, _files_origin(files, local))
     builder_name = spec.builder
     if builder_name is None and not local.is_dir():
         builder_name = SUFFIX_BUILDERS.get(local.suffix)
@@ -181,9 +181,11 @@ def _reader(task: Task, builder: Any, what: str) -> Callable[[str], Any]:
     return read
 
 
-def _files_origin(files: dict[str, list[Path]]) -> str:
-    """Each split's files by name and content hash: moving the folder keeps the fingerprint, editing a file not."""
-    return json.dumps({split: [[p.name, _file_hash(p)] for p in paths] for split, paths in files.items()},
+def _files_origin(files: dict[str, list[Path]], root: Path | None = None) -> str:
+    """Each split's files by name (under `root`) and content hash: moving the folder keeps the fingerprint, editing a
+    file changes it."""
+    name = (lambda p: p.relative_to(root).as_posix()) if root else (lambda p: p.name)
+    return json.dumps({split: [[name(p), _file_hash(p)] for p in paths] for split, paths in files.items()},
                       sort_keys=True)
 
 
