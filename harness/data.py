@@ -14,7 +14,7 @@ import io
 import json
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness.errors import HarnessError, SpecError
@@ -59,6 +59,7 @@ class TaskData:
     train: list[Example]
     validation: list[Example]
     test: list[Example]
+    origin: str = ""  # what the examples were read from, beyond their content (a dataset's files or hub commit)
 
     def split(self, name: str) -> list[Example]:
         return getattr(self, name)
@@ -73,6 +74,8 @@ class TaskData:
         h = hashlib.sha256()
         for ex in self.all():
             h.update(json.dumps([ex.split, ex.id, ex.messages, ex.target], sort_keys=True).encode())
+        if self.origin:
+            h.update(self.origin.encode())
         return h.hexdigest()[:16]
 
     def subsample(self, split: str, n: int | None, seed: int) -> TaskData:
@@ -80,8 +83,7 @@ class TaskData:
         rows = self.split(split)
         if n is None or n >= len(rows):
             return self
-        parts = {name: self.split(name) for name in SPLITS} | {split: seeded_subset(rows, n, seed)}
-        return TaskData(**parts)
+        return replace(self, **{split: seeded_subset(rows, n, seed)})
 
 
 def seeded_subset(rows: list[Example], n: int | None, seed: int) -> list[Example]:
@@ -285,7 +287,12 @@ def load_data(task: Task) -> TaskData:
     """Read every split of a task; raise SpecError listing every problem found in the data."""
     problems: list[str] = []
     spec = task.spec.data
-    if spec.file is not None:
+    origin = ""
+    if spec.dataset is not None:
+        from harness.hf_data import dataset_parts
+
+        parts, origin = dataset_parts(task, problems)
+    elif spec.file is not None:
         everything = _examples_from(task.resolve(spec.file), "train", task, problems)
         parts = _split_one_file(everything, task, problems) if not problems else {s: [] for s in SPLITS}
     else:
@@ -304,4 +311,4 @@ def load_data(task: Task) -> TaskData:
         if len(problems) > MAX_LISTED:
             shown.append(f"... and {len(problems) - MAX_LISTED} more problems")
         raise SpecError(shown)
-    return TaskData(**parts)
+    return TaskData(**parts, origin=origin)

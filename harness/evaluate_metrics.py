@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from harness.errors import HarnessError
+from harness.hub import hub_offline
 from harness.metrics import Metric, OutputShape
 
 # Directions of well-known evaluate metrics; any other metric must declare `higher_is_better`.
@@ -97,30 +98,6 @@ class Declared:
 
 
 # ---------------------------------------------------------------- loading
-
-
-def hub_offline() -> bool:
-    """True when the Hub is switched off by the environment or does not answer within a few seconds."""
-    from huggingface_hub import constants
-
-    if any(os.environ.get(v, "").upper() in ("1", "ON", "YES", "TRUE") for v in ("HF_HUB_OFFLINE", "HF_EVALUATE_OFFLINE")):
-        return True
-    return not _hub_answers(constants.ENDPOINT)
-
-
-_PROBED: dict[str, bool] = {}
-
-
-def _hub_answers(endpoint: str) -> bool:
-    if endpoint not in _PROBED:
-        import requests
-
-        try:
-            requests.head(endpoint, timeout=3)
-            _PROBED[endpoint] = True
-        except requests.RequestException:
-            _PROBED[endpoint] = False
-    return _PROBED[endpoint]
 
 
 @contextlib.contextmanager

@@ -14,17 +14,15 @@ import importlib.util
 import io
 import json
 import logging
-import os
-import socket
 import warnings
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from harness.atomic import atomic_dir, atomic_file, write_text_atomic
 from harness.errors import HarnessError
+from harness.hub import cache_root, hub_offline
 from harness.processes import kill_point
 
 WEIGHT_SUFFIXES = (".safetensors",)
@@ -67,23 +65,6 @@ class ResolvedModel:
 
     def as_record(self) -> dict[str, str]:
         return {"id": self.id, "path": str(self.path), "source": self.source, "weights_hash": self.weights_hash}
-
-
-def cache_root() -> Path:
-    root = os.environ.get("HARNESS_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "harness")
-    return Path(root)
-
-
-def hub_offline() -> bool:
-    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
-        return True
-    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
-    host = urlparse(endpoint).hostname or "huggingface.co"
-    try:
-        socket.create_connection((host, 443), timeout=3).close()
-    except OSError:
-        return True
-    return False
 
 
 def weights_hash(path: Path) -> str:

@@ -275,6 +275,9 @@ def validate_task(task_path: str | Path, progress: Any, fix: bool = False, outpu
     options = options or RunOptions()
     task, data, arms, profile = _load(task_path, options)  # every test item: the data checks read them all
     check_outputs(outputs)
+    if fix and task.spec.data.dataset is not None:
+        raise HarnessError(f"{task.path}: --fix writes cleaned copies of JSONL/CSV data files; data.dataset is read "
+                           f"with datasets: drop rows with data.dataset.filter instead")
     if fix:
         for folder in sorted({ex.source.rsplit(":", 1)[0] for ex in data.all()}):
             writable_folder(Path(folder).parent, "--fix")

@@ -56,6 +56,100 @@ class SplitRule(Strict):
         return self
 
 
+
+SPLIT_NAMES = ("train", "validation", "test")
+FILTER_OPS = ("==", "!=", "<", "<=", ">", ">=", "in", "not in")
+_FILTER_TEXT = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*(==|!=|<=|>=|<|>|not\s+in\b|in\b)\s*(.+?)\s*$")
+
+
+class RowFilter(Strict):
+    """Keep the rows whose `column` compares true with `value`; the text form is `label != 'spam'`."""
+
+    column: str
+    op: Literal["==", "!=", "<", "<=", ">", ">=", "in", "not in"] = "=="
+    value: Any = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, v: Any) -> Any:
+        if not isinstance(v, str):
+            return v
+        import ast
+
+        match = _FILTER_TEXT.match(v)
+        if match is None:
+            raise ValueError(f"expected `column op value` with op one of {', '.join(FILTER_OPS)}, e.g. \"label != 'spam'\"")
+        column, op, literal = match.groups()
+        words = {"true": True, "false": False, "null": None, "none": None}
+        try:
+            # literals only: a filter never runs code
+            value = words[literal.lower()] if literal.lower() in words else ast.literal_eval(literal)
+        except (ValueError, SyntaxError):
+            raise ValueError(f"{literal!r} is not a literal value (quote text: 'spam'; numbers; true, false, null; "
+                             f"lists ['a', 'b'])") from None
+        return {"column": column, "op": " ".join(op.split()), "value": value}
+
+    @model_validator(mode="after")
+    def _list_for_in(self) -> RowFilter:
+        if self.op in ("in", "not in") and not isinstance(self.value, (list, tuple)):
+            raise ValueError(f"op {self.op!r} needs a list value, got {self.value!r}")
+        return self
+
+
+class DatasetColumns(Strict):
+    """Dataset columns holding the input text and target, or one chat `messages` column (ending with the answer)."""
+
+    input: str | None = None
+    target: str | None = None
+    id: str | None = None
+    messages: str | None = Field(None, description="a column of [{role, content}, ...] ending with the assistant's answer")
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> DatasetColumns:
+        if self.messages is not None and (self.input is not None or self.target is not None):
+            raise ValueError("give either 'messages' (chat data) or 'input' and 'target', not both")
+        if self.messages is None and (self.input is None or self.target is None):
+            raise ValueError("name the 'input' and 'target' columns (or a chat 'messages' column)")
+        return self
+
+    @property
+    def format(self) -> Literal["chat", "fields"]:
+        return "chat" if self.messages is not None else "fields"
+
+
+class DatasetSpec(Strict):
+    """Data read with `datasets`: a hub id (owner/name) or a local Parquet/CSV/JSON/Arrow file, glob or folder."""
+
+    path: str = Field(description="hub id, or a file / glob / folder relative to the task file")
+    builder: Literal["parquet", "csv", "json", "arrow"] | None = Field(
+        None, description="the file format (default: from the suffix; a folder: what datasets infers)")
+    name: str | None = Field(None, description="the dataset's configuration (hub)")
+    revision: str | None = Field(None, description="a hub branch, tag or commit; the resolved files enter the fingerprint")
+    splits: dict[Literal["train", "validation", "test"], str] | None = Field(
+        None, description="our split -> the dataset's split (default: train, validation and test by name)")
+    columns: DatasetColumns
+    filter: list[RowFilter] = Field(default_factory=list, description="keep rows for which every condition holds")
+    limit: dict[Literal["train", "validation", "test"], Annotated[int, Field(ge=1)]] = Field(
+        default_factory=dict, description="at most this many rows of a split: a seeded sample (`seed`) in dataset order")
+    seed: int = 0
+
+    @field_validator("filter", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, (str, dict)) else v
+
+    @model_validator(mode="after")
+    def _distinct_splits(self) -> DatasetSpec:
+        theirs = list((self.splits or {}).values())
+        repeated = sorted({s for s in theirs if theirs.count(s) > 1})
+        if repeated:
+            raise ValueError(f"splits: two of our splits read the same dataset split {repeated[0]!r} (its rows would "
+                             f"be in both)")
+        if self.splits is not None and "train" not in self.splits:
+            raise ValueError("splits: map 'train' (our split -> the dataset's, e.g. {train: train, test: validation})")
+        return self
+
+
 class DataSpec(Strict):
     format: Literal["chat", "fields"] = "chat"
     fields: FieldMap | None = None
@@ -65,9 +159,12 @@ class DataSpec(Strict):
     file: str | None = None
     split: SplitRule | None = None
     gold_docs_field: str | None = Field(None, description="record key listing the corpus document ids an example needs")
+    dataset: DatasetSpec | None = Field(None, description="data read with `datasets` (hub id or local Parquet/CSV/...)")
 
     @model_validator(mode="after")
     def _one_layout(self) -> DataSpec:
+        if self.dataset is not None:
+            return self._dataset_layout()
         if self.format == "fields" and self.fields is None:
             raise ValueError("format 'fields' needs a 'fields' mapping (input, target)")
         if self.format == "chat" and self.fields is not None:
@@ -78,7 +175,26 @@ class DataSpec(Strict):
         if self.file is not None and self.split is None:
             raise ValueError("'file' needs a 'split' rule (validation, test, seed)")
         if self.file is None and (self.train is None or self.test is None):
-            raise ValueError("name 'train' and 'test' files (and optionally 'validation'), or one 'file' with a 'split' rule")
+            raise ValueError("name 'train' and 'test' files (and optionally 'validation'), one 'file' with a 'split' "
+                             "rule, or a 'dataset'")
+        return self
+
+    def _dataset_layout(self) -> DataSpec:
+        given = [k for k in ("train", "validation", "test", "file") if getattr(self, k) is not None]
+        if given:
+            raise ValueError(f"give either 'dataset' or data files, not both (remove {', '.join(given)})")
+        if "format" in self.model_fields_set or self.fields is not None:
+            raise ValueError("with 'dataset', name the columns in dataset.columns (input, target, id, or messages) "
+                             "instead of 'format' / 'fields'")
+        splits = self.dataset.splits
+        if self.split is not None and splits is not None:
+            if "validation" in splits:
+                raise ValueError("dataset.splits maps 'validation' and a 'split' rule would make one: keep one of them")
+            if "test" in splits and "test" in self.split.model_fields_set:
+                raise ValueError("dataset.splits maps 'test', so the 'split' rule only carves validation off train: "
+                                 "remove split.test")
+            if "test" in splits and self.split.validation == 0:
+                raise ValueError("the 'split' rule carves validation off train: give split.validation > 0")
         return self
 
 

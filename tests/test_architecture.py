@@ -13,11 +13,11 @@ PACKAGE = Path(harness.__file__).parent
 # metrics is a pure leaf (strings in, floats out) that spec validates names against, so it sits left of spec.
 STAGES = [
     ["harness", "harness.errors", "harness.processes", "harness.records", "harness.textfiles", "harness.redact",
-     "harness.atomic"],
+     "harness.atomic", "harness.hub"],
     ["harness.metrics", "harness.evaluate_metrics", "harness.constraints", "harness.answer_end"],
     ["harness.spec"],
     ["harness.taskfile"],
-    ["harness.data", "harness.prompts", "harness.prompt_format"],
+    ["harness.data", "harness.hf_data", "harness.prompts", "harness.prompt_format"],
     ["harness.models", "harness.embeddings", "harness.provenance", "harness.precision"],
     ["harness.checks"],
     ["harness.backends"],
