@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import run_cli, write_jsonl
+from tests.conftest import query, run_cli, write_jsonl
 from tests.postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).parent.parent
@@ -109,14 +109,6 @@ def _study(url: str):
     return optuna.load_study(study_name=names[0], storage=storage)
 
 
-def _sql(tmp_path: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(tmp_path / "h.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def _trained(tmp_path: Path) -> list[str]:
     """Every adapter any worker trained, as experiments/scale/<run>/lora/trial-NNN folders."""
     return sorted(p.name for p in (tmp_path / "exp" / "scale").glob("*/lora/trial-*"))
@@ -139,20 +131,20 @@ def test_two_workers_share_one_study_without_running_a_trial_twice(tmp_path, tin
     assert len(owners) == 2, f"one worker ran every trial ({owners}) in {wall:.0f} s"
     assert _trained(tmp_path) == ["trial-000", "trial-001", "trial-002", "trial-003"]  # trained once each
 
-    runs = _sql(tmp_path, "SELECT run_id, status FROM runs ORDER BY started_at")
+    runs = query(tmp_path, "SELECT run_id, status FROM runs ORDER BY started_at")
     assert [r[1] for r in runs] == ["completed", "completed"]
-    own = _sql(tmp_path, "SELECT run_id, trial_number FROM trials WHERE NOT reused ORDER BY trial_number")
+    own = query(tmp_path, "SELECT run_id, trial_number FROM trials WHERE NOT reused ORDER BY trial_number")
     assert [n for _, n in own] == [0, 1, 2, 3]  # the union of both workers' own trials: the study, once
     assert {run for run, _ in own} == {r[0] for r in runs}  # both workers' trials are in DuckDB
     for run_id, _ in runs:  # and each run lists the whole study, the other worker's trials as reused
-        assert [n for (n,) in _sql(tmp_path, f"SELECT trial_number FROM trials WHERE run_id = '{run_id}' "
+        assert [n for (n,) in query(tmp_path, f"SELECT trial_number FROM trials WHERE run_id = '{run_id}' "
                                              "ORDER BY 1")] == [0, 1, 2, 3]
-    best = {json.loads(d)["best_trial"] for (d,) in _sql(tmp_path, "SELECT details_json FROM arms WHERE arm = 'lora'")}
+    best = {json.loads(d)["best_trial"] for (d,) in query(tmp_path, "SELECT details_json FROM arms WHERE arm = 'lora'")}
     assert len(best) == 1  # every worker ended on the complete study and picked the same trial
 
     # the password reached the server (it demands one) and nothing else: not DuckDB, the reports, logs, files
     password = postgres_server.password
-    details = json.loads(_sql(tmp_path, "SELECT details_json FROM arms LIMIT 1")[0][0])
+    details = json.loads(query(tmp_path, "SELECT details_json FROM arms LIMIT 1")[0][0])
     assert details["storage"].startswith("postgresql://harness:***@127.0.0.1:")
     con = duckdb.connect(str(tmp_path / "h.duckdb"), read_only=True)
     try:
@@ -199,10 +191,10 @@ def test_a_worker_killed_mid_trial_has_its_trial_requeued_and_run_by_the_other(t
     assert sum(t.state.name == "COMPLETE" for t in trials) == 3  # the killed trial does not use up the budget
     assert [t.state.name for t in trials].count("FAIL") == 1
 
-    runs = dict(_sql(tmp_path, "SELECT status, run_id FROM runs WHERE status = 'completed'"))
-    own = _sql(tmp_path, f"SELECT trial_number, state FROM trials WHERE run_id = '{runs['completed']}' AND NOT reused")
+    runs = dict(query(tmp_path, "SELECT status, run_id FROM runs WHERE status = 'completed'"))
+    own = query(tmp_path, f"SELECT trial_number, state FROM trials WHERE run_id = '{runs['completed']}' AND NOT reused")
     assert (retry.number, "complete") in own  # the survivor's DuckDB rows hold the retried trial
-    listed = _sql(tmp_path, f"SELECT trial_number FROM trials WHERE run_id = '{runs['completed']}'")
+    listed = query(tmp_path, f"SELECT trial_number FROM trials WHERE run_id = '{runs['completed']}'")
     assert (killed.number,) not in listed  # the killed attempt is no result
 
 
@@ -212,7 +204,7 @@ def test_a_wrong_password_is_one_line_without_the_password(tmp_path, tiny_model,
     assert run_cli(tmp_path, _task(tmp_path, tiny_model, trials=1), "--arm", "lora", "--storage", url) == 2
     out = capsys.readouterr()
     assert "1 arm(s) failed: lora" in out.err
-    errors = [e for (e,) in _sql(tmp_path, "SELECT error FROM arms WHERE arm = 'lora'")]
+    errors = [e for (e,) in query(tmp_path, "SELECT error FROM arms WHERE arm = 'lora'")]
     assert errors and "cannot open the Optuna storage" in errors[0] and "harness:***@127.0.0.1" in errors[0]
     assert "password authentication failed" in errors[0]
     assert wrong not in errors[0] + out.out + out.err
