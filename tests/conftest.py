@@ -101,8 +101,9 @@ def json_rows(n: int, prefix: str) -> list[dict]:
     return rows
 
 
-def tuned_arms(merge: bool = False) -> str:
-    """A zero-shot baseline and a one-trial LoRA arm, as the `arms:` block of write_tiny_task."""
+def tuned_arms(merge: bool = False, sweep: str = "{trials: 1}") -> str:
+    """A zero-shot baseline and a LoRA arm (one trial unless `sweep` says more), as the `arms:` block of
+    write_tiny_task; `sweep` is the YAML of the arm's sweep section, indented to follow `sweep:`."""
     return f"""
   - name: zero_shot
     type: prompted
@@ -113,7 +114,7 @@ def tuned_arms(merge: bool = False) -> str:
     epochs: 1
     batch_size: 4
     merge: {str(merge).lower()}
-    sweep: {{trials: 1}}
+    sweep: {sweep}
 """
 
 

@@ -12,25 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import json_rows, write_jsonl, write_tiny_task
+from conftest import json_rows, tuned_arms, write_jsonl, write_tiny_task
 from harness.cli import main
 
 SECRET = "sk-proj-Zq81xVb2N7c4LmP0aTQ9"  # a planted key: no error may echo it
 
-ARMS = """
-  - name: zero_shot
-    type: prompted
-  - name: lora
-    type: lora
-    r: 4
-    alpha: 8
-    epochs: 1
-    batch_size: 4
-    sweep:
+ARMS = tuned_arms(sweep="""
       trials: 2
       space: {learning_rate: {low: 0.0001, high: 0.001, log: true}, r: [4, 8]}
-      enqueue: [{learning_rate: 0.0005, r: 4}]
-"""
+      enqueue: [{learning_rate: 0.0005, r: 4}]""")
 
 
 SWEEP = ARMS[ARMS.index("    sweep:"):]

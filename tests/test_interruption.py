@@ -24,25 +24,15 @@ from harness.cli import main
 from harness.processes import process_identity
 from harness.results import history
 from harness.store import Store
-from tests.conftest import write_tiny_task
+from tests.conftest import tuned_arms, write_tiny_task
 
 ROOT = Path(__file__).parent.parent
 
-ARMS = """
-  - name: zero_shot
-    type: prompted
-  - name: lora
-    type: lora
-    r: 4
-    alpha: 8
-    epochs: 1
-    batch_size: 4
-    sweep:
+ARMS = tuned_arms(merge=True, sweep="""
       trials: 2
       pruner: none
       space: {learning_rate: {low: 1.0e-3, high: 5.0e-2, log: true}}
-      enqueue: [{learning_rate: 5.0e-2}, {learning_rate: 1.0e-2}]
-"""
+      enqueue: [{learning_rate: 5.0e-2}, {learning_rate: 1.0e-2}]""")
 
 
 def _harness_run(task: Path, out: Path, cache: Path, kill_at: str | None = None) -> subprocess.CompletedProcess:
