@@ -1,0 +1,431 @@
+"""The schema of a task file: `harness validate tasks/contracts.yaml` checks one without loading a model.
+
+Every model rejects unknown keys. Reading a file and reporting its mistakes line by line is
+`harness.taskfile`'s job; this module only says what a valid task is. Arm types are a registry:
+an arm module registers its settings model (`register_arm_spec`) and the task schema accepts it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import Discriminator, Field, Tag, ValidationInfo, field_validator, model_validator
+from pydantic.fields import FieldInfo
+
+from harness.errors import did_you_mean
+from harness import evaluate_metrics
+from harness.metrics import BUILT_IN, METRICS, OutputShape, register_metric
+from harness.redact import redacted
+from harness.spec.base import DEFAULT_BASE_MODEL, DEFAULT_EMBEDDING_MODEL, NAME, Strict  # noqa: F401
+from harness.spec.data import (  # noqa: F401  (the schema is read as one: harness.spec)
+    FILTER_OPS, SPLIT_NAMES, DatasetColumns, DatasetSpec, DataSpec, FieldMap, OutputSpec, RowFilter, SplitRule,
+)
+from harness.spec.arms import (  # noqa: F401
+    ARM_SPECS, TUNABLE, AnswerSettings, ArmSpec, ArmSpecBase, Backend, FloatRange, HFBackend, OpenAIBackend,
+    PromptedArmSpec, RagArmSpec, SearchDimension, SweepSpec, TunedArmSpec, _arm_union, arm_types,
+)
+
+
+class PromptSpec(Strict):
+    system: str = Field("", description="short system prompt, used by every arm")
+    instructions: str = Field("", description="task instructions for prompted and RAG arms; tuned arms learn them")
+
+
+class ModelSpec(Strict):
+    base: str = DEFAULT_BASE_MODEL
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    prompt_format: Literal["auto", "chat", "completion"] = Field(
+        "auto", description="chat: the tokenizer's chat template; completion: Input:/Output: blocks for base models; "
+                            "auto: chat when the model has a template")
+
+
+class GenerationSpec(Strict):
+    max_new_tokens: int = Field(128, ge=1, le=32768)
+    batch_size: int = Field(16, ge=1, le=1024)
+
+
+class ChecksSpec(Strict):
+    """Data checks run by `harness validate` and before every run."""
+
+    near_duplicates: bool = Field(True, description="embedding-based near-duplicate and leakage search")
+    near_duplicate_threshold: float = Field(0.95, gt=0.0, le=1.0, description="cosine similarity")
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    leakage: Literal["error", "warning"] = Field("error", description="severity of test/validation items found in train")
+    short_output_ratio: float = Field(0.25, ge=0.0, lt=1.0, description="flag targets shorter than this x the median")
+
+
+class CorpusSpec(Strict):
+    """Documents for retrieval: a folder of .txt/.md files, or a JSONL of {id, text[, title]}."""
+
+    path: str
+    chunk_tokens: int = Field(200, ge=16, le=8192, description="chunk size in embedding-model tokens")
+    overlap_tokens: int = Field(40, ge=0)
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+
+    @model_validator(mode="after")
+    def _overlap(self) -> CorpusSpec:
+        if self.overlap_tokens >= self.chunk_tokens:
+            raise ValueError(f"overlap_tokens must be smaller than chunk_tokens, got {self.overlap_tokens} >= {self.chunk_tokens}")
+        return self
+
+
+class JudgeSpec(Strict):
+    """An LLM judge behind any OpenAI-compatible endpoint, for ragas faithfulness / answer relevancy."""
+
+    base_url: str
+    model: str
+    api_key_env: str | None = None
+    timeout_s: float = Field(60.0, gt=0)
+    retries: int = Field(2, ge=0, le=10, description="retries of a judgment that fails to parse or times out")
+    backoff_s: float = Field(0.5, ge=0, le=60, description="wait before the first retry; it doubles each retry, "
+                                                           "with jitter, and is at least the server's Retry-After")
+    max_backoff_s: float = Field(30.0, gt=0, le=600, description="the longest wait between tries (Retry-After too)")
+    concurrency: int = Field(4, ge=1, le=64)
+
+    _url = field_validator("base_url")(OpenAIBackend._url.__func__)
+    _env = field_validator("api_key_env")(OpenAIBackend._env_name.__func__)
+BACKEND_TYPES = ("hf", "openai")
+
+
+class SuiteSizes(Strict):
+    """How much of the general-capability suite to score (a profile may shrink it)."""
+
+    mmlu_items: int | None = Field(None, ge=0, description="seeded, subject-stratified MMLU test items (0: none)")
+    general_items: int | None = Field(None, ge=0, description="items of tasks/general (default: all)")
+    perplexity_docs: int | None = Field(None, ge=0, description="State of the Union documents for perplexity")
+    probes: bool | None = Field(None, description="format probes that generate")
+    trial_items: int | None = Field(None, ge=0, description="general items each sweep trial is scored on (0: none)")
+
+
+class RegressionSpec(SuiteSizes):
+    """General-capability regression checks: the base model and every tuned model on the same real items.
+
+    A tuned arm whose suite accuracy falls significantly more than `max_drop` below the base model's (overall,
+    or in any category, corrected for the number of categories) cannot be GO."""
+
+    mmlu_items: int | None = Field(200, ge=0)
+    general_items: int | None = Field(None, ge=0)
+    perplexity_docs: int | None = Field(32, ge=0)
+    probes: bool | None = True
+    trial_items: int | None = Field(40, ge=0)
+    lm_eval_tasks: list[str] = Field(default_factory=list, description="named lm-evaluation-harness tasks (log-likelihood "
+                                     "ones, e.g. arc_easy, piqa, hellaswag: they need the hub) scored like the suite")
+    lm_eval_include: str | None = Field(None, description="a folder of local lm-eval task YAMLs (relative to the task file)")
+    lm_eval_limit: int | None = Field(None, ge=1, description="the first N documents of each lm-eval task")
+    max_drop: float = Field(0.02, ge=0.0, le=1.0, description="tolerated fall of suite accuracy, tuned vs base")
+    min_probe_pass_rate: float | None = Field(None, ge=0.0, le=1.0, description="a tuned model below it cannot be GO")
+    seed: int = 0
+
+    def sized(self, sizes: SuiteSizes | None) -> RegressionSpec:
+        """These settings with a profile's sizes in place of the task's."""
+        if sizes is None:
+            return self
+        return self.model_copy(update={k: v for k, v in sizes.model_dump().items() if v is not None})
+
+
+class ProfileSpec(Strict):
+    """Run-size trade-offs: limits per split and sweep size, chosen with --profile."""
+
+    test_limit: int | None = Field(None, ge=1)
+    validation_limit: int | None = Field(None, ge=1)
+    train_limit: int | None = Field(None, ge=1)
+    trials: int | None = Field(None, ge=1, description="overrides every sweep's trial count")
+    epochs: int | None = Field(None, ge=1, description="caps every tuned arm's epochs (searched ones too)")
+    batch_size: int | None = Field(None, ge=1, description="overrides every tuned arm's batch size (more steps on little data)")
+    merge: bool | None = Field(None, description="overrides every tuned arm's merge setting")
+    arms: list[str] | None = Field(None, description="run only these arms")
+    regression: SuiteSizes | None = Field(None, description="sizes of the general-capability suite")
+
+    def apply(self, hp: dict[str, Any]) -> dict[str, Any]:
+        """A trial's hyperparameters under this profile's caps and overrides."""
+        hp = dict(hp)
+        if self.epochs is not None:
+            hp["epochs"] = min(int(hp["epochs"]), self.epochs)
+        if self.batch_size is not None:
+            hp["batch_size"] = self.batch_size
+        return hp
+
+
+class CostSpec(Strict):
+    """What serving and training cost, for the second way to a GO: non-inferior and cheaper.
+
+    Price requests either by tokens (price per 1k input and output tokens, measured per arm) or by
+    serving hardware (dollars per hour times each arm's measured latency per request), not both."""
+
+    requests_per_day: float = Field(gt=0, description="expected production volume")
+    price_per_1k_input_tokens: float | None = Field(None, ge=0)
+    price_per_1k_output_tokens: float | None = Field(None, ge=0)
+    serving_cost_per_hour: float | None = Field(None, ge=0, description="$/hour of the serving hardware (uses measured latency)")
+    training_cost_per_hour: float = Field(0.0, ge=0, description="$/hour of the training hardware")
+    horizon_days: float = Field(365.0, gt=0, description="training must pay for itself within this many days")
+
+    @model_validator(mode="after")
+    def _one_pricing(self) -> CostSpec:
+        tokens = self.price_per_1k_input_tokens is not None or self.price_per_1k_output_tokens is not None
+        hardware = self.serving_cost_per_hour is not None
+        if tokens and hardware:
+            raise ValueError("give either token prices (price_per_1k_input_tokens / price_per_1k_output_tokens) "
+                             "or serving_cost_per_hour, not both")
+        if not tokens and not hardware:
+            raise ValueError("give token prices (price_per_1k_input_tokens, price_per_1k_output_tokens) "
+                             "or serving_cost_per_hour")
+        return self
+
+    @property
+    def pricing(self) -> str:
+        return "hardware" if self.serving_cost_per_hour is not None else "tokens"
+
+
+class DecisionSpec(Strict):
+    primary_metric: str
+    min_lift: float = Field(0.0, ge=0.0, description="smallest gain on the primary metric worth tuning for")
+    confidence: float = Field(0.95, gt=0.5, lt=1.0)
+    expected_lift: float | None = Field(
+        None, gt=0.0, le=1.0, description="true lift assumed for 'items needed' when the observed lift does not exceed "
+                                          "min_lift (default min_lift + 0.05)")
+    non_inferiority_margin: float | None = Field(
+        None, ge=0.0, le=1.0, description="a tuned arm this close to the baseline (or better) and cheaper may also win")
+    cost: CostSpec | None = None
+    max_failed_share: float = Field(
+        0.05, ge=0.0, lt=1.0, description="largest share of test items whose generation may fail (after retries) in an "
+                                          "arm the verdict compares; above it the verdict is INCONCLUSIVE")
+
+    @model_validator(mode="after")
+    def _cost_route(self) -> DecisionSpec:
+        if (self.non_inferiority_margin is None) != (self.cost is None):
+            missing = "cost" if self.cost is None else "non_inferiority_margin"
+            raise ValueError(f"non_inferiority_margin and cost go together (GO on cost needs both); {missing} is missing")
+        if self.expected_lift is not None and self.expected_lift <= self.min_lift:
+            raise ValueError(f"expected_lift must exceed min_lift ({self.min_lift}), got {self.expected_lift}")
+        return self
+
+
+class EvaluateMetricSpec(Strict):
+    """A metric module of Hugging Face `evaluate`: `evaluate:<name or path>` in `metrics:`, or this mapping."""
+
+    evaluate: str = Field(min_length=1, description="hub name (needs the Hub) or a local path, relative to the task "
+                                                    "file: a folder holding <folder>.py, or a .py file")
+    name: str | None = Field(None, pattern=NAME, description="the metric's name in the task (decision.primary_metric, "
+                                                             "the report); default: the module's name")
+    kind: Literal["per_example", "aggregate"] | None = Field(
+        None, description="per_example: the module scores each item alone and the arm value is the mean; aggregate: "
+                          "the module scores all items at once (corpus BLEU) and the bootstrap recomputes it per "
+                          "resample; default: aggregate for known corpus-level metrics, else per_example")
+    higher_is_better: bool | None = Field(None, description="the direction; looked up for well-known metrics")
+    key: str | None = Field(None, description="the field of compute()'s result that is the score (default: the only "
+                                              "numeric field)")
+    args: dict[str, Any] = Field(default_factory=dict, description="keyword arguments to compute()")
+    config_name: str | None = Field(None, description="evaluate.load's config_name")
+    scale: float = Field(1.0, gt=0, description="multiplies the score, e.g. 0.01 puts a 0-100 score on 0-1")
+    resamples: int = Field(1000, ge=200, le=4000, description="bootstrap resamples of an aggregate metric (each one "
+                                                             "reruns the module on every arm compared)")
+
+    @property
+    def metric_name(self) -> str:
+        return self.name or evaluate_metrics.base_name(self.evaluate)
+
+    def declared(self, base_dir: Path | None) -> tuple[evaluate_metrics.Declared | None, list[str]]:
+        """(the settled declaration, problems) for entry `metrics[i]`; the script is looked for under base_dir."""
+        problems = []
+        name, source = self.metric_name, self.evaluate
+        if self.name is None and not re.fullmatch(NAME, name):
+            problems.append(f"the name {name!r} taken from {source!r} is not a metric name (lower case letters, digits, "
+                            f"_ and -); give one with name:")
+        if name in BUILT_IN:
+            problems.append(f"{name!r} is a built-in metric; give this evaluate metric another name with name:")
+        up = evaluate_metrics.direction(source, self.higher_is_better)
+        if up is None:
+            problems.append(f"the direction of {source!r} is not known; declare higher_is_better: true or false")
+        script = None
+        path = Path(source).expanduser()
+        path = path if path.is_absolute() else (base_dir or Path.cwd()) / path
+        script = evaluate_metrics.script_of(path)
+        if script is None and evaluate_metrics.is_local(source):
+            problems.append(f"no metric script at {path} (a .py file, or a folder holding {path.name}/{path.name}.py)")
+        if problems:
+            return None, problems
+        kind = self.kind or evaluate_metrics.default_kind(source)
+        return evaluate_metrics.Declared(name, source, script, kind, bool(up), self.key, dict(self.args),
+                                         self.config_name, self.scale, self.resamples), []
+
+
+def _metric_tag(value: Any) -> str:
+    return "EvaluateMetricSpec" if isinstance(value, (dict, EvaluateMetricSpec)) else "str"
+
+
+MetricEntry = Annotated[Union[Annotated[str, Tag("str")], Annotated[EvaluateMetricSpec, Tag("EvaluateMetricSpec")]],
+                        Discriminator(_metric_tag)]
+
+
+def declare_stored(entries: list[Any]) -> None:
+    """Make a stored run's evaluate metrics known (name, kind, direction) to the report, history and compare,
+    when this process has not validated its task file; an already registered module is kept."""
+    for entry in entries:
+        if isinstance(entry, str) or not isinstance(entry, dict):
+            continue
+        try:
+            spec = EvaluateMetricSpec.model_validate({k: v for k, v in entry.items() if v is not None})
+        except ValueError:
+            continue
+        declared, problems = spec.declared(None)
+        if declared is None:
+            up = evaluate_metrics.direction(spec.evaluate, spec.higher_is_better)
+            declared = evaluate_metrics.Declared(spec.metric_name, spec.evaluate, None,
+                                                 spec.kind or evaluate_metrics.default_kind(spec.evaluate),
+                                                 True if up is None else up, spec.key, dict(spec.args),
+                                                 spec.config_name, spec.scale, spec.resamples)
+        known = METRICS.get(declared.name)
+        if known is not None and known.source == "evaluate" and known.description == evaluate_metrics.build(declared).description:
+            continue
+        if declared.name not in BUILT_IN:
+            register_metric(evaluate_metrics.build(declared))
+
+
+class TaskSpec(Strict):
+    name: str = Field(pattern=NAME)
+    version: str
+    description: str = ""
+    data: DataSpec
+    output: OutputSpec
+    prompt: PromptSpec = Field(default_factory=PromptSpec)
+    model: ModelSpec = Field(default_factory=ModelSpec)
+    generation: GenerationSpec = Field(default_factory=GenerationSpec)
+    checks: ChecksSpec = Field(default_factory=ChecksSpec)
+    corpus: CorpusSpec | None = None
+    judge: JudgeSpec | None = None
+    profiles: dict[str, ProfileSpec] = Field(default_factory=dict)
+    default_profile: str = "full"
+    metrics: list[MetricEntry] = Field(min_length=1, description="built-in metric names, `evaluate:<name or path>`, "
+                                                                  "or {evaluate: ..., name, kind, higher_is_better, key, args}")
+    arms: list[ArmSpec] = Field(min_length=1)
+    decision: DecisionSpec
+    regression: RegressionSpec | None = Field(None, description="general-capability regression checks on tuned models")
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, (int, float)) else v
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _evaluate_shorthand(cls, v: Any) -> Any:
+        """`evaluate:sacrebleu` is short for {evaluate: sacrebleu}."""
+        if not isinstance(v, list):
+            return v
+        return [{"evaluate": m.removeprefix("evaluate:").strip()} if isinstance(m, str) and m.startswith("evaluate:")
+                else m for m in v]
+
+    @property
+    def metric_names(self) -> list[str]:
+        return [m if isinstance(m, str) else m.metric_name for m in self.metrics]
+
+    @model_validator(mode="after")
+    def _cross_checks(self, info: ValidationInfo) -> TaskSpec:
+        problems = []
+        base_dir = (info.context or {}).get("base_dir") if info is not None else None
+        declared = []
+        for i, name in enumerate(self.metrics):
+            if isinstance(name, EvaluateMetricSpec):
+                found, wrong = name.declared(base_dir)
+                problems += [f"metrics[{i}]: {w}" for w in wrong]
+                declared += [found] if found else []
+                continue
+            if name not in BUILT_IN:
+                problems.append(f"metrics[{i}]: unknown metric {name!r}; {did_you_mean(name, sorted(BUILT_IN))} "
+                                f"(or an evaluate metric: evaluate:<name or path>)")
+            elif METRICS[name].automatic:
+                problems.append(f"metrics[{i}]: {name!r} is computed automatically for arms with retrieval or a judge; "
+                                f"do not list it")
+            elif self.output.type not in METRICS[name].outputs:
+                problems.append(f"metrics[{i}]: {name!r} does not apply to output type {self.output.type!r}")
+        names = self.metric_names
+        if len(set(names)) != len(names):
+            problems.append(f"metrics: duplicates in {names}")
+        if self.decision.primary_metric not in names:
+            problems.append(f"decision.primary_metric: {self.decision.primary_metric!r} must be one of metrics {names}")
+        names = [a.name for a in self.arms]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            problems.append(f"arms: arm names must be unique, repeated: {dupes}")
+        for i, arm in enumerate(self.arms):
+            problems += arm.cross_check(self, i)
+        profiles = {"full"} | set(self.profiles)
+        if self.default_profile not in profiles:
+            problems.append(f"default_profile: {self.default_profile!r} is not defined; {did_you_mean(self.default_profile, sorted(profiles))}")
+        for pname, profile in self.profiles.items():
+            for arm_name in profile.arms or []:
+                if arm_name not in names:
+                    problems.append(f"profiles.{pname}.arms: no arm {arm_name!r}; {did_you_mean(arm_name, names)}")
+        if problems:
+            raise ValueError("\n".join(problems))
+        for d in declared:  # known by name from here on: scoring, statistics, the verdict and the report look it up
+            register_metric(evaluate_metrics.build(d))
+        return self
+
+    def profile(self, name: str | None) -> ProfileSpec:
+        name = name or self.default_profile
+        if name == "full" and "full" not in self.profiles:
+            return ProfileSpec()
+        if name not in self.profiles:
+            from harness.errors import HarnessError
+
+            raise HarnessError(f"--profile {name!r}: not defined in the task; {did_you_mean(name, sorted({'full'} | set(self.profiles)))}")
+        return self.profiles[name]
+
+    def output_shape(self) -> OutputShape:
+        return self.output.shape()
+
+    @property
+    def embedding_model(self) -> str:
+        """The embedding model of retrieval and similar-shot selection: the corpus's, else the data checks'."""
+        return self.corpus.embedding_model if self.corpus else self.checks.embedding_model
+
+    def arm(self, name: str) -> ArmSpec:
+        for arm in self.arms:
+            if arm.name == name:
+                return arm
+        raise KeyError(name)
+
+
+def register_arm_spec(model: type[ArmSpecBase]) -> None:
+    """Accept a new arm type in task files: its settings model, discriminated by its `type` Literal."""
+    for name in model.model_fields["type"].annotation.__args__:
+        ARM_SPECS[name] = model
+    TaskSpec.model_fields["arms"] = FieldInfo.from_annotated_attribute(list[_arm_union()], Field(min_length=1))
+    TaskSpec.model_rebuild(force=True)
+
+
+class Task:
+    """A validated spec plus where it came from (paths in it are relative to the file)."""
+
+    def __init__(self, spec: TaskSpec, path: Path, raw: dict):
+        self.spec = spec
+        self.path = path
+        self.raw = raw
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def with_base(self, ref: str) -> Task:
+        """The same task on another base model (`harness run --base`): an upgrade is one command."""
+        spec = self.spec.model_copy(update={"model": self.spec.model.model_copy(update={"base": ref})})
+        return Task(spec, self.path, self.raw)
+
+    def resolve(self, relative: str) -> Path:
+        p = Path(relative)
+        return p if p.is_absolute() else (self.base_dir / p)
+
+    @property
+    def spec_json(self) -> str:
+        return json.dumps(redacted(self.spec.model_dump(mode="json")), sort_keys=True)
+
+    @property
+    def spec_hash(self) -> str:
+        return hashlib.sha256(self.spec_json.encode()).hexdigest()[:16]
+
+
