@@ -19,6 +19,7 @@ import os
 import socket
 import time
 import uuid
+from datetime import datetime, timedelta
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -273,6 +274,20 @@ def _fail_stale_trials(study: Any) -> None:
         optuna.storages.fail_stale_trials(study)
 
 
+def _fail_unmarked_trials(study: Any) -> None:
+    """A worker that died between claiming a trial and marking it (the objective's first step) left a RUNNING trial
+    with no owner and no heartbeat, which Optuna's heartbeat check skips: the other workers would wait for it for
+    ever. Past the heartbeat's grace period it is failed and queued again, like any dead worker's trial."""
+    from optuna.trial import TrialState
+
+    grace = timedelta(seconds=3 * heartbeat_interval())
+    now = datetime.now()  # Optuna stamps trials with the local naive time
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        if "owner" not in trial.user_attrs and trial.datetime_start and now - trial.datetime_start > grace:
+            study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+            retry(study, trial)
+
+
 def budget(study: Any) -> tuple[int, int]:
     """(finished trials that count toward the budget, trials running now). A trial counts when complete,
     pruned, or failed for a reason other than its worker dying."""
@@ -310,6 +325,7 @@ def run_sweep(study: Any, objective: Objective, n_trials: int, enqueue: list[dic
             lock.acquire()
             reclaim_killed_trials(study)
             _fail_stale_trials(study)
+            _fail_unmarked_trials(study)
             done, running = budget(study)
             if done >= n_trials:
                 break

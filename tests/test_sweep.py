@@ -243,3 +243,31 @@ def test_sigterm_marks_the_run_failed_at_once(tmp_path, tiny_model):
     status, error = con.execute("SELECT status, error FROM runs").fetchone()
     con.close()
     assert status == "failed" and "signal 15" in error
+
+
+def test_a_trial_claimed_by_a_worker_that_died_before_marking_it_is_retried(tmp_path, monkeypatch):
+    """No owner, no heartbeat: Optuna's stale-trial check skips such a trial; past the grace period it is retried."""
+    from optuna.trial import TrialState
+
+    from harness.spec import SweepSpec
+    from harness.sweep import mark_owner, new_owner, open_study, run_sweep
+
+    monkeypatch.setenv("HARNESS_SWEEP_HEARTBEAT_S", "1")  # grace period: 3 s
+    study = open_study("orphan", f"sqlite:///{tmp_path / 'optuna.db'}", SweepSpec(trials=2, pruner="none"))
+    orphan = study.ask({"x": __import__("optuna").distributions.FloatDistribution(0.0, 1.0)})  # claimed, never marked
+    time.sleep(3.5)
+    owner = new_owner()
+
+    def objective(trial):
+        mark_owner(trial, owner)
+        return trial.suggest_float("x", 0.0, 1.0)
+
+    started = time.monotonic()
+    run_sweep(study, objective, 2, [])
+    assert time.monotonic() - started < 30  # no wait for a worker that is gone
+    states = {t.number: t.state for t in study.trials}
+    assert states[orphan.number] == TrialState.FAIL
+    done = [t for t in study.trials if t.state == TrialState.COMPLETE]
+    assert len(done) == 2
+    retry = [t for t in done if t.user_attrs.get("retries") == orphan.number]
+    assert len(retry) == 1 and retry[0].params["x"] == orphan.params["x"]  # the claimed point, run again
