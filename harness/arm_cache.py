@@ -53,13 +53,14 @@ def reuse(store: Store, key: str, run_id: str, arm: str) -> tuple[dict, list[tup
     if found is None:
         return None
     source_run, source_arm = found
-    source = next(row for row in store.arms(source_run) if row["arm"] == source_arm)
+    source_arms = store.arms(source_run)
+    source = next(row for row in source_arms if row["arm"] == source_arm)
     backend = (json.loads(source["config_json"]).get("arm", {}).get("backend") or {}).get("type")
     if source["n_failed"] and backend == "openai":  # an endpoint's failures may have passed: ask it again
         return None
     details = store.copy_arm(source_run, source_arm, run_id, arm, key)
     companions = []
-    for row in store.arms(source_run):
+    for row in source_arms:
         config = json.loads(row["config_json"])
         if row["role"] == "companion" and row["status"] == "completed" and config.get("merged_from") == source_arm:
             store.start_arm(run_id, row["arm"], row["arm_type"], "companion", config, row["config_hash"])

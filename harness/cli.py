@@ -153,12 +153,10 @@ def validate(task_file: Path, db: Path, reports_dir: Path, workdir: Path, profil
     Loads only the embedding model and the base model's tokenizer, never the model itself.
     """
     from harness.pipeline import RunOptions, validate_task
-    from harness.preflight import Outputs
 
     options = RunOptions(db=db, reports_dir=reports_dir, workdir=workdir, profile=profile, storage=storage)
     with _progress(quiet) as progress:
-        task, data, report, written = validate_task(task_file, progress, fix, Outputs(db, reports_dir, workdir, storage),
-                                                    options)
+        task, data, report, written = validate_task(task_file, progress, fix, options)
     console = _console()
     shown: dict[str, int] = {}
     for finding in report.findings:

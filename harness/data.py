@@ -258,25 +258,31 @@ def _examples_from(path: Path, split: str, task: Task, problems: list[str]) -> l
 
 
 def _split_one_file(examples: list[Example], task: Task, problems: list[str]) -> dict[str, list[Example]]:
+    try:
+        return split_by_rule(examples, task)
+    except ValueError as exc:
+        rule = task.spec.data.split
+        problems.append(f"{task.resolve(task.spec.data.file)}: cannot split with data.split {rule.model_dump()}: {exc}")
+        return {name: [] for name in SPLITS}
+
+
+def split_by_rule(rows: list[Example], task: Task, carve_test: bool = True) -> dict[str, list[Example]]:
+    """The task's seeded `data.split` rule (stratified by label where it says so) on rows: train, validation and
+    test, or with `carve_test` False train and validation only. ValueError when the rows cannot be split so."""
     from sklearn.model_selection import train_test_split
 
     rule = task.spec.data.split
     stratify = rule.stratify and task.spec.output.type == "label"
-    labels = [ex.target for ex in examples] if stratify else None
-    idx = list(range(len(examples)))
-    try:
-        rest, test = train_test_split(idx, test_size=rule.test, random_state=rule.seed, stratify=labels)
-        if rule.validation > 0:
-            rest_labels = [labels[i] for i in rest] if stratify else None
-            share = rule.validation / (1 - rule.test)
-            train, val = train_test_split(rest, test_size=share, random_state=rule.seed, stratify=rest_labels)
-        else:
-            train, val = rest, []
-    except ValueError as exc:
-        problems.append(f"{task.resolve(task.spec.data.file)}: cannot split with data.split {rule.model_dump()}: {exc}")
-        return {name: [] for name in SPLITS}
-    pick = lambda ids, name: [_with_split(examples[i], name) for i in sorted(ids)]  # noqa: E731
-    return {"train": pick(train, "train"), "validation": pick(val, "validation"), "test": pick(test, "test")}
+    labels = (lambda ids: [rows[i].target for i in ids] if stratify else None)  # noqa: E731
+    rest, test = list(range(len(rows))), []
+    if carve_test:
+        rest, test = train_test_split(rest, test_size=rule.test, random_state=rule.seed, stratify=labels(rest))
+    val: list[int] = []
+    if rule.validation > 0:
+        share = rule.validation / (1 - rule.test) if carve_test else rule.validation
+        rest, val = train_test_split(rest, test_size=share, random_state=rule.seed, stratify=labels(rest))
+    pick = lambda ids, name: [_with_split(rows[i], name) for i in sorted(ids)]  # noqa: E731
+    return {"train": pick(rest, "train"), "validation": pick(val, "validation"), "test": pick(test, "test")}
 
 
 def _with_split(ex: Example, split: str) -> Example:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import hashlib
 import json
 import operator
 import random
@@ -28,10 +27,10 @@ from harness.data import (
     _chat_messages,
     _check_target,
     _field_messages,
-    _with_split,
+    split_by_rule,
 )
 from harness.errors import SpecError, did_you_mean
-from harness.hub import cache_root, hub_offline, offline_by_env
+from harness.hub import cache_root, file_digest, hub_offline, offline_by_env
 from harness.spec import DatasetSpec, FieldMap, RowFilter, SplitRule, Task
 
 SUFFIX_BUILDERS = {".parquet": "parquet", ".csv": "csv", ".json": "json", ".jsonl": "json", ".arrow": "arrow"}
@@ -185,23 +184,8 @@ def _files_origin(files: dict[str, list[Path]], root: Path | None = None) -> str
     """Each split's files by name (under `root`) and content hash: moving the folder keeps the fingerprint, editing a
     file changes it."""
     name = (lambda p: p.relative_to(root).as_posix()) if root else (lambda p: p.name)
-    return json.dumps({split: [[name(p), _file_hash(p)] for p in paths] for split, paths in files.items()},
+    return json.dumps({split: [[name(p), file_digest([p])] for p in paths] for split, paths in files.items()},
                       sort_keys=True)
-
-
-def _file_hash(path: Path) -> str:
-    stat = path.stat()
-    key = hashlib.sha256(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()
-    memo = cache_root() / "hashes" / f"data-{key}.txt"
-    if memo.is_file():
-        return memo.read_text().strip()
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 22):
-            h.update(chunk)
-    memo.parent.mkdir(parents=True, exist_ok=True)
-    memo.write_text(h.hexdigest())
-    return h.hexdigest()
 
 
 @contextlib.contextmanager
@@ -346,24 +330,9 @@ def _examples(task: Task, spec: DatasetSpec, ours: str, theirs: str, ds: Any, ro
 def _divide(task: Task, rule: SplitRule, parts: dict[str, list[Example]], has_test: bool,
             problems: list[str]) -> dict[str, list[Example]]:
     """The `data.split` rule on the dataset's train rows: all three splits, or (with a mapped test) validation only."""
-    from sklearn.model_selection import train_test_split
-
-    rows = parts["train"]
-    stratify = rule.stratify and task.spec.output.type == "label"
-    idx = list(range(len(rows)))
-    labels = (lambda ids: [rows[i].target for i in ids] if stratify else None)
     try:
-        test: list[int] = []
-        rest = idx
-        if not has_test:
-            rest, test = train_test_split(idx, test_size=rule.test, random_state=rule.seed, stratify=labels(idx))
-        val: list[int] = []
-        if rule.validation > 0:
-            share = rule.validation if has_test else rule.validation / (1 - rule.test)
-            rest, val = train_test_split(rest, test_size=share, random_state=rule.seed, stratify=labels(rest))
+        divided = split_by_rule(parts["train"], task, carve_test=not has_test)
     except ValueError as exc:
         problems.append(f"{task.path}: data.split: cannot split the dataset's train rows with {rule.model_dump()}: {exc}")
         return parts
-    pick = lambda ids, name: [_with_split(rows[i], name) for i in sorted(ids)]
-    return {"train": pick(rest, "train"), "validation": pick(val, "validation"),
-            "test": parts["test"] if has_test else pick(test, "test")}
+    return divided | ({"test": parts["test"]} if has_test else {})

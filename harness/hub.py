@@ -1,14 +1,20 @@
-"""Where the Hugging Face hub and the harness cache are: shared by model resolution and hub datasets.
+"""Where the Hugging Face hub and the harness cache are, and content hashes kept in that cache: shared by model
+resolution, hub datasets and evaluate metrics.
 
     HF_HUB_OFFLINE=1 harness validate tasks/contracts.yaml     # never touches the network
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import socket
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlparse
+
+from harness.atomic import write_text_atomic
 
 TRUE = ("1", "true", "yes", "on")
 
@@ -16,6 +22,25 @@ TRUE = ("1", "true", "yes", "on")
 def cache_root() -> Path:
     root = os.environ.get("HARNESS_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "harness")
     return Path(root)
+
+
+def file_digest(files: Sequence[Path], names: Sequence[str] | None = None) -> str:
+    """sha256 (hex) over the files' bytes, each preceded by its name when `names` are given; remembered in the cache
+    by path, size and modification time, so an unchanged file is read once."""
+    labels = list(names) if names is not None else [None] * len(files)
+    stamp = json.dumps([[str(p.resolve()), n, p.stat().st_size, p.stat().st_mtime_ns] for p, n in zip(files, labels)])
+    memo = cache_root() / "hashes" / (hashlib.sha256(stamp.encode()).hexdigest() + ".txt")
+    if memo.is_file():
+        return memo.read_text().strip()
+    h = hashlib.sha256()
+    for path, name in zip(files, labels):
+        if name is not None:
+            h.update(name.encode())
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 22):
+                h.update(chunk)
+    write_text_atomic(memo, h.hexdigest())
+    return h.hexdigest()
 
 
 OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_EVALUATE_OFFLINE")

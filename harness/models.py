@@ -22,7 +22,7 @@ from typing import Any
 
 from harness.atomic import atomic_dir, atomic_file, write_text_atomic
 from harness.errors import HarnessError
-from harness.hub import cache_root, hub_offline
+from harness.hub import cache_root, file_digest, hub_offline
 from harness.processes import kill_point
 
 WEIGHT_SUFFIXES = (".safetensors",)
@@ -72,19 +72,7 @@ def weights_hash(path: Path) -> str:
     files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in WEIGHT_SUFFIXES)
     if not files:
         raise HarnessError(f"{path}: no .safetensors weight files (other formats are not loaded, for safety)")
-    stamp = json.dumps([[str(p.relative_to(path)), p.stat().st_size, p.stat().st_mtime_ns] for p in files])
-    memo = cache_root() / "hashes" / (hashlib.sha256(f"{path.resolve()}|{stamp}".encode()).hexdigest() + ".txt")
-    if memo.is_file():
-        return memo.read_text().strip()
-    h = hashlib.sha256()
-    for p in files:
-        h.update(str(p.relative_to(path)).encode())
-        with p.open("rb") as fh:
-            while chunk := fh.read(1 << 22):
-                h.update(chunk)
-    digest = h.hexdigest()[:16]
-    write_text_atomic(memo, digest)
-    return digest
+    return file_digest(files, [str(p.relative_to(path)) for p in files])[:16]
 
 
 def quiet_hf() -> None:

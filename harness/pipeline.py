@@ -97,7 +97,7 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
     clock = StageClock()
     with clock("task and data"):
         task, data, arms, profile = prepare(task_path, options)
-        check_outputs(Outputs(options.db, options.reports_dir, options.workdir, options.storage))
+        check_outputs(_outputs(options))
     with clock("resolve"):
         step = progress.add_task(f"resolve {task.spec.model.base} (converts an embedded copy once)", total=None)
         base = resolve(task.spec.model.base)
@@ -154,6 +154,10 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
             raise
     finally:
         store.close()
+
+
+def _outputs(options: RunOptions) -> Outputs:
+    return Outputs(options.db, options.reports_dir, options.workdir, options.storage)
 
 
 def _context(task: Task, data: TaskData, arms: list[ArmBase], profile: ProfileSpec, base: ResolvedModel,
@@ -268,13 +272,13 @@ def _score(task: Task, examples: list[Example], name: str, output: ArmOutput, ct
     return score_arm(task.spec, examples, output.predictions, tracker, options.seed, ctx.retriever, judge)
 
 
-def validate_task(task_path: str | Path, progress: Any, fix: bool = False, outputs: Outputs = Outputs(),
+def validate_task(task_path: str | Path, progress: Any, fix: bool = False,
                   options: RunOptions | None = None) -> tuple[Task, TaskData, CheckReport, list[Path]]:
-    """What `run` checks before a model loads (the same preflight), and the data checks; only the embedding model
-    and the base model's tokenizer are loaded."""
+    """What `run` checks before a model loads (the same preflight, the same outputs), and the data checks; only
+    the embedding model and the base model's tokenizer are loaded."""
     options = options or RunOptions()
     task, data, arms, profile = _load(task_path, options)  # every test item: the data checks read them all
-    check_outputs(outputs)
+    check_outputs(_outputs(options))
     if fix and task.spec.data.dataset is not None:
         raise HarnessError(f"{task.path}: --fix writes cleaned copies of JSONL/CSV data files; data.dataset is read "
                            f"with datasets: drop rows with data.dataset.filter instead")
@@ -282,7 +286,7 @@ def validate_task(task_path: str | Path, progress: Any, fix: bool = False, outpu
         for folder in sorted({ex.source.rsplit(":", 1)[0] for ex in data.all()}):
             writable_folder(Path(folder).parent, "--fix")
     base = resolve(task.spec.model.base)
-    ctx = _context(task, data, arms, profile, base, progress, outputs.workdir or options.workdir, options)
+    ctx = _context(task, data, arms, profile, base, progress, options.workdir, options)
     preflight(task, arms, ctx)
     report = check_task_data(task, data, progress, str(base.path))
     written = write_fixed(task, data, report) if fix else []

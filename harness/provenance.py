@@ -72,5 +72,4 @@ def arm_identity(task: Task, described: dict[str, Any], base: ResolvedModel, dat
         "base_model": base.as_record() | {"path": None},
         "data_fingerprint": data.fingerprint,
     }
-    config = redacted(config)  # a password in a URL changes nothing an arm computes, and is never kept
     return config, config_hash(config)

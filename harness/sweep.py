@@ -19,8 +19,8 @@ import os
 import socket
 import time
 import uuid
-from datetime import datetime, timedelta
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -196,8 +196,6 @@ def seed_number(trial: Any) -> int:
 
 def open_study(name: str, storage: str, sweep: SweepSpec, maximize: bool = True) -> Any:
     """The study, created or resumed; its direction is the primary metric's."""
-    import warnings
-
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -206,8 +204,7 @@ def open_study(name: str, storage: str, sweep: SweepSpec, maximize: bool = True)
     try:
         lock = SweepLock(url)
         try:
-            with lock.held(), warnings.catch_warnings():  # concurrent table creation fails in PostgreSQL
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            with lock.held(), _experimental_ok():  # concurrent table creation fails in PostgreSQL
                 rdb = optuna.storages.RDBStorage(url, heartbeat_interval=interval, grace_period=3 * interval,
                                                  heartbeat_stale_trial_callback=retry,
                                                  engine_kwargs={"pool_pre_ping": True} if "sqlite" not in url else None)
@@ -264,13 +261,22 @@ def reclaim_killed_trials(study: Any) -> int:
     return reclaimed
 
 
-def _fail_stale_trials(study: Any) -> None:
+@contextlib.contextmanager
+def _experimental_ok() -> Iterator[None]:
+    """Optuna's heartbeat API warns that it is experimental at every use: the harness relies on it knowingly."""
     import warnings
 
     import optuna
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        yield
+
+
+def _fail_stale_trials(study: Any) -> None:
+    import optuna
+
+    with _experimental_ok():
         optuna.storages.fail_stale_trials(study)
 
 

@@ -87,7 +87,8 @@ class HFGenerator:
                  constraint: Constraint | None = None, answer_end: AnswerEnd | None = None) -> list[Generation]:
         """Greedy answers; with `constraint`, every token is masked to the grammar (JSON schema, regex, label set),
         and an answer the budget cut before the grammar was complete is kept, marked `incomplete`: the model's own
-        (wrong) answer, as unconstrained text that is not JSON is, not a failure to get one. With `answer_end`, a row stops as soon as its answer is complete (harness.answer_end)."""
+        (wrong) answer, as unconstrained text that is not JSON is, not a failure to get one. With `answer_end`, a
+        row stops as soon as its answer is complete (harness.answer_end)."""
         import torch
         from transformers import GenerationConfig, LogitsProcessorList
 

@@ -8,8 +8,8 @@ The only module that imports jinja2; autoescaping is on, so model output is alwa
 
 from __future__ import annotations
 
-import re
 import json
+import re
 from pathlib import Path
 from typing import Any
 
