@@ -209,6 +209,10 @@ class CompiledConstraint:
         """A fresh processor for ONE model.generate call: generate(..., logits_processor=LogitsProcessorList([p]))."""
         return GrammarLogitsProcessor(self.grammar)
 
+    def rows(self, answers: int) -> RowGrammars:
+        """Fresh matchers for `answers` answers of one decode loop (harness.backends.slots)."""
+        return RowGrammars(self.grammar, answers)
+
     def completion_error(self, new_tokens: Sequence[int], max_new_tokens: int) -> str | None:
         """None when the generated tokens form a complete answer; else an error for the Generation record.
 
@@ -227,6 +231,44 @@ class CompiledConstraint:
                 "grammar was complete; raise generation.max_new_tokens")
 
 
+class RowGrammars:
+    """One grammar matcher per answer, for a decode loop that masks the logits of whichever answers are in
+    its batch: `mask(scores, answers)` constrains row k of `scores` to answer answers[k]'s grammar, and
+    `accept(answer, token)` advances it. A token the grammar rejects (it cannot happen under the mask, but a
+    stop token outside it can) leaves that answer unconstrained from then on."""
+
+    def __init__(self, grammar: Any, answers: int):
+        xgr = _import_xgrammar()
+        self.grammar = grammar
+        self.matchers = [xgr.GrammarMatcher(grammar) for _ in range(answers)]
+        self.broken = [False] * answers
+        self.bitmask: Any = None
+
+    def open(self, answer: int) -> bool:
+        return not self.broken[answer] and not self.matchers[answer].is_terminated()
+
+    def accept(self, answer: int, token: int) -> None:
+        if self.open(answer) and not self.matchers[answer].accept_token(int(token)):
+            self.broken[answer] = True
+
+    def mask(self, scores: Any, answers: Sequence[int]) -> Any:
+        xgr = _import_xgrammar()
+        vocab = self.grammar.tokenizer_info.vocab_size
+        if self.bitmask is None or self.bitmask.shape[0] < len(answers):
+            self.bitmask = xgr.allocate_token_bitmask(len(answers), vocab)
+        rows = [k for k, answer in enumerate(answers) if self.open(answer)]
+        if not rows:
+            return scores
+        for k in rows:
+            self.matchers[answers[k]].fill_next_token_bitmask(self.bitmask, k)
+        if scores.shape[-1] > vocab:  # logits wider than the grammar's vocabulary: padding ids are never allowed
+            scores[rows, vocab:] = float("-inf")
+        backend = "cpu" if scores.device.type == "cpu" else _gpu_backend()
+        xgr.apply_token_bitmask_inplace(scores, self.bitmask[: scores.shape[0]].to(scores.device, non_blocking=True),
+                                        vocab_size=min(vocab, scores.shape[-1]), indices=rows, backend=backend)
+        return scores
+
+
 class GrammarLogitsProcessor:
     """Masks each row's next-token logits to what its grammar allows; rows are independent.
 
@@ -239,42 +281,23 @@ class GrammarLogitsProcessor:
 
     def __init__(self, grammar: Any):
         self.grammar = grammar
-        self.matchers: list = []
-        self.broken: list[bool] = []  # rows whose token the grammar rejected: left unconstrained from then on
+        self.rows: RowGrammars | None = None
         self.consumed = -1  # width of input_ids already fed to the matchers (the prompt, at first)
-        self.bitmask: Any = None
 
     def __call__(self, input_ids: Any, scores: Any) -> Any:
-        xgr = _import_xgrammar()
         batch, width = input_ids.shape
-        if self.consumed < 0:
-            self.matchers = [xgr.GrammarMatcher(self.grammar) for _ in range(batch)]
-            self.broken = [False] * batch
-            self.bitmask = xgr.allocate_token_bitmask(batch, self.grammar.tokenizer_info.vocab_size)
+        if self.rows is None:
+            self.rows = RowGrammars(self.grammar, batch)
         else:
-            if batch != len(self.matchers) or width <= self.consumed:
+            if batch != len(self.rows.matchers) or width <= self.consumed:
                 raise RuntimeError("a GrammarLogitsProcessor serves one generate call; make a new one per call")
-            new = input_ids[:, self.consumed:].tolist()
-            for row, tokens in enumerate(new):
-                matcher = self.matchers[row]
-                for token in tokens:
-                    if matcher.is_terminated() or self.broken[row]:
-                        break  # finished rows are padded by generate; their padding is not part of the answer
-                    if not matcher.accept_token(token):
-                        self.broken[row] = True
+            for row, tokens in enumerate(input_ids[:, self.consumed:].tolist()):
+                for token in tokens:  # finished rows are padded by generate; their padding is not their answer
+                    if not self.rows.open(row):
+                        break
+                    self.rows.accept(row, token)
         self.consumed = width
-        active = [r for r in range(batch) if not self.matchers[r].is_terminated() and not self.broken[r]]
-        for row in active:
-            self.matchers[row].fill_next_token_bitmask(self.bitmask, row)
-        if not active:
-            return scores
-        vocab = self.grammar.tokenizer_info.vocab_size
-        if scores.shape[-1] > vocab:  # logits wider than the grammar's vocabulary: padding ids are never allowed
-            scores[active, vocab:] = float("-inf")
-        backend = "cpu" if scores.device.type == "cpu" else _gpu_backend()
-        xgr.apply_token_bitmask_inplace(scores, self.bitmask.to(scores.device, non_blocking=True),
-                                        vocab_size=min(vocab, scores.shape[-1]), indices=active, backend=backend)
-        return scores
+        return self.rows.mask(scores, range(batch))
 
 
 @functools.lru_cache(maxsize=1)

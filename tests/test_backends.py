@@ -51,26 +51,40 @@ def test_shared_prefix_cache_gives_the_same_answers(tiny_model):
     assert [g.output_tokens for g in plain] == [g.output_tokens for g in cached]
 
 
-def test_decoding_gives_generates_greedy_tokens(tiny_model):
-    """The harness's decode loop (rows leave the batch as they finish) against transformers' generate()."""
-    import torch
-
+@pytest.mark.parametrize("width,reuse_prefix", [(1, False), (2, True), (2, False), (5, True)])
+def test_continuous_batching_gives_generates_greedy_answers(tiny_model, width, reuse_prefix):
+    """The slot loop (each prompt prefilled alone; a finished row's slot taken by the next prompt) against
+    transformers' generate() on left-padded batches, token for token, with rows that end at different steps."""
     model = ResolvedModel("tiny", Path(tiny_model), "local", weights_hash(Path(tiny_model)))
     lm, tokenizer, device = load_causal_lm(model, "float32", "cpu")
-    tokenizer.padding_side = "left"
-    generator = HFGenerator(lm, tokenizer, device, 5, "tiny", reuse_prefix=False)
-    texts = [generator.render(c) for c in CONVERSATIONS]
-    batch = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
-    eos = {tokenizer.eos_token_id}
-    with torch.inference_mode():
-        reference = lm.generate(**batch, max_new_tokens=16, do_sample=False, pad_token_id=tokenizer.pad_token_id)
-        ours = generator._decode(batch.input_ids, batch.attention_mask, None, 0, 16, eos, None)
-    width = batch.input_ids.shape[1]
-    for row, tokens in enumerate(ours):
-        expected = reference[row, width:].tolist()
-        end = next((k + 1 for k, t in enumerate(expected) if t in eos), len(expected))
-        assert tokens == expected[:end], row
-    assert len({len(t) for t in ours}) > 1 or all(len(t) == 16 for t in ours)
+    shots = [{"role": "user", "content": "Acme Corp and Beta LLC agree."}, {"role": "assistant", "content": "Acme"}]
+    convs = [[CONVERSATIONS[0][0], *shots, c[1]] for c in CONVERSATIONS]
+    reference = HFGenerator(lm, tokenizer, device, 4, "tiny", continuous=False, min_prefix=8)
+    free = reference.generate(convs, 16, lambda n: None)
+    # End-of-turn ids the rows reach at different steps: a token from inside each free answer
+    ids = [tokenizer(g.text, add_special_tokens=False)["input_ids"] for g in free]
+    lm.generation_config.eos_token_id = [tokenizer.eos_token_id, *{t[min(2 + 3 * k, len(t) - 1)] for k, t in enumerate(ids)}]
+    try:
+        expected = reference.generate(convs, 16, lambda n: None)
+        ours = HFGenerator(lm, tokenizer, device, width, "tiny", reuse_prefix=reuse_prefix, min_prefix=8)
+        got = ours.generate(convs, 16, lambda n: None)
+    finally:
+        lm.generation_config.eos_token_id = tokenizer.eos_token_id
+    assert [(g.text, g.output_tokens) for g in got] == [(g.text, g.output_tokens) for g in expected]
+    assert len({g.output_tokens for g in expected}) > 2  # the rows really end at different steps
+
+
+def test_slot_cache_is_used_only_where_it_holds_the_attention(tiny_model):
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    from harness.backends.slots import slots_supported
+
+    lm = AutoModelForCausalLM.from_pretrained(tiny_model)
+    assert slots_supported(lm, 10_000)
+    sliding = AutoConfig.for_model("mistral", vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=2,
+                                   num_attention_heads=2, num_key_value_heads=1, sliding_window=32)
+    model = AutoModelForCausalLM.from_config(sliding)
+    assert slots_supported(model, 32) and not slots_supported(model, 33)
 
 
 def test_a_row_stops_where_its_answer_is_complete(tiny_generator):

@@ -58,12 +58,13 @@ class SpyModel:
 
     def __init__(self, model):
         self._model = model
-        self.processors, self.with_cache = [], []
+        self.processors, self.with_cache, self.forwards = [], [], []
 
     def __getattr__(self, name):
         return getattr(self._model, name)
 
-    def __call__(self, *args, **kwargs):  # HFGenerator._prefill runs the shared head through the model
+    def __call__(self, *args, **kwargs):  # prefills (the shared head, each prompt) and the slot loop's steps
+        self.forwards.append(tuple(kwargs["input_ids"].shape))
         return self._model(*args, **kwargs)
 
     def generate(self, **kwargs):
@@ -72,15 +73,18 @@ class SpyModel:
         return self._model.generate(**kwargs)
 
 
-def generate(tiny, constraint, max_new_tokens, texts=TEXTS, reuse_prefix=True, batch_size=16):
-    """Answers through the harness's own HFGenerator (left padding, batches, shared-prefix KV cache)."""
+def generate(tiny, constraint, max_new_tokens, texts=TEXTS, reuse_prefix=True, batch_size=16, continuous=True):
+    """Answers through the harness's own HFGenerator: the slot loop (continuous batching), or with
+    continuous=False transformers' generate() on left-padded batches with the grammar's logits processor."""
     from harness.backends.hf import HFGenerator
 
     model, tokenizer = tiny
     target = SpyModel(model)
-    generator = HFGenerator(target, tokenizer, "cpu", batch_size, "tiny", reuse_prefix=reuse_prefix, min_prefix=8)
+    generator = HFGenerator(target, tokenizer, "cpu", batch_size, "tiny", reuse_prefix=reuse_prefix, min_prefix=8,
+                            continuous=continuous)
     results = generator.generate(conversations(texts), max_new_tokens, lambda n: None, constraint=constraint)
     assert all((p is not None) == (constraint is not None) for p in target.processors)
+    assert continuous == (not target.processors and not target.with_cache)
     return results, target
 
 
@@ -110,18 +114,22 @@ def test_unconstrained_is_never_json_and_constrained_always_validates_with_the_p
     assert not any(parses(g.text) for g in free), [g.text for g in free]
 
     constraint = Constraint.json(json_schema_for(["party", "months", "renews"], BOUNDED))
-    cached, model = generate(tiny, constraint, 96)
-    # Shared system prompt >= min_prefix: HFGenerator prefilled it once and passed it as past_key_values.
-    assert model.with_cache == [True]
+    cached, model = generate(tiny, constraint, 96, batch_size=3)
+    # Shared system prompt >= min_prefix: its head was prefilled once, alone, then each prompt's own tail
+    assert model.forwards[0][0] == 1 and model.forwards[0][1] >= 8
+    assert sum(1 for shape in model.forwards if shape[1] > 1) == 1 + len(TEXTS)
     for g in cached:
         assert g.error is None
         jsonschema.validate(json.loads(g.text), BOUNDED)
     assert len({g.text for g in cached}) > 1, "answers should depend on the prompt"
 
-    # Batches of 4 (left padding inside each) and no prefix cache: the same greedy answers.
-    plain, model = generate(tiny, constraint, 96, reuse_prefix=False, batch_size=4)
+    # generate() with the logits processor, with and without the prefix cache: the same greedy answers.
+    reference, model = generate(tiny, constraint, 96, batch_size=16, continuous=False)
+    assert model.with_cache == [True]
+    plain, model = generate(tiny, constraint, 96, reuse_prefix=False, batch_size=4, continuous=False)
     assert model.with_cache == [False] * 3
-    assert [g.text for g in plain] == [g.text for g in cached]
+    assert [(g.text, g.output_tokens) for g in plain] == [(g.text, g.output_tokens) for g in reference] \
+        == [(g.text, g.output_tokens) for g in cached]
 
 
 def test_derived_schema_answers_parse_or_are_reported_cut(tiny):
