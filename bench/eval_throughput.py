@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+import harness  # noqa: E402,F401  # before torch: its process settings (huge pages) apply to both loops alike
 
 
 def main() -> None:

@@ -14,9 +14,14 @@ caller keeps the batched generate() path for the rest.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+
+GROUPED_SDPA = "harness_grouped_sdpa"
+GROUP_ROWS = 8
 
 
 
@@ -105,6 +110,55 @@ def _slot_cache(model: Any, width: int, capacity: int) -> Any:
     return SlotCache()
 
 
+@functools.cache
+def _register_grouped_sdpa() -> None:
+    """An attention function for the slot loop's decode steps: the rows are split into groups of adjacent slots,
+    and each group attends only to the columns its furthest row has reached, not the whole batch's furthest.
+    The prompts of one call differ in length (here 208 to 629 tokens), so one batch-wide length made half the
+    keys and values read per step padding. Any other call (prefill, a model run outside the loop) is plain sdpa."""
+    from transformers import AttentionInterface
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+    from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
+
+    def grouped(module: Any, query: Any, key: Any, value: Any, attention_mask: Any,
+                slot_groups: list[tuple[int, int, int]] | None = None, **kwargs: Any) -> tuple[Any, None]:
+        if slot_groups is None or query.shape[2] != 1 or attention_mask is None:
+            return sdpa_attention_forward(module, query, key, value, attention_mask, **kwargs)
+        out = query.new_empty(query.shape[0], 1, query.shape[1], query.shape[3])
+        for a, b, n in slot_groups:
+            out[a:b] = sdpa_attention_forward(module, query[a:b], key[a:b, :, :n], value[a:b, :, :n],
+                                              attention_mask[a:b, ..., :n], **kwargs)[0]
+        return out, None
+
+    AttentionInterface.register(GROUPED_SDPA, grouped)
+    AttentionMaskInterface.register(GROUPED_SDPA, sdpa_mask)
+
+
+@contextmanager
+def _grouped_attention(model: Any) -> Iterator[bool]:
+    """The model's attention switched to grouped sdpa for the loop (if it runs sdpa); yields whether it did."""
+    config = model.config
+    if config._attn_implementation != "sdpa":
+        yield False
+        return
+    _register_grouped_sdpa()
+    config._attn_implementation = GROUPED_SDPA
+    try:
+        yield True
+    finally:
+        config._attn_implementation = "sdpa"
+
+
+def _groups(columns: list[int], live: set[int], width: int) -> list[tuple[int, int, int]]:
+    """(first row, end row, columns to attend) of each group of GROUP_ROWS adjacent slots; a group without a live
+    row attends to column 0 only (its rows' answers are finished and not read)."""
+    groups = []
+    for a in range(0, width, GROUP_ROWS):
+        b = min(a + GROUP_ROWS, width)
+        groups.append((a, b, max((columns[r] + 1 for r in range(a, b) if r in live), default=1)))
+    return groups
+
+
 @dataclass
 class _Row:
     prompt: int  # index of the prompt in the call
@@ -176,7 +230,7 @@ def decode_in_slots(model: Any, prompts: Sequence[list[int]], shared: int, width
             last[slot] = token
             return
 
-    with torch.inference_mode():
+    with torch.inference_mode(), _grouped_attention(model) as grouped:
         if shared:
             prefix = DynamicCache(config=model.config)
             model(input_ids=torch.tensor([prompts[0][:shared]], device=device), past_key_values=prefix, use_cache=True)
@@ -196,8 +250,9 @@ def decode_in_slots(model: Any, prompts: Sequence[list[int]], shared: int, width
             columns = cache.columns
             cache.length = int(columns[live].max()) + 1
             valid[live, columns[live]] = True
+            extra = {"slot_groups": _groups(columns.tolist(), set(live), cache.width)} if grouped else {}
             logits = model(input_ids=last[:, None], attention_mask=valid[:, : cache.length],
-                           position_ids=columns[:, None], past_key_values=cache, use_cache=True).logits[:, -1]
+                           position_ids=columns[:, None], past_key_values=cache, use_cache=True, **extra).logits[:, -1]
             tokens = choose(logits if len(live) == cache.width else logits[live], live)
             for slot, token in zip(live, tokens):
                 if ended(slot):
