@@ -51,14 +51,18 @@ def test_shared_prefix_cache_gives_the_same_answers(tiny_model):
     assert [g.output_tokens for g in plain] == [g.output_tokens for g in cached]
 
 
-@pytest.mark.parametrize("width,reuse_prefix", [(1, False), (2, True), (2, False), (5, True)])
-def test_continuous_batching_gives_generates_greedy_answers(tiny_model, width, reuse_prefix):
-    """The slot loop (each prompt prefilled alone; a finished row's slot taken by the next prompt) against
-    transformers' generate() on left-padded batches, token for token, with rows that end at different steps."""
+@pytest.mark.parametrize("width,reuse_prefix,copies", [(1, False, 1), (2, True, 1), (2, False, 1), (5, True, 1),
+                                                         (12, True, 4)])
+def test_continuous_batching_gives_generates_greedy_answers(tiny_model, width, reuse_prefix, copies):
+    """The slot loop (each prompt prefilled alone; a finished row's slot taken by the next prompt; over 8 rows,
+    groups of rows attending to different lengths) against transformers' generate() on left-padded batches,
+    token for token, with rows that end at different steps."""
     model = ResolvedModel("tiny", Path(tiny_model), "local", weights_hash(Path(tiny_model)))
     lm, tokenizer, device = load_causal_lm(model, "float32", "cpu")
+    assert lm.config._attn_implementation == "sdpa"
     shots = [{"role": "user", "content": "Acme Corp and Beta LLC agree."}, {"role": "assistant", "content": "Acme"}]
-    convs = [[CONVERSATIONS[0][0], *shots, c[1]] for c in CONVERSATIONS]
+    convs = [[CONVERSATIONS[0][0], *shots, {"role": "user", "content": c[1]["content"] + " x" * k}]
+             for k in range(copies) for c in CONVERSATIONS]
     reference = HFGenerator(lm, tokenizer, device, 4, "tiny", continuous=False, min_prefix=8)
     free = reference.generate(convs, 16, lambda n: None)
     # End-of-turn ids the rows reach at different steps: a token from inside each free answer
