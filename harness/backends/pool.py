@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from harness.backends import Generator
-from harness.models import ResolvedModel, load_adapter, load_causal_lm, load_tokenizer, merge_adapter, pick_device
+from harness.models import (
+    ResolvedModel,
+    load_adapter,
+    load_causal_lm,
+    load_tokenizer,
+    merge_adapter,
+    pick_device,
+)
 from harness.precision import choose_precision
 from harness.prompt_format import PromptFormat, choose_format
 from harness.records import Adapter

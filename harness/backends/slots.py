@@ -8,8 +8,10 @@ reached. A row that ends frees its slot, and the next prompt takes it, so the ba
 queue is empty. Nothing is concatenated per step (DynamicCache copied the whole cache each step: 40% of a
 decode step of SmolLM2 here).
 
-Only models whose layers all use full attention go here (no sliding window, no linear attention); the
-caller keeps the batched generate() path for the rest.
+Decode steps attend in groups of adjacent slots, each up to the columns its own furthest row has reached
+(_register_grouped_sdpa). Only models whose every layer attends to all earlier tokens go here (full
+attention, or a sliding window no shorter than prompt plus answer; no linear attention): the caller keeps
+the batched generate() path for the rest.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ GROUPED_SDPA = "harness_grouped_sdpa"
 GROUP_ROWS = 8
 
 
-
 def slots_supported(model: Any, capacity: int) -> bool:
     """Whether the slot cache holds `model`'s attention for sequences of up to `capacity` tokens: every layer
     attends to all earlier tokens (full attention, or a sliding window no shorter than the sequence)."""
@@ -33,7 +34,7 @@ def slots_supported(model: Any, capacity: int) -> bool:
     config = model.config.get_text_config(decoder=True)
     try:
         layer_types, layer_kwargs = get_layer_types_and_kwargs(config)
-    except Exception:  # a config transformers cannot lay out: leave it to generate()
+    except (AttributeError, KeyError, TypeError, ValueError):  # a config transformers cannot lay out: generate()
         return False
     for kind, kwargs in zip(layer_types, layer_kwargs):
         window = kwargs.get("sliding_window")
