@@ -20,7 +20,7 @@ from typing import Any
 
 from harness.answer_end import AnswerEnd, cut
 from harness.backends import Advance, Conversation, Generation, LogLik
-from harness.backends.slots import decode_in_slots, slots_supported
+from harness.backends.slots import decode_in_slots, prefill, slots_supported
 from harness.constraints import Constraint
 from harness.prompt_format import PromptFormat, choose_format, truncate_at_stop
 
@@ -77,15 +77,6 @@ class HFGenerator:
         from harness.backends.loglik import loglikelihood
 
         return loglikelihood(self.model, self.tokenizer, self.device, requests, self.batch_size, advance)
-
-    def _prefill(self, ids: list[list[int]]) -> Any:
-        import torch
-        from transformers import DynamicCache
-
-        cache = DynamicCache(config=self.model.config)
-        with torch.inference_mode():
-            self.model(input_ids=torch.tensor(ids, device=self.device), past_key_values=cache, use_cache=True)
-        return cache
 
     def generate(self, conversations: Sequence[Conversation], max_new_tokens: int, advance: Advance,
                  constraint: Constraint | None = None, answer_end: AnswerEnd | None = None) -> list[Generation]:
@@ -157,7 +148,7 @@ class HFGenerator:
         # generate() needs the tokenizer to find stop strings across token boundaries
         kwargs_stop = {"tokenizer": self.tokenizer} if self.prompt_format.stop_strings else {}
         began = time.perf_counter()
-        prefix_cache = self._prefill([encoded[runnable[0]][:shared]]) if shared else None
+        prefix_cache = prefill(self.model, encoded[runnable[0]][:shared]) if shared else None
         prefill_share = (time.perf_counter() - began) / len(runnable)
         pad = self.tokenizer.pad_token_id
         for start in range(0, len(runnable), self.batch_size):
@@ -180,7 +171,7 @@ class HFGenerator:
                                           generation_config=config, **extra)
             per_item = (time.perf_counter() - began) / len(batch) + prefill_share
             for row, i in enumerate(batch):
-                new = ends.trim(out[row, shared + width :].tolist())
+                new = out[row, shared + width :].tolist()
                 results[i] = self._generation(new, len(encoded[i]), per_item, ends, compiled, max_new_tokens)
             advance(len(batch))
 
@@ -223,8 +214,3 @@ class _Ends:
         text = self.tokenizer.decode(tokens, skip_special_tokens=True)
         return any(s in text for s in self.stop_strings) or (
             self.answer_end is not None and self.answer_end(text) is not None)
-
-    def trim(self, tokens: list[int]) -> list[int]:
-        """generate()'s row up to its first end-of-turn token (generate pads finished rows after it)."""
-        stop = next((k for k, tok in enumerate(tokens) if tok in self.eos_ids), None)
-        return tokens if stop is None else tokens[: stop + 1]

@@ -111,6 +111,18 @@ def _slot_cache(model: Any, width: int, capacity: int) -> Any:
     return SlotCache()
 
 
+def prefill(model: Any, ids: list[int]) -> Any:
+    """A DynamicCache holding the keys and values of one token sequence (a shared prompt head)."""
+    import torch
+    from transformers import DynamicCache
+
+    cache = DynamicCache(config=model.config)
+    with torch.inference_mode():
+        model(input_ids=torch.tensor([ids], device=next(model.parameters()).device), past_key_values=cache,
+              use_cache=True)
+    return cache
+
+
 @functools.cache
 def _register_grouped_sdpa() -> None:
     """An attention function for the slot loop's decode steps: the rows are split into groups of adjacent slots,
@@ -233,9 +245,7 @@ def decode_in_slots(model: Any, prompts: Sequence[list[int]], shared: int, width
 
     with torch.inference_mode(), _grouped_attention(model) as grouped:
         if shared:
-            prefix = DynamicCache(config=model.config)
-            model(input_ids=torch.tensor([prompts[0][:shared]], device=device), past_key_values=prefix, use_cache=True)
-            head = [(layer.keys, layer.values) for layer in prefix.layers]
+            head = [(layer.keys, layer.values) for layer in prefill(model, prompts[0][:shared]).layers]
         for slot in range(width):
             admit(slot)
         while True:
