@@ -215,6 +215,28 @@ def init(name: str, tasks_dir: Path) -> None:
 
 
 @cli.command()
+@click.argument("task_files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def prepare(task_files: tuple[Path, ...]) -> None:
+    """Get the models these tasks name ready now: an embedded GGUF model is converted into safetensors once
+    (`make run` does this at install time, so a run's time is the run's own work)."""
+    import time
+
+    from harness.models import resolve
+    from harness.taskfile import load_spec
+
+    seen: set[str] = set()
+    for path in task_files:
+        spec = load_spec(path).spec
+        for ref in (spec.model.base, spec.embedding_model, spec.checks.embedding_model):
+            if ref in seen:
+                continue
+            seen.add(ref)
+            began = time.perf_counter()
+            model = resolve(ref)
+            _console().print(f"{ref}: {model.path} ({model.source}, {time.perf_counter() - began:.0f} s)", soft_wrap=True)
+
+
+@cli.command()
 @DB_OPTION
 @click.option("--run", "run_id", default=None, help="Run id (default: the latest run).")
 @click.option("--reports", "reports_dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)

@@ -69,7 +69,7 @@ class SpyModel:
 
     def generate(self, **kwargs):
         self.processors.append(kwargs.get("logits_processor"))
-        self.with_cache.append("past_key_values" in kwargs)
+        self.with_cache.append("cache" in kwargs or "past_key_values" in kwargs)
         return self._model.generate(**kwargs)
 
 

@@ -100,6 +100,8 @@ class TunedArm(ArmBase):
             "batch_size": ctx.profile.batch_size,
             "generation": ctx.task.spec.generation.model_dump(mode="json"),
         }
+        if ctx.profile.eval_every is not None:  # when trials are scored, and so where they can be pruned
+            identity["eval_every"] = ctx.profile.eval_every
         digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
         return f"{ctx.task.spec.name}-{self.name}-{digest}"
 

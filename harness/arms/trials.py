@@ -78,7 +78,7 @@ def objective(spec: TunedArmSpec, ctx: ArmContext, study_name: str, train: list[
 
     sweep = spec.sweep
     wilcoxon = sweep is not None and sweep.pruner == "wilcoxon"
-    eval_every = sweep.eval_every if sweep else "epoch"
+    eval_every = ctx.profile.eval_every or (sweep.eval_every if sweep else "epoch")
     device = ctx.models.device
     quantize = spec.type == "qlora"
     fingerprint = hashlib.sha256(json.dumps([e.id for e in train]).encode()).hexdigest()[:16]

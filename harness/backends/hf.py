@@ -20,7 +20,7 @@ from typing import Any
 
 from harness.answer_end import AnswerEnd, cut
 from harness.backends import Advance, Conversation, Generation, LogLik
-from harness.backends.slots import decode_in_slots, prefill, slots_supported
+from harness.backends.slots import cache_argument, decode_in_slots, prefill, slots_supported
 from harness.constraints import Constraint
 from harness.prompt_format import PromptFormat, choose_format, truncate_at_stop
 
@@ -162,7 +162,7 @@ class HFGenerator:
             if prefix_cache is not None:
                 cache = copy.deepcopy(prefix_cache)
                 cache.batch_repeat_interleave(len(batch))
-                extra["past_key_values"] = cache
+                extra.update(cache_argument(self.model, cache))
             if compiled is not None:  # a fresh processor per call: it tracks each row's grammar state
                 extra["logits_processor"] = LogitsProcessorList([compiled.logits_processor()])
             began = time.perf_counter()

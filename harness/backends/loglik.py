@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.backends import Advance, LogLik
+from harness.backends.slots import cache_argument
 from harness.errors import HarnessError
 
 Request = tuple[str, str]
@@ -155,7 +156,7 @@ def _score_batch(
     with torch.inference_mode():
         out = model(
             input_ids=ctx_ids, attention_mask=ctx_mask, position_ids=(ctx_mask.cumsum(-1) - 1).clamp(min=0),
-            past_key_values=cache, use_cache=True, logits_to_keep=1,
+            use_cache=True, logits_to_keep=1, **cache_argument(model, cache),
         )
     first = out.logits[:, -1].float()  # predicts each continuation's first token
     first_lse = first.logsumexp(-1)
@@ -175,7 +176,7 @@ def _score_batch(
         with torch.inference_mode():
             out = model(
                 input_ids=tail_ids, attention_mask=torch.cat([ctx_mask[row_group], tail_mask], dim=1),
-                position_ids=positions, past_key_values=cache, use_cache=True,
+                position_ids=positions, use_cache=True, **cache_argument(model, cache),
             )
         later = out.logits.float()
     results = {}

@@ -17,6 +17,7 @@ the batched generate() path for the rest.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -111,6 +112,19 @@ def _slot_cache(model: Any, width: int, capacity: int) -> Any:
     return SlotCache()
 
 
+@functools.cache
+def _cache_keyword(forward: Callable[..., Any]) -> str:
+    return "cache" if "cache" in inspect.signature(forward).parameters else "past_key_values"
+
+
+def cache_argument(model: Any, cache: Any) -> dict[str, Any]:
+    """The keyword that hands `cache` to `model`'s forward (and generate): transformers 5.24 renamed it from
+    `past_key_values` to `cache`; the old name warns on every call there and goes in 5.40. A PEFT model passes it
+    through to its base model, whose signature decides."""
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return {_cache_keyword(getattr(inner.forward, "__func__", inner.forward)): cache}
+
+
 def prefill(model: Any, ids: list[int]) -> Any:
     """A DynamicCache holding the keys and values of one token sequence (a shared prompt head)."""
     import torch
@@ -118,8 +132,8 @@ def prefill(model: Any, ids: list[int]) -> Any:
 
     cache = DynamicCache(config=model.config)
     with torch.inference_mode():
-        model(input_ids=torch.tensor([ids], device=next(model.parameters()).device), past_key_values=cache,
-              use_cache=True)
+        model(input_ids=torch.tensor([ids], device=next(model.parameters()).device), use_cache=True,
+              **cache_argument(model, cache))
     return cache
 
 
@@ -228,8 +242,8 @@ def decode_in_slots(model: Any, prompts: Sequence[list[int]], shared: int, width
             own = DynamicCache(config=model.config)
             for i, (keys, values) in enumerate(head):  # update() copies: the head stays as it is
                 own.update(keys, values, i)
-            logits = model(input_ids=torch.tensor([ids[shared:]], device=device), past_key_values=own,
-                           use_cache=True, logits_to_keep=1).logits[:, -1]
+            logits = model(input_ids=torch.tensor([ids[shared:]], device=device), use_cache=True, logits_to_keep=1,
+                           **cache_argument(model, own)).logits[:, -1]
             for layer, filled in zip(cache.layers, own.layers):
                 layer.fill(slot, filled, 0 if fresh[slot] else shared)
             fresh[slot] = False
@@ -263,7 +277,8 @@ def decode_in_slots(model: Any, prompts: Sequence[list[int]], shared: int, width
             valid[live, columns[live]] = True
             extra = {"slot_groups": _groups(columns.tolist(), set(live), cache.width)} if grouped else {}
             logits = model(input_ids=last[:, None], attention_mask=valid[:, : cache.length],
-                           position_ids=columns[:, None], past_key_values=cache, use_cache=True, **extra).logits[:, -1]
+                           position_ids=columns[:, None], use_cache=True, **cache_argument(model, cache),
+                           **extra).logits[:, -1]
             tokens = choose(logits if len(live) == cache.width else logits[live], live)
             for slot, token in zip(live, tokens):
                 if ended(slot):

@@ -25,7 +25,7 @@ from harness.spec.data import (  # noqa: F401  (the schema is read as one: harne
     FILTER_OPS, SPLIT_NAMES, DatasetColumns, DatasetSpec, DataSpec, FieldMap, OutputSpec, RowFilter, SplitRule,
 )
 from harness.spec.arms import (  # noqa: F401
-    ARM_SPECS, TUNABLE, AnswerSettings, ArmSpec, ArmSpecBase, Backend, FloatRange, HFBackend, OpenAIBackend,
+    ARM_SPECS, TUNABLE, AnswerSettings, ArmSpec, ArmSpecBase, Backend, EvalEvery, FloatRange, HFBackend, OpenAIBackend,
     PromptedArmSpec, RagArmSpec, SearchDimension, SweepSpec, TunedArmSpec, _arm_union, arm_types,
 )
 
@@ -134,6 +134,9 @@ class ProfileSpec(Strict):
     validation_limit: int | None = Field(None, ge=1)
     train_limit: int | None = Field(None, ge=1)
     trials: int | None = Field(None, ge=1, description="overrides every sweep's trial count")
+    eval_every: EvalEvery | None = Field(
+        None, description="overrides every sweep's eval_every: how often a trial is scored on validation, "
+        "'epoch' or every N optimizer steps; a trial can be pruned at each score")
     epochs: int | None = Field(None, ge=1, description="caps every tuned arm's epochs (searched ones too)")
     batch_size: int | None = Field(None, ge=1, description="overrides every tuned arm's batch size (more steps on little data)")
     merge: bool | None = Field(None, description="overrides every tuned arm's merge setting")

@@ -181,6 +181,10 @@ def _outside(dim: SearchDimension, value: Any) -> list[str]:
     return []
 
 
+# How often a sweep trial is scored on validation (and may be pruned): at each epoch's end, or every N optimizer steps
+EvalEvery = Literal["epoch"] | Annotated[int, Field(ge=1)]
+
+
 class SweepSpec(Strict):
     """Optuna search over the arm's hyperparameters, scored by generation on the validation split."""
 
@@ -188,17 +192,10 @@ class SweepSpec(Strict):
     seed: int = 0
     pruner: Literal["median", "wilcoxon", "none"] = "median"
     startup_trials: int = Field(1, ge=0, description="trials that are never pruned (median pruner)")
-    eval_every: Literal["epoch"] | int = Field("epoch", description="'epoch', or a number of optimizer steps")
+    eval_every: EvalEvery = Field("epoch", description="'epoch', or a number of optimizer steps")
     validation_limit: int | None = Field(None, ge=1, description="score trials on a seeded subset of validation")
     space: dict[str, SearchDimension] = Field(default_factory=dict)
     enqueue: list[dict[str, Any]] = Field(default_factory=list, description="points to try first")
-
-    @field_validator("eval_every")
-    @classmethod
-    def _positive(cls, v: Any) -> Any:
-        if isinstance(v, int) and v < 1:
-            raise ValueError(f"eval_every must be 'epoch' or a positive number of steps, got {v}")
-        return v
 
     @model_validator(mode="after")
     def _names(self) -> SweepSpec:
