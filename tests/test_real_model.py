@@ -25,6 +25,9 @@ def test_embedded_model_resolves_offline_and_records_its_weights(monkeypatch):
     assert "quantization_config" not in config  # or bitsandbytes cannot re-quantize it for QLoRA
     again = resolve("HuggingFaceTB/SmolLM2-135M-Instruct")
     assert again.weights_hash == model.weights_hash and len(model.weights_hash) == 16
+    # the weights transformers' own GGUF loading gives (the conversion parses the file once instead of three times:
+    # harness.models._gguf_parsed_once); the locked transformers and gguf, so the bytes are fixed
+    assert model.weights_hash == "11d5b668dc68c6b6"
 
 
 def test_embedded_embedding_model_resolves():
