@@ -129,8 +129,20 @@ def _print_results(outcome) -> None:
     console.print(table)
     if outcome.decision is not None:
         console.print(f"verdict: {outcome.decision.verdict}: {outcome.decision.reasons[0]}", soft_wrap=True, markup=False)
+        for reason in outcome.decision.reasons[1:]:
+            if reason.startswith("baseline: "):  # which untrained arm the tuned ones were judged against, and why
+                console.print(reason, soft_wrap=True, markup=False)
         console.print(f"method: {outcome.decision.method}", soft_wrap=True, markup=False)
+    if outcome.stages:
+        console.print(time_line(outcome.seconds, outcome.stages), soft_wrap=True, markup=False)
     console.print(f"report: {outcome.report_path}", soft_wrap=True)
+
+
+def time_line(seconds: float, stages: list[dict]) -> str:
+    """The run's time and its longest stages (the report's "Where the time went" lists every one)."""
+    longest = sorted(stages, key=lambda s: -s["seconds"])[:4]
+    named = ", ".join(f"{s['stage']}{' ' + s['arm'] if s['arm'] else ''} {s['seconds']:.0f} s" for s in longest)
+    return f"time: {seconds / 60:.1f} min ({seconds:.0f} s); longest stages: {named}"
 
 
 @cli.command()

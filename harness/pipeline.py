@@ -64,6 +64,8 @@ class RunOutcome:
     arms: list[dict[str, Any]]
     failed_arms: list[str] = field(default_factory=list)
     decision: Decision | None = None
+    stages: list[dict[str, Any]] = field(default_factory=list)  # where the time went, in order
+    seconds: float = 0.0  # the run, from reading the task file to the written report
 
 
 def prepare(task_path: str | Path, options: RunOptions) -> tuple[Task, TaskData, list[ArmBase], ProfileSpec]:
@@ -94,6 +96,7 @@ def _load(task_path: str | Path, options: RunOptions) -> tuple[Task, TaskData, l
 
 
 def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOutcome:
+    began = time.perf_counter()
     clock = StageClock()
     with clock("task and data"):
         task, data, arms, profile = prepare(task_path, options)
@@ -148,7 +151,8 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
                                checked.lm_eval_include) if checked.regression else None
             ctx = replace(ctx, retriever=retriever, log_trial=lambda trial: store.add_trial(run_id, trial),
                           forgetting_probe=suites.trial_probe() if suites else None)
-            return _run_arms(task, data, arms, base, ctx, store, run_id, options, checked.judge, suites, clock)
+            outcome = _run_arms(task, data, arms, base, ctx, store, run_id, options, checked.judge, suites, clock)
+            return replace(outcome, stages=store.stages(run_id), seconds=time.perf_counter() - began)
         except BaseException as exc:  # Ctrl-C included: the run must not look complete
             store.fail_run(run_id, f"{type(exc).__name__}: {exc}")
             raise

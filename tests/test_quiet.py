@@ -4,6 +4,7 @@ default warning filters (pytest's own filters do not apply there), over every ki
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -55,5 +56,8 @@ def test_a_run_prints_no_warning(tmp_path, tiny_model):
     )
     assert done.returncode == 0, done.stdout[-3000:]
     assert "verdict:" in done.stdout
+    # what the user is told besides the table: the baseline picked on validation, and where the time went
+    assert re.search(r"^baseline: \w+, the best arm without training on the validation split \(", done.stdout, re.M)
+    assert re.search(r"^time: [\d.]+ min \(\d+ s\); longest stages: ", done.stdout, re.M)
     noisy = [line for line in done.stdout.splitlines() if "Warning" in line or "warn(" in line]
     assert not noisy, "\n".join(noisy)
