@@ -35,7 +35,7 @@ print(time.perf_counter() - began, store.waited_s, store.opens)
 
 
 def write_run(store, run_id: str, held: bool, arms: int = 12, items: int = 200) -> None:
-    from harness.arms import Prediction
+    from harness.records import Prediction
 
     def body() -> None:
         store.start_run({"run_id": run_id, "task": "bench", "task_version": "1", "spec_json": "{}",

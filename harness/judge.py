@@ -15,12 +15,11 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from harness.arms import Prediction
 from harness.backends.retry import backoff_s, retry_after_s
 from harness.data import Example
 from harness.errors import HarnessError
 from harness.models import resolve
-from harness.records import chunk_refs
+from harness.records import Prediction, chunk_refs
 from harness.spec import JudgeSpec, TaskSpec
 
 

@@ -12,12 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from harness.arms import Prediction
 from harness.data import Example
 from harness.errors import HarnessError
 from harness.judge import Judge, judge_predictions
 from harness.metrics import METRICS, aggregate_key, score_example
-from harness.records import chunk_refs
+from harness.records import Prediction, chunk_refs
 from harness.retrieval import Retriever, retrieval_scores
 from harness.spec import TaskSpec
 from harness.stats import bootstrap_ci

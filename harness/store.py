@@ -19,15 +19,12 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from harness.errors import HarnessError
 from harness.processes import kill_point, process_alive, process_identity
-from harness.records import Trial
+from harness.records import Prediction, Trial
 from harness.redact import public_url, redacted
-
-if TYPE_CHECKING:
-    from harness.arms import Prediction
 
 DEFAULT_DB = Path("experiments") / "harness.duckdb"
 DEFAULT_WAIT_S = 600.0  # a writer holds the file for one short transaction; ten minutes means something is stuck

@@ -126,7 +126,8 @@ TOY_ARM = '''
 """A toy arm type: answers every item with a fixed text. One module, registered; nothing else touched."""
 from typing import Literal
 
-from harness.arms import ArmBase, ArmOutput, Prediction, register
+from harness.arms import ArmBase, ArmOutput, register
+from harness.records import Prediction
 from harness.spec import ArmSpecBase
 
 

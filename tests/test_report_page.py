@@ -12,11 +12,10 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import write_jsonl, write_tiny_task
-from harness.arms import Prediction
+
 from harness.data import load_data
-from harness.records import Trial
+from harness.records import Prediction, Trial
 from harness.report import write_report
 from harness.results import decide_run
 from harness.scoring import score_arm

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from harness.arms import Prediction
+from harness.records import Prediction
 from harness.report.views import (
     DIFF_CAP,
     OTHER,

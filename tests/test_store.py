@@ -36,7 +36,7 @@ def test_foreign_database_is_refused(tmp_path):
 
 
 def _prediction(example_id, output, error=None):
-    from harness.arms import Prediction
+    from harness.records import Prediction
 
     return Prediction(example_id, [], output, error, 0.0, None, None)
 

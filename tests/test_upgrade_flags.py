@@ -7,9 +7,9 @@ import json
 
 import numpy as np
 
-from harness.arms import Prediction
 from harness.compare import TUNED_REGRESSED, UPGRADE_ERASED, upgrade_flags
 from harness.decision import Decision
+from harness.records import Prediction
 from harness.store import Store
 
 SPEC = {"name": "t", "version": "1", "output": {"type": "label", "labels": ["a", "b"]},

@@ -23,20 +23,8 @@ from typing import Any, ClassVar
 from harness.data import Example, Item
 from harness.errors import HarnessError, did_you_mean
 from harness.processes import raise_if_stopping
-from harness.records import Adapter, Trial
+from harness.records import Adapter, Prediction, Trial
 from harness.spec import ArmSpecBase, ProfileSpec, Task, register_arm_spec
-
-
-@dataclass
-class Prediction:
-    example_id: str
-    prompt: list[dict]
-    output: str
-    error: str | None
-    latency_s: float
-    prompt_tokens: int | None
-    output_tokens: int | None
-    details: dict = field(default_factory=dict)
 
 
 @dataclass
