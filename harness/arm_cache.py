@@ -40,7 +40,7 @@ def result_key(identity: str, spec: TaskSpec, test: Sequence[Example], validatio
 
 def metric_identity(spec: TaskSpec) -> list:
     """The task's metrics as they score: a built-in by name, an evaluate metric by its settings and script text."""
-    from harness.metrics import METRICS
+    from harness.metrics.builtin import METRICS
 
     return [entry if isinstance(entry, str) else [name, METRICS[name].identity]
             for entry, name in zip(spec.metrics, spec.metric_names)]

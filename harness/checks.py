@@ -19,7 +19,7 @@ import numpy as np
 from harness.atomic import write_text_atomic
 from harness.data import SPLITS, Example, TaskData
 from harness.embeddings import Embedder
-from harness.metrics import normalize_text
+from harness.metrics.builtin import normalize_text
 from harness.models import tokenizer_and_window
 from harness.prompt_format import choose_format
 from harness.prompts import conversation

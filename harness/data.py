@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness.errors import HarnessError, SpecError
-from harness.metrics import parse_json_strict
+from harness.metrics.builtin import parse_json_strict
 from harness.spec import Task
 from harness.textfiles import read_text
 

@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from harness.metrics import METRICS, OutputShape
 from harness.cost import BreakEven, break_even, describe_break_even
 from harness.forgetting import Forgetting
+from harness.metrics.builtin import METRICS, OutputShape
 from harness.records import json_safe
 from harness.spec import DecisionSpec
 from harness.stats import (

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.metrics import higher_is_better
+from harness.metrics.builtin import higher_is_better
 from harness.records import json_safe
 from harness.spec import RegressionSpec
 from harness.stats import paired_binary

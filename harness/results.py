@@ -13,7 +13,7 @@ from typing import Any
 
 from harness.decision import ArmResult, Decision, decide
 from harness.forgetting import Forgetting, compare
-from harness.metrics import higher_is_better
+from harness.metrics.builtin import higher_is_better
 from harness.records import Trial
 from harness.spec import RegressionSpec, TaskSpec, declare_stored
 from harness.store import Store

@@ -15,7 +15,7 @@ import numpy as np
 from harness.data import Example
 from harness.errors import HarnessError
 from harness.judge import Judge, judge_predictions
-from harness.metrics import METRICS, aggregate_key, score_example
+from harness.metrics.builtin import METRICS, aggregate_key, score_example
 from harness.records import Prediction, chunk_refs
 from harness.retrieval import Retriever, retrieval_scores
 from harness.spec import TaskSpec

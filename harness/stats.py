@@ -25,7 +25,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from harness.metrics import METRICS, OutputShape, parse_label
+from harness.metrics.builtin import METRICS, OutputShape, parse_label
 
 N_RESAMPLES = 1000  # per-arm intervals (bootstrap_ci)
 N_PAIRED_RESAMPLES = 4000  # paired comparisons: the tails reach (1 - confidence) / (2 * arms)
@@ -219,7 +219,7 @@ def paired_bootstrap(
     The same resampled items are applied to both arms, so the bounds reflect how the arms differ on items,
     not how hard the items are. Macro-F1 is resampled within each gold label. `p` is the bootstrap share of
     resampled lifts at or below delta0; `differing` counts the items whose values or answers differ."""
-    from harness.metrics import aggregate_key
+    from harness.metrics.builtin import aggregate_key
 
     va, vb = np.asarray(values_first, dtype=float), np.asarray(values_second, dtype=float)
     n = len(va)

@@ -181,7 +181,7 @@ def _arm(name, role, correct, validation=None, answer="free"):
 
 def test_tuning_that_only_fixes_the_format_beats_free_prompting_but_not_constrained_prompting():
     from harness.decision import decide
-    from harness.metrics import OutputShape
+    from harness.metrics.builtin import OutputShape
     from harness.spec import DecisionSpec
 
     rng = np.random.default_rng(0)

@@ -14,7 +14,7 @@ PACKAGE = Path(harness.__file__).parent
 STAGES = [
     ["harness", "harness.errors", "harness.processes", "harness.records", "harness.textfiles", "harness.redact",
      "harness.atomic", "harness.hub"],
-    ["harness.metrics", "harness.evaluate_metrics", "harness.constraints", "harness.answer_end"],
+    ["harness.metrics.builtin", "harness.metrics.hf_evaluate", "harness.constraints", "harness.answer_end"],
     ["harness.spec"],
     ["harness.taskfile"],
     ["harness.data", "harness.hf_data", "harness.prompts", "harness.prompt_format"],

@@ -20,7 +20,7 @@ import pytest
 from scipy.stats import binom, binomtest, norm
 
 from harness.decision import ArmResult, decide
-from harness.metrics import OutputShape
+from harness.metrics.builtin import OutputShape
 from harness.spec import DecisionSpec
 from harness.stats import (
     MIN_DIFFERING,

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from harness.decision import ArmResult, Comparison, Decision, decide
-from harness.metrics import OutputShape, aggregate_key
+from harness.metrics.builtin import OutputShape, aggregate_key
 from harness.spec import DecisionSpec
 from harness.stats import (
     bootstrap_distribution,

@@ -13,7 +13,7 @@ from scipy.stats import binomtest
 
 from harness.decision import ArmResult, decide
 from harness.errors import HarnessError, SpecError
-from harness.metrics import METRICS, OutputShape
+from harness.metrics.builtin import METRICS, OutputShape
 from harness.spec import DecisionSpec
 from harness.stats import bootstrap_ci, paired_bootstrap, resample_indices
 from harness.taskfile import load_spec

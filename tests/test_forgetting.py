@@ -48,7 +48,7 @@ def test_no_change_is_no_regression_and_tolerance_is_respected():
 
 def test_a_tuned_arm_that_regressed_cannot_be_go():
     from harness.decision import ArmResult, decide
-    from harness.metrics import OutputShape
+    from harness.metrics.builtin import OutputShape
     from harness.spec import DecisionSpec
 
     n = 300

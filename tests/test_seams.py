@@ -109,15 +109,15 @@ def test_a_failed_write_leaves_nothing_half_written(tmp_path):
 
 
 def test_metric_direction_sets_the_sweep_direction(tmp_path, monkeypatch):
-    from harness import metrics
-    from harness.metrics import METRICS, Metric, higher_is_better
+    from harness.metrics import builtin
+    from harness.metrics.builtin import METRICS, Metric, higher_is_better
     from harness.spec import SweepSpec
     from harness.sweep import open_study
 
     monkeypatch.setitem(METRICS, "latency_ms", Metric("latency_ms", ("text",), "test only",
                                                       lambda p, t, s: {"latency_ms": 1.0}, higher_is_better=False))
     assert higher_is_better("json_field_f1") and not higher_is_better("latency_ms")
-    assert metrics.METRICS["json_field_exact_match"].higher_is_better
+    assert builtin.METRICS["json_field_exact_match"].higher_is_better
     storage = f"sqlite:///{tmp_path / 'o.db'}"
     study = open_study("s", storage, SweepSpec(), maximize=higher_is_better("latency_ms"))
     assert study.direction.name == "MINIMIZE"

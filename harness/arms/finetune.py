@@ -24,7 +24,7 @@ from harness.arms.answering import answer, check_answering, describe_answering
 from harness.arms.trials import earlier_trials, objective
 from harness.data import Example, Item, seeded_subset
 from harness.errors import HarnessError
-from harness.metrics import higher_is_better
+from harness.metrics.builtin import higher_is_better
 from harness.prompts import conversation
 from harness.records import Adapter, Prediction
 from harness.redact import public_url

@@ -15,10 +15,11 @@ from typing import Any
 
 from harness.atomic import atomic_file, write_text_atomic
 from harness.compare import RunComparison
-from harness.metrics import METRICS, higher_is_better
+from harness.metrics.builtin import METRICS, higher_is_better
 from harness.processes import kill_point
 from harness.report.timing import stage_times
-from harness.results import forgetting, run_decision, trials as read_trials
+from harness.results import forgetting, run_decision
+from harness.results import trials as read_trials
 from harness.spec import RegressionSpec, declare_stored
 from harness.store import Store
 

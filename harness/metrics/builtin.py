@@ -46,7 +46,7 @@ class Metric:
     aggregate: Aggregator = field(default=_mean)
     automatic: bool = False  # computed from retrieval or a judge, not from the answer text alone
     higher_is_better: bool = True  # the sweep's direction, the baseline choice and the report's arrows follow it
-    source: str = "built-in"  # or "evaluate" (a metric module of Hugging Face `evaluate`, harness.evaluate_metrics)
+    source: str = "built-in"  # or "evaluate" (a metric module of Hugging Face `evaluate`, harness.metrics.hf_evaluate)
     identity: str = ""  # what else determines its scores (an evaluate module's settings and script text)
     max_resamples: int | None = None  # caps the bootstrap where each resample reruns a slow aggregate (evaluate)
 

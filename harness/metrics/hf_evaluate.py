@@ -26,7 +26,7 @@ import numpy as np
 
 from harness.errors import HarnessError
 from harness.hub import hub_offline
-from harness.metrics import Metric, OutputShape
+from harness.metrics.builtin import Metric, OutputShape
 
 # Directions of well-known evaluate metrics; any other metric must declare `higher_is_better`.
 HIGHER = frozenset({"accuracy", "bertscore", "bleu", "chrf", "exact_match", "f1", "google_bleu", "meteor",
