@@ -34,7 +34,7 @@ def main() -> None:
     from harness.data import load_data
     from harness.models import load_causal_lm, resolve
     from harness.prompts import conversation, fixed_shots
-    from harness.taskfile import load_spec
+    from harness.spec.taskfile import load_spec
 
     task = load_spec(args.task)
     data = load_data(task)

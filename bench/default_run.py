@@ -66,7 +66,7 @@ def untrained_base(task_path: str, test_ids: list[str]) -> None:
     from harness.metrics.builtin import score_key
     from harness.models import load_causal_lm, resolve
     from harness.prompts import conversation
-    from harness.taskfile import load_spec
+    from harness.spec.taskfile import load_spec
 
     task = load_spec(task_path)
     data = load_data(task)

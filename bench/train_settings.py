@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from harness.data import load_data  # noqa: E402
 from harness.models import load_tokenizer, pick_device, quiet_hf, resolve  # noqa: E402
 from harness.precision import choose_precision  # noqa: E402
-from harness.taskfile import load_spec  # noqa: E402
+from harness.spec.taskfile import load_spec  # noqa: E402
 from harness.training import train_adapter, training_rows  # noqa: E402
 
 HP = {"learning_rate": 1e-3, "r": 16, "alpha": 32, "dropout": 0.05, "epochs": 1, "target_modules": "all-linear",

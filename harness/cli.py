@@ -207,7 +207,7 @@ def _print_stats(console, stats: dict) -> None:
 @click.option("--dir", "tasks_dir", type=click.Path(path_type=Path), default=Path("tasks"), show_default=True)
 def init(name: str, tasks_dir: Path) -> None:
     """Scaffold a new task: NAME.yaml with comments, a data folder with rows to replace, a data card."""
-    from harness.scaffold import scaffold
+    from harness.spec.scaffold import scaffold
 
     for path in scaffold(name, tasks_dir):
         _console().print(f"wrote {path}", soft_wrap=True)
@@ -256,10 +256,9 @@ def history(db: Path, task: str | None) -> None:
     """Runs over time: base model, data, verdict, and the tuned arm's lift over the best untrained arm."""
     from rich.table import Table
 
+    from harness.compare import upgrade_flags
     from harness.results import history as read_history
     from harness.store import Store
-
-    from harness.compare import upgrade_flags
 
     with Store.open(db, read_only=True) as store, store.session():
         rows = read_history(store, task)

@@ -21,8 +21,8 @@ from harness.arm_cache import result_key, reuse
 from harness.arms import ArmBase, ArmContext, ArmOutput, build_arm
 from harness.backends.pool import Generators
 from harness.checks import CheckReport, check_task_data, write_fixed
-from harness.decision import Decision
 from harness.data import Example, TaskData, load_data, seeded_subset
+from harness.decision import Decision
 from harness.embeddings import LazyEmbedder
 from harness.errors import HarnessError
 from harness.index import build_retriever
@@ -35,10 +35,10 @@ from harness.report import inside, write_report
 from harness.results import decide_run
 from harness.scoring import ScoredArm, score_arm
 from harness.spec import ProfileSpec, Task
+from harness.spec.taskfile import load_spec
 from harness.stages import StageClock
 from harness.store import DEFAULT_DB, Store
 from harness.suite_runs import BASE, SuiteRuns
-from harness.taskfile import load_spec
 
 
 @dataclass

@@ -330,7 +330,7 @@ def train_for_task(task_path: str | Path, arm_name: str | None, out_dir: Path, p
     from harness.data import load_data, seeded_subset
     from harness.models import pick_device, resolve
     from harness.precision import choose_precision
-    from harness.taskfile import load_spec
+    from harness.spec.taskfile import load_spec
 
     task = load_spec(task_path)
     data = load_data(task)

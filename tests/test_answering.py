@@ -160,7 +160,7 @@ def _parses(text):
     ("{name: c, type: prompted, answer: sometimes}", "answer"),
 ])
 def test_answer_modes_are_checked_against_the_task(tmp_path, arm, message):
-    from harness.taskfile import load_spec
+    from harness.spec.taskfile import load_spec
 
     path = write_tiny_task(tmp_path, "x/y", f"\n  - {arm}\n")
     if message is None:

@@ -16,7 +16,7 @@ STAGES = [
      "harness.atomic", "harness.hub"],
     ["harness.metrics.builtin", "harness.metrics.hf_evaluate", "harness.constraints", "harness.answer_end"],
     ["harness.spec"],
-    ["harness.taskfile"],
+    ["harness.spec.taskfile"],
     ["harness.data", "harness.hf_data", "harness.prompts", "harness.prompt_format"],
     ["harness.models", "harness.embeddings", "harness.provenance", "harness.precision"],
     ["harness.checks"],
@@ -31,7 +31,7 @@ STAGES = [
     ["harness.compare"],
     ["harness.report"],
     ["harness.pipeline"],
-    ["harness.cli", "harness.scaffold"],
+    ["harness.cli", "harness.spec.scaffold"],
 ]
 
 

@@ -15,8 +15,8 @@ from harness.decision import ArmResult, decide
 from harness.errors import HarnessError, SpecError
 from harness.metrics.builtin import METRICS, OutputShape
 from harness.spec import DecisionSpec
+from harness.spec.taskfile import load_spec
 from harness.stats import bootstrap_ci, paired_bootstrap, resample_indices
-from harness.taskfile import load_spec
 from tests.conftest import query, run_cli, write_tiny_task
 
 CHAR_MATCH = '''

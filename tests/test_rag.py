@@ -11,8 +11,17 @@ from rich.progress import Progress
 from harness.cli import main
 from harness.embeddings import Embedder
 from harness.index import build_retriever
-from harness.retrieval import Chunk, Hit, KeywordIndex, chunk_documents, fit_context, load_corpus, reciprocal_rank_fusion, retrieval_scores
-from harness.taskfile import load_spec
+from harness.retrieval import (
+    Chunk,
+    Hit,
+    KeywordIndex,
+    chunk_documents,
+    fit_context,
+    load_corpus,
+    reciprocal_rank_fusion,
+    retrieval_scores,
+)
+from harness.spec.taskfile import load_spec
 from harness.store import Store
 from tests.conftest import write_jsonl, write_tiny_task
 

@@ -19,8 +19,8 @@ from harness.records import Prediction, Trial
 from harness.report import write_report
 from harness.results import decide_run
 from harness.scoring import score_arm
+from harness.spec.taskfile import load_spec
 from harness.store import Store
-from harness.taskfile import load_spec
 from tests.browser import chromium, dump_dom, load_page
 
 pytestmark = pytest.mark.skipif(chromium() is None, reason="Debian chromium is not installed (make test installs it)")

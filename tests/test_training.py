@@ -8,9 +8,8 @@ import pytest
 import torch
 
 from harness.data import load_data
-from harness.models import ResolvedModel, weights_hash
-from harness.taskfile import load_spec
-from harness.models import load_adapter
+from harness.models import ResolvedModel, load_adapter, weights_hash
+from harness.spec.taskfile import load_spec
 from harness.training import load_base_for_training, train_adapter, training_rows
 from tests.conftest import write_tiny_task
 

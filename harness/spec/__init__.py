@@ -1,7 +1,7 @@
 """The schema of a task file: `harness validate tasks/contracts.yaml` checks one without loading a model.
 
 Every model rejects unknown keys. Reading a file and reporting its mistakes line by line is
-`harness.taskfile`'s job; this module only says what a valid task is. Arm types are a registry:
+`harness.spec.taskfile`'s job; this module only says what a valid task is. Arm types are a registry:
 an arm module registers its settings model (`register_arm_spec`) and the task schema accepts it.
 """
 
