@@ -62,7 +62,7 @@ def untrained_base(task_path: str, test_ids: list[str]) -> None:
     """The base model on the tuned arm's prompt (no instructions): what tuning started from."""
     from harness.answer_end import answer_end_for
     from harness.backends.hf import HFGenerator
-    from harness.data import load_data
+    from harness.data.loading import load_data
     from harness.metrics.builtin import score_key
     from harness.models import load_causal_lm, resolve
     from harness.prompts import conversation

@@ -39,7 +39,7 @@ def main() -> None:
 
     from harness.answer_end import answer_end_for, cut
     from harness.backends.hf import HFGenerator
-    from harness.data import load_data
+    from harness.data.loading import load_data
     from harness.models import load_causal_lm, resolve
     from harness.prompts import conversation, fixed_shots
     from harness.spec.taskfile import load_spec

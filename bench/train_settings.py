@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness.data import load_data  # noqa: E402
+from harness.data.loading import load_data  # noqa: E402
 from harness.models import load_tokenizer, pick_device, quiet_hf, resolve  # noqa: E402
 from harness.precision import choose_precision  # noqa: E402
 from harness.spec.taskfile import load_spec  # noqa: E402

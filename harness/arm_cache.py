@@ -15,7 +15,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from harness.data import Example
+from harness.data.examples import Example
 from harness.records import Adapter
 from harness.spec import TaskSpec
 from harness.store import Store

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from harness.atomic import write_text_atomic
-from harness.data import SPLITS, Example, TaskData
+from harness.data.examples import SPLITS, Example, TaskData
 from harness.embeddings import Embedder
 from harness.metrics.builtin import normalize_text
 from harness.models import tokenizer_and_window

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from harness.backends.retry import backoff_s, retry_after_s
-from harness.data import Example
+from harness.data.examples import Example
 from harness.errors import HarnessError
 from harness.models import resolve
 from harness.records import Prediction, chunk_refs

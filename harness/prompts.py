@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from harness.data import Example, Item
+from harness.data.examples import Example, Item
 from harness.spec import PromptSpec
 
 

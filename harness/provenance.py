@@ -12,7 +12,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from harness.data import TaskData
+from harness.data.examples import TaskData
 from harness.models import ResolvedModel
 from harness.redact import redacted
 from harness.spec import Task

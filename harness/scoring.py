@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.data import Example
+from harness.data.examples import Example
 from harness.errors import HarnessError
 from harness.judge import Judge, judge_predictions
 from harness.metrics.builtin import METRICS, aggregate_key, score_example

@@ -24,7 +24,7 @@ from typing import Any
 
 from harness import __version__
 from harness.atomic import atomic_dir, write_text_atomic
-from harness.data import Example
+from harness.data.examples import Example
 from harness.errors import HarnessError
 from harness.models import ResolvedModel, load_tokenizer, load_weights
 from harness.processes import kill_point, raise_if_stopping
@@ -327,7 +327,8 @@ def train_for_task(task_path: str | Path, arm_name: str | None, out_dir: Path, p
 
     Safe under `accelerate launch` (several GPUs): the Trainer runs data-parallel and only the main
     process writes the adapter."""
-    from harness.data import load_data, seeded_subset
+    from harness.data.examples import seeded_subset
+    from harness.data.loading import load_data
     from harness.models import pick_device, resolve
     from harness.precision import choose_precision
     from harness.spec.taskfile import load_spec

@@ -68,7 +68,7 @@ def test_choice_on_the_tiny_model_matches_its_loglikelihoods(tiny_model):
     gen = Generators(ResolvedModel("tiny", tiny_model, "local", weights_hash(tiny_model)), "auto", 4, Quiet(),
                      "cpu").get()
     labels = ["billing", "technical", "account"]
-    from harness.data import Item
+    from harness.data.examples import Item
 
     convs = [conversation(Item(f"i{k}", ({"role": "user", "content": t},)), PromptSpec(system="Route it."))
              for k, t in enumerate(["refund my invoice", "the app crashes at login"])]

@@ -17,7 +17,7 @@ STAGES = [
     ["harness.metrics.builtin", "harness.metrics.hf_evaluate", "harness.constraints", "harness.answer_end"],
     ["harness.spec"],
     ["harness.spec.taskfile"],
-    ["harness.data", "harness.hf_data", "harness.prompts", "harness.prompt_format"],
+    ["harness.data", "harness.data.hf_dataset", "harness.prompts", "harness.prompt_format"],
     ["harness.models", "harness.embeddings", "harness.provenance", "harness.precision"],
     ["harness.checks"],
     ["harness.backends"],

@@ -287,7 +287,7 @@ def test_yaml_1_1_surprises_read_as_written(tiny_task):
 
 
 def test_a_byte_order_mark_is_accepted(tiny_task):
-    from harness.data import load_data
+    from harness.data.loading import load_data
     from harness.spec.taskfile import load_spec
 
     path = tiny_task / "data" / "train.jsonl"

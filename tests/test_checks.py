@@ -10,7 +10,7 @@ from rich.progress import Progress
 from harness.checks import check_task_data as check_data
 from harness.checks import run_checks, write_fixed
 from harness.cli import main
-from harness.data import load_data
+from harness.data.loading import load_data
 from harness.embeddings import Embedder
 from harness.spec.taskfile import load_spec
 from tests.conftest import chat_row, write_jsonl

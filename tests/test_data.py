@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from harness.data import load_data
+from harness.data.loading import load_data
 from harness.errors import SpecError
 from harness.spec.taskfile import load_spec
 from tests.conftest import write_jsonl, write_tiny_task

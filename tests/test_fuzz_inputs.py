@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.cli import main
-from harness.data import load_data
+from harness.data.loading import load_data
 from harness.errors import HarnessError
 from harness.retrieval import load_corpus
 from harness.spec.taskfile import load_spec

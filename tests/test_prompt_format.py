@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import query, run_cli, tuned_arms, write_tiny_task
+
 from harness.cli import main
 from harness.errors import HarnessError
 from harness.prompt_format import ChatFormat, CompletionFormat, choose_format, truncate_at_stop
@@ -48,7 +48,7 @@ def test_a_stop_string_cuts_the_answer():
 
 
 def test_training_rows_in_completion_format_are_plain_text():
-    from harness.data import Example
+    from harness.data.examples import Example
     from harness.spec import PromptSpec
     from harness.training import training_rows
 

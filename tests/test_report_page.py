@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import write_jsonl, write_tiny_task
 
-from harness.data import load_data
+from harness.data.loading import load_data
 from harness.records import Prediction, Trial
 from harness.report import write_report
 from harness.results import decide_run

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from harness.data import load_data
+from harness.data.loading import load_data
 from harness.models import ResolvedModel, load_adapter, weights_hash
 from harness.spec.taskfile import load_spec
 from harness.training import load_base_for_training, train_adapter, training_rows

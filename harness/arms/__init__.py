@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from harness.data import Example, Item
+from harness.data.examples import Example, Item
 from harness.errors import HarnessError, did_you_mean
 from harness.processes import raise_if_stopping
 from harness.records import Adapter, Prediction, Trial

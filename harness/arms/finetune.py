@@ -22,7 +22,7 @@ import numpy as np
 from harness.arms import ArmBase, ArmContext, ArmOutput, Companion, register
 from harness.arms.answering import answer, check_answering, describe_answering
 from harness.arms.trials import earlier_trials, objective
-from harness.data import Example, Item, seeded_subset
+from harness.data.examples import Example, Item, seeded_subset
 from harness.errors import HarnessError
 from harness.metrics.builtin import higher_is_better
 from harness.prompts import conversation

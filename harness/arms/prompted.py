@@ -11,7 +11,7 @@ import numpy as np
 
 from harness.arms import ArmBase, ArmContext, ArmOutput, register
 from harness.arms.answering import answer, check_answering, describe_answering
-from harness.data import Example, Item
+from harness.data.examples import Example, Item
 from harness.errors import HarnessError
 from harness.prompts import conversation, fixed_shots
 from harness.records import Adapter, Prediction

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from harness.arms import ArmBase, ArmContext, ArmOutput, register
 from harness.arms.answering import answer, check_answering, describe_answering
-from harness.data import Item
+from harness.data.examples import Item
 from harness.errors import HarnessError
 from harness.prompts import conversation, fixed_shots
 from harness.records import Adapter, ChunkRef, Prediction

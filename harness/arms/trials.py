@@ -16,7 +16,7 @@ import numpy as np
 
 from harness.answer_end import answer_end_for
 from harness.arms import ArmContext
-from harness.data import Example
+from harness.data.examples import Example
 from harness.metrics.builtin import aggregate_key, score_key
 from harness.processes import kill_point
 from harness.prompts import conversation

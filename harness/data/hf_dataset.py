@@ -21,14 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.data import (
-    SPLITS,
-    Example,
-    _chat_messages,
-    _check_target,
-    _field_messages,
-    split_by_rule,
-)
+from harness.data.examples import SPLITS, Example, chat_messages, check_target, field_messages, split_by_rule
 from harness.errors import SpecError, did_you_mean
 from harness.hub import cache_root, file_digest, hub_offline, offline_by_env
 from harness.spec import DatasetSpec, FieldMap, RowFilter, SplitRule, Task
@@ -309,13 +302,13 @@ def _examples(task: Task, spec: DatasetSpec, ours: str, theirs: str, ds: Any, ro
         record = _named(record, labels)
         where = f"{spec.path}[{theirs}]:{index}"
         if fields is None:
-            parsed = _chat_messages({"messages": record[cols.messages]}, where, problems)
+            parsed = chat_messages({"messages": record[cols.messages]}, where, problems)
         else:
-            parsed = _field_messages(record, fields, where, problems)
+            parsed = field_messages(record, fields, where, problems)
         if parsed is None:
             continue
         messages, target = parsed
-        _check_target(target, task, where, problems)
+        check_target(target, task, where, problems)
         gold = record.get(gold_field) if gold_field else []
         gold = [] if gold is None else gold
         if not isinstance(gold, list) or not all(isinstance(g, str) for g in gold):
