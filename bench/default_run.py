@@ -60,12 +60,12 @@ def show(db: Path, wall: float, label: str) -> tuple[str, list[str]]:
 
 def untrained_base(task_path: str, test_ids: list[str]) -> None:
     """The base model on the tuned arm's prompt (no instructions): what tuning started from."""
-    from harness.answer_end import answer_end_for
     from harness.backends.hf import HFGenerator
     from harness.data.loading import load_data
     from harness.metrics.builtin import score_key
     from harness.models import load_causal_lm, resolve
-    from harness.prompts import conversation
+    from harness.prompting.answer_end import answer_end_for
+    from harness.prompting.conversations import conversation
     from harness.spec.taskfile import load_spec
 
     task = load_spec(task_path)

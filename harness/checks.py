@@ -21,8 +21,8 @@ from harness.data.examples import SPLITS, Example, TaskData
 from harness.embeddings import Embedder
 from harness.metrics.builtin import normalize_text
 from harness.models import tokenizer_and_window
-from harness.prompt_format import choose_format
-from harness.prompts import conversation
+from harness.prompting.conversations import conversation
+from harness.prompting.template import choose_format
 from harness.spec import Task
 
 BLOCK = 2048  # rows per similarity block: memory stays O(BLOCK x n)

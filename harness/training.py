@@ -28,8 +28,8 @@ from harness.data.examples import Example
 from harness.errors import HarnessError
 from harness.models import ResolvedModel, load_tokenizer, load_weights
 from harness.processes import kill_point, raise_if_stopping
-from harness.prompt_format import ChatFormat, PromptFormat, choose_format
-from harness.prompts import conversation
+from harness.prompting.conversations import conversation
+from harness.prompting.template import ChatFormat, PromptFormat, choose_format
 from harness.spec import PromptSpec
 
 # Called after each epoch (or every N steps) with (model, step, epoch); returns True to stop (pruned).

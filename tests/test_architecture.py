@@ -14,10 +14,10 @@ PACKAGE = Path(harness.__file__).parent
 STAGES = [
     ["harness", "harness.errors", "harness.processes", "harness.records", "harness.textfiles", "harness.redact",
      "harness.atomic", "harness.hub"],
-    ["harness.metrics.builtin", "harness.metrics.hf_evaluate", "harness.constraints", "harness.answer_end"],
+    ["harness.metrics.builtin", "harness.metrics.hf_evaluate", "harness.prompting.constraints", "harness.prompting.answer_end"],
     ["harness.spec"],
     ["harness.spec.taskfile"],
-    ["harness.data", "harness.data.hf_dataset", "harness.prompts", "harness.prompt_format"],
+    ["harness.data", "harness.data.hf_dataset", "harness.prompting.conversations", "harness.prompting.template"],
     ["harness.models", "harness.embeddings", "harness.provenance", "harness.precision"],
     ["harness.checks"],
     ["harness.backends"],

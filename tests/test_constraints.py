@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from harness.constraints import Constraint, json_schema_for, openai_constraint_args
 from harness.errors import HarnessError
+from harness.prompting.constraints import Constraint, json_schema_for, openai_constraint_args
 
 jsonschema = pytest.importorskip("jsonschema")
 pytest.importorskip("xgrammar")

@@ -11,7 +11,7 @@ from conftest import query, run_cli, tuned_arms, write_tiny_task
 
 from harness.cli import main
 from harness.errors import HarnessError
-from harness.prompt_format import ChatFormat, CompletionFormat, choose_format, truncate_at_stop
+from harness.prompting.template import ChatFormat, CompletionFormat, choose_format, truncate_at_stop
 
 CONVERSATION = [
     {"role": "system", "content": "Extract fields."},

@@ -25,7 +25,7 @@ from harness.arms.trials import earlier_trials, objective
 from harness.data.examples import Example, Item, seeded_subset
 from harness.errors import HarnessError
 from harness.metrics.builtin import higher_is_better
-from harness.prompts import conversation
+from harness.prompting.conversations import conversation
 from harness.records import Adapter, Prediction
 from harness.redact import public_url
 from harness.spec import SweepSpec, TunedArmSpec

@@ -21,7 +21,7 @@ from harness.models import (
     pick_device,
 )
 from harness.precision import choose_precision
-from harness.prompt_format import PromptFormat, choose_format
+from harness.prompting.template import PromptFormat, choose_format
 from harness.records import Adapter
 from harness.spec import HFBackend, OpenAIBackend
 
