@@ -31,7 +31,7 @@ def main() -> None:
     from harness.arms.answering import constraint_for
     from harness.backends.hf import HFGenerator
     from harness.data.loading import load_data
-    from harness.models import load_causal_lm, resolve
+    from harness.models.loading import load_causal_lm, resolve
     from harness.prompting.answer_end import answer_end_for
     from harness.prompting.conversations import conversation, fixed_shots
     from harness.spec.taskfile import load_spec

@@ -63,7 +63,7 @@ def untrained_base(task_path: str, test_ids: list[str]) -> None:
     from harness.backends.hf import HFGenerator
     from harness.data.loading import load_data
     from harness.metrics.builtin import score_key
-    from harness.models import load_causal_lm, resolve
+    from harness.models.loading import load_causal_lm, resolve
     from harness.prompting.answer_end import answer_end_for
     from harness.prompting.conversations import conversation
     from harness.spec.taskfile import load_spec

@@ -18,9 +18,9 @@ import numpy as np
 
 from harness.atomic import write_text_atomic
 from harness.data.examples import SPLITS, Example, TaskData
-from harness.embeddings import Embedder
 from harness.metrics.builtin import normalize_text
-from harness.models import tokenizer_and_window
+from harness.models.embeddings import Embedder
+from harness.models.loading import tokenizer_and_window
 from harness.prompting.conversations import conversation
 from harness.prompting.template import choose_format
 from harness.spec import Task

@@ -10,7 +10,7 @@ import hashlib
 import json
 from typing import Any
 
-from harness.embeddings import Embedder
+from harness.models.embeddings import Embedder
 from harness.retrieval import Chunk, Retriever, chunk_documents, corpus_fingerprint, load_corpus
 from harness.spec import Task
 from harness.store import Store

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from harness.backends.retry import backoff_s, retry_after_s
 from harness.data.examples import Example
 from harness.errors import HarnessError
-from harness.models import resolve
+from harness.models.loading import resolve
 from harness.records import Prediction, chunk_refs
 from harness.spec import JudgeSpec, TaskSpec
 

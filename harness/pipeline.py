@@ -24,11 +24,11 @@ from harness.checks import CheckReport, check_task_data, write_fixed
 from harness.data.examples import Example, TaskData, seeded_subset
 from harness.data.loading import load_data
 from harness.decision import Decision
-from harness.embeddings import LazyEmbedder
 from harness.errors import HarnessError
 from harness.index import build_retriever
 from harness.judge import Judge
-from harness.models import ResolvedModel, resolve
+from harness.models.embeddings import LazyEmbedder
+from harness.models.loading import ResolvedModel, resolve
 from harness.preflight import Outputs, check_outputs, preflight, writable_folder
 from harness.provenance import arm_identity, config_hash, git_state, new_run_id, package_versions
 from harness.records import Adapter

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.data.examples import TaskData
-from harness.models import ResolvedModel
+from harness.models.loading import ResolvedModel
 from harness.redact import redacted
 from harness.spec import Task
 

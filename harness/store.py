@@ -228,7 +228,7 @@ MIGRATIONS: list[str] = [
     ALTER TABLE arms ADD COLUMN cached_from VARCHAR;
     """,
     # 8: how long each stage of a run took, in the order they ran (one row per stage, written as it ends), and the
-    # precision the run computed in (chosen per machine: harness.precision)
+    # precision the run computed in (chosen per machine: harness.models.precision)
     """
     ALTER TABLE runs ADD COLUMN precision VARCHAR;
     CREATE TABLE stages (

@@ -3,7 +3,7 @@
     harness run tasks/contracts.yaml --arm lora
 
 Loss is on the assistant's answer only (conversational prompt-completion data). Precision is the run's
-(harness.precision: chosen by the hardware's capability, or forced by the task file): in bf16 the frozen
+(harness.models.precision: chosen by the hardware's capability, or forced by the task file): in bf16 the frozen
 base weights are stored in bf16, the adapter and its optimizer state stay fp32, and the forward runs
 under autocast. Gradient checkpointing (SFTConfig's default) is off unless asked: a small model fits
 without it, and recomputing activations only costs time. On CPU the vocabulary projection is computed
@@ -26,7 +26,7 @@ from harness import __version__
 from harness.atomic import atomic_dir, write_text_atomic
 from harness.data.examples import Example
 from harness.errors import HarnessError
-from harness.models import ResolvedModel, load_tokenizer, load_weights
+from harness.models.loading import ResolvedModel, load_tokenizer, load_weights
 from harness.processes import kill_point, raise_if_stopping
 from harness.prompting.conversations import conversation
 from harness.prompting.template import ChatFormat, PromptFormat, choose_format
@@ -329,8 +329,8 @@ def train_for_task(task_path: str | Path, arm_name: str | None, out_dir: Path, p
     process writes the adapter."""
     from harness.data.examples import seeded_subset
     from harness.data.loading import load_data
-    from harness.models import pick_device, resolve
-    from harness.precision import choose_precision
+    from harness.models.loading import pick_device, resolve
+    from harness.models.precision import choose_precision
     from harness.spec.taskfile import load_spec
 
     task = load_spec(task_path)

@@ -55,7 +55,7 @@ def test_the_choice_is_the_label_with_the_highest_normalised_loglikelihood():
 
 def test_choice_on_the_tiny_model_matches_its_loglikelihoods(tiny_model):
     from harness.backends.pool import Generators
-    from harness.models import ResolvedModel, weights_hash
+    from harness.models.loading import ResolvedModel, weights_hash
     from harness.prompting.conversations import conversation
     from harness.spec import PromptSpec
 

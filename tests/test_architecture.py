@@ -18,7 +18,7 @@ STAGES = [
     ["harness.spec"],
     ["harness.spec.taskfile"],
     ["harness.data", "harness.data.hf_dataset", "harness.prompting.conversations", "harness.prompting.template"],
-    ["harness.models", "harness.embeddings", "harness.provenance", "harness.precision"],
+    ["harness.models.loading", "harness.models.embeddings", "harness.provenance", "harness.models.precision"],
     ["harness.checks"],
     ["harness.backends"],
     ["harness.retrieval"],

@@ -118,7 +118,7 @@ def test_damaged_adapter_regresses_and_a_zero_adapter_does_not_on_the_real_model
     from peft import LoraConfig, get_peft_model
 
     from harness.backends.pool import Generators
-    from harness.models import resolve
+    from harness.models.loading import resolve
     from harness.records import Adapter
     from harness.regression.suite import SuiteConfig, plan_suite
     from harness.suite_runs import run_with

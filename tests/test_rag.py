@@ -9,8 +9,8 @@ import pytest
 from rich.progress import Progress
 
 from harness.cli import main
-from harness.embeddings import Embedder
 from harness.index import build_retriever
+from harness.models.embeddings import Embedder
 from harness.retrieval import (
     Chunk,
     Hit,

@@ -21,7 +21,7 @@ class _Progress:
 
 
 def _resolved(path):
-    from harness.models import ResolvedModel, weights_hash
+    from harness.models.loading import ResolvedModel, weights_hash
 
     return ResolvedModel("tiny", path, "local", weights_hash(path))
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from harness.data.loading import load_data
-from harness.models import ResolvedModel, load_adapter, weights_hash
+from harness.models.loading import ResolvedModel, load_adapter, weights_hash
 from harness.spec.taskfile import load_spec
 from harness.training import load_base_for_training, train_adapter, training_rows
 from tests.conftest import write_tiny_task

@@ -68,7 +68,7 @@ class ArmContext:
     log_trial: Callable[[Trial], None] = _ignore_trial
     retriever: Any = None  # harness.retrieval.Retriever over the task's corpus, if it has one
     arm_names: tuple[str, ...] = ()  # the arms of this run
-    embedder: Any = None  # harness.embeddings.Embedder, loaded on first use (similar shots)
+    embedder: Any = None  # harness.models.embeddings.Embedder, loaded on first use (similar shots)
     forgetting_probe: Callable[[Any], float] | None = None  # a trial's model -> general accuracy minus the base's
 
     def tracker(self, description: str, total: int) -> Callable[[int], None]:

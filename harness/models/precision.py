@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.atomic import write_text_atomic
+from harness.hub import cache_root
 
 # bf16 must beat fp32 by this margin in the probe: a near tie is not worth outputs that differ from fp32
 BF16_MIN_SPEEDUP = 1.25
@@ -85,8 +86,6 @@ def probe_cpu(repeats: int = 20) -> dict[str, float]:
 
 
 def _cache_file() -> Path:
-    from harness.models import cache_root
-
     return cache_root() / "precision.json"
 
 

@@ -236,10 +236,10 @@ def pick_device() -> str:
 
 
 def pick_dtype(requested: str, device: str) -> Any:
-    """The torch dtype for `requested` ("auto": the device's best, measured on CPU: harness.precision)."""
+    """The torch dtype for `requested` ("auto": the device's best, measured on CPU: harness.models.precision)."""
     import torch
 
-    from harness.precision import choose_precision
+    from harness.models.precision import choose_precision
 
     return getattr(torch, choose_precision(requested, device)[0])
 
