@@ -25,7 +25,6 @@ from harness.data.examples import Example, TaskData, seeded_subset
 from harness.data.loading import load_data
 from harness.decision import Decision
 from harness.errors import HarnessError
-from harness.index import build_retriever
 from harness.judge import Judge
 from harness.models.embeddings import LazyEmbedder
 from harness.models.loading import ResolvedModel, resolve
@@ -34,6 +33,7 @@ from harness.provenance import arm_identity, config_hash, git_state, new_run_id,
 from harness.records import Adapter
 from harness.report import inside, write_report
 from harness.results import decide_run
+from harness.retrieval.index import build_retriever
 from harness.scoring import ScoredArm, score_arm
 from harness.spec import ProfileSpec, Task
 from harness.spec.taskfile import load_spec

@@ -18,7 +18,7 @@ from harness.judge import Judge, make_judge
 from harness.redact import looks_like_a_secret, public_url
 from harness.regression.lm_eval_tasks import check_lm_eval_tasks
 from harness.regression.suite import plan_suite
-from harness.retrieval import load_corpus
+from harness.retrieval.retrievers import load_corpus
 from harness.spec import OpenAIBackend, RegressionSpec, Task
 from harness.suite_runs import suite_config
 

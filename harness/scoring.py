@@ -17,7 +17,7 @@ from harness.errors import HarnessError
 from harness.judge import Judge, judge_predictions
 from harness.metrics.builtin import METRICS, aggregate_key, score_example
 from harness.records import Prediction, chunk_refs
-from harness.retrieval import Retriever, retrieval_scores
+from harness.retrieval.retrievers import Retriever, retrieval_scores
 from harness.spec import TaskSpec
 from harness.stats import bootstrap_ci
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from harness.cli import main
 from harness.data.loading import load_data
 from harness.errors import HarnessError
-from harness.retrieval import load_corpus
+from harness.retrieval.retrievers import load_corpus
 from harness.spec.taskfile import load_spec
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

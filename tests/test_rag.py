@@ -9,9 +9,9 @@ import pytest
 from rich.progress import Progress
 
 from harness.cli import main
-from harness.index import build_retriever
 from harness.models.embeddings import Embedder
-from harness.retrieval import (
+from harness.retrieval.index import build_retriever
+from harness.retrieval.retrievers import (
     Chunk,
     Hit,
     KeywordIndex,
@@ -46,7 +46,7 @@ def embedder():
 
 
 def test_chunks_are_token_windows_with_overlap(embedder):
-    from harness.retrieval import Document
+    from harness.retrieval.retrievers import Document
 
     long = Document("long", " ".join(f"word{i}" for i in range(300)))
     chunks = chunk_documents([long], embedder.model.tokenizer, size=50, overlap=10)

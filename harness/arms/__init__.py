@@ -66,7 +66,7 @@ class ArmContext:
     profile: ProfileSpec = field(default_factory=ProfileSpec)
     storage: str | None = None  # Optuna storage URL; default a SQLite file beside the runs
     log_trial: Callable[[Trial], None] = _ignore_trial
-    retriever: Any = None  # harness.retrieval.Retriever over the task's corpus, if it has one
+    retriever: Any = None  # harness.retrieval.retrievers.Retriever over the task's corpus, if it has one
     arm_names: tuple[str, ...] = ()  # the arms of this run
     embedder: Any = None  # harness.models.embeddings.Embedder, loaded on first use (similar shots)
     forgetting_probe: Callable[[Any], float] | None = None  # a trial's model -> general accuracy minus the base's

@@ -16,7 +16,7 @@ from harness.data.examples import Item
 from harness.errors import HarnessError
 from harness.prompting.conversations import conversation, fixed_shots
 from harness.records import Adapter, ChunkRef, Prediction
-from harness.retrieval import fit_context
+from harness.retrieval.retrievers import fit_context
 from harness.spec import RagArmSpec
 
 

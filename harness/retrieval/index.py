@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from harness.models.embeddings import Embedder
-from harness.retrieval import Chunk, Retriever, chunk_documents, corpus_fingerprint, load_corpus
+from harness.retrieval.retrievers import Chunk, Retriever, chunk_documents, corpus_fingerprint, load_corpus
 from harness.spec import Task
 from harness.store import Store
 
