@@ -29,7 +29,7 @@ from harness.data.loading import load_data  # noqa: E402
 from harness.models.loading import load_tokenizer, pick_device, quiet_hf, resolve  # noqa: E402
 from harness.models.precision import choose_precision  # noqa: E402
 from harness.spec.taskfile import load_spec  # noqa: E402
-from harness.training import train_adapter, training_rows  # noqa: E402
+from harness.tuning.training import train_adapter, training_rows  # noqa: E402
 
 HP = {"learning_rate": 1e-3, "r": 16, "alpha": 32, "dropout": 0.05, "epochs": 1, "target_modules": "all-linear",
       "weight_decay": 0.0, "warmup_ratio": 0.0, "batch_size": 8, "grad_accum": 1, "scheduler": "constant"}

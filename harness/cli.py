@@ -241,7 +241,7 @@ def train(task_file: Path, arm_name: str | None, out_dir: Path, profile: str | N
     On several GPUs: accelerate launch --num_processes 4 -m harness.cli train TASK_FILE --out DIR
     then evaluate it with `adapter: DIR/adapter` on the arm.
     """
-    from harness.training import train_for_task
+    from harness.tuning.training import train_for_task
 
     result = train_for_task(task_file, arm_name, out_dir, profile, device, seed)
     if os.environ.get("RANK", "0") == "0":

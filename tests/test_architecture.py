@@ -22,7 +22,7 @@ STAGES = [
     ["harness.checks"],
     ["harness.backends"],
     ["harness.retrieval.retrievers"],
-    ["harness.arms", "harness.sweep", "harness.training", "harness.regression"],
+    ["harness.arms", "harness.tuning.sweep", "harness.tuning.training", "harness.regression"],
     ["harness.stats", "harness.scoring", "harness.judge", "harness.cost", "harness.forgetting"],
     ["harness.store"],
     ["harness.retrieval.index", "harness.suite_runs", "harness.arm_cache", "harness.decision", "harness.stages"],

@@ -50,7 +50,7 @@ def test_a_stop_string_cuts_the_answer():
 def test_training_rows_in_completion_format_are_plain_text():
     from harness.data.examples import Example
     from harness.spec import PromptSpec
-    from harness.training import training_rows
+    from harness.tuning.training import training_rows
 
     example = Example("e1", "train", ({"role": "user", "content": "Contract B"},), '{"party": "B"}', "train.jsonl:1")
     [row] = training_rows([example], PromptSpec(system="Extract fields.", instructions="Answer with JSON."),

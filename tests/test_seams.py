@@ -112,7 +112,7 @@ def test_metric_direction_sets_the_sweep_direction(tmp_path, monkeypatch):
     from harness.metrics import builtin
     from harness.metrics.builtin import METRICS, Metric, higher_is_better
     from harness.spec import SweepSpec
-    from harness.sweep import open_study
+    from harness.tuning.sweep import open_study
 
     monkeypatch.setitem(METRICS, "latency_ms", Metric("latency_ms", ("text",), "test only",
                                                       lambda p, t, s: {"latency_ms": 1.0}, higher_is_better=False))

@@ -29,9 +29,9 @@ from harness.prompting.conversations import conversation
 from harness.records import Adapter, Prediction
 from harness.redact import public_url
 from harness.spec import SweepSpec, TunedArmSpec
-from harness.sweep import default_storage, new_owner, open_study, run_sweep, seed_number
 from harness.textfiles import read_text
-from harness.training import adapter_hash
+from harness.tuning.sweep import default_storage, new_owner, open_study, run_sweep, seed_number
+from harness.tuning.training import adapter_hash
 
 
 def _min(*values: int | None) -> int | None:

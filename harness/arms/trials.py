@@ -22,8 +22,8 @@ from harness.prompting.answer_end import answer_end_for
 from harness.prompting.conversations import conversation
 from harness.records import Trial
 from harness.spec import TunedArmSpec
-from harness.sweep import mark_owner, retried, retry, seed_number, suggest, was_killed
-from harness.training import train_adapter
+from harness.tuning.sweep import mark_owner, retried, retry, seed_number, suggest, was_killed
+from harness.tuning.training import train_adapter
 
 OPTUNA_STATES = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed"}
 
