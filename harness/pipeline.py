@@ -31,6 +31,7 @@ from harness.models.loading import ResolvedModel, resolve
 from harness.preflight import Outputs, check_outputs, preflight, writable_folder
 from harness.provenance import arm_identity, config_hash, git_state, new_run_id, package_versions
 from harness.records import Adapter
+from harness.regression.runs import BASE, SuiteRuns
 from harness.report import inside, write_report
 from harness.results import decide_run
 from harness.retrieval.index import build_retriever
@@ -39,7 +40,6 @@ from harness.spec import ProfileSpec, Task
 from harness.spec.taskfile import load_spec
 from harness.stages import StageClock
 from harness.store import DEFAULT_DB, Store
-from harness.suite_runs import BASE, SuiteRuns
 
 
 @dataclass

@@ -25,7 +25,7 @@ STAGES = [
     ["harness.arms", "harness.tuning.sweep", "harness.tuning.training", "harness.regression"],
     ["harness.stats", "harness.scoring", "harness.judge", "harness.cost", "harness.forgetting"],
     ["harness.store"],
-    ["harness.retrieval.index", "harness.suite_runs", "harness.arm_cache", "harness.decision", "harness.stages"],
+    ["harness.retrieval.index", "harness.regression.runs", "harness.arm_cache", "harness.decision", "harness.stages"],
     ["harness.preflight"],
     ["harness.results", "harness.export"],
     ["harness.compare"],

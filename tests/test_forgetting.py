@@ -78,7 +78,7 @@ TUNED = tuned_arms(merge=True)
 
 
 def test_every_tuned_model_is_checked_and_the_base_is_scored_once(tmp_path, tiny_model, monkeypatch):
-    from harness import suite_runs
+    from harness.regression import runs as suite_runs
 
     scored = []
     original = suite_runs.run_suite
@@ -120,8 +120,8 @@ def test_damaged_adapter_regresses_and_a_zero_adapter_does_not_on_the_real_model
     from harness.backends.pool import Generators
     from harness.models.loading import resolve
     from harness.records import Adapter
+    from harness.regression.runs import run_with
     from harness.regression.suite import SuiteConfig, plan_suite
-    from harness.suite_runs import run_with
 
     base = resolve("HuggingFaceTB/SmolLM2-135M-Instruct")
 
