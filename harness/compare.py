@@ -14,14 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from harness.decision import ArmResult
 from harness.errors import HarnessError
-from harness.forgetting import Delta
 from harness.metrics.builtin import METRICS, OutputShape, aggregate_key, higher_is_better
 from harness.results import arm_results, forgetting, run_decision
 from harness.spec import OutputSpec, RegressionSpec, declare_stored
-from harness.stats import is_binary, paired_binary, paired_bootstrap
 from harness.store import Store
+from harness.verdict.decision import ArmResult
+from harness.verdict.forgetting import Delta
+from harness.verdict.stats import is_binary, paired_binary, paired_bootstrap
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ from harness.backends.pool import Generators
 from harness.checks import CheckReport, check_task_data, write_fixed
 from harness.data.examples import Example, TaskData, seeded_subset
 from harness.data.loading import load_data
-from harness.decision import Decision
 from harness.errors import HarnessError
 from harness.judge import Judge
 from harness.models.embeddings import LazyEmbedder
@@ -40,6 +39,7 @@ from harness.spec import ProfileSpec, Task
 from harness.spec.taskfile import load_spec
 from harness.stages import StageClock
 from harness.store import DEFAULT_DB, Store
+from harness.verdict.decision import Decision
 
 
 @dataclass

@@ -11,13 +11,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.decision import ArmResult, Decision, decide
-from harness.forgetting import Forgetting, compare
 from harness.metrics.builtin import higher_is_better
 from harness.records import Trial
 from harness.regression.runs import BASE
 from harness.spec import RegressionSpec, TaskSpec, declare_stored
 from harness.store import Store
+from harness.verdict.decision import ArmResult, Decision, decide
+from harness.verdict.forgetting import Forgetting, compare
 
 
 def trials(store: Store, run_id: str) -> list[Trial]:

@@ -19,7 +19,7 @@ from harness.metrics.builtin import METRICS, aggregate_key, score_example
 from harness.records import Prediction, chunk_refs
 from harness.retrieval.retrievers import Retriever, retrieval_scores
 from harness.spec import TaskSpec
-from harness.stats import bootstrap_ci
+from harness.verdict.stats import bootstrap_ci
 
 Tracker = Callable[[str, int], Callable[[int], None]]  # (what, total) -> advance
 

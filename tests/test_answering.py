@@ -172,7 +172,7 @@ def test_answer_modes_are_checked_against_the_task(tmp_path, arm, message):
 
 
 def _arm(name, role, correct, validation=None, answer="free"):
-    from harness.decision import ArmResult
+    from harness.verdict.decision import ArmResult
 
     values = {f"e{i}": float(c) for i, c in enumerate(correct)}
     return ArmResult(name, role, "completed", float(np.mean(correct)), values, {k: "" for k in values},
@@ -180,9 +180,9 @@ def _arm(name, role, correct, validation=None, answer="free"):
 
 
 def test_tuning_that_only_fixes_the_format_beats_free_prompting_but_not_constrained_prompting():
-    from harness.decision import decide
     from harness.metrics.builtin import OutputShape
     from harness.spec import DecisionSpec
+    from harness.verdict.decision import decide
 
     rng = np.random.default_rng(0)
     n = 200

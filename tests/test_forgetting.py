@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from harness.forgetting import compare
 from harness.spec import RegressionSpec
+from harness.verdict.forgetting import compare
 from tests.conftest import query, run_cli, tuned_arms, write_tiny_task
 
 
@@ -47,9 +47,9 @@ def test_no_change_is_no_regression_and_tolerance_is_respected():
 
 
 def test_a_tuned_arm_that_regressed_cannot_be_go():
-    from harness.decision import ArmResult, decide
     from harness.metrics.builtin import OutputShape
     from harness.spec import DecisionSpec
+    from harness.verdict.decision import ArmResult, decide
 
     n = 300
     rng = np.random.default_rng(1)

@@ -30,12 +30,12 @@ from typing import Any
 
 import numpy as np
 
-from harness.cost import BreakEven, break_even, describe_break_even
-from harness.forgetting import Forgetting
 from harness.metrics.builtin import METRICS, OutputShape
 from harness.records import json_safe
 from harness.spec import DecisionSpec
-from harness.stats import (
+from harness.verdict.cost import BreakEven, break_even, describe_break_even
+from harness.verdict.forgetting import Forgetting
+from harness.verdict.stats import (
     MIN_DIFFERING,
     N_PAIRED_RESAMPLES,
     Paired,

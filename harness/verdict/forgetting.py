@@ -20,7 +20,7 @@ import numpy as np
 from harness.metrics.builtin import higher_is_better
 from harness.records import json_safe
 from harness.spec import RegressionSpec
-from harness.stats import paired_binary
+from harness.verdict.stats import paired_binary
 
 CHECKED_PARTS = ("mmlu", "general", "lm_eval")  # log-likelihood accuracy; probes are judged by their pass rate
 
