@@ -24,7 +24,6 @@ from harness.checks import CheckReport, check_task_data, write_fixed
 from harness.data.examples import Example, TaskData, seeded_subset
 from harness.data.loading import load_data
 from harness.errors import HarnessError
-from harness.judge import Judge
 from harness.models.embeddings import LazyEmbedder
 from harness.models.loading import ResolvedModel, resolve
 from harness.preflight import Outputs, check_outputs, preflight, writable_folder
@@ -34,7 +33,8 @@ from harness.regression.runs import BASE, SuiteRuns
 from harness.report import inside, write_report
 from harness.results import decide_run
 from harness.retrieval.index import build_retriever
-from harness.scoring import ScoredArm, score_arm
+from harness.scoring.judge import Judge
+from harness.scoring.scores import ScoredArm, score_arm
 from harness.spec import ProfileSpec, Task
 from harness.spec.taskfile import load_spec
 from harness.stages import StageClock

@@ -14,12 +14,12 @@ from typing import Any
 
 from harness.arms import ArmBase, ArmContext
 from harness.errors import HarnessError
-from harness.judge import Judge, make_judge
 from harness.redact import looks_like_a_secret, public_url
 from harness.regression.lm_eval_tasks import check_lm_eval_tasks
 from harness.regression.runs import suite_config
 from harness.regression.suite import plan_suite
 from harness.retrieval.retrievers import load_corpus
+from harness.scoring.judge import Judge, make_judge
 from harness.spec import OpenAIBackend, RegressionSpec, Task
 
 DUCKDB_MAGIC = (8, b"DUCK")  # offset and bytes of a DuckDB file's magic number

@@ -23,7 +23,7 @@ STAGES = [
     ["harness.backends"],
     ["harness.retrieval.retrievers"],
     ["harness.arms", "harness.tuning.sweep", "harness.tuning.training", "harness.regression"],
-    ["harness.verdict.stats", "harness.scoring", "harness.judge", "harness.verdict.cost", "harness.verdict.forgetting"],
+    ["harness.verdict.stats", "harness.scoring.scores", "harness.scoring.judge", "harness.verdict.cost", "harness.verdict.forgetting"],
     ["harness.store"],
     ["harness.retrieval.index", "harness.regression.runs", "harness.arm_cache", "harness.verdict.decision", "harness.stages"],
     ["harness.preflight"],

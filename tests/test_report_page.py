@@ -18,7 +18,7 @@ from harness.data.loading import load_data
 from harness.records import Prediction, Trial
 from harness.report import write_report
 from harness.results import decide_run
-from harness.scoring import score_arm
+from harness.scoring.scores import score_arm
 from harness.spec.taskfile import load_spec
 from harness.store import Store
 from tests.browser import chromium, dump_dom, load_page

@@ -14,10 +14,10 @@ import numpy as np
 
 from harness.data.examples import Example
 from harness.errors import HarnessError
-from harness.judge import Judge, judge_predictions
 from harness.metrics.builtin import METRICS, aggregate_key, score_example
 from harness.records import Prediction, chunk_refs
 from harness.retrieval.retrievers import Retriever, retrieval_scores
+from harness.scoring.judge import Judge, judge_predictions
 from harness.spec import TaskSpec
 from harness.verdict.stats import bootstrap_ci
 
