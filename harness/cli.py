@@ -256,8 +256,8 @@ def history(db: Path, task: str | None) -> None:
     """Runs over time: base model, data, verdict, and the tuned arm's lift over the best untrained arm."""
     from rich.table import Table
 
-    from harness.compare import upgrade_flags
-    from harness.results import history as read_history
+    from harness.readside.compare import upgrade_flags
+    from harness.readside.results import history as read_history
     from harness.store import Store
 
     with Store.open(db, read_only=True) as store, store.session():
@@ -298,7 +298,7 @@ def compare(run_a: str, run_b: str, db: Path, reports_dir: Path) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from harness.compare import compare_runs
+    from harness.readside.compare import compare_runs
     from harness.report import write_comparison
     from harness.store import Store
 
@@ -344,7 +344,7 @@ def compare(run_a: str, run_b: str, db: Path, reports_dir: Path) -> None:
 def export(run_id: str, db: Path, fmt: str, out_dir: Path) -> None:
     """Write run RUN_ID (or `latest`) as files: run, arms, examples, predictions, scores (per example), metrics
     (per arm), trials, decision.json, and export.json listing them."""
-    from harness.export import export_run
+    from harness.readside.export import export_run
 
     result = export_run(db, run_id, fmt, out_dir)
     rows = ", ".join(f"{name} {n}" for name, n in result.rows.items())

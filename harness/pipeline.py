@@ -28,10 +28,10 @@ from harness.models.embeddings import LazyEmbedder
 from harness.models.loading import ResolvedModel, resolve
 from harness.preflight import Outputs, check_outputs, preflight, writable_folder
 from harness.provenance import arm_identity, config_hash, git_state, new_run_id, package_versions
+from harness.readside.results import decide_run
 from harness.records import Adapter
 from harness.regression.runs import BASE, SuiteRuns
 from harness.report import inside, write_report
-from harness.results import decide_run
 from harness.retrieval.index import build_retriever
 from harness.scoring.judge import Judge
 from harness.scoring.scores import ScoredArm, score_arm

@@ -1,6 +1,6 @@
 """Records that cross modules: a prediction, a sweep trial and a retrieved chunk, as types rather than dicts.
 
-Arms produce them, the store writes them, and `harness.results` reads them back for the decision,
+Arms produce them, the store writes them, and `harness.readside.results` reads them back for the decision,
 the report, `history` and `compare`.
 """
 

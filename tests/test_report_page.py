@@ -15,9 +15,9 @@ import pytest
 from conftest import write_jsonl, write_tiny_task
 
 from harness.data.loading import load_data
+from harness.readside.results import decide_run
 from harness.records import Prediction, Trial
 from harness.report import write_report
-from harness.results import decide_run
 from harness.scoring.scores import score_arm
 from harness.spec.taskfile import load_spec
 from harness.store import Store

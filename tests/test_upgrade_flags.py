@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 
-from harness.compare import TUNED_REGRESSED, UPGRADE_ERASED, upgrade_flags
+from harness.readside.compare import TUNED_REGRESSED, UPGRADE_ERASED, upgrade_flags
 from harness.records import Prediction
 from harness.store import Store
 from harness.verdict.decision import Decision

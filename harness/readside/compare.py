@@ -3,7 +3,7 @@ scored, the items that flipped, both verdicts and lifts, and the regression-suit
 
     harness compare RUN_A RUN_B
 
-Built from the store through harness.results only; the terminal table and the HTML page render these records.
+Built from the store through harness.readside.results only; the terminal table and the HTML page render these records.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 
 from harness.errors import HarnessError
 from harness.metrics.builtin import METRICS, OutputShape, aggregate_key, higher_is_better
-from harness.results import arm_results, forgetting, run_decision
+from harness.readside.results import arm_results, forgetting, run_decision
 from harness.spec import OutputSpec, RegressionSpec, declare_stored
 from harness.store import Store
 from harness.verdict.decision import ArmResult
