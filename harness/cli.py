@@ -80,8 +80,8 @@ def run(task_file: Path, db: Path, reports_dir: Path, workdir: Path, arms: tuple
         limit: int | None, storage: str | None, seed: int, device: str | None, quiet: bool, base_model: str | None,
         no_cache: bool, gate: bool) -> int:
     """Run every arm of TASK_FILE on its test split, store the results, write the report."""
-    from harness.pipeline import RunOptions, run_task
     from harness.processes import stop_on_signals
+    from harness.run.pipeline import RunOptions, run_task
 
     options = RunOptions(db=db, reports_dir=reports_dir, workdir=workdir, seed=seed, arms=list(arms) or None,
                          limit=limit, device=device, profile=profile, storage=storage, base=base_model,
@@ -152,7 +152,7 @@ def validate(task_file: Path, db: Path, reports_dir: Path, workdir: Path, profil
 
     Loads only the embedding model and the base model's tokenizer, never the model itself.
     """
-    from harness.pipeline import RunOptions, validate_task
+    from harness.run.pipeline import RunOptions, validate_task
 
     options = RunOptions(db=db, reports_dir=reports_dir, workdir=workdir, profile=profile, storage=storage)
     with _progress(quiet) as progress:

@@ -18,19 +18,19 @@ STAGES = [
     ["harness.spec"],
     ["harness.spec.taskfile"],
     ["harness.data", "harness.data.hf_dataset", "harness.prompting.conversations", "harness.prompting.template"],
-    ["harness.models.loading", "harness.models.embeddings", "harness.provenance", "harness.models.precision"],
-    ["harness.checks"],
+    ["harness.models.loading", "harness.models.embeddings", "harness.run.provenance", "harness.models.precision"],
+    ["harness.run.checks"],
     ["harness.backends"],
     ["harness.retrieval.retrievers"],
     ["harness.arms", "harness.tuning.sweep", "harness.tuning.training", "harness.regression"],
     ["harness.verdict.stats", "harness.scoring.scores", "harness.scoring.judge", "harness.verdict.cost", "harness.verdict.forgetting"],
     ["harness.store"],
-    ["harness.retrieval.index", "harness.regression.runs", "harness.arm_cache", "harness.verdict.decision", "harness.stages"],
-    ["harness.preflight"],
+    ["harness.retrieval.index", "harness.regression.runs", "harness.run.cache", "harness.verdict.decision", "harness.run.timing"],
+    ["harness.run.preflight"],
     ["harness.readside.results", "harness.readside.export"],
     ["harness.readside.compare"],
     ["harness.report"],
-    ["harness.pipeline"],
+    ["harness.run.pipeline"],
     ["harness.cli", "harness.spec.scaffold"],
 ]
 
@@ -72,7 +72,7 @@ def test_no_stage_imports_a_later_stage():
 
 
 def test_the_check_can_fail():
-    assert stage_of("harness.pipeline") > stage_of("harness.store") > stage_of("harness.arms.prompted")
+    assert stage_of("harness.run.pipeline") > stage_of("harness.store") > stage_of("harness.arms.prompted")
 
 
 def test_only_store_imports_duckdb_and_only_report_imports_jinja2():
@@ -102,7 +102,7 @@ def contract_violations(source: str) -> list[str]:
 
 
 def test_pipeline_reads_arms_only_through_the_contract():
-    assert contract_violations((PACKAGE / "pipeline.py").read_text()) == []
+    assert contract_violations((PACKAGE / "run" / "pipeline.py").read_text()) == []
 
 
 def test_the_contract_check_can_fail():

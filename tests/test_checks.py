@@ -7,11 +7,11 @@ import json
 import pytest
 from rich.progress import Progress
 
-from harness.checks import check_task_data as check_data
-from harness.checks import run_checks, write_fixed
 from harness.cli import main
 from harness.data.loading import load_data
 from harness.models.embeddings import Embedder
+from harness.run.checks import check_task_data as check_data
+from harness.run.checks import run_checks, write_fixed
 from harness.spec.taskfile import load_spec
 from tests.conftest import chat_row, write_jsonl
 

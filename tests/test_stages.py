@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from harness.report.timing import duration, stage_times
-from harness.stages import StageClock
+from harness.run.timing import StageClock
 from harness.store import Store
 
 RUN = {

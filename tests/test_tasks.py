@@ -8,7 +8,7 @@ import pytest
 from rich.progress import Progress
 
 from harness.cli import main
-from harness.pipeline import validate_task
+from harness.run.pipeline import validate_task
 
 ROOT = Path(__file__).parent.parent
 TASKS = sorted((ROOT / "tasks").glob("*.yaml"))

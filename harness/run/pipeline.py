@@ -17,27 +17,27 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
-from harness.arm_cache import result_key, reuse
 from harness.arms import ArmBase, ArmContext, ArmOutput, build_arm
 from harness.backends.pool import Generators
-from harness.checks import CheckReport, check_task_data, write_fixed
 from harness.data.examples import Example, TaskData, seeded_subset
 from harness.data.loading import load_data
 from harness.errors import HarnessError
 from harness.models.embeddings import LazyEmbedder
 from harness.models.loading import ResolvedModel, resolve
-from harness.preflight import Outputs, check_outputs, preflight, writable_folder
-from harness.provenance import arm_identity, config_hash, git_state, new_run_id, package_versions
 from harness.readside.results import decide_run
 from harness.records import Adapter
 from harness.regression.runs import BASE, SuiteRuns
 from harness.report import inside, write_report
 from harness.retrieval.index import build_retriever
+from harness.run.cache import result_key, reuse
+from harness.run.checks import CheckReport, check_task_data, write_fixed
+from harness.run.preflight import Outputs, check_outputs, preflight, writable_folder
+from harness.run.provenance import arm_identity, config_hash, git_state, new_run_id, package_versions
+from harness.run.timing import StageClock
 from harness.scoring.judge import Judge
 from harness.scoring.scores import ScoredArm, score_arm
 from harness.spec import ProfileSpec, Task
 from harness.spec.taskfile import load_spec
-from harness.stages import StageClock
 from harness.store import DEFAULT_DB, Store
 from harness.verdict.decision import Decision
 
