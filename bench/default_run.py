@@ -35,7 +35,7 @@ def run(task: str, folder: Path, *extra: str) -> float:
 
 
 def show(db: Path, wall: float, label: str) -> tuple[str, list[str]]:
-    from harness.store import Store
+    from harness.store.database import Store
 
     with Store.open(db, read_only=True) as store, store.session():
         run_id = store.query("SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 1")[0][0]

@@ -19,7 +19,7 @@ import click
 
 from harness import __version__
 from harness.errors import HarnessError, SpecError
-from harness.store import DEFAULT_DB
+from harness.store.database import DEFAULT_DB
 
 DB_OPTION = click.option(
     "--db", type=click.Path(path_type=Path), default=DEFAULT_DB, show_default=True,
@@ -221,7 +221,7 @@ def init(name: str, tasks_dir: Path) -> None:
 def report(db: Path, run_id: str | None, reports_dir: Path) -> None:
     """Re-render the HTML report of a stored run."""
     from harness.report import write_report
-    from harness.store import Store
+    from harness.store.database import Store
 
     with Store.open(db, read_only=True) as store, store.session():
         path = write_report(store, run_id or store.latest_run(), reports_dir)
@@ -258,7 +258,7 @@ def history(db: Path, task: str | None) -> None:
 
     from harness.readside.compare import upgrade_flags
     from harness.readside.results import history as read_history
-    from harness.store import Store
+    from harness.store.database import Store
 
     with Store.open(db, read_only=True) as store, store.session():
         rows = read_history(store, task)
@@ -300,7 +300,7 @@ def compare(run_a: str, run_b: str, db: Path, reports_dir: Path) -> None:
 
     from harness.readside.compare import compare_runs
     from harness.report import write_comparison
-    from harness.store import Store
+    from harness.store.database import Store
 
     with Store.open(db, read_only=True) as store, store.session():
         result = compare_runs(store, run_a, run_b)

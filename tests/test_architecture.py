@@ -80,7 +80,7 @@ def test_only_store_imports_duckdb_and_only_report_imports_jinja2():
         text = path.read_text()
         name = module_name(path)
         if "import duckdb" in text:
-            assert name == "harness.store", name
+            assert name.startswith("harness.store"), name
         if "jinja2" in text:
             assert name.startswith("harness.report"), name
 

@@ -201,7 +201,7 @@ def test_history_lists_runs_with_their_verdicts(tmp_path, tiny_model, capsys):
 
 def test_history_groups_runs_by_base_model_in_time_order(tmp_path, tiny_model):
     from harness.readside.results import history
-    from harness.store import Store
+    from harness.store.database import Store
     from tests.conftest import build_tiny_model
 
     other = build_tiny_model(tmp_path / "other-model", seed=1)

@@ -22,7 +22,7 @@ from harness.retrieval.retrievers import (
     retrieval_scores,
 )
 from harness.spec.taskfile import load_spec
-from harness.store import Store
+from harness.store.database import Store
 from tests.conftest import write_jsonl, write_tiny_task
 
 DOCS = [

@@ -20,7 +20,7 @@ from harness.records import Prediction, Trial
 from harness.report import write_report
 from harness.scoring.scores import score_arm
 from harness.spec.taskfile import load_spec
-from harness.store import Store
+from harness.store.database import Store
 from tests.browser import chromium, dump_dom, load_page
 
 pytestmark = pytest.mark.skipif(chromium() is None, reason="Debian chromium is not installed (make test installs it)")

@@ -13,7 +13,7 @@ from harness.report.views import (
     disagreements,
     field_accuracy,
 )
-from harness.store import Store
+from harness.store.database import Store
 
 
 def _run(store: Store, run_id: str = "r1") -> None:

@@ -70,7 +70,7 @@ def test_the_pool_loads_each_model_once(tiny_model, monkeypatch):
 
 
 def test_trial_records_round_trip_through_the_store(tmp_path):
-    from harness.store import Store
+    from harness.store.database import Store
 
     trial = Trial("lora", "study-1", 3, state="complete", params={"r": 8}, value=0.5,
                   intermediate=[{"step": 2, "epoch": 1.0, "value": 0.4}, {"step": 4, "epoch": 2.0, "value": 0.5}],
@@ -94,7 +94,7 @@ def test_chunk_refs_are_read_in_one_place():
 
 
 def test_a_failed_write_leaves_nothing_half_written(tmp_path):
-    from harness.store import Store
+    from harness.store.database import Store
 
     with Store.open(tmp_path / "h.duckdb") as store:
         store.start_run({"run_id": "r", "task": "t", "task_version": "1", "spec_json": "{}", "spec_hash": "h",

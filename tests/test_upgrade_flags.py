@@ -9,7 +9,7 @@ import numpy as np
 
 from harness.readside.compare import TUNED_REGRESSED, UPGRADE_ERASED, upgrade_flags
 from harness.records import Prediction
-from harness.store import Store
+from harness.store.database import Store
 from harness.verdict.decision import Decision
 
 SPEC = {"name": "t", "version": "1", "output": {"type": "label", "labels": ["a", "b"]},

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from harness import __version__
 from harness.errors import HarnessError
-from harness.store import Store
+from harness.store.database import Store
 
 FORMATS = ("parquet", "csv", "jsonl")
 MANIFEST = "export.json"

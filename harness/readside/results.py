@@ -15,7 +15,7 @@ from harness.metrics.builtin import higher_is_better
 from harness.records import Trial
 from harness.regression.runs import BASE
 from harness.spec import RegressionSpec, TaskSpec, declare_stored
-from harness.store import Store
+from harness.store.database import Store
 from harness.verdict.decision import ArmResult, Decision, decide
 from harness.verdict.forgetting import Forgetting, compare
 

@@ -25,7 +25,7 @@ from harness.regression.choice import score_choices
 from harness.regression.items import category_subset, load_items
 from harness.regression.suite import SUITE_VERSION, SuiteConfig, SuitePlan, run_suite
 from harness.spec import RegressionSpec
-from harness.store import Store
+from harness.store.database import Store
 
 BASE = "base"  # the name the base model's result is linked under in a run
 

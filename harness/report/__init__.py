@@ -21,7 +21,7 @@ from harness.readside.results import forgetting, run_decision
 from harness.readside.results import trials as read_trials
 from harness.report.timing import stage_times
 from harness.spec import RegressionSpec, declare_stored
-from harness.store import Store
+from harness.store.database import Store
 
 SAMPLE_SIZE = 12
 DISAGREEMENTS_SHOWN = 40  # per direction: enough to check a verdict by eye, and the page stays small

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.metrics.builtin import higher_is_better, parse_label
-from harness.store import Store
+from harness.store.database import Store
 
 DIFF_CAP = 4000  # chars of each output that are diffed: SequenceMatcher is O(n*m) and a runaway answer is huge
 OTHER = "(other)"

@@ -13,7 +13,7 @@ from typing import Any
 from harness.models.embeddings import Embedder
 from harness.retrieval.retrievers import Chunk, Retriever, chunk_documents, corpus_fingerprint, load_corpus
 from harness.spec import Task
-from harness.store import Store
+from harness.store.database import Store
 
 
 def build_retriever(task: Task, store: Store, progress: Any) -> Retriever | None:

@@ -18,7 +18,7 @@ from typing import Any
 from harness.data.examples import Example
 from harness.records import Adapter
 from harness.spec import TaskSpec
-from harness.store import Store
+from harness.store.database import Store
 
 SCORING_VERSION = 1  # raise when a metric, or how failed generations are scored, changes
 

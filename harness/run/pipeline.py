@@ -38,7 +38,7 @@ from harness.scoring.judge import Judge
 from harness.scoring.scores import ScoredArm, score_arm
 from harness.spec import ProfileSpec, Task
 from harness.spec.taskfile import load_spec
-from harness.store import DEFAULT_DB, Store
+from harness.store.database import DEFAULT_DB, Store
 from harness.verdict.decision import Decision
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.processes import kill_point
-from harness.store import Store
+from harness.store.database import Store
 
 
 @dataclass
