@@ -110,12 +110,10 @@ def test_the_contract_check_can_fail():
 
 
 def test_contract_attributes_exist_on_every_arm_class():
-    from harness.arms import ARMS, ArmBase, build_arm  # noqa: F401
+    from harness.arms import ARMS, ArmBase
+    from harness.arms.catalog import load_builtin
 
-    build_arm  # registers the built-in arms
-    from harness.arms import _builtin
-
-    _builtin()
+    load_builtin()
     for cls in set(ARMS.values()):
         assert issubclass(cls, ArmBase)
         for name in ARM_CONTRACT - {"name"}:

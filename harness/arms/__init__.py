@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from harness.data.examples import Example, Item
-from harness.errors import HarnessError, did_you_mean
 from harness.processes import raise_if_stopping
 from harness.records import Adapter, Prediction, Trial
 from harness.spec import ArmSpecBase, ProfileSpec, Task, register_arm_spec
@@ -131,15 +130,3 @@ def register(cls: type[ArmBase]) -> type[ArmBase]:
     for name in cls.types:
         ARMS[name] = cls
     return cls
-
-
-def _builtin() -> None:
-    # importing the modules registers them
-    from harness.arms import finetune, prompted, rag  # noqa: F401
-
-
-def build_arm(spec: Any) -> ArmBase:
-    _builtin()
-    if spec.type not in ARMS:
-        raise HarnessError(f"arm {spec.name!r}: unknown arm type {spec.type!r}; {did_you_mean(spec.type, list(ARMS))}")
-    return ARMS[spec.type](spec)

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
-from harness.arms import ArmBase, ArmContext, ArmOutput, build_arm
+from harness.arms import ArmBase, ArmContext, ArmOutput
+from harness.arms.catalog import build_arm
 from harness.backends.pool import Generators
 from harness.data.examples import Example, TaskData, seeded_subset
 from harness.data.loading import load_data
