@@ -39,12 +39,12 @@ def main() -> None:
     from dataclasses import replace
 
     from harness.backends.hf import shared_prefix_length
-    from harness.data import seeded_subset
-    from harness.index import build_retriever
-    from harness.models import resolve
-    from harness.pipeline import RunOptions, _context, _load
-    from harness.scoring import score_arm
-    from harness.store import Store
+    from harness.data.examples import seeded_subset
+    from harness.retrieval.index import build_retriever
+    from harness.models.loading import resolve
+    from harness.run.pipeline import RunOptions, _context, _load
+    from harness.scoring.scores import score_arm
+    from harness.store.database import Store
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--task", default="tasks/contracts.yaml")

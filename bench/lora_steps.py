@@ -26,10 +26,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def main() -> None:
-    from harness.data import seeded_subset
-    from harness.models import resolve
-    from harness.pipeline import RunOptions, _context, _load
-    from harness.training import train_adapter
+    from harness.data.examples import seeded_subset
+    from harness.models.loading import resolve
+    from harness.run.pipeline import RunOptions, _context, _load
+    from harness.tuning.training import train_adapter
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--task", default="tasks/contracts.yaml")
@@ -92,9 +92,9 @@ def _scores(model: Any, ctx: Any, items: list[Any]) -> tuple[float, float]:
     (harness.arms.trials.validate: the tuned arm's short prompt, answers cut at the closed object)."""
     import numpy as np
 
-    from harness.answer_end import answer_end_for
-    from harness.metrics import aggregate_key, score_key
-    from harness.prompts import conversation
+    from harness.prompting.answer_end import answer_end_for
+    from harness.metrics.builtin import aggregate_key, score_key
+    from harness.prompting.conversations import conversation
 
     spec = ctx.task.spec
     shape = spec.output_shape()
