@@ -229,16 +229,20 @@ def init(name: str, tasks_dir: Path) -> None:
 @cli.command()
 @click.argument("task_files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def prepare(task_files: tuple[Path, ...]) -> None:
-    """Get the models these tasks name ready now: an embedded GGUF model is converted into safetensors once
-    (`make run` does this at install time, so a run's time is the run's own work)."""
+    """Get the models these tasks name ready now: an embedded GGUF model is converted into safetensors once, and
+    the task's inputs are embedded for the near-duplicate check (cached by model and texts, so a run on the same
+    data reuses them and a run on changed data computes them again). `make run` does this at install time."""
     import time
 
     from harness.models.loading import resolve
-    from harness.spec.taskfile import load_spec
+    from harness.run.checks import check_task_data
+    from harness.run.pipeline import RunOptions
+    from harness.run.pipeline import prepare as load_for_run
 
     seen: set[str] = set()
     for path in task_files:
-        spec = load_spec(path).spec
+        task, data, _, _ = load_for_run(path, RunOptions())  # the data a default run checks: the same texts
+        spec = task.spec
         for ref in (spec.model.base, spec.embedding_model, spec.checks.embedding_model):
             if ref in seen:
                 continue
@@ -246,6 +250,11 @@ def prepare(task_files: tuple[Path, ...]) -> None:
             began = time.perf_counter()
             model = resolve(ref)
             _console().print(f"{ref}: {model.path} ({model.source}, {time.perf_counter() - began:.0f} s)", soft_wrap=True)
+        if spec.checks.near_duplicates:
+            began = time.perf_counter()
+            check_task_data(task, data, _progress(True))
+            _console().print(f"{path}: {sum(1 for _ in data.all())} inputs embedded for the near-duplicate check "
+                             f"({time.perf_counter() - began:.0f} s)", soft_wrap=True)
 
 
 @cli.command()
