@@ -24,24 +24,14 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-class _Quiet:
-    def add_task(self, *args: object, **kwargs: object) -> int:
-        return 0
-
-    def advance(self, *args: object, **kwargs: object) -> None:
-        pass
-
-    def update(self, *args: object, **kwargs: object) -> None:
-        pass
-
-
 def main() -> None:
     from dataclasses import replace
 
     from harness.backends.hf import shared_prefix_length
+    from harness.cli import _progress
     from harness.data.examples import seeded_subset
-    from harness.retrieval.index import build_retriever
     from harness.models.loading import resolve
+    from harness.retrieval.index import build_retriever
     from harness.run.pipeline import RunOptions, _context, _load
     from harness.scoring.scores import score_arm
     from harness.store.database import Store
@@ -59,7 +49,7 @@ def main() -> None:
     arms = [by_name[name] for name in wanted]  # in the order asked
     n = args.items or task.spec.profile(None).validation_limit
     items = seeded_subset(data.validation, n, args.seed)  # the subset a run's baselines answer
-    progress = _Quiet()
+    progress = _progress(True)  # a Progress that prints nothing
     with tempfile.TemporaryDirectory() as tmp:
         ctx = _context(task, data, arms, profile, resolve(task.spec.model.base), progress, Path(tmp), RunOptions())
         store = Store.open(Path(tmp) / "h.duckdb")
@@ -80,7 +70,7 @@ def main() -> None:
             generator = ctx.models.get(None)
             encoded = [generator._encode(p.prompt) for p in output.predictions]
             shared = shared_prefix_length(encoded)
-            mean = lambda xs: sum(xs) / len(xs)  # noqa: E731
+            mean = lambda xs: sum(xs) / len(xs)
             print(f"{arm.name:32} {metrics.get('json_valid', float('nan')):10.3f} "
                   f"{metrics.get(primary, float('nan')):14.3f} {wall / len(items):8.2f} {cpu / len(items):10.2f} "
                   f"{mean([len(e) for e in encoded]):7.0f} {shared:7d} {mean([len(e) - shared for e in encoded]):6.0f} "

@@ -26,6 +26,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def main() -> None:
+    from harness.cli import _progress
     from harness.data.examples import seeded_subset
     from harness.models.loading import resolve
     from harness.run.pipeline import RunOptions, _context, _load
@@ -47,19 +48,9 @@ def main() -> None:
     items = seeded_subset(data.validation, args.items or quick.validation_limit, 0)
     at = [int(s) for s in args.at.split(",")]
 
-    class Quiet:
-        def add_task(self, *a: object, **k: object) -> int:
-            return 0
-
-        def advance(self, *a: object, **k: object) -> None:
-            pass
-
-        def update(self, *a: object, **k: object) -> None:
-            pass
-
     base = resolve(task.spec.model.base)
     with tempfile.TemporaryDirectory() as tmp:
-        ctx = _context(task, data, arms, quick, base, Quiet(), Path(tmp), RunOptions())
+        ctx = _context(task, data, arms, quick, base, _progress(True), Path(tmp), RunOptions())
         primary = task.spec.decision.primary_metric
         print(f"{arm.name}: {len(train)} training examples, {len(items)} validation items, precision {ctx.models.precision}")
         print(f"{'lr':>8} {'step':>5} {'json_valid':>10} {primary:>14} {'train s':>8} {'train CPU s':>11} {'eval s':>7}")
@@ -92,8 +83,8 @@ def _scores(model: Any, ctx: Any, items: list[Any]) -> tuple[float, float]:
     (harness.arms.trials.validate: the tuned arm's short prompt, answers cut at the closed object)."""
     import numpy as np
 
-    from harness.prompting.answer_end import answer_end_for
     from harness.metrics.builtin import aggregate_key, score_key
+    from harness.prompting.answer_end import answer_end_for
     from harness.prompting.conversations import conversation
 
     spec = ctx.task.spec
