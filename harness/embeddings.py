@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 
 from harness.atomic import atomic_file
-from harness.models import ResolvedModel, cache_root, pick_device, quiet_hf, resolve
+from harness.environment import cache_root
+from harness.models import ResolvedModel, pick_device, quiet_hf, resolve
 from harness.spec import DEFAULT_EMBEDDING_MODEL
 
 

@@ -30,10 +30,10 @@ from harness.data import (
     split_by_rule,
 )
 from harness.errors import SpecError, did_you_mean
-from harness.hub import cache_root, file_digest, hub_offline, offline_by_env
+from harness.environment import cache_root
+from harness.hub import file_digest, hub_offline, offline_by_env
 from harness.spec import DatasetSpec, FieldMap, RowFilter, SplitRule, Task
-
-SUFFIX_BUILDERS = {".parquet": "parquet", ".csv": "csv", ".json": "json", ".jsonl": "json", ".arrow": "arrow"}
+from harness.spec.data import GLOB, SUFFIX_BUILDERS
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*(/[A-Za-z0-9][\w.\-]*)?$")
 SAVED_MARKERS = ("dataset_dict.json", "state.json")  # a folder written by Dataset(Dict).save_to_disk
 COMPARE: dict[str, Callable[[Any, Any], bool]] = {
@@ -88,7 +88,7 @@ def _first_line(exc: Exception) -> str:
 
 def _open(task: Task, spec: DatasetSpec) -> Opened:
     local = task.resolve(str(Path(spec.path).expanduser()))
-    pattern = any(c in spec.path for c in "*?[")
+    pattern = any(c in spec.path for c in GLOB)
     looks_local = spec.path.startswith((".", "/", "~")) or Path(spec.path).suffix in SUFFIX_BUILDERS
     if local.exists() or pattern:
         return _open_local(task, spec, local, pattern)

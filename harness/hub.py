@@ -15,13 +15,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from harness.atomic import write_text_atomic
+from harness.environment import cache_root
 
 TRUE = ("1", "true", "yes", "on")
-
-
-def cache_root() -> Path:
-    root = os.environ.get("HARNESS_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "harness")
-    return Path(root)
 
 
 def file_digest(files: Sequence[Path], names: Sequence[str] | None = None) -> str:

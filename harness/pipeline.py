@@ -28,13 +28,15 @@ from harness.errors import HarnessError
 from harness.index import build_retriever
 from harness.judge import Judge
 from harness.models import ResolvedModel, resolve
-from harness.preflight import Outputs, check_outputs, preflight, writable_folder
+from harness.atomic import writable_folder
+from harness.preflight import Outputs, check_outputs, preflight
 from harness.provenance import arm_identity, config_hash, git_state, new_run_id, package_versions
 from harness.records import Adapter
 from harness.report import inside, write_report
 from harness.results import decide_run
 from harness.scoring import ScoredArm, score_arm
 from harness.spec import ProfileSpec, Task
+from harness.spec.trust import Trust
 from harness.stages import StageClock
 from harness.store import DEFAULT_DB, Store
 from harness.suite_runs import BASE, SuiteRuns
@@ -54,6 +56,7 @@ class RunOptions:
     storage: str | None = None  # Optuna storage URL for sweeps
     base: str | None = None  # another base model than the task file's (a hub id or a local folder)
     use_cache: bool = True  # reuse an earlier run's results for arms whose every input is unchanged
+    trust: Trust | None = None  # what the user allowed the task file to reach (default: their environment's)
 
 
 @dataclass
@@ -76,7 +79,7 @@ def prepare(task_path: str | Path, options: RunOptions) -> tuple[Task, TaskData,
 
 
 def _load(task_path: str | Path, options: RunOptions) -> tuple[Task, TaskData, list[ArmBase], ProfileSpec]:
-    task = load_spec(task_path)
+    task = load_spec(task_path, options.trust)
     if options.base:
         task = task.with_base(options.base)
     data = load_data(task)
@@ -163,7 +166,7 @@ def _outputs(options: RunOptions) -> Outputs:
 def _context(task: Task, data: TaskData, arms: list[ArmBase], profile: ProfileSpec, base: ResolvedModel,
              progress: Any, workdir: Path, options: RunOptions) -> ArmContext:
     models = Generators(base, task.spec.model.dtype, task.spec.generation.batch_size, progress, options.device,
-                        task.spec.model.prompt_format)
+                        task.spec.model.prompt_format, task.trust)
     return ArmContext(task, data.train, data.validation, models, progress, workdir, options.seed, profile,
                       options.storage, arm_names=tuple(a.name for a in arms),
                       embedder=LazyEmbedder(task.spec.embedding_model))

@@ -85,7 +85,7 @@ def probe_cpu(repeats: int = 20) -> dict[str, float]:
 
 
 def _cache_file() -> Path:
-    from harness.models import cache_root
+    from harness.environment import cache_root
 
     return cache_root() / "precision.json"
 

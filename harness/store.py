@@ -21,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from harness import environment
 from harness.errors import HarnessError
 from harness.processes import kill_point, process_alive, process_identity
 from harness.records import Trial
@@ -315,7 +316,7 @@ class Store:
     def __init__(self, path: Path, read_only: bool = False, wait_s: float | None = None):
         self.path = path
         self.read_only = read_only
-        self.wait_s = float(os.environ.get("HARNESS_DB_WAIT_S", DEFAULT_WAIT_S)) if wait_s is None else wait_s
+        self.wait_s = environment.seconds(environment.DB_WAIT, DEFAULT_WAIT_S) if wait_s is None else wait_s
         self._con: Any = None
         self._depth = 0  # nesting of _transaction
         self.opens = 0

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from harness import environment
 from harness.errors import HarnessError
 from harness.processes import process_alive, process_identity
 from harness.redact import public_url
@@ -89,15 +90,9 @@ def _scrub(message: str, url: str) -> str:
     return message.replace(password, "***") if password else message
 
 
-HEARTBEAT_ENV = "HARNESS_SWEEP_HEARTBEAT_S"
-
-
 def heartbeat_interval() -> int:
     """Seconds between a running trial's heartbeats; a trial silent for three intervals is taken as dead."""
-    raw = os.environ.get(HEARTBEAT_ENV, "10")
-    if not raw.isdigit() or int(raw) < 1:
-        raise HarnessError(f"{HEARTBEAT_ENV}={raw!r}: expected a whole number of seconds, at least 1")
-    return int(raw)
+    return int(environment.seconds(environment.HEARTBEAT, 10, least=1, whole=True))
 
 
 # ------------------------------------------------------------ one worker at a time where it matters

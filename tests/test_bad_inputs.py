@@ -273,7 +273,7 @@ def test_the_catalogue_is_large_and_each_case_can_fail(tiny_task, tmp_path, caps
 def test_yaml_1_1_surprises_read_as_written(tiny_task):
     import yaml
 
-    from harness.taskfile import _UniqueKeyLoader, load_spec
+    from harness.taskfile import TaskLoader, load_spec
 
     edit("version: 1", "version: 1.10")(tiny_task)
     edit("  type: json\n  fields: [party, months]", "  type: label\n  labels: [yes, no, on, off]")(tiny_task)
@@ -282,7 +282,7 @@ def test_yaml_1_1_surprises_read_as_written(tiny_task):
     task = load_spec(tiny_task / "task.yaml")
     assert task.spec.version == "1.10"
     assert task.spec.output.labels == ["yes", "no", "on", "off"]
-    read = yaml.load("a: 017\nb: 1:30\nc: 1e-4\nd: 0x1f\ne: true\nf: .inf", Loader=_UniqueKeyLoader)
+    read = yaml.load("a: 017\nb: 1:30\nc: 1e-4\nd: 0x1f\ne: true\nf: .inf", Loader=TaskLoader)
     assert read == {"a": 17, "b": "1:30", "c": 1e-4, "d": 31, "e": True, "f": float("inf")}  # YAML 1.1: 15, 90, "1e-4"
 
 

@@ -20,10 +20,11 @@ from harness.errors import did_you_mean
 from harness import evaluate_metrics
 from harness.metrics import BUILT_IN, METRICS, OutputShape, register_metric
 from harness.redact import redacted
-from harness.spec.base import DEFAULT_BASE_MODEL, DEFAULT_EMBEDDING_MODEL, NAME, Strict  # noqa: F401
+from harness.spec.base import DEFAULT_BASE_MODEL, DEFAULT_EMBEDDING_MODEL, NAME, Seed, Strict  # noqa: F401
 from harness.spec.data import (  # noqa: F401  (the schema is read as one: harness.spec)
     FILTER_OPS, SPLIT_NAMES, DatasetColumns, DatasetSpec, DataSpec, FieldMap, OutputSpec, RowFilter, SplitRule,
 )
+from harness.spec.trust import Trust
 from harness.spec.arms import (  # noqa: F401
     ARM_SPECS, TUNABLE, AnswerSettings, ArmSpec, ArmSpecBase, Backend, FloatRange, HFBackend, OpenAIBackend,
     PromptedArmSpec, RagArmSpec, SearchDimension, SweepSpec, TunedArmSpec, _arm_union, arm_types,
@@ -61,7 +62,7 @@ class ChecksSpec(Strict):
 class CorpusSpec(Strict):
     """Documents for retrieval: a folder of .txt/.md files, or a JSONL of {id, text[, title]}."""
 
-    path: str
+    path: str = Field(min_length=1, description="a folder of .txt/.md files or a .jsonl file, relative to the task file")
     chunk_tokens: int = Field(200, ge=16, le=8192, description="chunk size in embedding-model tokens")
     overlap_tokens: int = Field(40, ge=0)
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
@@ -114,11 +115,11 @@ class RegressionSpec(SuiteSizes):
     trial_items: int | None = Field(40, ge=0)
     lm_eval_tasks: list[str] = Field(default_factory=list, description="named lm-evaluation-harness tasks (log-likelihood "
                                      "ones, e.g. arc_easy, piqa, hellaswag: they need the hub) scored like the suite")
-    lm_eval_include: str | None = Field(None, description="a folder of local lm-eval task YAMLs (relative to the task file)")
+    lm_eval_include: str | None = Field(None, min_length=1, description="a folder of local lm-eval task YAMLs (relative to the task file)")
     lm_eval_limit: int | None = Field(None, ge=1, description="the first N documents of each lm-eval task")
     max_drop: float = Field(0.02, ge=0.0, le=1.0, description="tolerated fall of suite accuracy, tuned vs base")
     min_probe_pass_rate: float | None = Field(None, ge=0.0, le=1.0, description="a tuned model below it cannot be GO")
-    seed: int = 0
+    seed: Seed = 0
 
     def sized(self, sizes: SuiteSizes | None) -> RegressionSpec:
         """These settings with a profile's sizes in place of the task's."""
@@ -182,7 +183,8 @@ class CostSpec(Strict):
 
 class DecisionSpec(Strict):
     primary_metric: str
-    min_lift: float = Field(0.0, ge=0.0, description="smallest gain on the primary metric worth tuning for")
+    min_lift: float = Field(0.0, ge=0.0, lt=1.0, description="smallest gain on the primary metric worth tuning for "
+                                                            "(metrics are on a 0-1 scale)")
     confidence: float = Field(0.95, gt=0.5, lt=1.0)
     expected_lift: float | None = Field(
         None, gt=0.0, le=1.0, description="true lift assumed for 'items needed' when the observed lift does not exceed "
@@ -384,6 +386,29 @@ class TaskSpec(Strict):
         """The embedding model of retrieval and similar-shot selection: the corpus's, else the data checks'."""
         return self.corpus.embedding_model if self.corpus else self.checks.embedding_model
 
+    def read_paths(self, base_dir: Path) -> list[tuple[tuple, Path]]:
+        """(field path, file or folder) of everything local the task reads into examples, prompts or code: data
+        files, a local dataset, the corpus, lm-eval task YAMLs, evaluate scripts. Models and adapters are weights,
+        loaded from safetensors only, and are not listed."""
+        def at(relative: str) -> Path:
+            path = Path(relative).expanduser()
+            return path if path.is_absolute() else base_dir / path
+
+        found = [(("data", key), at(getattr(self.data, key))) for key in ("train", "validation", "test", "file")
+                 if getattr(self.data, key)]
+        if self.data.dataset is not None and (local := self.data.dataset.local_path(base_dir)) is not None:
+            found.append((("data", "dataset", "path"), local))
+        if self.corpus is not None:
+            found.append((("corpus", "path"), at(self.corpus.path)))
+        if self.regression is not None and self.regression.lm_eval_include:
+            found.append((("regression", "lm_eval_include"), at(self.regression.lm_eval_include)))
+        for i, metric in enumerate(self.metrics):
+            if isinstance(metric, EvaluateMetricSpec):
+                script = evaluate_metrics.script_of(at(metric.evaluate))
+                if script is not None or evaluate_metrics.is_local(metric.evaluate):
+                    found.append((("metrics", i, "evaluate"), script or at(metric.evaluate)))
+        return found
+
     def arm(self, name: str) -> ArmSpec:
         for arm in self.arms:
             if arm.name == name:
@@ -400,12 +425,14 @@ def register_arm_spec(model: type[ArmSpecBase]) -> None:
 
 
 class Task:
-    """A validated spec plus where it came from (paths in it are relative to the file)."""
+    """A validated spec plus where it came from (paths in it are relative to the file) and what its user allowed it
+    to reach outside its folder (`harness.spec.trust`)."""
 
-    def __init__(self, spec: TaskSpec, path: Path, raw: dict):
+    def __init__(self, spec: TaskSpec, path: Path, raw: dict, trust: Trust | None = None):
         self.spec = spec
         self.path = path
         self.raw = raw
+        self.trust = trust or Trust()
 
     @property
     def base_dir(self) -> Path:
@@ -414,7 +441,7 @@ class Task:
     def with_base(self, ref: str) -> Task:
         """The same task on another base model (`harness run --base`): an upgrade is one command."""
         spec = self.spec.model_copy(update={"model": self.spec.model.model_copy(update={"base": ref})})
-        return Task(spec, self.path, self.raw)
+        return Task(spec, self.path, self.raw, self.trust)
 
     def resolve(self, relative: str) -> Path:
         p = Path(relative)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
 from pydantic import Field, field_validator, model_validator
 
 from harness.errors import did_you_mean
-from harness.spec.base import NAME, Strict
+from harness.spec.base import NAME, Seed, Strict
 
 if TYPE_CHECKING:
     from harness.spec import TaskSpec
@@ -97,7 +97,7 @@ class PromptedArmSpec(ArmSpecBase, AnswerSettings):
 
     type: Literal["prompted"]
     shots: int = Field(0, ge=0, le=64)
-    shot_seed: int = 0
+    shot_seed: Seed = 0
     shot_selection: Literal["fixed", "similar"] = Field(
         "fixed", description="fixed: the same seeded shots for every item; similar: the k most similar train items"
     )
@@ -121,7 +121,7 @@ class RagArmSpec(ArmSpecBase, AnswerSettings):
     top_k: int = Field(4, ge=1, le=100)
     context_tokens: int = Field(512, ge=16, description="token budget for retrieved text in the prompt")
     shots: int = Field(0, ge=0, le=64)
-    shot_seed: int = 0
+    shot_seed: Seed = 0
     adapter_from: str | None = Field(None, description="a lora/qlora arm of this task: RAG on top of its tuned model")
     backend: Backend = Field(default_factory=HFBackend)
 
@@ -185,7 +185,7 @@ class SweepSpec(Strict):
     """Optuna search over the arm's hyperparameters, scored by generation on the validation split."""
 
     trials: int = Field(4, ge=1, le=10000)
-    seed: int = 0
+    seed: Seed = 0
     pruner: Literal["median", "wilcoxon", "none"] = "median"
     startup_trials: int = Field(1, ge=0, description="trials that are never pruned (median pruner)")
     eval_every: Literal["epoch"] | int = Field("epoch", description="'epoch', or a number of optimizer steps")

@@ -1,0 +1,52 @@
+"""The harness's own environment variables, each read in one place with a one-line error for a bad value:
+`harness validate` checks them all, as `harness run` would meet them.
+
+    HARNESS_DB_WAIT_S=30 harness run tasks/contracts.yaml   # give up on a busy database after 30 s
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+from harness.atomic import writable_folder
+from harness.errors import HarnessError, shown
+
+DB_WAIT = "HARNESS_DB_WAIT_S"
+HEARTBEAT = "HARNESS_SWEEP_HEARTBEAT_S"
+CACHE = "HARNESS_CACHE"
+
+
+def seconds(name: str, default: float, least: float = 0.0, whole: bool = False) -> float:
+    """A number of seconds from variable `name` (default when unset or empty)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw) if not whole else int(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < least:
+        kind = "a whole number of seconds" if whole else "a number of seconds"
+        raise HarnessError(f"{name}={shown(raw)}: expected {kind}, at least {least:g} (e.g. {name}={default:g})")
+    return value
+
+
+def cache_root() -> Path:
+    """The harness's cache folder: HARNESS_CACHE, else ~/.cache/harness; it must be a folder that can be written."""
+    given = os.environ.get(CACHE, "").strip()
+    root = Path(given) if given else Path(os.path.expanduser("~")) / ".cache" / "harness"
+    if given:
+        writable_folder(root, CACHE)
+    return root
+
+
+def check() -> None:
+    """Every variable above that is set holds what it should."""
+    from harness.store import DEFAULT_WAIT_S
+    from harness.sweep import heartbeat_interval
+
+    seconds(DB_WAIT, DEFAULT_WAIT_S)
+    heartbeat_interval()
+    cache_root()
