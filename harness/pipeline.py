@@ -20,7 +20,7 @@ from harness import __version__
 from harness.arm_cache import result_key, reuse
 from harness.arms import ArmBase, ArmContext, ArmOutput, build_arm
 from harness.backends.pool import Generators
-from harness.checks import CheckReport, check_task_data, write_fixed
+from harness.checks import CheckReport, check_fixed_files, check_task_data, write_fixed
 from harness.decision import Decision
 from harness.data import Example, TaskData, load_data, seeded_subset
 from harness.embeddings import LazyEmbedder
@@ -28,14 +28,13 @@ from harness.errors import HarnessError
 from harness.index import build_retriever
 from harness.judge import Judge
 from harness.models import ResolvedModel, resolve
-from harness.atomic import writable_folder
 from harness.preflight import Outputs, check_outputs, preflight
 from harness.provenance import arm_identity, config_hash, git_state, new_run_id, package_versions
 from harness.records import Adapter
 from harness.report import inside, write_report
 from harness.results import decide_run
 from harness.scoring import ScoredArm, score_arm
-from harness.spec import ProfileSpec, Task
+from harness.spec import ProfileSpec, Task, no_credentials
 from harness.spec.trust import Trust
 from harness.stages import StageClock
 from harness.store import DEFAULT_DB, Store
@@ -81,6 +80,10 @@ def prepare(task_path: str | Path, options: RunOptions) -> tuple[Task, TaskData,
 def _load(task_path: str | Path, options: RunOptions) -> tuple[Task, TaskData, list[ArmBase], ProfileSpec]:
     task = load_spec(task_path, options.trust)
     if options.base:
+        try:
+            no_credentials(options.base)
+        except ValueError as exc:
+            raise HarnessError(f"--base: {exc}") from None
         task = task.with_base(options.base)
     data = load_data(task)
     if not data.test:
@@ -286,8 +289,7 @@ def validate_task(task_path: str | Path, progress: Any, fix: bool = False,
         raise HarnessError(f"{task.path}: --fix writes cleaned copies of JSONL/CSV data files; data.dataset is read "
                            f"with datasets: drop rows with data.dataset.filter instead")
     if fix:
-        for folder in sorted({ex.source.rsplit(":", 1)[0] for ex in data.all()}):
-            writable_folder(Path(folder).parent, "--fix")
+        check_fixed_files(task, data)
     base = resolve(task.spec.model.base)
     ctx = _context(task, data, arms, profile, base, progress, options.workdir, options)
     preflight(task, arms, ctx)

@@ -55,7 +55,7 @@ def preflight(task: Task, arms: list[ArmBase], ctx: ArmContext) -> Checked:
     check_environment(task)
     check_output_shape(task)
     if task.spec.corpus is not None:
-        load_corpus(task.resolve(task.spec.corpus.path))  # read in full: a bad record fails here, not mid-run
+        load_corpus(task.resolve(task.spec.corpus.path), task.outside)  # read in full: a bad record fails here, not mid-run
     for arm in arms:
         arm.preflight(ctx)
     judge = make_judge(task)

@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from harness import environment
-from harness.errors import HarnessError
+from harness.errors import HarnessError, shown
 from harness.processes import kill_point, process_alive, process_identity
 from harness.records import Trial
 from harness.redact import public_url, redacted
+from harness.textfiles import kind_of
 
 if TYPE_CHECKING:
     from harness.arms import Prediction
@@ -327,8 +328,10 @@ class Store:
     @classmethod
     def open(cls, path: str | Path = DEFAULT_DB, read_only: bool = False, wait_s: float | None = None) -> Store:
         path = Path(path)
+        if path.exists() and not path.is_file():  # a FIFO would block the open for ever
+            raise HarnessError(f"{shown(path)}: expected a DuckDB file, found {kind_of(path.stat().st_mode)}")
         if read_only and not path.is_file():
-            raise HarnessError(f"{path}: no such database (run `harness run` first, or pass --db)")
+            raise HarnessError(f"{shown(path)}: no such database (run `harness run` first, or pass --db)")
         path.parent.mkdir(parents=True, exist_ok=True)
         store = cls(path, read_only, wait_s)
         with store.session():

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from harness.errors import HarnessError, SpecError, did_you_mean, shown
+from harness.redact import MASK, public_url
 from harness.spec import BACKEND_TYPES, Task, TaskSpec, arm_types
 from harness.spec.trust import Trust
 from harness.textfiles import SURROGATE_HINT, TASK_FILE_LIMIT, lone_surrogate, read_text
@@ -140,13 +141,16 @@ def _line_of(root: yaml.Node | None, loc: tuple) -> int | None:
     return line
 
 
+_MEMBER_TAGS = {"float", "int", "str", "bool", "FloatRange", "literal['epoch']"}
+
+
 def _format_loc(loc: tuple, tags: set[str]) -> tuple[tuple, str]:
     parts: list = []
     for part in loc:
-        if isinstance(part, str) and part in tags and parts and isinstance(parts[-1], int):
+        if isinstance(part, str) and part in tags and parts and (isinstance(parts[-1], int) or parts[-1] == "backend"):
             continue
-        if isinstance(part, str) and part.startswith("function-"):
-            continue
+        if isinstance(part, str) and (part.startswith("function-") or "[" in part or part in _MEMBER_TAGS):
+            continue  # a union member's name (list[...], float, ...), not a key of the file
         parts.append(part)
     text = ""
     for part in parts:
@@ -203,15 +207,34 @@ def _describe(err: dict) -> str:
     if err["type"] == "value_error" and isinstance(err["input"], (dict, list)):
         return msg  # a check across a section's fields names what it found itself
     value = err["input"]
-    shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
-    return f"{msg} (got {shown[:80]})"
+    text = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
+    if "@" in text and "url" in str(err["loc"][-1]):  # not quite a URL (http:/user:pw@host): its credentials too
+        text = re.sub(r"^(['\"]?[A-Za-z][\w+.\-]*:/*)?[^@]*@", lambda m: (m.group(1) or "") + MASK + "@", text)
+    return f"{msg} (got {public_url(text)[:80]})"
+
+
+def _union_noise_dropped(errors: list[dict]) -> list[dict]:
+    """A value that fits no member of a union gets one error per member; when one member took the value's shape
+    (a mapping for FloatRange) and found a real problem in it, the others' "should be a valid list" are noise."""
+    def member(e: dict) -> int | None:
+        return next((i for i, part in enumerate(e["loc"]) if isinstance(part, str) and "[" in part), None)
+
+    real = [e["loc"] for e in errors if not e["type"].endswith("_type")]
+    kept = []
+    for e in errors:
+        at = member(e)
+        if at is not None and e["type"].endswith("_type") and any(
+                loc[:at] == e["loc"][:at] and loc != e["loc"] for loc in real):
+            continue
+        kept.append(e)
+    return kept
 
 
 def problems_from(err: ValidationError, file: str, root: yaml.Node | None) -> list[str]:
     tags = set(arm_types()) | set(BACKEND_TYPES) | {"list[...]", "FloatRange", "literal['epoch']", "int", "str",
                                                   "EvaluateMetricSpec"}
     lines = []
-    for e in err.errors():
+    for e in _union_noise_dropped(err.errors()):
         loc, where = _format_loc(e["loc"], tags)
         if e["type"] in ("union_tag_invalid", "union_tag_not_found"):
             loc, where = loc + ("type",), where + ".type"
@@ -232,7 +255,7 @@ def problems_from(err: ValidationError, file: str, root: yaml.Node | None) -> li
                 lines.append(f"{file}:{_line_of(root, path) or line}: {part}")
             continue
         lines.append(f"{prefix}: {where}: {_describe(e)}")
-    return lines
+    return list(dict.fromkeys(lines))  # one value that fits no member of a union: one line
 
 
 def _keep_version_text(raw: dict, root: yaml.Node) -> None:

@@ -20,15 +20,17 @@ from harness.errors import did_you_mean
 from harness import evaluate_metrics
 from harness.metrics import BUILT_IN, METRICS, OutputShape, register_metric
 from harness.redact import redacted
-from harness.spec.base import DEFAULT_BASE_MODEL, DEFAULT_EMBEDDING_MODEL, NAME, Seed, Strict  # noqa: F401
+from harness.spec.base import (  # noqa: F401
+    DEFAULT_BASE_MODEL, DEFAULT_EMBEDDING_MODEL, NAME, NoCredentials, Seed, Strict, no_credentials,
+)
 from harness.spec.data import (  # noqa: F401  (the schema is read as one: harness.spec)
     FILTER_OPS, SPLIT_NAMES, DatasetColumns, DatasetSpec, DataSpec, FieldMap, OutputSpec, RowFilter, SplitRule,
 )
-from harness.spec.trust import Trust
 from harness.spec.arms import (  # noqa: F401
     ARM_SPECS, TUNABLE, AnswerSettings, ArmSpec, ArmSpecBase, Backend, FloatRange, HFBackend, OpenAIBackend,
-    PromptedArmSpec, RagArmSpec, SearchDimension, SweepSpec, TunedArmSpec, _arm_union, arm_types,
+    PromptedArmSpec, RagArmSpec, SearchDimension, SweepSpec, TunedArmSpec, _arm_union, arm_types, one_credential,
 )
+from harness.spec.trust import Trust
 
 
 class PromptSpec(Strict):
@@ -37,7 +39,7 @@ class PromptSpec(Strict):
 
 
 class ModelSpec(Strict):
-    base: str = DEFAULT_BASE_MODEL
+    base: NoCredentials = DEFAULT_BASE_MODEL
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     prompt_format: Literal["auto", "chat", "completion"] = Field(
         "auto", description="chat: the tokenizer's chat template; completion: Input:/Output: blocks for base models; "
@@ -54,7 +56,7 @@ class ChecksSpec(Strict):
 
     near_duplicates: bool = Field(True, description="embedding-based near-duplicate and leakage search")
     near_duplicate_threshold: float = Field(0.95, gt=0.0, le=1.0, description="cosine similarity")
-    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    embedding_model: NoCredentials = DEFAULT_EMBEDDING_MODEL
     leakage: Literal["error", "warning"] = Field("error", description="severity of test/validation items found in train")
     short_output_ratio: float = Field(0.25, ge=0.0, lt=1.0, description="flag targets shorter than this x the median")
 
@@ -65,7 +67,7 @@ class CorpusSpec(Strict):
     path: str = Field(min_length=1, description="a folder of .txt/.md files or a .jsonl file, relative to the task file")
     chunk_tokens: int = Field(200, ge=16, le=8192, description="chunk size in embedding-model tokens")
     overlap_tokens: int = Field(40, ge=0)
-    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    embedding_model: NoCredentials = DEFAULT_EMBEDDING_MODEL
 
     @model_validator(mode="after")
     def _overlap(self) -> CorpusSpec:
@@ -80,7 +82,7 @@ class JudgeSpec(Strict):
     base_url: str
     model: str
     api_key_env: str | None = None
-    timeout_s: float = Field(60.0, gt=0)
+    timeout_s: float = Field(60.0, gt=0, le=3600)
     retries: int = Field(2, ge=0, le=10, description="retries of a judgment that fails to parse or times out")
     backoff_s: float = Field(0.5, ge=0, le=60, description="wait before the first retry; it doubles each retry, "
                                                            "with jitter, and is at least the server's Retry-After")
@@ -89,6 +91,7 @@ class JudgeSpec(Strict):
 
     _url = field_validator("base_url")(OpenAIBackend._url.__func__)
     _env = field_validator("api_key_env")(OpenAIBackend._env_name.__func__)
+    _one = model_validator(mode="after")(one_credential)
 BACKEND_TYPES = ("hf", "openai")
 
 
@@ -209,7 +212,7 @@ class DecisionSpec(Strict):
 class EvaluateMetricSpec(Strict):
     """A metric module of Hugging Face `evaluate`: `evaluate:<name or path>` in `metrics:`, or this mapping."""
 
-    evaluate: str = Field(min_length=1, description="hub name (needs the Hub) or a local path, relative to the task "
+    evaluate: NoCredentials = Field(min_length=1, description="hub name (needs the Hub) or a local path, relative to the task "
                                                     "file: a folder holding <folder>.py, or a .py file")
     name: str | None = Field(None, pattern=NAME, description="the metric's name in the task (decision.primary_metric, "
                                                              "the report); default: the module's name")
@@ -442,6 +445,11 @@ class Task:
         """The same task on another base model (`harness run --base`): an upgrade is one command."""
         spec = self.spec.model_copy(update={"model": self.spec.model.model_copy(update={"base": ref})})
         return Task(spec, self.path, self.raw, self.trust)
+
+    def outside(self, path: Path) -> str | None:
+        """Why the task may not read `path` (None: it may): it lies outside the task's folder and every folder its
+        user allowed (harness.spec.trust)."""
+        return self.trust.path_refusal(self.base_dir, path)
 
     def resolve(self, relative: str) -> Path:
         p = Path(relative)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
+from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from harness.errors import did_you_mean
 from harness.spec.base import NAME, Seed, Strict
@@ -26,9 +28,10 @@ class OpenAIBackend(Strict):
     type: Literal["openai"]
     base_url: str
     model: str
-    api_key_env: str | None = Field(None, description="name of the environment variable holding the API key")
+    api_key_env: str | None = Field(None, description="name of the environment variable holding the API key; it goes "
+                                                      "only to a host the user allowed (--allow-key VAR@HOST)")
     concurrency: int = Field(4, ge=1, le=256)
-    timeout_s: float = Field(60.0, gt=0, description="seconds one request may take before it is tried again")
+    timeout_s: float = Field(60.0, gt=0, le=3600, description="seconds one request may take before it is tried again")
     max_retries: int = Field(
         2, ge=0, le=10, description="retries of a request that timed out, lost its connection, got a 408/409/429/5xx, "
                                     "or a malformed or empty answer; what still fails is a failed item")
@@ -42,9 +45,13 @@ class OpenAIBackend(Strict):
     @field_validator("base_url")
     @classmethod
     def _url(cls, v: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", v):
-            raise ValueError(f"must be an http(s) URL, got {v!r}")
+        if not re.match(r"^https?://[^\s/?#]+", v, re.IGNORECASE):
+            raise ValueError("must be an http(s) URL, such as http://127.0.0.1:8000/v1")
         return v
+
+    @model_validator(mode="after")
+    def _one_credential(self) -> Any:
+        return one_credential(self)
 
     @field_validator("api_key_env")
     @classmethod
@@ -53,6 +60,15 @@ class OpenAIBackend(Strict):
             raise ValueError("must be the NAME of an environment variable that holds the key, e.g. OPENAI_API_KEY "
                              "(the key itself never goes in a task file)")
         return v
+
+
+def one_credential(endpoint: Any) -> Any:
+    """A password in base_url goes as `Authorization: Basic`, an API key as `Authorization: Bearer`: one header,
+    one credential. Both given, one would be dropped without a word (the SDK sends the URL's), so neither wins."""
+    if endpoint.api_key_env is not None and urlsplit(endpoint.base_url).password:
+        raise ValueError("base_url holds a password and api_key_env names a key: both would go in the one "
+                         "Authorization header, so the key would never be sent; keep one of them")
+    return endpoint
 
 
 Backend = Annotated[Union[HFBackend, OpenAIBackend], Field(discriminator="type")]
@@ -223,6 +239,21 @@ class SweepSpec(Strict):
         return self
 
 
+@functools.lru_cache(maxsize=None)
+def _field_adapter(model: type[Strict], name: str) -> TypeAdapter:
+    field = model.model_fields[name]
+    return TypeAdapter(Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation)
+
+
+def _field_refusal(model: type[Strict], name: str, value: Any) -> str | None:
+    """Why `value` is not a valid setting of field `name` of `model` (None: it is)."""
+    try:
+        _field_adapter(model, name).validate_python(value)
+    except ValidationError as exc:
+        return exc.errors()[0]["msg"].lower()
+    return None
+
+
 class TunedArmSpec(ArmSpecBase, AnswerSettings):
     """LoRA (or QLoRA: 4-bit NF4 base) fine-tuning with TRL's SFTTrainer; the sweep picks the hyperparameters."""
 
@@ -250,6 +281,24 @@ class TunedArmSpec(ArmSpecBase, AnswerSettings):
     adapter: str | None = Field(None, description="evaluate this saved adapter instead of training one "
                                 "(e.g. one trained on several GPUs with `accelerate launch ... harness train`)")
     sweep: SweepSpec | None = None
+
+    @model_validator(mode="after")
+    def _space_within_limits(self) -> TunedArmSpec:
+        """Every point a sweep may try is a setting the arm itself accepts (dropout below 1, r at least 1, ...):
+        otherwise the trial that draws it fails only after the model loads."""
+        problems = []
+        for name, dim in (self.sweep.space.items() if self.sweep else ()):
+            if name not in TUNABLE:
+                continue
+            values = [dim.low, dim.high] if isinstance(dim, FloatRange) else list(dim)
+            for value in values:
+                refusal = _field_refusal(type(self), name, value)
+                if refusal:
+                    problems.append(f"sweep.space.{name}: {value!r} is not a value of {name}: {refusal}")
+                    break
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _qlora_only(self) -> TunedArmSpec:

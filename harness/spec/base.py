@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 
 NAME = r"^[a-z0-9][a-z0-9_\-]*$"
@@ -15,6 +15,20 @@ DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
 # numpy, scikit-learn and Optuna's samplers take seeds in [0, 2**32): a larger one fails only when it is used
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
+
+
+def no_credentials(value: str) -> str:
+    """A model, dataset or metric reference holds no credential: it is stored with the run and named in errors, and
+    the hub's token comes from HF_TOKEN or `huggingface-cli login`, never from a task file."""
+    from harness.redact import public_url
+
+    if isinstance(value, str) and public_url(value) != value:
+        raise ValueError("holds a credential; name the model or data without it: a hub token is read from HF_TOKEN "
+                         "or `huggingface-cli login`")
+    return value
+
+
+NoCredentials = Annotated[str, AfterValidator(no_credentials)]
 
 
 class Strict(BaseModel):

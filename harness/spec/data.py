@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from harness.metrics import OutputShape, normalize_text
-from harness.spec.base import Seed, Strict
+from harness.spec.base import NoCredentials, Seed, Strict
 
 
 class FieldMap(Strict):
@@ -102,7 +102,7 @@ GLOB = "*?["
 class DatasetSpec(Strict):
     """Data read with `datasets`: a hub id (owner/name) or a local Parquet/CSV/JSON/Arrow file, glob or folder."""
 
-    path: str = Field(min_length=1, description="hub id, or a file / glob / folder relative to the task file")
+    path: NoCredentials = Field(min_length=1, description="hub id, or a file / glob / folder relative to the task file")
     builder: Literal["parquet", "csv", "json", "arrow"] | None = Field(
         None, description="the file format (default: from the suffix; a folder: what datasets infers)")
     name: str | None = Field(None, description="the dataset's configuration (hub)")
