@@ -16,6 +16,8 @@ from harness.errors import HarnessError, shown
 DB_WAIT = "HARNESS_DB_WAIT_S"
 HEARTBEAT = "HARNESS_SWEEP_HEARTBEAT_S"
 CACHE = "HARNESS_CACHE"
+DEFAULT_DB_WAIT_S = 600.0  # a writer holds the file for one short transaction; ten minutes means something is stuck
+DEFAULT_HEARTBEAT_S = 10
 
 
 def seconds(name: str, default: float, least: float = 0.0, whole: bool = False) -> float:
@@ -42,11 +44,18 @@ def cache_root() -> Path:
     return root
 
 
+def db_wait_s() -> float:
+    """How long to wait for another process to let go of the run database before giving up."""
+    return seconds(DB_WAIT, DEFAULT_DB_WAIT_S)
+
+
+def heartbeat_s() -> int:
+    """Seconds between a running sweep trial's heartbeats; a trial silent for three is taken as dead."""
+    return int(seconds(HEARTBEAT, DEFAULT_HEARTBEAT_S, least=1, whole=True))
+
+
 def check() -> None:
     """Every variable above that is set holds what it should."""
-    from harness.store import DEFAULT_WAIT_S
-    from harness.sweep import heartbeat_interval
-
-    seconds(DB_WAIT, DEFAULT_WAIT_S)
-    heartbeat_interval()
+    db_wait_s()
+    heartbeat_s()
     cache_root()

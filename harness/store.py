@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from harness.arms import Prediction
 
 DEFAULT_DB = Path("experiments") / "harness.duckdb"
-DEFAULT_WAIT_S = 600.0  # a writer holds the file for one short transaction; ten minutes means something is stuck
 T = TypeVar("T")
 
 MIGRATIONS: list[str] = [
@@ -317,7 +316,7 @@ class Store:
     def __init__(self, path: Path, read_only: bool = False, wait_s: float | None = None):
         self.path = path
         self.read_only = read_only
-        self.wait_s = environment.seconds(environment.DB_WAIT, DEFAULT_WAIT_S) if wait_s is None else wait_s
+        self.wait_s = environment.db_wait_s() if wait_s is None else wait_s
         self._con: Any = None
         self._depth = 0  # nesting of _transaction
         self.opens = 0

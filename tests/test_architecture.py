@@ -13,7 +13,7 @@ PACKAGE = Path(harness.__file__).parent
 # metrics is a pure leaf (strings in, floats out) that spec validates names against, so it sits left of spec.
 STAGES = [
     ["harness", "harness.errors", "harness.processes", "harness.records", "harness.textfiles", "harness.redact",
-     "harness.atomic", "harness.hub"],
+     "harness.atomic", "harness.environment", "harness.hub"],
     ["harness.metrics", "harness.evaluate_metrics", "harness.constraints", "harness.answer_end"],
     ["harness.spec"],
     ["harness.taskfile"],
