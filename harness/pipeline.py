@@ -25,6 +25,7 @@ from harness.decision import Decision
 from harness.data import Example, TaskData, load_data, seeded_subset
 from harness.embeddings import LazyEmbedder
 from harness.errors import HarnessError
+from harness.redact import public_url
 from harness.index import build_retriever
 from harness.judge import Judge
 from harness.models import ResolvedModel, resolve
@@ -83,7 +84,7 @@ def _load(task_path: str | Path, options: RunOptions) -> tuple[Task, TaskData, l
         try:
             no_credentials(options.base)
         except ValueError as exc:
-            raise HarnessError(f"--base: {exc}") from None
+            raise HarnessError(f"--base {public_url(options.base)}: {exc}") from None
         task = task.with_base(options.base)
     data = load_data(task)
     if not data.test:

@@ -65,6 +65,17 @@ def public_url(text: str) -> str:
     return _SECRET_PARAM.sub(lambda m: m.group("key") + MASK, text)
 
 
+def public_broken_url(text: str) -> str:
+    """public_url for a value that was meant as a URL but is not one (`http:/user:pw@host`, `htps//...`): whatever
+    precedes an @ is masked, and so are the values after a ? or #."""
+    quote = text[0] if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"" else ""
+    text = text[1:-1] if quote else text
+    text = re.sub(r"^([A-Za-z][\w+.\-]*:/*)?[^/]*@", lambda m: (m.group(1) or "") + MASK + "@", text)
+    head, hash_, fragment = text.partition("#")
+    head, question, query = head.partition("?")
+    return quote + public_url(head + question + _params(query) + hash_ + (_params(fragment) if fragment else "")) + quote
+
+
 def redacted(value: Any) -> Any:
     """public_url applied to every string inside a JSON-like value (dicts, lists, tuples)."""
     if isinstance(value, str):

@@ -14,7 +14,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from harness.errors import HarnessError, SpecError, did_you_mean, shown
-from harness.redact import MASK, public_url
+from harness.redact import public_broken_url, public_url
 from harness.spec import BACKEND_TYPES, Task, TaskSpec, arm_types
 from harness.spec.trust import Trust
 from harness.textfiles import SURROGATE_HINT, TASK_FILE_LIMIT, lone_surrogate, read_text
@@ -208,9 +208,8 @@ def _describe(err: dict) -> str:
         return msg  # a check across a section's fields names what it found itself
     value = err["input"]
     text = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
-    if "@" in text and "url" in str(err["loc"][-1]):  # not quite a URL (http:/user:pw@host): its credentials too
-        text = re.sub(r"^(['\"]?[A-Za-z][\w+.\-]*:/*)?[^@]*@", lambda m: (m.group(1) or "") + MASK + "@", text)
-    return f"{msg} (got {public_url(text)[:80]})"
+    text = public_broken_url(text) if "url" in str(err["loc"][-1]) else public_url(text)
+    return f"{msg} (got {text[:80]})"
 
 
 def _union_noise_dropped(errors: list[dict]) -> list[dict]:
@@ -235,19 +234,20 @@ def problems_from(err: ValidationError, file: str, root: yaml.Node | None) -> li
                                                   "EvaluateMetricSpec"}
     lines = []
     for e in _union_noise_dropped(err.errors()):
+        if e["type"] == "extra_forbidden":  # the last part is the file's own key, whatever it looks like
+            parent, parent_text = _format_loc(e["loc"][:-1], tags)
+            key = str(e["loc"][-1])
+            line = _line_of(root, parent + (key,))
+            prefix = f"{file}:{line}" if line else file
+            allowed = _allowed_keys(tuple(p for p in e["loc"][:-1]))
+            hint = did_you_mean(key, allowed) if allowed else ""
+            lines.append(f"{prefix}: {parent_text}: unknown key {key!r}" + (f"; {hint}" if hint else ""))
+            continue
         loc, where = _format_loc(e["loc"], tags)
         if e["type"] in ("union_tag_invalid", "union_tag_not_found"):
             loc, where = loc + ("type",), where + ".type"
         line = _line_of(root, loc)
         prefix = f"{file}:{line}" if line else file
-        if e["type"] == "extra_forbidden":
-            key = str(loc[-1])
-            parent = loc[:-1]
-            _, parent_text = _format_loc(parent, tags)
-            allowed = _allowed_keys(tuple(p for p in e["loc"][:-1]))
-            hint = did_you_mean(key, allowed) if allowed else ""
-            lines.append(f"{prefix}: {parent_text}: unknown key {key!r}" + (f"; {hint}" if hint else ""))
-            continue
         if e["type"] == "value_error" and where == "(top level)":
             # cross-field checks name their own field path: point each at its line
             for part in e["msg"].removeprefix("Value error, ").split("\n"):

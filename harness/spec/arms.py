@@ -47,6 +47,9 @@ class OpenAIBackend(Strict):
     def _url(cls, v: str) -> str:
         if not re.match(r"^https?://[^\s/?#]+", v, re.IGNORECASE):
             raise ValueError("must be an http(s) URL, such as http://127.0.0.1:8000/v1")
+        if "?" in v or "#" in v:  # the client would send /v1?x=1/chat/completions: every request a 404
+            raise ValueError("must end at the server's path (such as /v1): the client appends /chat/completions, "
+                             "so a query or fragment cannot be part of it")
         return v
 
     @model_validator(mode="after")
