@@ -77,8 +77,8 @@ def read_text(path: Path, limit: int = DATA_FILE_LIMIT, what: str = "file") -> s
     `limit` bytes, or cannot be read as UTF-8."""
     info = regular_file(path, what)
     if info.st_size > limit:
-        raise HarnessError(f"{shown(path)}: {size_text(info.st_size)} is over the {size_text(limit)} limit for a "
-                           f"{what}" + (" (read larger data with data.dataset: Parquet, Arrow)" if limit == DATA_FILE_LIMIT else ""))
+        hint = " (read larger data with data.dataset: Parquet, Arrow)" if limit == DATA_FILE_LIMIT else ""
+        raise HarnessError(f"{shown(path)}: {info.st_size:,} bytes, over the {size_text(limit)} limit for a {what}{hint}")
     try:
         with path.open("rb") as fh:
             raw = fh.read(limit + 1)  # the file may have grown since stat
@@ -93,7 +93,7 @@ def oversized(where: str, n_bytes: int, limit: int = EXAMPLE_LIMIT) -> str | Non
     """The problem with one example of n_bytes (None when it is within the limit)."""
     if n_bytes <= limit:
         return None
-    return f"{where}: one example of {size_text(n_bytes)} is over the {size_text(limit)} limit per example"
+    return f"{where}: one example of {n_bytes:,} bytes, over the {size_text(limit)} limit per example"
 
 
 def lone_surrogate(value: Any) -> str | None:
