@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import json_rows, tuned_arms, write_jsonl, write_tiny_task
+from conftest import json_rows, run_cli, tuned_arms, write_jsonl, write_tiny_task
 from harness.cli import main
 
 SECRET = "sk-proj-Zq81xVb2N7c4LmP0aTQ9"  # a planted key: no error may echo it
@@ -352,6 +352,10 @@ CASES = [
          ("--db", "db.duckdb: a symbolic link to a missing target")),
     Case("--reports is a dangling link", both(link("reports", "{root}/gone"), args("--reports", "{root}/reports")),
          ("--reports", "reports is a symbolic link to a missing target")),
+    Case("--fix onto a folder", both(lambda root: (root / "task.clean.yaml").mkdir(), args("--fix")),
+         ("--fix", "task.clean.yaml: expected a file, but a folder is there"), commands=("validate",)),
+    Case("--fix onto a FIFO", both(fifo("data/test.clean.jsonl"), args("--fix")),
+         ("--fix", "test.clean.jsonl: expected a file, but a FIFO (named pipe) is there"), commands=("validate",)),
     Case("--allow-key that is not VAR@HOST", args("--allow-key", "JUST_A_NAME"), ("--allow-key JUST_A_NAME: expected VARIABLE@HOST",)),
     Case("--allow-path that is not a folder", args("--allow-path", "{root}/nowhere"), ("--allow-path", "nowhere: not a folder")),
     # ---------------------------------------------------------------- secrets
@@ -425,8 +429,46 @@ def test_yaml_1_1_surprises_read_as_written(tiny_task):
     task = load_spec(tiny_task / "task.yaml")
     assert task.spec.version == "1.10"
     assert task.spec.output.labels == ["yes", "no", "on", "off"]
-    read = yaml.load("a: 017\nb: 1:30\nc: 1e-4\nd: 0x1f\ne: true\nf: .inf", Loader=TaskLoader)
-    assert read == {"a": 17, "b": "1:30", "c": 1e-4, "d": 31, "e": True, "f": float("inf")}  # YAML 1.1: 15, 90, "1e-4"
+    read = yaml.load("a: 017\nb: 1:30\nc: 1e-4\nd: 0x1f\ne: true\nf: .inf\ng: 2024-06-01\nh: 2001-12-14t21:59:43.10-05:00\n"
+                     "i: =\n1: one\ntrue: yes\n~: null key\n", Loader=TaskLoader)
+    assert read == {"a": 17, "b": "1:30", "c": 1e-4, "d": 31, "e": True, "f": float("inf"), "g": "2024-06-01",
+                    "h": "2001-12-14t21:59:43.10-05:00", "i": "=", "1": "one", "true": "yes", "~": "null key"}
+    # YAML 1.1 read 15, 90, "1e-4", dates and timestamps as datetimes, `=` as a value tag it cannot build; keys are text
+    merged = yaml.load("base: &b {r: 4, alpha: 8}\narm: {<<: *b, r: 8}\n", Loader=TaskLoader)
+    assert merged["arm"] == {"r": 8, "alpha": 8}  # the merge key is kept; the mapping's own key wins
+
+
+def test_dates_are_text_where_a_task_holds_them(tiny_task, tmp_path, capsys):
+    """`version: 2024-06-01` and an unquoted date inside a JSON schema are YAML 1.2 text, as the README says."""
+    edit("version: 1", "version: 2024-06-01")(tiny_task)
+    edit("  fields: [party, months]", "  fields: [party, months]\n  json_schema: {type: object, properties: "
+         "{party: {type: string, default: 2024-06-01}, months: {type: integer}}, required: [party, months]}")(tiny_task)
+    code = main(["validate", str(tiny_task / "task.yaml"), "--quiet", "--db", str(tmp_path / "h.duckdb"),
+                 "--reports", str(tmp_path / "r"), "--workdir", str(tmp_path / "e")])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert "(tiny v2024-06-01;" in out.out
+
+
+def test_split_folders_without_ids_just_work(tiny_task, tmp_path, capsys):
+    """train/data.jsonl, validation/data.jsonl and test/data.jsonl without ids: the split names the fallback ids."""
+    from harness.data import load_data
+    from harness.taskfile import load_spec
+
+    for split in ("train", "validation", "test"):
+        rows = [json.loads(line) for line in (tiny_task / "data" / f"{split}.jsonl").read_text().splitlines()]
+        (tiny_task / "data" / split).mkdir()
+        write_jsonl(tiny_task / "data" / split / "data.jsonl", [{"messages": r["messages"]} for r in rows])
+        edit(f"{split}: data/{split}.jsonl", f"{split}: data/{split}/data.jsonl")(tiny_task)
+    code = main(["validate", str(tiny_task / "task.yaml"), "--quiet", "--db", str(tmp_path / "h.duckdb"),
+                 "--reports", str(tmp_path / "r"), "--workdir", str(tmp_path / "e")])
+    assert code == 0, capsys.readouterr().err
+    data = load_data(load_spec(tiny_task / "task.yaml"))
+    assert [ex.id for ex in data.test][:2] == ["test-1", "test-2"] and data.train[0].id == "train-1"
+    # files with distinct names keep their names in fallback ids, as before
+    edit("test: data/test/data.jsonl", "test: data/test.jsonl")(tiny_task)
+    (tiny_task / "data" / "test.jsonl").write_text((tiny_task / "data" / "test" / "data.jsonl").read_text())
+    assert load_data(load_spec(tiny_task / "task.yaml")).test[0].id == "test-1"
 
 
 def test_a_byte_order_mark_is_accepted(tiny_task):
@@ -450,3 +492,43 @@ def test_report_history_and_compare_refuse_a_missing_or_foreign_database(tmp_pat
         assert code == 2 and "Traceback" not in err, (argv, err)
         assert len(err.strip().splitlines()) == 1 and err.startswith("error: "), (argv, err)
     assert not (tmp_path / "reports").exists()
+
+
+@pytest.fixture(scope="module")
+def stored_runs(tmp_path_factory, tiny_model) -> tuple[Path, list[str]]:
+    """A database holding two runs of a one-arm task."""
+    import duckdb
+
+    root = tmp_path_factory.mktemp("stored")
+    task = write_tiny_task(root, tiny_model, "\n  - name: zero_shot\n    type: prompted\n")
+    for _ in range(2):
+        assert run_cli(root, task) == 0
+    con = duckdb.connect(str(root / "h.duckdb"), read_only=True)
+    runs = [r[0] for r in con.execute("SELECT run_id FROM runs ORDER BY started_at").fetchall()]
+    con.close()
+    return root / "h.duckdb", runs
+
+
+@pytest.mark.parametrize("command", ["report", "compare"])
+@pytest.mark.parametrize("reports", ["a file", "a dangling link", "a folder at the page's name"])
+def test_report_and_compare_check_reports_before_writing(command, reports, stored_runs, tmp_path, capsys):
+    db, (run_a, run_b) = stored_runs
+    folder = tmp_path / "reports"
+    if reports == "a file":
+        folder.write_text("x")
+        expect = "--reports " + str(folder) + ": expected a folder, but it is a file"
+    elif reports == "a dangling link":
+        folder.symlink_to(tmp_path / "gone")
+        expect = "reports is a symbolic link to a missing target"
+    else:
+        name = f"tiny-{run_b}.html" if command == "report" else f"compare-{run_a}-{run_b}.html"
+        (folder / name).mkdir(parents=True)
+        expect = f"{name}: expected to write a file there, but a folder is there"
+    before = {str(p) for p in tmp_path.rglob("*")}
+    argv = (["report", "--run", run_b] if command == "report" else ["compare", run_a, run_b])
+    capsys.readouterr()
+    code = main([*argv, "--db", str(db), "--reports", str(folder)])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and err.startswith("error: "), err
+    assert expect in err and "Traceback" not in err
+    assert {str(p) for p in tmp_path.rglob("*")} == before, "something was written"
