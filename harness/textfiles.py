@@ -129,6 +129,8 @@ def json_record(line: str, where: str) -> tuple[Any, str | None]:
         return None, f"{where}: not valid JSON ({exc.msg} at column {exc.colno})"
     except RecursionError:
         return None, f"{where}: JSON nested too deeply"
+    except ValueError:  # Python reads no integer of more than 4,300 digits
+        return None, f"{where}: a number too long to read (over 4,300 digits)"
     if "\\u" in line:  # only an escape can spell a surrogate: decoded UTF-8 never holds one
         found = lone_surrogate(value)
         if found is not None:
