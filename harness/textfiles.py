@@ -17,13 +17,15 @@ from typing import Any
 from harness.errors import HarnessError, shown
 
 MiB = 1 << 20
-# What one file the task names may hold. A task file is settings: 1 MiB is thousands of lines. A data file or a
-# corpus file is read whole into memory (about 3x its size at peak): past 1 GiB, a Parquet file read through
-# `data.dataset` is the way. One example (a JSONL line, a CSV record, a corpus document) past 16 MiB is far beyond
-# any model's context window, and a line of hundreds of MiB crashes the tokenizer's native code.
+# What one file the task names may hold, checked from its size before a byte is read (bench/input_limits.py measures
+# each; README "Bad input" has the figures). A task file is settings: 1 MiB is tens of thousands of lines. A data or
+# corpus file is read whole into memory: past 1 GiB, read the data as Parquet or Arrow through `data.dataset`. One
+# example (a JSONL line, a CSV record, a corpus document) is at most 4 MiB, about a million tokens, more than any
+# model's context window: tokenizing one costs about 200x its size in memory, so a 200 MiB line ran a 12 GiB process
+# into an abort in the tokenizer's native code.
 TASK_FILE_LIMIT = 1 * MiB
 DATA_FILE_LIMIT = 1024 * MiB
-EXAMPLE_LIMIT = 16 * MiB
+EXAMPLE_LIMIT = 4 * MiB
 
 
 def size_text(n: int) -> str:

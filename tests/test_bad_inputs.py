@@ -332,9 +332,9 @@ CASES = [
     Case("data file is a FIFO", fifo("data/test.jsonl"), ("test.jsonl: expected a data file, found a FIFO",)),
     Case("data file over 1 GiB", sparse("data/train.jsonl", (1 << 30) + 1),
          ("train.jsonl: 1,073,741,825 bytes, over the 1 GiB limit for a data file", "data.dataset")),
-    Case("one example over 16 MiB", data_line("train", 1, json.dumps({"id": "big", "messages": [
-        {"role": "user", "content": "x" * (16 << 20)}, {"role": "assistant", "content": "{}"}]})),
-         ("train.jsonl:1: one example of 16,777,", "bytes, over the 16 MiB limit per example")),
+    Case("one example over 4 MiB", data_line("train", 1, json.dumps({"id": "big", "messages": [
+        {"role": "user", "content": "x" * (4 << 20)}, {"role": "assistant", "content": "{}"}]})),
+         ("train.jsonl:1: one example of 4,194,", "bytes, over the 4 MiB limit per example")),
     Case("a lone surrogate in a data line", data_line("test", 1, '{"id": "te0", "messages": [{"role": "user", "content": '
                                                                  '"hi \\ud800"}, {"role": "assistant", "content": "{}"}]}'),
          ("test.jsonl:1: \\ud800 is half of a UTF-16 surrogate pair",)),

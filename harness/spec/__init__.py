@@ -390,9 +390,10 @@ class TaskSpec(Strict):
         return self.corpus.embedding_model if self.corpus else self.checks.embedding_model
 
     def read_paths(self, base_dir: Path) -> list[tuple[tuple, Path]]:
-        """(field path, file or folder) of everything local the task reads into examples, prompts or code: data
-        files, a local dataset, the corpus, lm-eval task YAMLs, evaluate scripts. Models and adapters are weights,
-        loaded from safetensors only, and are not listed."""
+        """(field path, file or folder) of everything local whose content becomes prompts, which an endpoint is sent
+        and the report shows: data files, a local dataset, the corpus. Models and adapters are weights (safetensors
+        only), evaluate scripts and lm-eval task folders are code and configuration the run executes locally: none
+        is sent anywhere, and they are not listed."""
         def at(relative: str) -> Path:
             path = Path(relative).expanduser()
             return path if path.is_absolute() else base_dir / path
@@ -403,13 +404,6 @@ class TaskSpec(Strict):
             found.append((("data", "dataset", "path"), local))
         if self.corpus is not None:
             found.append((("corpus", "path"), at(self.corpus.path)))
-        if self.regression is not None and self.regression.lm_eval_include:
-            found.append((("regression", "lm_eval_include"), at(self.regression.lm_eval_include)))
-        for i, metric in enumerate(self.metrics):
-            if isinstance(metric, EvaluateMetricSpec):
-                script = evaluate_metrics.script_of(at(metric.evaluate))
-                if script is not None or evaluate_metrics.is_local(metric.evaluate):
-                    found.append((("metrics", i, "evaluate"), script or at(metric.evaluate)))
         return found
 
     def arm(self, name: str) -> ArmSpec:

@@ -5,9 +5,9 @@ endpoint. So both are allowed from outside the file only (a flag or an environme
 - an API key variable goes only to a host it is allowed for: `--allow-key VAR@HOST[:PORT]` (repeatable) or
   HARNESS_ALLOW_KEYS="VAR@HOST,VAR2@HOST2:8000"; well-known vendors' variables are allowed for their own API
   host (OPENAI_API_KEY for api.openai.com, ...);
-- a path the task file names (data, dataset, corpus, lm-eval tasks, evaluate scripts) lies inside the task file's
-  folder, symbolic links resolved, or inside a folder allowed with `--allow-path DIR` or HARNESS_ALLOW_PATHS
-  (folders separated by `:`).
+- a file whose content becomes prompts (data files, a local dataset, the corpus) lies inside the task file's folder,
+  symbolic links resolved, or inside a folder allowed with `--allow-path DIR` or HARNESS_ALLOW_PATHS (folders
+  separated by `:`).
 
     harness run tasks/served.yaml --allow-key VLLM_KEY@10.0.0.5:8000 --allow-path /data/shared
 """
