@@ -76,7 +76,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="skip the 64 MiB data file")
     args = parser.parse_args()
     from conftest import build_tiny_model, write_tiny_task
-    from harness.textfiles import EXAMPLE_LIMIT
+    from harness.spec.limits import EXAMPLE_LIMIT
 
     work = Path(tempfile.mkdtemp(prefix="input-limits-"))
     try:

@@ -1,5 +1,5 @@
 """The harness's own environment variables, each read in one place with a one-line error for a bad value:
-`harness validate` checks them all, as `harness run` would meet them.
+`harness validate` checks them all, as `harness run` would meet them (HARNESS_CACHE is read by harness.hub).
 
     HARNESS_DB_WAIT_S=30 harness run tasks/contracts.yaml   # give up on a busy database after 30 s
 """
@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import math
 import os
-from pathlib import Path
 
-from harness.atomic import writable_folder
 from harness.errors import HarnessError, shown
+from harness.hub import cache_root
 
 DB_WAIT = "HARNESS_DB_WAIT_S"
 HEARTBEAT = "HARNESS_SWEEP_HEARTBEAT_S"
-CACHE = "HARNESS_CACHE"
 DEFAULT_DB_WAIT_S = 600.0  # a writer holds the file for one short transaction; ten minutes means something is stuck
 DEFAULT_HEARTBEAT_S = 10
 
@@ -33,15 +31,6 @@ def seconds(name: str, default: float, least: float = 0.0, whole: bool = False) 
         kind = "a whole number of seconds" if whole else "a number of seconds"
         raise HarnessError(f"{name}={shown(raw)}: expected {kind}, at least {least:g} (e.g. {name}={default:g})")
     return value
-
-
-def cache_root() -> Path:
-    """The harness's cache folder: HARNESS_CACHE, else ~/.cache/harness; it must be a folder that can be written."""
-    given = os.environ.get(CACHE, "").strip()
-    root = Path(given) if given else Path(os.path.expanduser("~")) / ".cache" / "harness"
-    if given:
-        writable_folder(root, CACHE)
-    return root
 
 
 def db_wait_s() -> float:

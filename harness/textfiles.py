@@ -1,7 +1,7 @@
-"""Reading users' text files: regular files only (a FIFO would block the read for ever), within a size limit
-checked before a byte is read, UTF-8 (a byte-order mark is allowed), and bytes that are not UTF-8 named by file,
-line and column instead of a traceback. File names in messages are quoted when they hold characters that could
-break or forge a line of output.
+"""Reading users' text files: regular files only (a FIFO would block the read for ever), within the caller's size
+limit (harness.spec.limits) checked before a byte is read, UTF-8 (a byte-order mark is allowed), and bytes that are
+not UTF-8 named by file, line and column instead of a traceback. File names in messages are quoted when they hold
+characters that could break or forge a line of output.
 
     harness validate tasks/contracts.yaml   # the task file, its data and its corpus are read through here
 """
@@ -16,21 +16,10 @@ from typing import Any
 
 from harness.errors import HarnessError, shown
 
-MiB = 1 << 20
-# What one file the task names may hold, checked from its size before a byte is read (bench/input_limits.py measures
-# each; README "Bad input" has the figures). A task file is settings: 1 MiB is tens of thousands of lines. A data or
-# corpus file is read whole into memory: past 1 GiB, read the data as Parquet or Arrow through `data.dataset`. One
-# example (a JSONL line, a CSV record, a corpus document) is at most 4 MiB, about a million tokens, more than any
-# model's context window: tokenizing one costs about 200x its size in memory, so a 200 MiB line ran a 12 GiB process
-# into an abort in the tokenizer's native code.
-TASK_FILE_LIMIT = 1 * MiB
-DATA_FILE_LIMIT = 1024 * MiB
-EXAMPLE_LIMIT = 4 * MiB
-
 
 def size_text(n: int) -> str:
     """A byte count for a message: 16 MiB, 1.2 GiB, 300 B."""
-    for unit, size in (("GiB", 1 << 30), ("MiB", MiB), ("KiB", 1 << 10)):
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
         if n >= size:
             return f"{n / size:.1f}".removesuffix(".0") + f" {unit}"
     return f"{n} B"
@@ -74,12 +63,14 @@ def decode(path: Path, raw: bytes) -> str:
         raise HarnessError(undecodable(path, raw, exc)) from None
 
 
-def read_text(path: Path, limit: int = DATA_FILE_LIMIT, what: str = "file") -> str:
+def read_text(path: Path, limit: int | None = None, what: str = "file", hint: str = "") -> str:
     """The file's text; HarnessError naming the file (and line) when it is not a regular file, is larger than
-    `limit` bytes, or cannot be read as UTF-8."""
+    `limit` bytes (None: the harness's own files, no limit), or cannot be read as UTF-8. `hint`: what to do instead
+    of a file past the limit."""
     info = regular_file(path, what)
+    limit = info.st_size if limit is None else limit
     if info.st_size > limit:
-        hint = " (read larger data with data.dataset: Parquet, Arrow)" if limit == DATA_FILE_LIMIT else ""
+        hint = f" ({hint})" if hint else ""
         raise HarnessError(f"{shown(path)}: {info.st_size:,} bytes, over the {size_text(limit)} limit for a {what}{hint}")
     try:
         with path.open("rb") as fh:
@@ -91,7 +82,7 @@ def read_text(path: Path, limit: int = DATA_FILE_LIMIT, what: str = "file") -> s
     return decode(path, raw)
 
 
-def oversized(where: str, n_bytes: int, limit: int = EXAMPLE_LIMIT) -> str | None:
+def oversized(where: str, n_bytes: int, limit: int) -> str | None:
     """The problem with one example of n_bytes (None when it is within the limit)."""
     if n_bytes <= limit:
         return None

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
 from conftest import json_rows, run_cli, tuned_arms, write_jsonl, write_tiny_task
+
 from harness.cli import main
 
 SECRET = "sk-proj-Zq81xVb2N7c4LmP0aTQ9"  # a planted key: no error may echo it
@@ -420,7 +420,7 @@ def test_the_catalogue_is_large_and_each_case_can_fail(tiny_task, tmp_path, caps
 def test_yaml_1_1_surprises_read_as_written(tiny_task):
     import yaml
 
-    from harness.taskfile import TaskLoader, load_spec
+    from harness.spec.taskfile import TaskLoader, load_spec
 
     edit("version: 1", "version: 1.10")(tiny_task)
     edit("  type: json\n  fields: [party, months]", "  type: label\n  labels: [yes, no, on, off]")(tiny_task)
@@ -452,8 +452,8 @@ def test_dates_are_text_where_a_task_holds_them(tiny_task, tmp_path, capsys):
 
 def test_split_folders_without_ids_just_work(tiny_task, tmp_path, capsys):
     """train/data.jsonl, validation/data.jsonl and test/data.jsonl without ids: the split names the fallback ids."""
-    from harness.data import load_data
-    from harness.taskfile import load_spec
+    from harness.data.loading import load_data
+    from harness.spec.taskfile import load_spec
 
     for split in ("train", "validation", "test"):
         rows = [json.loads(line) for line in (tiny_task / "data" / f"{split}.jsonl").read_text().splitlines()]
@@ -472,8 +472,8 @@ def test_split_folders_without_ids_just_work(tiny_task, tmp_path, capsys):
 
 
 def test_a_byte_order_mark_is_accepted(tiny_task):
-    from harness.data import load_data
-    from harness.taskfile import load_spec
+    from harness.data.loading import load_data
+    from harness.spec.taskfile import load_spec
 
     path = tiny_task / "data" / "train.jsonl"
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())

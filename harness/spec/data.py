@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from harness.metrics import OutputShape, normalize_text
+from harness.metrics.builtin import OutputShape, normalize_text
 from harness.spec.base import NoCredentials, Seed, Strict
 
 
