@@ -5,8 +5,9 @@
 
 Cold means: a new venv, and a new, empty package cache for each tool (UV_CACHE_DIR, PIP_CACHE_DIR), so every
 wheel is fetched from its source (PyPI, or this machine's local wheel folder and indexes for torch) and unpacked.
-The embedded SmolLM2's one-time conversion into safetensors (`harness prepare`, part of `make install`) is timed
-on its own, with an empty ~/.cache/harness (HARNESS_CACHE). Prints each tool's seconds, the ratio, whether both
+`harness prepare` (part of `make install`: the embedded SmolLM2's one-time conversion into safetensors and the
+near-duplicate check's embeddings of the shipped data) is timed on its own, with an empty ~/.cache/harness
+(HARNESS_CACHE). Prints each tool's seconds, the ratio, whether both
 venvs hold the same versions, and that torch is the CPU build in both.
 """
 
@@ -82,7 +83,8 @@ def main() -> None:
         print(f"  pip install (same files)       {pip_s:7.1f} s   torch {torch_build(folder / 'pip')}")
         print(f"  make install (uv)              {uv_s:7.1f} s   torch {torch_build(folder / 'uv')}   "
               f"{pip_s / uv_s:.2f}x faster")
-        print(f"    of which the model conversion (harness prepare, timed again alone) {convert_s:.1f} s")
+        print(f"    of which `harness prepare` (the model conversion and the data's embeddings, timed again alone) "
+              f"{convert_s:.1f} s")
         print(f"  packages: {len(b)} in the uv venv; versions that differ from pip's: {', '.join(differ) or 'none'}")
 
 
