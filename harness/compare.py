@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.decision import ArmResult
+from harness.verdict.comparison import ArmResult
 from harness.errors import HarnessError
 from harness.forgetting import Delta
 from harness.metrics import METRICS, OutputShape, aggregate_key, higher_is_better

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from harness.errors import HarnessError, SpecError
+from harness.errors import HarnessError, SpecError, did_you_mean
 from harness.metrics import parse_json_strict
 from harness.spec import Task
 from harness.textfiles import read_text
@@ -60,6 +60,7 @@ class TaskData:
     validation: list[Example]
     test: list[Example]
     origin: str = ""  # what the examples were read from, beyond their content (a dataset's files or hub commit)
+    held: dict[str, int] = field(default_factory=dict)  # split -> rows it held before `subsample` cut it
 
     def split(self, name: str) -> list[Example]:
         return getattr(self, name)
@@ -83,7 +84,7 @@ class TaskData:
         rows = self.split(split)
         if n is None or n >= len(rows):
             return self
-        return replace(self, **{split: seeded_subset(rows, n, seed)})
+        return replace(self, **{split: seeded_subset(rows, n, seed)}, held={**self.held, split: len(rows)})
 
 
 def seeded_subset(rows: list[Example], n: int | None, seed: int) -> list[Example]:
@@ -289,6 +290,29 @@ def _with_split(ex: Example, split: str) -> Example:
     return Example(ex.id, split, ex.messages, ex.target, ex.source, ex.gold_doc_ids, ex.record)
 
 
+def _slice_problems(task: Task, parts: dict[str, list[Example]]) -> list[str]:
+    """Each field in data.slices must be a key of some record and hold one value (not a list or object) in test."""
+    problems = []
+    everything = [ex for name in SPLITS for ex in parts[name]]
+    keys = sorted({k for ex in everything for k in ex.record})
+    for name in task.spec.data.slices:
+        if everything and not any(name in ex.record for ex in everything):
+            problems.append(f"{task.path}: data.slices: no record has a field {name!r}; {did_you_mean(name, keys)}")
+            continue
+        for ex in parts["test"]:
+            value = ex.record.get(name)
+            if isinstance(value, (list, dict)):
+                problems.append(f"{ex.source}: data.slices: {name!r} holds a {type(value).__name__}; a slice field "
+                                f"holds one value per record (text, a number, true/false or null)")
+                break
+    return problems
+
+
+def slice_values(task: Task, examples: list[Example]) -> dict[str, dict[str, object]]:
+    """data field -> example id -> its value, for each field in data.slices (what the verdict slices by)."""
+    return {name: {ex.id: ex.record.get(name) for ex in examples} for name in task.spec.data.slices}
+
+
 def load_data(task: Task) -> TaskData:
     """Read every split of a task; raise SpecError listing every problem found in the data."""
     problems: list[str] = []
@@ -312,6 +336,7 @@ def load_data(task: Task) -> TaskData:
             if ex.id in seen:
                 problems.append(f"{ex.source}: example id {ex.id!r} already used at {seen[ex.id]}")
             seen.setdefault(ex.id, ex.source)
+    problems += _slice_problems(task, parts)
     if problems:
         shown = problems[:MAX_LISTED]
         if len(problems) > MAX_LISTED:

@@ -22,7 +22,7 @@ from harness.arms import ArmBase, ArmContext, ArmOutput, build_arm
 from harness.backends.pool import Generators
 from harness.checks import CheckReport, check_task_data, write_fixed
 from harness.decision import Decision
-from harness.data import Example, TaskData, load_data, seeded_subset
+from harness.data import Example, TaskData, load_data, seeded_subset, slice_values
 from harness.embeddings import LazyEmbedder
 from harness.errors import HarnessError
 from harness.index import build_retriever
@@ -256,7 +256,8 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
     report_path = inside(options.reports_dir, f"{task.spec.name}-{run_id}.html")
     with store.session():  # many reads in a row: one connection, held for a second or two
         with clock("decision"):
-            decision = decide_run(store, run_id, task.spec, options.seed)
+            decision = decide_run(store, run_id, task.spec, options.seed, slice_values(task, data.test),
+                                  data.held.get("test"))
             store.finish_run(run_id, str(report_path), decision.to_dict())
         with clock("report"):  # a page cannot show its own writing: this row shows when it is re-rendered
             written = write_report(store, run_id, options.reports_dir)

@@ -172,7 +172,7 @@ def test_answer_modes_are_checked_against_the_task(tmp_path, arm, message):
 
 
 def _arm(name, role, correct, validation=None, answer="free"):
-    from harness.decision import ArmResult
+    from harness.verdict.comparison import ArmResult
 
     values = {f"e{i}": float(c) for i, c in enumerate(correct)}
     return ArmResult(name, role, "completed", float(np.mean(correct)), values, {k: "" for k in values},

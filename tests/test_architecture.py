@@ -25,7 +25,7 @@ STAGES = [
     ["harness.arms", "harness.sweep", "harness.training", "harness.regression"],
     ["harness.stats", "harness.scoring", "harness.judge", "harness.cost", "harness.forgetting"],
     ["harness.store"],
-    ["harness.index", "harness.suite_runs", "harness.arm_cache", "harness.decision", "harness.stages"],
+    ["harness.index", "harness.suite_runs", "harness.arm_cache", "harness.decision", "harness.verdict", "harness.stages"],
     ["harness.preflight"],
     ["harness.results", "harness.export"],
     ["harness.compare"],

@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 from scipy.stats import binom, binomtest, norm
 
-from harness.decision import ArmResult, decide
+from harness.decision import decide
+from harness.verdict.comparison import ArmResult
 from harness.metrics import OutputShape
 from harness.spec import DecisionSpec
 from harness.stats import (

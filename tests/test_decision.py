@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from harness.decision import ArmResult, Comparison, Decision, decide
+from harness.decision import Decision, decide
+from harness.verdict.comparison import ArmResult, Comparison
 from harness.metrics import OutputShape, aggregate_key
 from harness.spec import DecisionSpec
 from harness.stats import (

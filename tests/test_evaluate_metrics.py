@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest
 
-from harness.decision import ArmResult, decide
+from harness.decision import decide
+from harness.verdict.comparison import ArmResult
 from harness.errors import HarnessError, SpecError
 from harness.metrics import METRICS, OutputShape
 from harness.spec import DecisionSpec

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.cost import BreakEven, break_even, cost_per_request, describe_break_even
-from harness.decision import ArmResult
+from harness.verdict.comparison import ArmResult
 from harness.spec import CostSpec
 
 COST_FIELDS = "decision.cost: requests_per_day and either price_per_1k_input_tokens / price_per_1k_output_tokens " \

@@ -193,6 +193,12 @@ class DecisionSpec(Strict):
     max_failed_share: float = Field(
         0.05, ge=0.0, lt=1.0, description="largest share of test items whose generation may fail (after retries) in an "
                                           "arm the verdict compares; above it the verdict is INCONCLUSIVE")
+    max_slice_drop: float = Field(
+        0.10, gt=0.0, lt=1.0, description="a slice (JSON field, gold label, value of a data field in data.slices) where "
+                                          "the tuned arm is significantly worse than the baseline by more than this "
+                                          "is named in the reasons")
+    slices: Literal["warn", "block"] = Field(
+        "warn", description="warn: such a slice is named; block: it also turns a GO into INCONCLUSIVE")
 
     @model_validator(mode="after")
     def _cost_route(self) -> DecisionSpec:

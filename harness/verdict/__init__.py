@@ -1,0 +1,8 @@
+"""The verdict, numbers first and words second.
+
+- comparison: one tuned arm against one baseline on the same test items (the paired lift and its bounds).
+- slices: the same pair on parts of the test set (JSON fields, gold labels, values of declared data fields).
+- planning: how many test items would settle a verdict that is not yet settled (lift and cost routes).
+- outcome: GO / NO-GO / INCONCLUSIVE, the comparisons, the binding baseline and which rule fired (`judge`).
+- reasons: the sentences, written from an outcome and nothing else.
+"""
