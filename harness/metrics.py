@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -150,10 +151,16 @@ def gold_fields(target: str, fields: tuple[str, ...]) -> dict[str, Any]:
     return {f: _canonical(obj.get(f)) for f in fields}
 
 
+@lru_cache(maxsize=64)
+def _normalized_labels(labels: tuple[str, ...]) -> dict[str, str]:
+    """Normalised label -> label; cached, since every answer of a task parses against the same labels."""
+    return {normalize_text(label): label for label in labels}
+
+
 def parse_label(text: str, labels: tuple[str, ...]) -> str | None:
     """The declared label an answer names: the whole answer, else the only label word in it, else None."""
     answer = normalize_text(text)
-    by_norm = {normalize_text(label): label for label in labels}
+    by_norm = _normalized_labels(tuple(labels))
     if answer in by_norm:
         return by_norm[answer]
     found = {lab for norm, lab in by_norm.items() if re.search(rf"(?<!\w){re.escape(norm)}(?!\w)", answer)}

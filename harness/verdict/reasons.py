@@ -191,8 +191,8 @@ def _cost_needed(o: Outcome) -> str:
 
 
 def _slice_text(s: Slice) -> str:
-    return (f"{s.label}: {s.baseline:.3f} → {s.tuned:.3f}, {s.diff:+.3f} [{s.low:+.3f}, {s.high:+.3f}] "
-            f"(Holm p{_p(s.p_adjusted)}, n={s.n})")
+    return (f"{s.label}: {s.baseline:.3f} → {s.tuned:.3f}, {s.diff:+.3f} [{s.low:+.3f}, {s.high:+.3f}], n={s.n}, "
+            f"Holm p{_p(s.p_adjusted)}")
 
 
 def _flagged_list(s: SliceCheck) -> str:
@@ -202,11 +202,11 @@ def _flagged_list(s: SliceCheck) -> str:
 def _slice_warning(o: Outcome) -> list[str]:
     """The flagged slices (or that none is), and the slices too small to be flagged."""
     s = o.slices
-    rule = (f"a drop beyond the tolerated {s.max_drop:g}, Holm over {len(s.tested)} tested slices at one-sided "
-            f"{s.alpha:g}, {_pct(s.level)} intervals")
+    rule = (f"worse beyond the tolerated {s.max_drop:g} after Holm's correction over {len(s.tested)} tested slices "
+            f"(one-sided {s.alpha:g}; {_pct(s.level)} intervals)")
     if s.flagged:
         lead = "GO overall; but " if o.verdict == "GO" else ""
-        out = [f"{lead}{s.arm} is worse than {s.baseline} on {_flagged_list(s)} ({rule})"]
+        out = [f"{lead}{s.arm} is worse than {s.baseline} on {_flagged_list(s)}: {rule}"]
     elif s.tested:
         out = [f"slices: none of the {len(s.tested)} tested is worse for {s.arm} than for {s.baseline} beyond the "
                f"tolerated {s.max_drop:g} (Holm at one-sided {s.alpha:g})"]

@@ -225,15 +225,18 @@ class _Answers:
     def __init__(self, tuned: ArmResult, base: ArmResult, targets: Mapping[str, str], shape: OutputShape,
                  sign: float) -> None:
         self.tuned, self.base, self.targets, self.shape, self.sign = tuned, base, targets, shape, sign
-        self.gold = {i: gold_fields(t, shape.fields) for i, t in targets.items()} if shape.type == "json" else {}
+        json_task, label_task = shape.type == "json", shape.type == "label"
+        self.gold = {i: gold_fields(t, shape.fields) for i, t in targets.items()} if json_task else {}
         self.fields = {arm.name: {i: answer_fields(arm.outputs.get(i, ""), shape.fields) or {} for i in targets}
-                       for arm in (tuned, base)} if shape.type == "json" else {}
+                       for arm in (tuned, base)} if json_task else {}
+        self.labels = {arm.name: {i: parse_label(arm.outputs.get(i, ""), shape.labels) for i in targets}
+                       for arm in (tuned, base)} if label_task else {}
 
     def _value(self, g: _Group, arm: ArmResult, i: str) -> float:
         if g.kind == "field":
             return float(self.fields[arm.name][i].get(g.name) == self.gold[i][g.name])
         if g.kind == "label":
-            return float(parse_label(arm.outputs.get(i, ""), self.shape.labels) == g.name)
+            return float(self.labels[arm.name][i] == g.name)
         v = arm.values.get(i)
         return math.nan if v is None else float(v)
 
@@ -258,7 +261,7 @@ class _Answers:
             raw = (extract_json_object(out) or {}).get(g.name)
             return self.fields[self.tuned.name][i].get(g.name), json.dumps(raw, ensure_ascii=False)[:60]
         if g.kind == "label":
-            label = parse_label(out, self.shape.labels)
+            label = self.labels[self.tuned.name][i]
             return label, label if label is not None else out.strip()[:60]
         return normalize_text(out), out.strip()[:60]
 
