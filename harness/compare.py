@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from harness.verdict.comparison import ArmResult
 from harness.errors import HarnessError
 from harness.forgetting import Delta
 from harness.metrics import METRICS, OutputShape, aggregate_key, higher_is_better
@@ -22,6 +21,7 @@ from harness.results import arm_results, forgetting, run_decision
 from harness.spec import OutputSpec, RegressionSpec, declare_stored
 from harness.stats import is_binary, paired_binary, paired_bootstrap
 from harness.store import Store
+from harness.verdict.comparison import ArmResult
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from harness.arm_cache import result_key, reuse
 from harness.arms import ArmBase, ArmContext, ArmOutput, build_arm
 from harness.backends.pool import Generators
 from harness.checks import CheckReport, check_task_data, write_fixed
-from harness.decision import Decision
 from harness.data import Example, TaskData, load_data, seeded_subset, slice_values
+from harness.decision import Decision
 from harness.embeddings import LazyEmbedder
 from harness.errors import HarnessError
 from harness.index import build_retriever

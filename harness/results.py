@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.decision import Decision, decide
-from harness.verdict.outcome import Carrier
-from harness.verdict.comparison import ArmResult
 from harness.forgetting import Forgetting, compare
 from harness.metrics import higher_is_better
 from harness.records import Trial
 from harness.spec import RagArmSpec, RegressionSpec, TaskSpec, declare_stored
 from harness.store import Store
 from harness.suite_runs import BASE
+from harness.verdict.comparison import ArmResult
+from harness.verdict.outcome import Carrier
 
 
 def trials(store: Store, run_id: str) -> list[Trial]:

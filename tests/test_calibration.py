@@ -20,7 +20,6 @@ import pytest
 from scipy.stats import binom, binomtest, norm
 
 from harness.decision import decide
-from harness.verdict.comparison import ArmResult
 from harness.metrics import OutputShape
 from harness.spec import DecisionSpec
 from harness.stats import (
@@ -31,6 +30,7 @@ from harness.stats import (
     tango_z,
     z_of,
 )
+from harness.verdict.comparison import ArmResult
 
 SHAPE = OutputShape("label", labels=("a", "b"))
 MIN_LIFT = 0.05
@@ -263,3 +263,38 @@ def test_the_guard_blocks_bootstrap_verdicts_on_few_differing_items():
                  {i: "{}" for i in ids}, "json_field_f1", rule, OutputShape("json", fields=("a",)))
     assert out.verdict == "INCONCLUSIVE" and out.rule == "guard"
     assert out.comparisons[0].differing == MIN_DIFFERING - 1 and out.comparisons[0].guard
+
+
+def test_items_needed_on_the_cost_route_show_non_inferiority_with_80_percent_probability():
+    """The issue's intent task: 200 items, the tuned arm +0.015 (27 wins, 24 losses), far fewer prompt tokens, margin
+    0.05; INCONCLUSIVE. Its cost route's items needed, what 200 items show, and the chance on all 400 of the data,
+    each checked: exactly by the multinomial law, and end to end through `decide`."""
+    margin, n0 = 0.05, 200
+    rule = DecisionSpec(primary_metric="accuracy", min_lift=MIN_LIFT, non_inferiority_margin=margin,
+                        cost={"requests_per_day": 50000, "price_per_1k_input_tokens": 0.5, "training_cost_per_hour": 4.8})
+
+    def run(n, p_win, p_loss, rng=None, wins=None, losses=None):
+        if rng is not None:
+            wins, losses, _ = rng.multinomial(n, [p_win, p_loss, 1 - p_win - p_loss])
+        ids = _ids(n)
+        base = np.r_[np.zeros(wins), np.ones(losses), np.ones(n - wins - losses) * (np.arange(n - wins - losses) % 2)]
+        tuned = np.r_[np.ones(wins), np.zeros(losses), base[wins + losses:]]
+        arms = [_arm("base", "baseline", ids, base, prompt_tokens=837.0),
+                _arm("tuned", "tuned", ids, tuned, prompt_tokens=45.0, train_seconds=600.0)]
+        return decide(arms, {i: "a" for i in ids}, "accuracy", rule, SHAPE, available=400)
+
+    first = run(n0, 0, 0, wins=27, losses=24)
+    plan = first.cost_plan
+    assert first.verdict == "INCONCLUSIVE" and first.cost_open and -0.06 < first.comparisons[0].low < -margin
+    assert plan.assumed == plan.observed == pytest.approx(0.015) and 440 <= plan.items_needed <= 500, plan
+    p_win, p_loss = 27 / n0, 24 / n0
+    assert 0.75 <= binary_power_exact(plan.items_needed, p_win, p_loss, -margin, 0.025) <= 0.85
+    assert binary_power_exact(400, p_win, p_loss, -margin, 0.025) == pytest.approx(plan.power_available, abs=0.03)
+    detect = plan.detectable - plan.observed  # what 200 items show: P = 80% at that true difference
+    assert 0.75 <= binary_power_exact(n0, p_win + detect, p_loss, -margin, 0.025) <= 0.85
+    reps = 250
+    rng = np.random.default_rng(12)
+    for n, win, rate in ((plan.items_needed, p_win, 0.8), (400, p_win, plan.power_available), (n0, p_win + detect, 0.8)):
+        outs = [run(n, win, p_loss, rng) for _ in range(reps)]
+        by_cost = sum(o.verdict == "GO" and o.route == "cost" for o in outs) / reps
+        assert abs(by_cost - rate) <= 3 * math.sqrt(rate * (1 - rate) / reps) + 0.02, (n, by_cost, rate)

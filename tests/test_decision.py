@@ -9,8 +9,6 @@ import pytest
 from pydantic import ValidationError
 
 from harness.decision import Decision, decide
-from harness.verdict.comparison import ArmResult, Comparison
-from harness.verdict.outcome import ArmGap
 from harness.metrics import OutputShape, aggregate_key
 from harness.spec import DecisionSpec
 from harness.stats import (
@@ -21,6 +19,8 @@ from harness.stats import (
     paired_difference,
     stratified_resample_indices,
 )
+from harness.verdict.comparison import ArmResult, Comparison
+from harness.verdict.outcome import ArmGap
 
 SHAPE = OutputShape("label", labels=("a", "b"))
 

@@ -12,12 +12,12 @@ import pytest
 from scipy.stats import binomtest
 
 from harness.decision import decide
-from harness.verdict.comparison import ArmResult
 from harness.errors import HarnessError, SpecError
 from harness.metrics import METRICS, OutputShape
 from harness.spec import DecisionSpec
 from harness.stats import bootstrap_ci, paired_bootstrap, resample_indices
 from harness.taskfile import load_spec
+from harness.verdict.comparison import ArmResult
 from tests.conftest import query, run_cli, write_tiny_task
 
 CHAR_MATCH = '''

@@ -48,9 +48,9 @@ def test_no_change_is_no_regression_and_tolerance_is_respected():
 
 def test_a_tuned_arm_that_regressed_cannot_be_go():
     from harness.decision import decide
-    from harness.verdict.comparison import ArmResult
     from harness.metrics import OutputShape
     from harness.spec import DecisionSpec
+    from harness.verdict.comparison import ArmResult
 
     n = 300
     rng = np.random.default_rng(1)
