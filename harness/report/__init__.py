@@ -15,6 +15,7 @@ from typing import Any
 
 from harness.atomic import atomic_file, write_text_atomic
 from harness.compare import RunComparison
+from harness.decision import Decision
 from harness.metrics import METRICS, higher_is_better
 from harness.processes import kill_point
 from harness.report.timing import stage_times
@@ -116,7 +117,7 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
     confidence = spec["decision"].get("confidence", 0.95)
     focus = _focus(decision, arms, table, primary)
     return {
-        **_task_views(store, run_id, spec, arms, focus, primary),
+        **_task_views(store, run_id, spec, arms, focus, primary, decision),
         **_charts(store, run_id, spec, arms, focus, table, primary, trials),
         "forgetting": forgetting(store, run_id, regression, confidence),
         "history": _history(store, run),
@@ -161,9 +162,11 @@ def _focus(decision: Any, arms: list[dict], metric_table: dict, primary: str) ->
 
 
 def _task_views(store: Store, run_id: str, spec: dict, arms: list[dict], focus: tuple[str | None, str | None],
-                primary: str) -> dict[str, Any]:
-    """Where the verdict's two arms disagree; the confusion matrix (label tasks) or per-field accuracy (JSON)."""
-    from harness.report.views import DIFF_CAP, confusion, disagreements, field_accuracy
+                primary: str, decision: Decision | None) -> dict[str, Any]:
+    """Where the verdict's two arms disagree, the slices it checked (chart) and flagged (items); the confusion
+    matrix (label tasks) or per-field accuracy (JSON)."""
+    from harness.report.slice_chart import slice_chart
+    from harness.report.views import DIFF_CAP, confusion, disagreements, field_accuracy, flagged_slices
 
     tuned, baseline = focus
     completed = [a["arm"] for a in arms if a["status"] == "completed"]
@@ -175,6 +178,8 @@ def _task_views(store: Store, run_id: str, spec: dict, arms: list[dict], focus: 
         "confusion": confusion(store, run_id, shown, list(output.get("labels") or ()))
         if output.get("type") == "label" and output.get("labels") and shown else None,
         "fields": field_accuracy(store, run_id, completed) if output.get("type") == "json" else None,
+        "flagged_slices": flagged_slices(store, run_id, decision.slices if decision else None),
+        "slice_chart": slice_chart(decision.slices) if decision and decision.slices else None,
     }
 
 
