@@ -215,3 +215,44 @@ def test_block_turns_a_go_with_a_slice_loss_into_inconclusive():
     block = decide([base, tuned], targets, "json_field_accuracy", rule.model_copy(update={"slices": "block"}), shape)
     assert block.verdict == "INCONCLUSIVE" and block.rule == "slice-block" and block.finding == "lift"
     assert block.route is None and block.comparisons == warn.comparisons
+
+
+def test_block_mode_end_to_end_through_the_cli(tmp_path, tiny_model, capsys):
+    """`harness run` on the tiny model: a served baseline that names every party right inside chatter (never valid
+    JSON), and a LoRA arm decoding into the schema (always valid JSON, random values). GO on json_valid, with the
+    party slice lost: named in warn mode, and INCONCLUSIVE with `decision.slices: block`."""
+    from conftest import query, run_cli, write_tiny_task
+    from tests.openai_server import serve
+
+    schema = ('{type: object, additionalProperties: false, required: [party, months], properties: '
+              '{party: {type: string, pattern: "^[a-z]{1,8}$"}, months: {type: integer, minimum: 0, maximum: 99}}}')
+
+    def chatter(messages, max_tokens):
+        party = messages[-1]["content"].split(": ", 1)[1].split(" agrees")[0]
+        return f'Sure: {{"party": "{party}", "months": 0}} hope this helps', 9, 12
+
+    with serve(chatter) as (url, _):
+        arms = f"""
+  - {{name: served, type: prompted, backend: {{type: openai, base_url: "{url}", model: tiny, max_retries: 0}}}}
+  - {{name: lora, type: lora, r: 4, alpha: 8, epochs: 1, batch_size: 4, merge: false, answer: constrained,
+     sweep: {{trials: 1}}}}
+"""
+        task = write_tiny_task(tmp_path, tiny_model, arms, n_test=20)
+        text = task.read_text().replace("  fields: [party, months]", f"  fields: [party, months]\n  json_schema: {schema}")
+        text = text.replace("max_new_tokens: 6", "max_new_tokens: 40").replace("primary_metric: json_field_f1",
+                                                                               "primary_metric: json_valid")
+        task.write_text(text)
+        assert run_cli(tmp_path, task) == 0
+        warned = capsys.readouterr().out
+        task.write_text(text.replace("  min_lift: 0.05", "  min_lift: 0.05\n  slices: block"))
+        assert run_cli(tmp_path, task) == 0
+        blocked = capsys.readouterr().out
+    warn, block = [json.loads(d) for (d,) in query(tmp_path, "SELECT decision_json FROM runs ORDER BY started_at")]
+    assert warn["verdict"] == "GO" and warn["rule"] == "lift" and warn["slices"]["mode"] == "warn"
+    assert [s["name"] for s in warn["slices"]["slices"] if s["flagged"]] == ["party"]
+    assert "slices: GO overall; but lora is worse than served on party: 1.000 → 0.000" in " ".join(warned.split())
+    assert block["verdict"] == "INCONCLUSIVE" and block["rule"] == "slice-block" and block["finding"] == "lift"
+    assert block["comparisons"] == warn["comparisons"]
+    assert "verdict: INCONCLUSIVE: no verdict: GO overall, but lora is worse on party" in " ".join(blocked.split())
+    report = sorted((tmp_path / "reports").glob("*.html"))[-1].read_text()
+    assert 'id="slice-chart"' in report and "flagged slices hold back a GO (decision.slices: block)" in report

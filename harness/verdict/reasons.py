@@ -199,14 +199,22 @@ def _flagged_list(s: SliceCheck) -> str:
     return "; ".join(_slice_text(x) for x in s.flagged)
 
 
+def flagged_sentence(o: Outcome) -> str | None:
+    """The sentence naming the slices where the candidate is worse beyond the tolerated drop; None if none is."""
+    s = o.slices
+    if s is None or not s.flagged:
+        return None
+    lead = "GO overall; but " if o.verdict == "GO" else ""
+    return (f"{lead}{s.arm} is worse than {s.baseline} on {_flagged_list(s)}: worse beyond the tolerated "
+            f"{s.max_drop:g} after Holm's correction over {len(s.tested)} tested slices (one-sided {s.alpha:g}; "
+            f"{_pct(s.level)} intervals)")
+
+
 def _slice_warning(o: Outcome) -> list[str]:
     """The flagged slices (or that none is), and the slices too small to be flagged."""
     s = o.slices
-    rule = (f"worse beyond the tolerated {s.max_drop:g} after Holm's correction over {len(s.tested)} tested slices "
-            f"(one-sided {s.alpha:g}; {_pct(s.level)} intervals)")
     if s.flagged:
-        lead = "GO overall; but " if o.verdict == "GO" else ""
-        out = [f"{lead}{s.arm} is worse than {s.baseline} on {_flagged_list(s)}: {rule}"]
+        out = [flagged_sentence(o)]
     elif s.tested:
         out = [f"slices: none of the {len(s.tested)} tested is worse for {s.arm} than for {s.baseline} beyond the "
                f"tolerated {s.max_drop:g} (Holm at one-sided {s.alpha:g})"]
