@@ -75,13 +75,15 @@ def cost_route(reps: int) -> None:
     from harness.verdict.comparison import ArmResult
 
     rule = DecisionSpec(primary_metric="accuracy", min_lift=0.05, non_inferiority_margin=0.05,
-                        cost={"requests_per_day": 50000, "price_per_1k_input_tokens": 0.5, "training_cost_per_hour": 4.8})
+                        cost={"requests_per_day": 50000, "price_per_1k_input_tokens": 0.5,
+                              "training_cost_per_hour": 4.8})
 
     def run(n: int, wins: int, losses: int):  # noqa: ANN202
         ids = [f"e{i:04d}" for i in range(n)]
         base = np.r_[np.zeros(wins), np.ones(losses), np.arange(n - wins - losses) % 2]
         tuned = np.r_[np.ones(wins), np.zeros(losses), base[wins + losses:]]
-        arms = [ArmResult("few_shot_8", "baseline", "completed", float(base.mean()), dict(zip(ids, base)), prompt_tokens=837.0),
+        arms = [ArmResult("few_shot_8", "baseline", "completed", float(base.mean()), dict(zip(ids, base)),
+                          prompt_tokens=837.0),
                 ArmResult("lora", "tuned", "completed", float(tuned.mean()), dict(zip(ids, tuned)), prompt_tokens=45.0,
                           train_seconds=600.0)]
         return decide(arms, {i: "a" for i in ids}, "accuracy", rule, OutputShape("label", labels=("a", "b")),

@@ -72,7 +72,8 @@ def _legacy(d: dict[str, Any]) -> Decision:
         arm=c["arm"], baseline=c.get("baseline", d.get("baseline", "")), diff=_num(c.get("diff")),
         low=_num(c.get("low")), high=_num(c.get("high")), level=confidence if confidence is not None else math.nan,
         alpha_low=alpha, alpha_high=alpha, p=c.get("p"), p_adjusted=c.get("p_holm"), n=int(c.get("n") or 0),
-        method="paired-bootstrap (legacy)", se=c.get("se"), mcnemar_p=c.get("mcnemar_p"), detectable=c.get("detectable"),
+        method="paired-bootstrap (legacy)", se=c.get("se"), mcnemar_p=c.get("mcnemar_p"),
+        detectable=c.get("detectable"),
     ) for c in d.get("comparisons") or []]
     baseline = d.get("baseline")
     return Decision(

@@ -247,6 +247,12 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
                              {**companion.details, **scored.details})
             if companion.adapter is not None:
                 tuned_models.append((companion.name, companion.adapter, companion.merged_dir))
+    return _finish(task, data, store, run_id, options, suites, tuned_models, failed, clock)
+
+
+def _finish(task: Task, data: TaskData, store: Store, run_id: str, options: RunOptions, suites: SuiteRuns | None,
+            tuned_models: list[tuple[str, Adapter, str | None]], failed: list[str], clock: StageClock) -> RunOutcome:
+    """After the arms: the general-capability suite on each tuned model, the verdict, the report."""
     if suites is not None and tuned_models:  # did tuning make the model worse at everything else?
         with clock("suite", BASE):
             suites.score([BASE])

@@ -271,7 +271,8 @@ def test_items_needed_on_the_cost_route_show_non_inferiority_with_80_percent_pro
     each checked: exactly by the multinomial law, and end to end through `decide`."""
     margin, n0 = 0.05, 200
     rule = DecisionSpec(primary_metric="accuracy", min_lift=MIN_LIFT, non_inferiority_margin=margin,
-                        cost={"requests_per_day": 50000, "price_per_1k_input_tokens": 0.5, "training_cost_per_hour": 4.8})
+                        cost={"requests_per_day": 50000, "price_per_1k_input_tokens": 0.5,
+                              "training_cost_per_hour": 4.8})
 
     def run(n, p_win, p_loss, rng=None, wins=None, losses=None):
         if rng is not None:
@@ -294,7 +295,8 @@ def test_items_needed_on_the_cost_route_show_non_inferiority_with_80_percent_pro
     assert 0.75 <= binary_power_exact(n0, p_win + detect, p_loss, -margin, 0.025) <= 0.85
     reps = 250
     rng = np.random.default_rng(12)
-    for n, win, rate in ((plan.items_needed, p_win, 0.8), (400, p_win, plan.power_available), (n0, p_win + detect, 0.8)):
+    cells = ((plan.items_needed, p_win, 0.8), (400, p_win, plan.power_available), (n0, p_win + detect, 0.8))
+    for n, win, rate in cells:
         outs = [run(n, win, p_loss, rng) for _ in range(reps)]
         by_cost = sum(o.verdict == "GO" and o.route == "cost" for o in outs) / reps
         assert abs(by_cost - rate) <= 3 * math.sqrt(rate * (1 - rate) / reps) + 0.02, (n, by_cost, rate)

@@ -196,7 +196,8 @@ def test_a_flagged_slice_is_charted_and_its_items_lead_the_disagreements(tmp_pat
     dom = dump_dom(report)
     assert load_page(report, 1366, 900).console == []
     chart = re.search(r'<svg[^>]*id="slice-chart".*?</svg>', dom, re.S).group(0)
-    assert re.findall(r'<g class="row (\S+)" data-slice="([^"]+)"', chart) == [("flagged", "party"), ("tested", "months")]
+    rows = re.findall(r'<g class="row (\S+)" data-slice="([^"]+)"', chart)
+    assert rows == [("flagged", "party"), ("tested", "months")]
     assert "lora is worse than few_shot on party: 1.000 → 0.000" in dom
     block = re.search(r'<div class="flagged-slice" data-slice="party">(.*?)</div>\s*</div>', dom, re.S).group(1)
     rows = re.findall(r'<tr data-example="([^"]+)">.*?<code>([^<]*)</code></td><td><code>([^<]*)</code></td>'

@@ -122,7 +122,8 @@ def test_slices_too_small_to_show_a_loss_are_listed_not_dropped():
 
 def test_a_slice_where_the_tuned_arm_loses_everything_is_flagged_with_its_items():
     ids = [f"e{i:02d}" for i in range(80)]
-    targets = {i: json.dumps({"law": "LAW-NY-017" if k < 40 else "LAW-TX-561", "kind": "nda"}) for k, i in enumerate(ids)}
+    targets = {i: json.dumps({"law": "LAW-NY-017" if k < 40 else "LAW-TX-561", "kind": "nda"})
+               for k, i in enumerate(ids)}
     base_out = {i: json.dumps({"law": json.loads(targets[i])["law"] if k < 25 else "LAW-XX-000", "kind": "nda"})
                 for k, i in enumerate(ids)}
     tuned_out = {i: json.dumps({"law": "LAW-NY-001", "kind": "nda"}) for i in ids}
@@ -159,7 +160,8 @@ def test_no_false_flags_beyond_the_nominal_rate_over_77_labels(true_drop):
     """No slice truly worse beyond max_slice_drop (equal arms, or every label exactly at the tolerated drop, the
     least favourable case): some slice is flagged at most as often as the nominal 2.5%."""
     sizes = zipf_sizes()
-    flagged, reps = _flag_rate(11 + int(true_drop * 100), lambda rng: _label_arms(rng, sizes, 0.7, [true_drop] * N_LABELS))
+    flagged, reps = _flag_rate(11 + int(true_drop * 100),
+                               lambda rng: _label_arms(rng, sizes, 0.7, [true_drop] * N_LABELS))
     assert _not_above(flagged, reps, ALPHA), flagged / reps
 
 
@@ -238,7 +240,8 @@ def test_block_mode_end_to_end_through_the_cli(tmp_path, tiny_model, capsys):
      sweep: {{trials: 1}}}}
 """
         task = write_tiny_task(tmp_path, tiny_model, arms, n_test=20)
-        text = task.read_text().replace("  fields: [party, months]", f"  fields: [party, months]\n  json_schema: {schema}")
+        text = task.read_text().replace("  fields: [party, months]",
+                                        f"  fields: [party, months]\n  json_schema: {schema}")
         text = text.replace("max_new_tokens: 6", "max_new_tokens: 40").replace("primary_metric: json_field_f1",
                                                                                "primary_metric: json_valid")
         task.write_text(text)

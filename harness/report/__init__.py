@@ -73,30 +73,9 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
         arm["output_tokens_mean"] = _mean([r["output_tokens"] for r in rows])
         arm["latency_mean"] = _mean([r["latency_s"] for r in rows])
         arm["errors"] = [(r["example_id"], r["error"]) for r in rows if r["error"]]
-    primary_scores = store.scores(run_id, primary)
     examples = store.examples(run_id)
-    sample = []
     completed = [arm["arm"] for arm in arms if arm["status"] == "completed"]
-    for ex in examples[:sample_size]:
-        answers = []
-        for name in completed:
-            pred = by_arm.get(name, {}).get(ex["example_id"], {})
-            details = json.loads(pred.get("details_json") or "{}")
-            answers.append({
-                "arm": name,
-                "output": pred.get("output"),
-                "error": pred.get("error"),
-                "score": primary_scores.get(name, {}).get(ex["example_id"]),
-                "chunks": details.get("chunks"),
-                "shot_ids": details.get("shot_ids"),
-            })
-        sample.append({
-            "id": ex["example_id"],
-            "source": ex["source"],
-            "input": "\n\n".join(m["content"] for m in json.loads(ex["input_json"]) if m["role"] != "system"),
-            "target": ex["target"],
-            "answers": answers,
-        })
+    sample = _sample(examples[:sample_size], completed, by_arm, store.scores(run_id, primary))
     trials = read_trials(store, run_id)
     for arm in arms:
         config = json.loads(arm["config_json"])
@@ -147,6 +126,33 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
         "decision": decision,
         "packages": json.loads(run["packages_json"] or "{}"),
     }
+
+
+def _sample(examples: list[dict], completed: list[str], by_arm: dict[str, dict[str, dict]],
+            primary_scores: dict[str, dict[str, float]]) -> list[dict[str, Any]]:
+    """The first test items with every completed arm's answer, score, retrieved chunks and shots."""
+    sample = []
+    for ex in examples:
+        answers = []
+        for name in completed:
+            pred = by_arm.get(name, {}).get(ex["example_id"], {})
+            details = json.loads(pred.get("details_json") or "{}")
+            answers.append({
+                "arm": name,
+                "output": pred.get("output"),
+                "error": pred.get("error"),
+                "score": primary_scores.get(name, {}).get(ex["example_id"]),
+                "chunks": details.get("chunks"),
+                "shot_ids": details.get("shot_ids"),
+            })
+        sample.append({
+            "id": ex["example_id"],
+            "source": ex["source"],
+            "input": "\n\n".join(m["content"] for m in json.loads(ex["input_json"]) if m["role"] != "system"),
+            "target": ex["target"],
+            "answers": answers,
+        })
+    return sample
 
 
 def _focus(decision: Any, arms: list[dict], metric_table: dict, primary: str) -> tuple[str | None, str | None]:

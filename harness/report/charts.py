@@ -123,7 +123,8 @@ def _legend(items: Sequence[tuple[Any, str, str]], x0: float, y: float, width: f
 
 
 def _cross(x: float, y: float, r: float, **attrs: object) -> Markup:
-    d = f"M{coord(x - r)} {coord(y - r)}L{coord(x + r)} {coord(y + r)}M{coord(x - r)} {coord(y + r)}L{coord(x + r)} {coord(y - r)}"
+    d = (f"M{coord(x - r)} {coord(y - r)}L{coord(x + r)} {coord(y + r)}"
+         f"M{coord(x - r)} {coord(y + r)}L{coord(x + r)} {coord(y - r)}")
     return el("path", d=d, **attrs)
 
 
@@ -192,24 +193,28 @@ def trial_history(trials: Sequence[Any], *, metric: str, higher_is_better: bool,
                                 stroke_opacity=0.7))
         body.append(el("g", *parts, class_=f"series series-{i}", data_arm=arm))
 
+    legend, legend_h = _legend(_trial_legend(arms), x0, y1 + 54, x1 - x0)
+    body.append(el("g", *legend, class_="legend"))
+
+    label = f"{metric} on validation by sweep trial, per arm ({'higher' if higher_is_better else 'lower'} is better)"
+    return svg_root(chart_id, "trials", label, WIDTH, y1 + 54 + legend_h, body)
+
+
+def _trial_legend(arms: list[str]) -> list[tuple[Any, str, str]]:
+    """One legend item per arm's series, then the trial states and the best-so-far line."""
     legend_items: list[tuple[Any, str, str]] = []
     for i, arm in enumerate(arms):
         colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
         legend_items.append((lambda x, y, c=colour: el("circle", cx=x + 8, cy=y, r=4, fill=c),
                              shorten(arm, 28), f"series-{i}"))
-    legend_items += [
+    return legend_items + [
         (lambda x, y: el("circle", cx=x + 8, cy=y, r=3.5, fill=MUTED), "complete", "complete"),
         (lambda x, y: _cross(x + 8, y, 3.5, stroke=MUTED, stroke_width=1.6, fill="none"), "pruned", "pruned"),
         (lambda x, y: el("circle", cx=x + 8, cy=y, r=3, fill="#fff", stroke=FAILED_COLOUR, stroke_width=1.2),
          "failed", "failed"),
-        (lambda x, y: el("path", d=f"M{coord(x)} {coord(y + 3)}H{coord(x + 8)}V{coord(y - 3)}H{coord(x + 16)}", fill="none",
-                          stroke=MUTED, stroke_width=1.4), "best so far", "best"),
+        (lambda x, y: el("path", d=f"M{coord(x)} {coord(y + 3)}H{coord(x + 8)}V{coord(y - 3)}H{coord(x + 16)}",
+                         fill="none", stroke=MUTED, stroke_width=1.4), "best so far", "best"),
     ]
-    legend, legend_h = _legend(legend_items, x0, y1 + 54, x1 - x0)
-    body.append(el("g", *legend, class_="legend"))
-
-    label = f"{metric} on validation by sweep trial, per arm ({'higher' if higher_is_better else 'lower'} is better)"
-    return svg_root(chart_id, "trials", label, WIDTH, y1 + 54 + legend_h, body)
 
 
 # --- hyperparameter importance ----------------------------------------------------------------------------------

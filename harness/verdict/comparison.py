@@ -87,7 +87,7 @@ class Comparison:
     mcnemar_p: float | None = None  # exact McNemar (no difference), only for 0/1 metrics averaged into the primary
     detectable: float | None = None  # smallest true lift that gives GO with 80% probability on this many items
     items_needed: int | None = None  # test items at which `assumed_lift` gives GO with 80% probability
-    assumed_lift: float | None = None  # the observed lift, or the stated effect when the observed does not exceed min_lift
+    assumed_lift: float | None = None  # the observed lift, or the planning lift when that does not exceed min_lift
     guard: str | None = None  # why this comparison can give neither GO nor NO-GO
 
     @property

@@ -159,7 +159,8 @@ def judge(arms: Sequence[ArmResult], targets: dict[str, str], primary: str, rule
     selection, compared, validation = _choose_baseline(baselines, metric.averaged, higher_is_better)
     k, m = len(tuned), len(compared)
     alpha = round(1 - rule.confidence, 12)
-    binary = metric.averaged and is_binary(*[np.array([a.values[i] for i in ids], dtype=float) for a in tuned + compared])
+    binary = metric.averaged and is_binary(*[np.array([a.values[i] for i in ids], dtype=float)
+                                              for a in tuned + compared])
     setting = Setting(primary, shape, binary, 1.0 if higher_is_better else -1.0, rule.min_lift, alpha / 2 / k,
                       alpha / 2 / m, seed,
                       rule.expected_lift if rule.expected_lift is not None else rule.min_lift + 0.05)
@@ -176,7 +177,8 @@ def judge(arms: Sequence[ArmResult], targets: dict[str, str], primary: str, rule
         comparisons=[c for cs in by_arm.values() for c in cs], baseline=cited.baseline,
         baselines=[b.name for b in compared], baseline_selection=selection, candidate=cand,
         route={"lift": "lift", "cost": "cost"}.get(finding), items_needed=planned.items_needed if planned else None,
-        planned=planned.arm if planned else None, min_n=min_n, min_n_winning=binary_min_n(rule.min_lift, setting.alpha_low),
+        planned=planned.arm if planned else None, min_n=min_n,
+        min_n_winning=binary_min_n(rule.min_lift, setting.alpha_low),
         break_even=[be for a in by_arm for be in routes.costs.get(a, [])], regressed=sorted(routes.blocked),
         regression_reasons=[r for a in sorted(routes.blocked) for r in routes.blocked[a].reasons], binary=binary,
         stratified=metric.name == "macro_f1" and bool(shape.labels), validation=validation,

@@ -255,7 +255,8 @@ def _slice_notes(o: Outcome) -> list[str]:
 
 def _carriers(o: Outcome) -> str:
     arm = o.candidate
-    kinds = f"facts can reach {arm} through its prompt: retrieval on its adapter, or shots (a rag arm with adapter_from: {arm})"
+    kinds = (f"facts can reach {arm} through its prompt: retrieval on its adapter, or shots (a rag arm with "
+             f"adapter_from: {arm})")
     if o.carriers:
         listed = ", ".join(f"{c.arm} ({'retrieval' if c.retrieval else 'no retrieval'}, {c.shots} shots"
                            f"{'' if c.ran else ', not in this run: its profile leaves it out'})" for c in o.carriers)
@@ -289,7 +290,8 @@ def method(o: Outcome) -> str:
     alpha = 1 - o.confidence
     stat = ("Tango's score interval for the difference of paired proportions" if o.binary else
             f"a paired percentile bootstrap ({N_PAIRED_RESAMPLES} resamples"
-            f"{', within gold labels' if o.stratified else ''}; no verdict when fewer than {MIN_DIFFERING} items differ)")
+            f"{', within gold labels' if o.stratified else ''}; no verdict when fewer than {MIN_DIFFERING} items "
+            f"differ)")
     base = {"validation": "against the untrained arm that scored best on the validation split",
             "single": "against the only untrained arm",
             "all-baselines": f"against every one of the {m} untrained arms (GO must beat each)"}[o.baseline_selection]
@@ -297,14 +299,15 @@ def method(o: Outcome) -> str:
           else f"lower bound at one-sided {alpha / 2:.3g}")
     nogo = f"upper bound at one-sided {alpha / 2 / m:.3g}" + (f" (Bonferroni over {m} baselines)" if m > 1 else "")
     margin = o.non_inferiority_margin
-    cost = (f"; GO on cost when the lower bound is above -{margin:g} and the saving repays training" if margin is not None
-            else "")
+    cost = (f"; GO on cost when the lower bound is above -{margin:g} and the saving repays training"
+            if margin is not None else "")
     slices = ""
     if o.slices is not None:
         s = o.slices
+        effect = "blocks a GO" if s.mode == "block" else "is named"
         slices = (f" Slices: the candidate against its baseline per {_slice_kinds(s)}; a slice is flagged when its drop "
                   f"beyond {s.max_drop:g} is significant after Holm's correction over the slices large enough to "
-                  f"show one (one-sided {s.alpha:g} family-wise), and {'blocks a GO' if s.mode == 'block' else 'is named'}.")
+                  f"show one (one-sided {s.alpha:g} family-wise), and {effect}.")
     return (f"Each tuned arm {base}, on the same {n} test items, by {stat}; GO when a tuned arm's {go} is above "
             f"min_lift, NO-GO when every tuned arm's {nogo} is below it{cost}.{slices}")
 

@@ -120,7 +120,8 @@ class _Group:
     ids: list[str]
 
 
-def groups(shape: OutputShape, targets: Mapping[str, str], data_fields: Mapping[str, Mapping[str, Any]]) -> list[_Group]:
+def groups(shape: OutputShape, targets: Mapping[str, str],
+           data_fields: Mapping[str, Mapping[str, Any]]) -> list[_Group]:
     """The slices of a task's test items: per JSON field, per gold label, per value of each data field."""
     ids = sorted(targets)
     out = []
