@@ -69,10 +69,10 @@ def slice_rates(reps: int) -> None:
 
 
 def cost_route(reps: int) -> None:
-    from harness.decision import decide
-    from harness.metrics import OutputShape
+    from harness.metrics.builtin import OutputShape
     from harness.spec import DecisionSpec
     from harness.verdict.comparison import ArmResult
+    from harness.verdict.decision import decide
 
     rule = DecisionSpec(primary_metric="accuracy", min_lift=0.05, non_inferiority_margin=0.05,
                         cost={"requests_per_day": 50000, "price_per_1k_input_tokens": 0.5,

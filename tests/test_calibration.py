@@ -19,10 +19,11 @@ import numpy as np
 import pytest
 from scipy.stats import binom, binomtest, norm
 
-from harness.decision import decide
-from harness.metrics import OutputShape
+from harness.metrics.builtin import OutputShape
 from harness.spec import DecisionSpec
-from harness.stats import (
+from harness.verdict.comparison import ArmResult
+from harness.verdict.decision import decide
+from harness.verdict.stats import (
     MIN_DIFFERING,
     binary_power_exact,
     bootstrap_items_needed,
@@ -30,7 +31,6 @@ from harness.stats import (
     tango_z,
     z_of,
 )
-from harness.verdict.comparison import ArmResult
 
 SHAPE = OutputShape("label", labels=("a", "b"))
 MIN_LIFT = 0.05

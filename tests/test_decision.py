@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from harness.decision import Decision, decide
-from harness.metrics import OutputShape, aggregate_key
+from harness.metrics.builtin import OutputShape, aggregate_key
 from harness.spec import DecisionSpec
-from harness.stats import (
+from harness.verdict.comparison import ArmResult, Comparison
+from harness.verdict.decision import Decision, decide
+from harness.verdict.outcome import ArmGap
+from harness.verdict.stats import (
     bootstrap_distribution,
     holm,
     mcnemar_p,
@@ -19,8 +21,6 @@ from harness.stats import (
     paired_difference,
     stratified_resample_indices,
 )
-from harness.verdict.comparison import ArmResult, Comparison
-from harness.verdict.outcome import ArmGap
 
 SHAPE = OutputShape("label", labels=("a", "b"))
 

@@ -8,11 +8,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from harness.decision import Decision, explain
-from harness.forgetting import compare
-from harness.metrics import OutputShape
+from harness.metrics.builtin import OutputShape
 from harness.spec import DecisionSpec, RegressionSpec
 from harness.verdict.comparison import ArmResult
+from harness.verdict.decision import Decision, explain
+from harness.verdict.forgetting import compare
 from harness.verdict.outcome import Carrier, judge
 from harness.verdict.reasons import method, reasons
 

@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 from scipy.stats import binom, norm
 
-from harness.decision import decide
-from harness.metrics import OutputShape
+from harness.metrics.builtin import OutputShape
 from harness.spec import DecisionSpec
-from harness.stats import tango_z, z_of
 from harness.verdict.comparison import ArmResult
+from harness.verdict.decision import decide
 from harness.verdict.slices import _family, check_slices, groups, smallest_testable
+from harness.verdict.stats import tango_z, z_of
 from tests.test_calibration import _cells, _not_above
 
 MAX_DROP, ALPHA = 0.10, 0.025
@@ -224,6 +224,7 @@ def test_block_mode_end_to_end_through_the_cli(tmp_path, tiny_model, capsys):
     JSON), and a LoRA arm decoding into the schema (always valid JSON, random values). GO on json_valid, with the
     party slice lost: named in warn mode, and INCONCLUSIVE with `decision.slices: block`."""
     from conftest import query, run_cli, write_tiny_task
+
     from tests.openai_server import serve
 
     schema = ('{type: object, additionalProperties: false, required: [party, months], properties: '

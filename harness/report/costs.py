@@ -10,7 +10,6 @@ from typing import Any
 
 from markupsafe import Markup
 
-from harness.cost import BreakEven, break_even, cost_per_request, describe_break_even
 from harness.report.charts import ROLE_COLOURS
 from harness.report.svg import (
     INK,
@@ -28,6 +27,7 @@ from harness.report.svg import (
 )
 from harness.spec import CostSpec
 from harness.verdict.comparison import ArmResult
+from harness.verdict.cost import BreakEven, break_even, cost_per_request, describe_break_even
 
 COST_FIELDS = "decision.cost: requests_per_day and either price_per_1k_input_tokens / price_per_1k_output_tokens " \
               "or serving_cost_per_hour (training_cost_per_hour for the training side)"

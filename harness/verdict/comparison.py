@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from harness.metrics import OutputShape
+from harness.metrics.builtin import OutputShape
 from harness.records import json_safe
-from harness.stats import (
+from harness.verdict.stats import (
     MIN_DIFFERING,
     N_PAIRED_RESAMPLES,
     Paired,

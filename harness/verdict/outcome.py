@@ -30,14 +30,14 @@ from typing import Any
 
 import numpy as np
 
-from harness.cost import BreakEven, break_even
-from harness.forgetting import Forgetting
-from harness.metrics import METRICS, OutputShape
+from harness.metrics.builtin import METRICS, OutputShape
 from harness.spec import DecisionSpec
-from harness.stats import binary_min_n, holm, is_binary
 from harness.verdict.comparison import MIN_BOOTSTRAP_N, ArmResult, Comparison, Setting, compare
+from harness.verdict.cost import BreakEven, break_even
+from harness.verdict.forgetting import Forgetting
 from harness.verdict.planning import CostPlan, cost_plan, lift_plan
 from harness.verdict.slices import SliceCheck, check_slices
+from harness.verdict.stats import binary_min_n, holm, is_binary
 
 # What the comparisons show (`finding`), and what set the verdict (`rule`: the finding, or one of the last three).
 FINDINGS = ("no-items", "no-comparison", "too-few-items", "lift", "cost", "no-lift", "straddles", "guard")

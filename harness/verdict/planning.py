@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from harness.records import json_safe
-from harness.stats import binary_items_needed, binary_power, bootstrap_items_needed, z_of
 from harness.verdict.comparison import POWER, Comparison, binary_detectable
+from harness.verdict.stats import binary_items_needed, binary_power, bootstrap_items_needed, z_of
 
 
 def lift_plan(by_arm: Mapping[str, Sequence[Comparison]]) -> Comparison | None:

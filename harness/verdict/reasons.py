@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 
-from harness.cost import describe_break_even
-from harness.stats import MIN_DIFFERING, N_PAIRED_RESAMPLES
 from harness.verdict.comparison import MIN_BOOTSTRAP_N, Comparison
+from harness.verdict.cost import describe_break_even
 from harness.verdict.outcome import ArmGap, Outcome, finding_verdict
 from harness.verdict.slices import Slice, SliceCheck
+from harness.verdict.stats import MIN_DIFFERING, N_PAIRED_RESAMPLES
 
 SMALL_SHOWN = 12  # too-small slices named in the reasons; the report's slice chart shows every one
 _HOW = {"choice": "answers chosen from the labels by log-likelihood", "constrained": "constrained decoding"}

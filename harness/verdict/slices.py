@@ -30,10 +30,17 @@ from typing import Any
 
 import numpy as np
 
-from harness.metrics import OutputShape, answer_fields, extract_json_object, gold_fields, normalize_text, parse_label
+from harness.metrics.builtin import (
+    OutputShape,
+    answer_fields,
+    extract_json_object,
+    gold_fields,
+    normalize_text,
+    parse_label,
+)
 from harness.records import json_safe
-from harness.stats import holm, is_binary, tango_bound, tango_z
 from harness.verdict.comparison import ArmResult
+from harness.verdict.stats import holm, is_binary, tango_bound, tango_z
 
 KINDS = ("field", "label", "data")
 CONSTANT_SHARE = 0.9  # a slice where the tuned arm gives one answer this often "answers a constant"
