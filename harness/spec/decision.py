@@ -42,7 +42,8 @@ class CostSpec(Strict):
 
 class DecisionSpec(Strict):
     primary_metric: str
-    min_lift: float = Field(0.0, ge=0.0, description="smallest gain on the primary metric worth tuning for")
+    min_lift: float = Field(0.0, ge=0.0, lt=1.0, description="smallest gain on the primary metric worth tuning for "
+                                                            "(metrics are on a 0-1 scale)")
     confidence: float = Field(0.95, gt=0.5, lt=1.0)
     expected_lift: float | None = Field(
         None, gt=0.0, le=1.0, description="true lift assumed for 'items needed' when the observed lift does not exceed "
