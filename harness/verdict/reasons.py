@@ -11,7 +11,7 @@ import math
 from harness.verdict.comparison import MIN_BOOTSTRAP_N, Comparison
 from harness.verdict.cost import describe_break_even
 from harness.verdict.outcome import ArmGap, Outcome, finding_verdict
-from harness.verdict.slices import Slice, SliceCheck
+from harness.verdict.slices import INVENTED_SHARE, Slice, SliceCheck
 from harness.verdict.stats import MIN_DIFFERING, N_PAIRED_RESAMPLES
 
 SMALL_SHOWN = 12  # too-small slices named in the reasons; the report's slice chart shows every one
@@ -243,7 +243,7 @@ def _slice_notes(o: Outcome) -> list[str]:
     for x in s.slices:
         if not (x.tested and x.diff < -s.max_drop):
             continue
-        if x.invented is not None and x.invented >= 0.5:
+        if x.invented is not None and x.invented >= INVENTED_SHARE:
             notes.append(f"on {x.label}, {x.invented:.0%} of {s.arm}'s answers are values that no gold answer has "
                          f"(e.g. {x.invented_example}): tuning taught the format, not these facts")
         elif x.constant is not None:
