@@ -222,6 +222,13 @@ def test_a_label_task_shows_per_class_slices(tmp_path):
     assert sorted(shown) == sorted(labels) and shown["shipping"] == "flagged"
     assert all(f"{label} (n={sum(g == label for g in gold.values())})" in chart for label in labels)
     assert 'data-slice="shipping"' in dom.split('id="disagreement-counts"')[0]
+    table = re.search(r'<details id="slice-table">.*?</details>', dom, re.S).group(0)
+    cells = r'<tr data-row="([^"]+)" class="(\S+)"><td>[^<]*</td><td>(\d+)</td><td>([^<]*)</td><td>([^<]*)</td>'
+    rows = re.findall(cells, table)
+    assert sorted(r[0] for r in rows) == sorted(labels) and rows[0][:2] == ("shipping", "flagged")
+    assert all(int(n) == sum(g == label for g in gold.values()) for label, _, n, *_ in rows)
+    shipping = next(r for r in rows if r[0] == "shipping")
+    assert float(shipping[4]) == 0.0 and float(shipping[3]) > 0  # the tuned arm never says shipping
 
 
 def test_the_contracts_full_run_report_stays_under_2_mb(tmp_path):

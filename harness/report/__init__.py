@@ -172,7 +172,7 @@ def _task_views(store: Store, run_id: str, spec: dict, arms: list[dict], focus: 
                 primary: str, decision: Decision | None) -> dict[str, Any]:
     """Where the verdict's two arms disagree, the slices it checked (chart) and flagged (items); the confusion
     matrix (label tasks) or per-field accuracy (JSON)."""
-    from harness.report.slice_chart import slice_chart
+    from harness.report.slice_chart import ordered, slice_chart
     from harness.report.views import DIFF_CAP, confusion, disagreements, field_accuracy, flagged_slices
 
     tuned, baseline = focus
@@ -187,6 +187,7 @@ def _task_views(store: Store, run_id: str, spec: dict, arms: list[dict], focus: 
         "fields": field_accuracy(store, run_id, completed) if output.get("type") == "json" else None,
         "flagged_slices": flagged_slices(store, run_id, decision.slices if decision else None),
         "slice_chart": slice_chart(decision.slices) if decision and decision.slices else None,
+        "slice_rows": ordered(decision.slices) if decision and decision.slices else [],
     }
 
 
