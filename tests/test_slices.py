@@ -260,3 +260,33 @@ def test_block_mode_end_to_end_through_the_cli(tmp_path, tiny_model, capsys):
     assert "verdict: INCONCLUSIVE: no verdict: GO overall, but lora is worse on party" in " ".join(blocked.split())
     report = sorted((tmp_path / "reports").glob("*.html"))[-1].read_text()
     assert 'id="slice-chart"' in report and "flagged slices hold back a GO (decision.slices: block)" in report
+
+
+def test_declared_data_slices_are_read_from_the_records_and_checked_before_any_model(tmp_path):
+    """data.slices names record keys: their values split the test items; a key no record has, or one holding a
+    list, is a one-line error naming the task file or the data file."""
+    from conftest import write_jsonl, write_tiny_task
+
+    from harness.data.examples import slice_values
+    from harness.data.loading import load_data
+    from harness.errors import SpecError
+    from harness.spec.taskfile import load_spec
+
+    task = write_tiny_task(tmp_path, "unused/model", n_test=6)
+    test = [json.loads(line) for line in (tmp_path / "data" / "test.jsonl").read_text().splitlines()]
+    write_jsonl(tmp_path / "data" / "test.jsonl", [{**r, "language": "de" if k % 3 == 0 else "en"}
+                                                    for k, r in enumerate(test)])
+    text = task.read_text()
+    task.write_text(text.replace("  test: data/test.jsonl", "  test: data/test.jsonl\n  slices: [language]"))
+    loaded = load_spec(task)
+    values = slice_values(loaded, load_data(loaded).test)
+    assert sorted(values) == ["language"] and sorted(values["language"].values()) == ["de", "de"] + ["en"] * 4
+    task.write_text(text.replace("  test: data/test.jsonl", "  test: data/test.jsonl\n  slices: [langauge]"))
+    with pytest.raises(SpecError) as err:
+        load_data(load_spec(task))
+    assert "data.slices: no record has a field 'langauge'" in str(err.value) and "language" in str(err.value)
+    write_jsonl(tmp_path / "data" / "test.jsonl", [{**r, "language": ["de"]} for r in test])
+    task.write_text(text.replace("  test: data/test.jsonl", "  test: data/test.jsonl\n  slices: [language]"))
+    with pytest.raises(SpecError) as err:
+        load_data(load_spec(task))
+    assert "test.jsonl" in str(err.value) and "'language' holds a list" in str(err.value)
