@@ -145,6 +145,11 @@ def _print_results(outcome) -> None:
         for reason in outcome.decision.reasons[1:]:
             if reason.startswith("baseline: "):  # which untrained arm the tuned ones were judged against, and why
                 console.print(reason, soft_wrap=True, markup=False)
+        from harness.verdict.reasons import flagged_sentence
+
+        slices = flagged_sentence(outcome.decision) if outcome.decision.rule != "slice-block" else None
+        if slices:
+            console.print(f"slices: {slices}", soft_wrap=True, markup=False)
         console.print(f"method: {outcome.decision.method}", soft_wrap=True, markup=False)
     if outcome.stages:
         console.print(time_line(outcome.seconds, outcome.stages), soft_wrap=True, markup=False)
