@@ -53,7 +53,7 @@ def reuse(store: Store, key: str, run_id: str, arm: str) -> tuple[dict, list[tup
     if found is None:
         return None
     source_run, source_arm = found
-    source_arms = store.arms(source_run)
+    source_arms = store.arms(source_run, curve_points=True)
     source = next(row for row in source_arms if row["arm"] == source_arm)
     backend = (json.loads(source["config_json"]).get("arm", {}).get("backend") or {}).get("type")
     if source["n_failed"] and backend == "openai":  # an endpoint's failures may have passed: ask it again

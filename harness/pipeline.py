@@ -32,13 +32,15 @@ from harness.preflight import Outputs, check_outputs, preflight, writable_folder
 from harness.provenance import arm_identity, config_hash, git_state, new_run_id, package_versions
 from harness.records import Adapter
 from harness.report import inside, write_report
-from harness.results import decide_run
+from harness.results import analyse_curves, decide_run, with_curves
 from harness.scoring import ScoredArm, score_arm
-from harness.spec import ProfileSpec, Task
+from harness.spec import CurveSpec, ProfileSpec, Task
 from harness.stages import StageClock
 from harness.store import DEFAULT_DB, Store
 from harness.suite_runs import BASE, SuiteRuns
 from harness.taskfile import load_spec
+from harness.tuning.curve import LearningCurve
+from harness.verdict.curve import CurveAnalysis
 
 
 @dataclass
@@ -54,6 +56,7 @@ class RunOptions:
     storage: str | None = None  # Optuna storage URL for sweeps
     base: str | None = None  # another base model than the task file's (a hub id or a local folder)
     use_cache: bool = True  # reuse an earlier run's results for arms whose every input is unchanged
+    curve: bool = False  # a learning curve for every tuned arm (as a profile's `curve: true`)
 
 
 @dataclass
@@ -64,6 +67,7 @@ class RunOutcome:
     arms: list[dict[str, Any]]
     failed_arms: list[str] = field(default_factory=list)
     decision: Decision | None = None
+    curves: list[CurveAnalysis] = field(default_factory=list)
 
 
 def prepare(task_path: str | Path, options: RunOptions) -> tuple[Task, TaskData, list[ArmBase], ProfileSpec]:
@@ -83,6 +87,8 @@ def _load(task_path: str | Path, options: RunOptions) -> tuple[Task, TaskData, l
     if not data.test:
         raise HarnessError(f"{task.path}: the test split is empty")
     profile = task.spec.profile(options.profile)
+    if options.curve and not isinstance(profile.curve, CurveSpec):
+        profile = profile.model_copy(update={"curve": True})
     specs = task.spec.arms
     chosen = options.arms or profile.arms
     if chosen:
@@ -253,15 +259,61 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
         for name, adapter, merged_dir in tuned_models:
             with clock("suite", name):
                 suites.score([name], adapter, Path(merged_dir) if merged_dir else None)
+    curves = [c for c in (arm.curve(ctx) for arm in arms if arm.name not in failed) if c is not None]
+    for curve in curves:
+        failed += _run_curve(task, data, curve, base, ctx, store, run_id, options, clock)
     report_path = inside(options.reports_dir, f"{task.spec.name}-{run_id}.html")
     with store.session():  # many reads in a row: one connection, held for a second or two
         with clock("decision"):
             decision = decide_run(store, run_id, task.spec, options.seed)
-            store.finish_run(run_id, str(report_path), decision.to_dict())
+        analyses = []
+        if curves:
+            with clock("curve fit"):  # one sentence more in the reasons; the verdict stays as decided
+                analyses = analyse_curves(store, run_id, task.spec, decision, curves, options.seed)
+                store.save_curves(run_id, [analysis.to_dict() for analysis in analyses])
+                decision = with_curves(decision, analyses)
+        store.finish_run(run_id, str(report_path), decision.to_dict())
         with clock("report"):  # a page cannot show its own writing: this row shows when it is re-rendered
             written = write_report(store, run_id, options.reports_dir)
         assert written == report_path
-        return RunOutcome(run_id, report_path, store.metrics(run_id), store.arms(run_id), failed, decision)
+        return RunOutcome(run_id, report_path, store.metrics(run_id), store.arms(run_id), failed, decision, analyses)
+
+
+def _run_curve(task: Task, data: TaskData, curve: LearningCurve, base: ResolvedModel, ctx: ArmContext, store: Store,
+               run_id: str, options: RunOptions, clock: StageClock) -> list[str]:
+    """A tuned arm's learning-curve points, each stored like an arm (role 'curve') under a key of everything that
+    determines it: copied when a run holds it, else trained, answered and scored. The names of those that failed."""
+    failed = []
+    for point in curve.points:
+        if point.own:  # the full size's first seed is the arm's own result
+            continue
+        config, digest = arm_identity(task, curve.describe(point), base, data, ctx.models.prompt_format.name,
+                                      ctx.models.precision)
+        key = result_key(digest, task.spec, data.test, [], None, None, options.seed)
+        store.start_arm(run_id, point.name, "curve", "curve", config, digest)
+        began = time.perf_counter()
+        try:
+            with clock("cached", point.name) as lap:
+                cached = reuse(store, key, run_id, point.name) if options.use_cache else None
+                if cached is None:
+                    lap.discard()
+            if cached is not None:
+                continue
+            with clock("curve training", point.name):
+                model, details = curve.train(point)
+            with clock("curve answers", point.name):
+                output = curve.answer(point, model, [ex.item() for ex in data.test])
+            del model
+            with clock("curve scoring", point.name):
+                scored = _score(task, data.test, point.name, output, ctx, options, None)
+        except Exception as exc:
+            detail = str(exc) if isinstance(exc, HarnessError) else traceback.format_exc(limit=6)
+            store.fail_arm(run_id, point.name, f"{type(exc).__name__}: {detail}", time.perf_counter() - began)
+            failed.append(point.name)
+            continue
+        store.finish_arm(run_id, point.name, "test", output.predictions, scored.scores, scored.metrics,
+                         time.perf_counter() - began, {**details, **output.details, **scored.details}, key)
+    return failed
 
 
 def _score(task: Task, examples: list[Example], name: str, output: ArmOutput, ctx: ArmContext, options: RunOptions,

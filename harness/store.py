@@ -250,8 +250,19 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE runs ADD COLUMN process VARCHAR;
     """,
+    # 10: each tuned arm's learning curve as fitted (its points are arms with role 'curve')
+    """
+    CREATE TABLE curves (
+        run_id VARCHAR NOT NULL,
+        arm VARCHAR NOT NULL,
+        analysis_json VARCHAR NOT NULL,
+        PRIMARY KEY (run_id, arm)
+    );
+    """,
 ]
-ROLES = ("baseline", "tuned", "companion")  # compared against; candidates; extra views of a candidate
+# compared against; candidates; extra views of a candidate; a tuned arm's learning-curve points (read apart)
+ROLES = ("baseline", "tuned", "companion", "curve")
+NOT_CURVE = "arm NOT IN (SELECT arm FROM arms WHERE run_id = ? AND role = 'curve')"
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -791,17 +802,39 @@ class Store:
         return row[0]
 
     @_connected
-    def arms(self, run_id: str) -> list[dict[str, Any]]:
-        """The run's arms; those left 'running' by a killed run show as killed, as the run does."""
-        arms = self._dicts("SELECT * FROM arms WHERE run_id = ? ORDER BY started_at, arm", [run_id])
+    def arms(self, run_id: str, curve_points: bool = False) -> list[dict[str, Any]]:
+        """The run's arms (and with `curve_points`, the learning curves' points too); those left 'running' by a
+        killed run show as killed, as the run does."""
+        which = "" if curve_points else " AND role IS DISTINCT FROM 'curve'"
+        arms = self._dicts(f"SELECT * FROM arms WHERE run_id = ?{which} ORDER BY started_at, arm", [run_id])
         if any(a["status"] == "running" for a in arms) and self.run(run_id)["status"] == "killed":
             arms = [dict(a, status="killed", error="run stopped: " + KILLED) if a["status"] == "running" else a
                     for a in arms]
         return arms
 
     @_connected
+    def curve_points(self, run_id: str) -> list[dict[str, Any]]:
+        """The learning curves' points of the run (arms with role 'curve'), as `arms` lists them."""
+        return [a for a in self.arms(run_id, curve_points=True) if a["role"] == "curve"]
+
+    @_connected
+    def save_curves(self, run_id: str, analyses: Sequence[dict[str, Any]]) -> None:
+        """Each tuned arm's fitted learning curve (`harness.verdict.curve.CurveAnalysis.to_dict`)."""
+        with self._transaction():
+            self.con.execute("DELETE FROM curves WHERE run_id = ?", [run_id])
+            self._insert("curves", [{"run_id": run_id, "arm": a["arm"], "analysis_json": json.dumps(a)}
+                                    for a in analyses])
+
+    @_connected
+    def curves(self, run_id: str) -> list[dict[str, Any]]:
+        return [json.loads(r[0]) for r in self.con.execute(
+            "SELECT analysis_json FROM curves WHERE run_id = ? ORDER BY arm", [run_id]).fetchall()]
+
+    @_connected
     def metrics(self, run_id: str, split: str = "test") -> list[dict[str, Any]]:
-        return self._dicts("SELECT * FROM metrics WHERE run_id = ? AND split = ? ORDER BY arm, metric", [run_id, split])
+        """The arms' aggregate metrics (not the learning curves' points: `curve_points` lists those)."""
+        return self._dicts(f"SELECT * FROM metrics WHERE run_id = ? AND split = ? AND {NOT_CURVE} ORDER BY arm, metric",
+                           [run_id, split, run_id])
 
     @_connected
     def examples(self, run_id: str, split: str = "test") -> list[dict[str, Any]]:
@@ -809,11 +842,15 @@ class Store:
 
     @_connected
     def predictions(self, run_id: str, arm: str | None = None, split: str = "test") -> list[dict[str, Any]]:
+        """One arm's answers, or every arm's (not the learning curves' points unless one is named)."""
         sql = "SELECT * FROM predictions WHERE run_id = ? AND split = ?"
         params: list[Any] = [run_id, split]
         if arm is not None:
             sql += " AND arm = ?"
             params.append(arm)
+        else:
+            sql += f" AND {NOT_CURVE}"
+            params.append(run_id)
         return self._dicts(sql + " ORDER BY arm, example_id", params)
 
     @_connected

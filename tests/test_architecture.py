@@ -22,10 +22,11 @@ STAGES = [
     ["harness.checks"],
     ["harness.backends"],
     ["harness.retrieval"],
-    ["harness.arms", "harness.sweep", "harness.training", "harness.regression"],
+    ["harness.arms", "harness.sweep", "harness.training", "harness.regression", "harness.tuning"],
     ["harness.stats", "harness.scoring", "harness.judge", "harness.cost", "harness.forgetting"],
     ["harness.store"],
-    ["harness.index", "harness.suite_runs", "harness.arm_cache", "harness.decision", "harness.stages"],
+    ["harness.index", "harness.suite_runs", "harness.arm_cache", "harness.decision", "harness.stages",
+     "harness.verdict"],
     ["harness.preflight"],
     ["harness.results", "harness.export"],
     ["harness.compare"],
@@ -86,7 +87,7 @@ def test_only_store_imports_duckdb_and_only_report_imports_jinja2():
 
 
 # What the pipeline may ask of an arm: the contract in harness/arms/__init__.py, nothing more.
-ARM_CONTRACT = {"name", "kind", "trains", "adapter_source", "describe", "preflight", "prepare", "predict"}
+ARM_CONTRACT = {"name", "kind", "trains", "adapter_source", "describe", "preflight", "prepare", "predict", "curve"}
 ARM_NAMES = {"arm", "a"}  # how the pipeline names an arm
 
 

@@ -133,6 +133,11 @@ class ArmBase:
         """Answer the items, with `adapter`: this arm's own from `prepare`, or its `adapter_source`'s."""
         raise NotImplementedError
 
+    def curve(self, ctx: ArmContext) -> Any:
+        """This run's learning curve of the arm (a `harness.tuning.curve.LearningCurve`, after `prepare`), or None:
+        only an arm that trains has one, and only when the arm or the profile asks."""
+        return None
+
 
 ARMS: dict[str, type[ArmBase]] = {}
 

@@ -29,9 +29,10 @@ from harness.prompts import conversation
 from harness.records import Adapter
 from harness.spec import SweepSpec, TunedArmSpec
 from harness.redact import public_url
-from harness.sweep import default_storage, new_owner, open_study, run_sweep, seed_number
-from harness.training import adapter_hash
+from harness.sweep import best_hyperparameters, default_storage, new_owner, open_study, run_sweep, seed_number
+from harness.training import adapter_hash, train_adapter
 from harness.textfiles import read_text
+from harness.tuning.curve import LearningCurve, PointPlan, curve_settings, plan_points
 
 
 def _min(*values: int | None) -> int | None:
@@ -48,6 +49,13 @@ class TunedArm(ArmBase):
     def __init__(self, spec: TunedArmSpec):
         super().__init__(spec)
         self.sweep_details: dict = {}
+        self._tuned_with: tuple[list[Example], dict[str, Any], int] | None = None  # (train, hp, seed) of the best trial
+
+    def describe(self) -> dict:
+        """Its settings, less the curve: which points a run adds does not change the arm's own results."""
+        described = super().describe()
+        described.pop("curve", None)
+        return described
 
     @property
     def quantize(self) -> bool:
@@ -73,6 +81,17 @@ class TunedArm(ArmBase):
         searching = self.spec.sweep is not None and (self.spec.sweep.space or self._trials(ctx) > 1)
         if searching and not ctx.validation:
             raise HarnessError(f"arm {self.name!r}: a sweep scores trials on the validation split, which is empty")
+        settings = curve_settings(self.spec.curve, ctx.profile)
+        if settings is not None and self.spec.adapter is None:
+            available = len(self._train(ctx))
+            too_many = [n for n in settings.sizes or [] if n > available]
+            if too_many:
+                raise HarnessError(f"arm {self.name!r}: curve.sizes {too_many} exceed the {available} training examples "
+                                   f"it trains on (the train split, cut by train_limit)")
+
+    def _train(self, ctx: ArmContext) -> list[Example]:
+        """The examples the sweep trains on: the train split, cut to the arm's or the profile's train_limit."""
+        return seeded_subset(ctx.train, _min(self.spec.train_limit, ctx.profile.train_limit), ctx.seed)
 
     # ------------------------------------------------------------ prepare: the sweep
 
@@ -85,7 +104,7 @@ class TunedArm(ArmBase):
         spec = self.spec.model_dump(mode="json")
         if spec.get("sweep"):
             spec["sweep"].pop("trials")
-        for how_it_answers_on_test in ("merge", "answer", "normalization"):  # no effect on training or trials
+        for how_it_answers_on_test in ("merge", "answer", "normalization", "curve"):  # no effect on the trials
             spec.pop(how_it_answers_on_test)
         identity = {
             "arm": spec,
@@ -131,9 +150,8 @@ class TunedArm(ArmBase):
         """Sweep on train/validation (resuming the study if it exists) and return the best trial's adapter."""
         if self.spec.adapter is not None:
             return self._given_adapter(ctx)
-        limit_train = _min(self.spec.train_limit, ctx.profile.train_limit)
         limit_val = _min(self.spec.sweep.validation_limit if self.spec.sweep else None, ctx.profile.validation_limit)
-        train = seeded_subset(ctx.train, limit_train, ctx.seed)
+        train = self._train(ctx)
         validation = seeded_subset(ctx.validation, limit_val, ctx.seed)
         name = self._study_name(ctx, train, validation)
         storage = ctx.storage or default_storage(ctx.workdir.parent)
@@ -167,6 +185,7 @@ class TunedArm(ArmBase):
             )
         self.sweep_details.update(best_trial=best.number, best_value=best.value, best_params=best.params,
                                   adapter=str(adapter_dir), adapter_hash=best.user_attrs.get("adapter_hash"))
+        self._tuned_with = (train, ctx.profile.apply(best_hyperparameters(best, self.spec)), ctx.seed + seed_number(best))
         return Adapter(self.name, str(adapter_dir), best.user_attrs.get("adapter_hash"), self.quantize)
 
     def _best(self, study: Any, maximize: bool) -> Any:
@@ -177,6 +196,44 @@ class TunedArm(ArmBase):
         finite = [t for t in complete if t.value == t.value]
         sign = 1 if maximize else -1
         return max(finite, key=lambda t: (sign * t.value, -seed_number(t))) if finite else complete[0]
+
+    # ------------------------------------------------------------ the learning curve
+
+    def curve(self, ctx: ArmContext) -> LearningCurve | None:
+        """Nested subsets of the sweep's training examples, trained with the best trial's hyperparameters."""
+        settings = curve_settings(self.spec.curve, ctx.profile)
+        if settings is None or self._tuned_with is None:  # not asked, or an adapter trained elsewhere
+            return None
+        train, hp, seed = self._tuned_with
+        output = ctx.task.spec.output
+        labels = list(output.labels) if output.type == "label" else None
+        points = plan_points(self.name, settings, train, hp, seed, ctx.seed, labels)
+        by_id = {ex.id: ex for ex in train}
+
+        def describe(point: PointPlan) -> dict:
+            answering = {k: v for k, v in self.describe().items()
+                         if k in ("type", "answer", "normalization", "max_length", "bias", "gradient_checkpointing")}
+            return {**answering, "hyperparameters": hp, **point.identity()}
+
+        def train_point(point: PointPlan) -> tuple[Any, dict]:
+            model, _, result = train_adapter(
+                ctx.models.base, [by_id[i] for i in point.train_ids], ctx.task.spec.prompt, hp,
+                ctx.workdir / self.name / "curve" / point.name.split("@", 1)[1], device=ctx.models.device,
+                quantize=self.quantize, max_length=self.spec.max_length, bias=self.spec.bias,
+                checkpointing=self.spec.gradient_checkpointing, seed=point.train_seed, max_steps=point.steps,
+                metadata={"task": ctx.task.spec.name, "arm": self.name, "curve_point": point.identity()},
+                prompt_format=ctx.models.prompt_format.name, dtype=ctx.models.precision,
+            )
+            return model, {"curve_of": self.name, "size": point.size, "seed": point.seed, "steps": result.steps,
+                           "train_seconds": result.train_seconds, "train_tokens": result.train_tokens,
+                           "final_loss": result.final_loss, "adapter": result.adapter_dir,
+                           "adapter_hash": result.adapter_hash, "hyperparameters": hp}
+
+        def answer(point: PointPlan, model: Any, items: Sequence[Item]) -> ArmOutput:
+            predictions = self._answer(items, ctx, ctx.models.wrap(model, point.name), point.name)
+            return ArmOutput(predictions, describe_answering(self.spec, output))
+
+        return LearningCurve(self.name, settings, points, len(ctx.train), describe, train_point, answer)
 
     # ------------------------------------------------------------ predict: the test split, once
 

@@ -25,7 +25,7 @@ from harness.spec.data import (  # noqa: F401  (the schema is read as one: harne
     FILTER_OPS, SPLIT_NAMES, DatasetColumns, DatasetSpec, DataSpec, FieldMap, OutputSpec, RowFilter, SplitRule,
 )
 from harness.spec.arms import (  # noqa: F401
-    ARM_SPECS, TUNABLE, AnswerSettings, ArmSpec, ArmSpecBase, Backend, FloatRange, HFBackend, OpenAIBackend,
+    ARM_SPECS, TUNABLE, AnswerSettings, ArmSpec, ArmSpecBase, Backend, CurveSpec, FloatRange, HFBackend, OpenAIBackend,
     PromptedArmSpec, RagArmSpec, SearchDimension, SweepSpec, TunedArmSpec, _arm_union, arm_types,
 )
 
@@ -139,6 +139,9 @@ class ProfileSpec(Strict):
     merge: bool | None = Field(None, description="overrides every tuned arm's merge setting")
     arms: list[str] | None = Field(None, description="run only these arms")
     regression: SuiteSizes | None = Field(None, description="sizes of the general-capability suite")
+    curve: CurveSpec | bool | None = Field(
+        None, description="learning curves of the tuned arms: true (each arm's own settings, or the defaults), "
+                          "settings for every tuned arm, or false (none, even where an arm asks)")
 
     def apply(self, hp: dict[str, Any]) -> dict[str, Any]:
         """A trial's hyperparameters under this profile's caps and overrides."""

@@ -223,6 +223,45 @@ class SweepSpec(Strict):
         return self
 
 
+DEFAULT_CURVE_FRACTIONS = (0.125, 0.25, 0.5, 1.0)
+
+
+class CurveSpec(Strict):
+    """A learning curve of a tuned arm: nested, seeded subsets of the examples it trains on, each trained with the
+    best trial's hyperparameters and scored on the test items every arm answers. The full size is always a point
+    (the arm's own result)."""
+
+    fractions: list[float] | None = Field(None, description="shares of the arm's training examples, each in (0, 1]; "
+                                                            "default 1/8, 1/4, 1/2, 1")
+    sizes: list[int] | None = Field(None, description="numbers of training examples instead of fractions")
+    seeds: int = Field(1, ge=1, le=10, description="points per size, each on its own seeded subset and training seed")
+    steps: Literal["fixed", "proportional"] = Field(
+        "fixed", description="fixed: every point takes the full size's optimizer steps (capped at max_epochs passes "
+                             "over its subset); proportional: the full size's epochs, so steps shrink with the subset")
+    max_epochs: int = Field(16, ge=1, le=1000, description="with steps: fixed, the most passes over a small subset")
+    resamples: int = Field(1000, ge=200, le=20000, description="bootstrap resamples of the fit")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> CurveSpec:
+        if self.fractions is not None and self.sizes is not None:
+            raise ValueError("give either fractions or sizes, not both")
+        if self.fractions is not None:
+            bad = [f for f in self.fractions if not 0 < f <= 1]
+            if bad or not self.fractions:
+                raise ValueError(f"fractions must be in (0, 1], got {self.fractions}")
+        if self.sizes is not None and (not self.sizes or min(self.sizes) < 1):
+            raise ValueError(f"sizes must be whole numbers of at least 1, got {self.sizes}")
+        return self
+
+    def wanted(self, available: int) -> list[int]:
+        """The training sizes of the points, smallest first, the full size included."""
+        if self.sizes is not None:
+            chosen = set(self.sizes)
+        else:
+            chosen = {max(1, round(f * available)) for f in (self.fractions or DEFAULT_CURVE_FRACTIONS)}
+        return sorted(chosen | {available})
+
+
 class TunedArmSpec(ArmSpecBase, AnswerSettings):
     """LoRA (or QLoRA: 4-bit NF4 base) fine-tuning with TRL's SFTTrainer; the sweep picks the hyperparameters."""
 
@@ -250,6 +289,8 @@ class TunedArmSpec(ArmSpecBase, AnswerSettings):
     adapter: str | None = Field(None, description="evaluate this saved adapter instead of training one "
                                 "(e.g. one trained on several GPUs with `accelerate launch ... harness train`)")
     sweep: SweepSpec | None = None
+    curve: CurveSpec | None = Field(None, description="a learning curve on every run of this arm (a profile's curve: "
+                                                      "false turns it off)")
 
     @model_validator(mode="after")
     def _qlora_only(self) -> TunedArmSpec:
@@ -257,6 +298,9 @@ class TunedArmSpec(ArmSpecBase, AnswerSettings):
             raise ValueError("allow_cpu applies to qlora arms only")
         if self.adapter is not None and self.sweep is not None:
             raise ValueError("give either 'adapter' (evaluate a trained adapter) or 'sweep' (train and pick one), not both")
+        if self.adapter is not None and self.curve is not None:
+            raise ValueError("a learning curve trains subsets with the sweep's hyperparameters; an arm with 'adapter' "
+                             "has neither: remove 'curve'")
         return self
 
     def cross_check(self, task: TaskSpec, index: int) -> list[str]:

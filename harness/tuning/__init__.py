@@ -1,0 +1,1 @@
+"""Tuning: how tuned arms train beyond one sweep (the learning curve's points: `harness.tuning.curve`)."""
