@@ -278,7 +278,7 @@ def history(db: Path, task: str | None) -> None:
     table = Table(title=f"history of {task or 'all tasks'} in {db}, grouped by base model")
     crossing = any(row.crossing for row in rows)  # a column only when some run drew a learning curve
     for col in ("run", "task", "status", "base model", "weights", "verdict", "arms (primary metric)", "tuned arm",
-                "lift [interval]", "suite Δ") + (("examples to clear min_lift",) if crossing else ()):
+                "lift [interval]", "suite Δ") + (("clears min_lift at",) if crossing else ()):
         table.add_column(col)
     previous = None
     for row in rows:

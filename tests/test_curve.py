@@ -67,9 +67,16 @@ def test_curve_flag_and_history(tmp_path, tiny_model, capsys):
     capsys.readouterr()
     from harness.cli import main
 
+    from harness.results import history
+    from harness.store import Store
+
+    with Store.open(tmp_path / "h.duckdb", read_only=True) as store:
+        rows = history(store)
+    assert [r.crossing is not None for r in rows] == [False, True]
+    assert rows[1].crossing.startswith("lora ")  # e.g. 'lora > 32 of 8': the tiny model never clears it
     assert main(["history", "--db", str(tmp_path / "h.duckdb")]) == 0
     out = capsys.readouterr().out
-    assert "examples to clear min_lift" in out and "lora " in out.split(run_id)[1]
+    assert "clears min_lift at" in out and rows[1].crossing in out
 
 
 def test_a_profile_can_turn_an_arms_curve_off(tmp_path, tiny_model):

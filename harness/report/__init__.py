@@ -18,7 +18,7 @@ from harness.compare import RunComparison
 from harness.metrics import METRICS, higher_is_better
 from harness.processes import kill_point
 from harness.report.timing import stage_times
-from harness.results import forgetting, run_decision, trials as read_trials
+from harness.results import curves as read_curves, forgetting, run_decision, trials as read_trials
 from harness.spec import RegressionSpec, declare_stored
 from harness.store import Store
 
@@ -123,6 +123,7 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
         "higher_is_better_perplexity": higher_is_better("perplexity"),
         "suites": store.run_suites(run_id),
         "learning_vs_forgetting": _scatter(trials),
+        "curves": _curves(store, run_id),
         "disagreements_shown": DISAGREEMENTS_SHOWN,
         "judge_metrics": ("faithfulness", "answer_relevancy", "judge_accuracy"),
         "profile": json.loads(run["profile"] or "{}") if (run.get("profile") or "").startswith("{") else {},
@@ -202,6 +203,26 @@ def _charts(store: Store, run_id: str, spec: dict, arms: list[dict], focus: tupl
         "costs": cost_view(arm_results(store, run_id, primary), spec["decision"].get("cost"),
                            (tuned, baseline) if tuned and baseline else None),
     }
+
+
+def _curves(store: Store, run_id: str) -> list[dict[str, Any]]:
+    """Each fitted learning curve with its chart, its sentence, the guides' rule of thumb for the data the arm had,
+    and its points' training (steps, seconds, reused or not)."""
+    from harness.report.curve_chart import learning_curve_chart
+    from harness.verdict.curve import RULE_OF_THUMB, rule_of_thumb, sentence
+
+    primary = json.loads(store.run(run_id)["spec_json"])["decision"]["primary_metric"]
+    values = dict(store.query("SELECT arm, value FROM metrics WHERE run_id = ? AND split = 'test' AND metric = ?",
+                              [run_id, primary]))
+    points = [dict(p, plan=json.loads(p["config_json"]).get("arm", {}), details=json.loads(p["details_json"] or "{}"),
+                   value=values.get(p["arm"])) for p in store.curve_points(run_id)]
+    out = []
+    for analysis in read_curves(store, run_id):
+        out.append({"analysis": analysis, "sentence": sentence(analysis), "rule": rule_of_thumb(analysis.largest),
+                    "chart": learning_curve_chart(analysis, chart_id=f"learning-curve-{analysis.arm}"),
+                    "rules": RULE_OF_THUMB, "several_seeds": any(len(s.seeds) > 1 for s in analysis.sizes),
+                    "points": [p for p in points if p["plan"].get("curve_of") == analysis.arm]})
+    return out
 
 
 def metric_kinds(names: list[str]) -> dict[str, dict[str, str]]:
