@@ -13,7 +13,8 @@ import math
 from markupsafe import Markup
 
 from harness.report.charts import (
-    INK, MUTED, ROLE_COLOURS, WIDTH, _el, _f, _legend, _linear, _svg, _text, _tick_label, _value, _x_axis, _y_axis,
+    INK, MUTED, ROLE_COLOURS, WIDTH, _el, _f, _legend, _linear, _short, _svg, _text, _tick_label, _value, _x_axis,
+    _y_axis,
     nice_ticks,
 )
 from harness.verdict.curve import CurveAnalysis, interval_text
@@ -70,12 +71,19 @@ def learning_curve_chart(a: CurveAnalysis, *, chart_id: str = "learning-curve") 
         body.append(_el("path", d=_path([(xs(b.n), ys(b.value)) for b in beyond]), class_="fit extrapolated",
                         fill="none", stroke=TUNED, stroke_width=2, stroke_dasharray="5 4"))
 
-    for name, value, colour, dash, cls in ((f"{a.baseline} (baseline)", a.baseline_value, BASE, None, "baseline"),
-                                           ("baseline + min_lift", a.target, TARGET, "2 3", "target")):
-        y = ys(value)
+    at = {"baseline": ys(a.baseline_value), "target": ys(a.target)}
+    labels = dict(at)
+    if abs(labels["baseline"] - labels["target"]) < 13:  # keep the two labels from overprinting
+        mid = (labels["baseline"] + labels["target"]) / 2
+        above = -1 if labels["target"] <= labels["baseline"] else 1
+        labels["target"], labels["baseline"] = mid + above * 6.5, mid - above * 6.5
+    for cls, name, shown, value, colour, dash in (
+            ("baseline", f"baseline {a.baseline}", "baseline", a.baseline_value, BASE, None),
+            ("target", "baseline + min_lift", "+ min_lift", a.target, TARGET, "2 3")):
         body.append(_el("g", _el("title", f"{name}: {_value(value)}"),
-                        _el("line", x1=x0, x2=x1, y1=y, y2=y, stroke=colour, stroke_width=1.5, stroke_dasharray=dash),
-                        _text(x1 + 6, y + 4, f"{name} {_value(value)}", "line-label", fill=colour),
+                        _el("line", x1=x0, x2=x1, y1=at[cls], y2=at[cls], stroke=colour, stroke_width=1.5,
+                            stroke_dasharray=dash),
+                        _text(x1 + 6, labels[cls] + 4, f"{shown} {_value(value)}", "line-label", fill=colour),
                         class_=f"reference {cls}"))
 
     for s in a.sizes:
@@ -102,7 +110,11 @@ def learning_curve_chart(a: CurveAnalysis, *, chart_id: str = "learning-curve") 
          "extrapolated", "extrapolated"),
         (lambda x, y: _el("rect", x=x, y=y - 5, width=16, height=10, fill=TUNED, fill_opacity=0.12),
          f"{a.confidence:.0%} band", "band"),
-    ], x0, y1 + 54, x1 - x0)
+        (lambda x, y: _el("line", x1=x, x2=x + 16, y1=y, y2=y, stroke=BASE, stroke_width=1.5),
+         f"baseline: {_short(a.baseline, 40)}", "baseline"),
+        (lambda x, y: _el("line", x1=x, x2=x + 16, y1=y, y2=y, stroke=TARGET, stroke_width=1.5, stroke_dasharray="2 3"),
+         f"baseline + min_lift ({a.min_lift:g})", "target"),
+    ], x0, y1 + 54, WIDTH - x0 - 16)
     body.append(_el("g", *legend, class_="legend"))
     label = f"learning curve of {a.arm}: {a.metric} by training examples against {a.baseline} + min_lift"
     return _svg(chart_id, "curve", label, WIDTH, y1 + 54 + legend_h, body)
