@@ -79,7 +79,15 @@ def test_curve_flag_and_history(tmp_path, tiny_model, capsys):
     assert "clears min_lift at" in out and rows[1].crossing in out
 
 
-def test_a_profile_can_turn_an_arms_curve_off(tmp_path, tiny_model):
-    task = _task(tmp_path, tiny_model, "{sizes: [4]}", profiles="profiles:\n  fast: {curve: false}\n")
-    assert run_cli(tmp_path, task, "--profile", "fast") == 0
-    assert query(tmp_path, "SELECT count(*) FROM arms WHERE role = 'curve'") == [(0,)]
+def test_which_curve_a_run_draws():
+    from harness.spec import CurveSpec, ProfileSpec
+    from harness.tuning.curve import curve_settings
+
+    own = CurveSpec(sizes=[4])
+    assert curve_settings(None, ProfileSpec()) is None  # nobody asked
+    assert curve_settings(own, ProfileSpec()) is own  # the arm asks on every profile ...
+    assert curve_settings(own, ProfileSpec(curve=False)) is None  # ... that does not say false
+    assert curve_settings(None, ProfileSpec(curve=True)) == CurveSpec()  # --curve: the defaults
+    assert curve_settings(own, ProfileSpec(curve=True)) is own
+    assert curve_settings(None, ProfileSpec(curve={"seeds": 2})).seeds == 2
+    assert CurveSpec().wanted(8) == [1, 2, 4, 8] and CurveSpec(sizes=[3, 5]).wanted(8) == [3, 5, 8]
