@@ -210,10 +210,7 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
                 adapter = adapters.get(arm.adapter_source)
             key = result_key(digest, task.spec, data.test, [] if arm.trains else validation, adapter, ctx.retriever,
                              options.seed)
-            with clock("cached", arm.name) as lap:
-                cached = reuse(store, key, run_id, arm.name) if options.use_cache else None
-                if cached is None:
-                    lap.discard()
+            cached = _reuse(store, key, run_id, arm.name, options, clock)
             if cached is not None:  # nothing that determines its results changed: no model loads for it
                 if arm.trains and adapter is not None:
                     tuned_models.append((arm.name, adapter, None))
@@ -230,8 +227,7 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
             with clock("test scoring", arm.name):
                 scored = _score(task, data.test, arm.name, output, ctx, options, judge)
         except Exception as exc:
-            detail = str(exc) if isinstance(exc, HarnessError) else traceback.format_exc(limit=6)
-            store.fail_arm(run_id, arm.name, f"{type(exc).__name__}: {detail}", time.perf_counter() - began)
+            _fail(store, run_id, arm.name, exc, began)
             failed.append(arm.name)
             continue
         store.finish_arm(run_id, arm.name, "test", output.predictions, scored.scores, scored.metrics,
@@ -293,11 +289,7 @@ def _run_curve(task: Task, data: TaskData, curve: LearningCurve, base: ResolvedM
         store.start_arm(run_id, point.name, "curve", "curve", config, digest)
         began = time.perf_counter()
         try:
-            with clock("cached", point.name) as lap:
-                cached = reuse(store, key, run_id, point.name) if options.use_cache else None
-                if cached is None:
-                    lap.discard()
-            if cached is not None:
+            if _reuse(store, key, run_id, point.name, options, clock) is not None:
                 continue
             with clock("curve training", point.name):
                 model, details = curve.train(point)
@@ -307,13 +299,28 @@ def _run_curve(task: Task, data: TaskData, curve: LearningCurve, base: ResolvedM
             with clock("curve scoring", point.name):
                 scored = _score(task, data.test, point.name, output, ctx, options, None)
         except Exception as exc:
-            detail = str(exc) if isinstance(exc, HarnessError) else traceback.format_exc(limit=6)
-            store.fail_arm(run_id, point.name, f"{type(exc).__name__}: {detail}", time.perf_counter() - began)
+            _fail(store, run_id, point.name, exc, began)
             failed.append(point.name)
             continue
         store.finish_arm(run_id, point.name, "test", output.predictions, scored.scores, scored.metrics,
                          time.perf_counter() - began, {**details, **output.details, **scored.details}, key)
     return failed
+
+
+def _reuse(store: Store, key: str, run_id: str, name: str, options: RunOptions,
+           clock: StageClock) -> tuple[dict, list[tuple[str, dict]]] | None:
+    """An earlier run's results under this key, copied into this run as `name` (timed as 'cached'), or None."""
+    with clock("cached", name) as lap:
+        cached = reuse(store, key, run_id, name) if options.use_cache else None
+        if cached is None:
+            lap.discard()
+    return cached
+
+
+def _fail(store: Store, run_id: str, name: str, exc: Exception, began: float) -> None:
+    """Record an arm (or a curve point) as failed, with the error a reader needs."""
+    detail = str(exc) if isinstance(exc, HarnessError) else traceback.format_exc(limit=6)
+    store.fail_arm(run_id, name, f"{type(exc).__name__}: {detail}", time.perf_counter() - began)
 
 
 def _score(task: Task, examples: list[Example], name: str, output: ArmOutput, ctx: ArmContext, options: RunOptions,
