@@ -216,12 +216,17 @@ def _curves(store: Store, run_id: str) -> list[dict[str, Any]]:
                               [run_id, primary]))
     points = [dict(p, plan=json.loads(p["config_json"]).get("arm", {}), details=json.loads(p["details_json"] or "{}"),
                    value=values.get(p["arm"])) for p in store.curve_points(run_id)]
+    stages = store.stages(run_id)
     out = []
     for analysis in read_curves(store, run_id):
+        mine = [p for p in points if p["plan"].get("curve_of") == analysis.arm]
+        names = {p["arm"] for p in mine}
+        seconds = {stage: sum(r["seconds"] for r in stages if r["stage"] == stage and r["arm"] in names)
+                   for stage in ("curve training", "curve answers", "curve scoring")}
         out.append({"analysis": analysis, "sentence": sentence(analysis), "rule": rule_of_thumb(analysis.largest),
                     "chart": learning_curve_chart(analysis, chart_id=f"learning-curve-{analysis.arm}"),
                     "rules": RULE_OF_THUMB, "several_seeds": any(len(s.seeds) > 1 for s in analysis.sizes),
-                    "points": [p for p in points if p["plan"].get("curve_of") == analysis.arm]})
+                    "points": mine, "seconds": seconds, "reused": sum(1 for p in mine if p["cached_from"])})
     return out
 
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.metrics import OutputShape, higher_is_better
+from harness.metrics import METRICS, OutputShape, higher_is_better
 from harness.records import json_safe
 from harness.stats import bootstrap_distribution, paired_resample_indices
 
@@ -228,6 +228,7 @@ def analyse(arm: str, baseline: str, points: Sequence[CurvePoint], baseline_valu
             available: int | None = None) -> CurveAnalysis:
     """Fit the curve to the points, bootstrap it over the test items, and say where it clears the target."""
     sign = 1.0 if higher_is_better(key) else -1.0
+    resamples = min(resamples, METRICS[key.split(".")[0]].max_resamples or resamples)  # a slow aggregate metric
     n_items = len(targets)
     sizes = sorted({p.size for p in points})
     if not sizes or n_items == 0:
