@@ -64,6 +64,7 @@ def test_curve_flag_and_history(tmp_path, tiny_model, capsys):
     assert {"curve training", "curve answers", "curve scoring", "curve fit"} <= stages
     report = (tmp_path / "reports" / f"tiny-{run_id}.html").read_text(encoding="utf-8")
     assert 'id="learning-curve"' in report
+    assert "<th>clears min_lift at</th>" in report  # the report's history of the task, per base model
     capsys.readouterr()
     from harness.cli import main
 

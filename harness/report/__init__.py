@@ -263,7 +263,7 @@ def _history(store: Store, run: dict[str, Any]) -> dict[str, Any] | None:
     for previous, row in zip(rows, rows[1:]):
         if row.base_weights != previous.base_weights:
             flags[row.run_id] = upgrade_flags(store, previous.run_id, row.run_id)
-    return {"rows": rows, "flags": flags}
+    return {"rows": rows, "flags": flags, "crossing": any(r.crossing for r in rows)}
 
 
 def _scatter(trials: list) -> dict[str, Any] | None:
