@@ -28,7 +28,7 @@ from scipy.stats import norm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness.metrics import OutputShape  # noqa: E402
+from harness.metrics.builtin import OutputShape  # noqa: E402
 from harness.verdict.curve import CurvePoint, analyse  # noqa: E402
 
 SIZES = (12, 24, 48, 96)

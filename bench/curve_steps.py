@@ -30,15 +30,16 @@ def main() -> None:
     import harness  # noqa: F401  (process settings before torch loads)
     from harness.arms.answering import answer
     from harness.backends.hf import HFGenerator
-    from harness.data import load_data, seeded_subset
-    from harness.metrics import aggregate_key, score_key
-    from harness.models import resolve
-    from harness.precision import choose_precision
-    from harness.prompts import conversation
+    from harness.data.examples import seeded_subset
+    from harness.data.loading import load_data
+    from harness.metrics.builtin import aggregate_key, score_key
+    from harness.models.loading import resolve
+    from harness.models.precision import choose_precision
+    from harness.prompting.conversations import conversation
     from harness.spec import CurveSpec
-    from harness.taskfile import load_spec
-    from harness.training import train_adapter
+    from harness.spec.taskfile import load_spec
     from harness.tuning.curve import plan_points
+    from harness.tuning.training import train_adapter
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--task", default="tasks/support_tickets.yaml")

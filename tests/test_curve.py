@@ -68,8 +68,8 @@ def test_curve_flag_and_history(tmp_path, tiny_model, capsys):
     capsys.readouterr()
     from harness.cli import main
 
-    from harness.results import history
-    from harness.store import Store
+    from harness.readside.results import history
+    from harness.store.database import Store
 
     with Store.open(tmp_path / "h.duckdb", read_only=True) as store:
         rows = history(store)

@@ -11,8 +11,8 @@ import pytest
 from scipy.optimize import least_squares
 from scipy.stats import norm
 
-from harness.data import Example
-from harness.metrics import OutputShape
+from harness.data.examples import Example
+from harness.metrics.builtin import OutputShape
 from harness.spec import CurveSpec
 from harness.tuning.curve import nested_order, plan_points, steps_for
 from harness.verdict.curve import (
@@ -151,8 +151,8 @@ def test_the_rule_of_thumb_bands():
 
 
 def test_the_curve_sentence_never_changes_the_verdict():
-    from harness.decision import ArmResult, decide
-    from harness.results import with_curves
+    from harness.verdict.decision import ArmResult, decide
+    from harness.readside.results import with_curves
     from harness.spec import DecisionSpec
 
     rng = np.random.default_rng(0)

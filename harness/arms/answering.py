@@ -16,9 +16,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.answer_end import answer_end_for
 from harness.backends import Conversation, Generation, Generator
-from harness.constraints import Constraint, json_schema_for
+from harness.prompting.answer_end import answer_end_for
+from harness.prompting.constraints import Constraint, json_schema_for
 from harness.spec import AnswerSettings, OutputSpec
 
 
@@ -41,8 +41,8 @@ def constraint_for(output: OutputSpec) -> Constraint:
 
 def check_answering(settings: AnswerSettings, output: OutputSpec, backend: Any) -> None:
     """Raise HarnessError now, before any model loads, if this backend cannot answer in this mode."""
-    from harness.constraints import library_version, openai_constraint_args
     from harness.errors import HarnessError
+    from harness.prompting.constraints import library_version, openai_constraint_args
     from harness.spec import OpenAIBackend
 
     if settings.answer == "constrained":

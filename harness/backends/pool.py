@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.backends import Generator
-from harness.models import (
+from harness.models.loading import (
     ResolvedModel,
     load_adapter,
     load_causal_lm,
@@ -20,8 +20,8 @@ from harness.models import (
     merge_adapter,
     pick_device,
 )
-from harness.precision import choose_precision
-from harness.prompt_format import PromptFormat, choose_format
+from harness.models.precision import choose_precision
+from harness.prompting.template import PromptFormat, choose_format
 from harness.records import Adapter
 from harness.spec import HFBackend, OpenAIBackend
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.data import Example
+from harness.data.examples import Example
 from harness.spec import CurveSpec, ProfileSpec
 
 SEED_STRIDE = 1_000_003  # seed k's order and training seed, away from the sweep's trial seeds

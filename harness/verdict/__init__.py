@@ -1,1 +1,3 @@
-"""The verdict's stage: what the stored results say (the learning curve's fit: `harness.verdict.curve`)."""
+"""The verdict: paired statistics (stats.py), break-even cost (cost.py), forgetting on the general suite
+(forgetting.py) and the decision rule that turns them into GO / NO-GO / INCONCLUSIVE with reasons (decision.py);
+the learning curve's fit, crossing and backtest (curve.py)."""

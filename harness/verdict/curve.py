@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from harness.metrics import METRICS, OutputShape, higher_is_better
+from harness.metrics.builtin import METRICS, OutputShape, higher_is_better
 from harness.records import json_safe
-from harness.stats import bootstrap_distribution, paired_resample_indices
+from harness.verdict.stats import bootstrap_distribution, paired_resample_indices
 
 C_LOW, C_HIGH = 0.02, 3.0  # the power law's exponent: from nearly log-linear to a sharp knee
 C_GRID = np.geomspace(C_LOW, C_HIGH, 97)  # neighbours 5% apart; golden-section search refines
