@@ -11,7 +11,8 @@ population mean is fixed so that baseline + min_lift (0.05) is crossed at a know
 Scenarios: the crossing between the points and beyond them (up to 4x); items independent given their difficulty,
 or one shared uniform per item (an item a point solves stays solved at larger sizes: the strongest pairing); 80 or
 150 test items; a curve of another shape than the fitted power law (the fit is then wrong by construction); and
-training noise per point (each point's model off its expected value by N(0, 0.1) in z, about 0.03 in the metric), with one and three seeds.
+training noise per point (each point's model off its expected value by N(0, 0.1) in z, about 0.03 in the metric),
+with one and three seeds.
 Prints the coverage of the 95% interval, how often the interval was open above (reaching past 4x the data), and the
 kinds the analysis reported.
 """

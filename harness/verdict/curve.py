@@ -257,8 +257,8 @@ def analyse(arm: str, baseline: str, points: Sequence[CurvePoint], baseline_valu
                           + [np.asarray(baseline_values, dtype=float)], sign)
 
     low_s, high_s = _quantiles(boot, confidence)
-    summaries = [SizeSummary(s, float(observed[k]), float(low_s[k]), float(high_s[k]), [float(v) for v in seed_values[k]])
-                 for k, s in enumerate(sizes)]
+    summaries = [SizeSummary(s, float(observed[k]), float(low_s[k]), float(high_s[k]),
+                             [float(v) for v in seed_values[k]]) for k, s in enumerate(sizes)]
     clears = sign * observed >= target_signed
     reached_at = None
     for k in range(len(sizes) - 1, -1, -1):
