@@ -45,7 +45,8 @@ def test_a_rerun_with_one_more_fraction_trains_only_that_fraction(tmp_path, tiny
     # the tuned arm itself was reused too: adding a point does not change its identity
     assert query(tmp_path, f"SELECT cached_from FROM arms WHERE run_id = '{second}' AND arm = 'lora'") == [(first,)]
 
-    (analysis,) = [json.loads(a) for (a,) in query(tmp_path, f"SELECT analysis_json FROM curves WHERE run_id = '{second}'")]
+    (analysis,) = [json.loads(a) for (a,) in
+                   query(tmp_path, f"SELECT analysis_json FROM curves WHERE run_id = '{second}'")]
     assert [s["size"] for s in analysis["sizes"]] == [2, 4, 6, 8]
     assert analysis["baseline"] == "zero_shot" and analysis["largest"] == 8
     (decision,) = query(tmp_path, f"SELECT decision_json FROM runs WHERE run_id = '{second}'")
@@ -78,6 +79,14 @@ def test_curve_flag_and_history(tmp_path, tiny_model, capsys):
     assert main(["history", "--db", str(tmp_path / "h.duckdb")]) == 0
     out = capsys.readouterr().out
     assert "clears min_lift at" in out and rows[1].crossing in out
+
+    # the export holds the points (arms role 'curve') and the fitted curve itself
+    out_dir = tmp_path / "export"
+    assert main(["export", run_id, "--db", str(tmp_path / "h.duckdb"), "--format", "jsonl", "--out", str(out_dir)]) == 0
+    (fitted,) = [json.loads(line) for line in (out_dir / "curves.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert fitted["arm"] == "lora" and json.loads(fitted["analysis_json"])["largest"] == 8
+    exported = (out_dir / "arms.jsonl").read_text(encoding="utf-8").splitlines()
+    assert {"lora@1", "lora@2", "lora@4"} <= {json.loads(line)["arm"] for line in exported}
 
 
 def test_which_curve_a_run_draws():

@@ -39,7 +39,7 @@ class Reads(Connection):
             "run": ("runs", "run_id"), "arms": ("arms", "started_at, arm"),
             "examples": ("examples", "split, example_id"), "predictions": ("predictions", "arm, split, example_id"),
             "scores": ("scores", "arm, split, example_id, metric"), "metrics": ("metrics", "arm, split, metric"),
-            "trials": ("trials", "arm, trial_number"),
+            "trials": ("trials", "arm, trial_number"), "curves": ("curves", "arm"),
         }
         counts = {}
         for name, (table, order) in tables.items():
