@@ -45,6 +45,8 @@ def main() -> None:
     parser.add_argument("--task", default="tasks/support_tickets.yaml")
     parser.add_argument("--profile", default="curve")
     parser.add_argument("--fractions", type=float, nargs="+", default=[0.125])
+    parser.add_argument("--steps", nargs="+", choices=["fixed", "proportional"], default=["fixed", "proportional"],
+                        help="the rules to train (one alone: the other's figure from an earlier invocation)")
     args = parser.parse_args()
 
     task = load_spec(args.task)
@@ -67,7 +69,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for fraction in args.fractions:
             rows = []
-            for rule in ("fixed", "proportional"):
+            for rule in args.steps:
                 settings = CurveSpec(fractions=[fraction], steps=rule)
                 point = next(p for p in plan_points(arm.name, settings, train, hp, 0, 0, labels) if not p.own)
                 began = time.perf_counter()
@@ -86,8 +88,9 @@ def main() -> None:
                 rows.append((rule, point.size, result.steps, seconds, value))
                 print(f"  {fraction:g} of the data ({point.size} examples), steps {rule:12}: {result.steps:4d} steps, "
                       f"{seconds:6.0f} s, {primary} {value:.3f}", flush=True)
-            (_, _, _, _, fixed), (_, _, _, _, proportional) = rows
-            print(f"  -> fixed minus proportional: {fixed - proportional:+.3f} {primary}")
+            if len(rows) == 2:
+                (_, _, _, _, fixed), (_, _, _, _, proportional) = rows
+                print(f"  -> fixed minus proportional: {fixed - proportional:+.3f} {primary}")
 
 
 if __name__ == "__main__":
