@@ -1,7 +1,7 @@
 """The learning curve's backtest on the shipped tasks, and what the curve costs: `harness run --profile curve` on
 contracts and support_tickets, then, from the store, each curve fitted on its smaller points predicting the largest.
 
-    .venv/bin/python bench/curve_backtest.py                         # both tasks, cold (estimate: 30-45 min, 2 cores)
+    .venv/bin/python bench/curve_backtest.py                         # both tasks, cold (estimate: 45-60 min, 2 cores)
     .venv/bin/python bench/curve_backtest.py tasks/support_tickets.yaml --work /tmp/curve  # keep db and reports
     .venv/bin/python bench/curve_backtest.py --read /tmp/curve/h.duckdb                    # only read a database
 
