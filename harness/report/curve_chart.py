@@ -12,10 +12,10 @@ import math
 
 from markupsafe import Markup
 
-from harness.report.charts import (
-    INK, MUTED, ROLE_COLOURS, WIDTH, _el, _f, _legend, _linear, _short, _svg, _text, _tick_label, _value, _x_axis,
-    _y_axis,
-    nice_ticks,
+from harness.report.charts import ROLE_COLOURS, _legend
+from harness.report.svg import (
+    INK, MUTED, WIDTH, coord, el, linear, nice_ticks, short_number, shorten, svg_root, text_el, tick_label, x_axis,
+    y_axis,
 )
 from harness.verdict.curve import CurveAnalysis, interval_text
 
@@ -31,7 +31,7 @@ def _log_ticks(lo: float, hi: float) -> list[float]:
 
 
 def _path(points: list[tuple[float, float]]) -> str:
-    return "M" + "L".join(f"{_f(x)} {_f(y)}" for x, y in points)
+    return "M" + "L".join(f"{coord(x)} {coord(y)}" for x, y in points)
 
 
 def learning_curve_chart(a: CurveAnalysis, *, chart_id: str = "learning-curve") -> Markup:
@@ -41,7 +41,7 @@ def learning_curve_chart(a: CurveAnalysis, *, chart_id: str = "learning-curve") 
     smallest = a.sizes[0].size
     n_lo, n_hi = smallest / 1.4, max(a.limit, a.largest) * 1.05
     log_lo, log_hi = math.log(n_lo), math.log(n_hi)
-    xs_log = _linear(log_lo, log_hi, x0, x1)
+    xs_log = linear(log_lo, log_hi, x0, x1)
 
     def xs(n: float) -> float:
         return xs_log(math.log(min(max(n, n_lo), n_hi)))
@@ -50,25 +50,25 @@ def learning_curve_chart(a: CurveAnalysis, *, chart_id: str = "learning-curve") 
                                              if v is not None]
     values += [v for b in a.band for v in (b.low, b.high)]
     yt = nice_ticks(min(values), max(values), 5)
-    ys = _linear(yt[0], yt[-1], y1, y0)
+    ys = linear(yt[0], yt[-1], y1, y0)
     ystep = yt[1] - yt[0]
 
     xt = _log_ticks(n_lo, n_hi) or [smallest, a.largest]
-    body = _y_axis(yt, ys, x0, x1, lambda t: _tick_label(t, ystep))
-    body += _x_axis(xt, xs, y1, y0, lambda t: f"{t:,.0f}", span=(x0, x1))
+    body = y_axis(yt, ys, x0, x1, lambda t: tick_label(t, ystep))
+    body += x_axis(xt, xs, y1, y0, lambda t: f"{t:,.0f}", span=(x0, x1))
     direction = "↑ higher is better" if a.higher_is_better else "↓ lower is better"
-    body.append(_text(x0, top - 8, f"{a.metric} on the test items ({direction})", "axis-label"))
-    body.append(_text((x0 + x1) / 2, y1 + 32, "training examples (log scale)", "axis-label", "middle"))
+    body.append(text_el(x0, top - 8, f"{a.metric} on the test items ({direction})", "axis-label"))
+    body.append(text_el((x0 + x1) / 2, y1 + 32, "training examples (log scale)", "axis-label", "middle"))
 
     measured = [b for b in a.band if b.n <= a.largest * 1.0001]
     beyond = [b for b in a.band if b.n >= a.largest * 0.9999]
     if a.band:
         outline = [(xs(b.n), ys(b.high)) for b in a.band] + [(xs(b.n), ys(b.low)) for b in reversed(a.band)]
-        body.append(_el("path", _el("title", f"{a.confidence:.0%} band of the fitted curve"), d=_path(outline) + "Z",
+        body.append(el("path", el("title", f"{a.confidence:.0%} band of the fitted curve"), d=_path(outline) + "Z",
                         class_="band", fill=TUNED, fill_opacity=0.12, stroke="none"))
-        body.append(_el("path", d=_path([(xs(b.n), ys(b.value)) for b in measured]), class_="fit measured",
+        body.append(el("path", d=_path([(xs(b.n), ys(b.value)) for b in measured]), class_="fit measured",
                         fill="none", stroke=TUNED, stroke_width=2))
-        body.append(_el("path", d=_path([(xs(b.n), ys(b.value)) for b in beyond]), class_="fit extrapolated",
+        body.append(el("path", d=_path([(xs(b.n), ys(b.value)) for b in beyond]), class_="fit extrapolated",
                         fill="none", stroke=TUNED, stroke_width=2, stroke_dasharray="5 4"))
 
     at = {"baseline": ys(a.baseline_value), "target": ys(a.target)}
@@ -80,44 +80,44 @@ def learning_curve_chart(a: CurveAnalysis, *, chart_id: str = "learning-curve") 
     for cls, name, shown, value, colour, dash in (
             ("baseline", f"baseline {a.baseline}", "baseline", a.baseline_value, BASE, None),
             ("target", "baseline + min_lift", "+ min_lift", a.target, TARGET, "2 3")):
-        body.append(_el("g", _el("title", f"{name}: {_value(value)}"),
-                        _el("line", x1=x0, x2=x1, y1=at[cls], y2=at[cls], stroke=colour, stroke_width=1.5,
+        body.append(el("g", el("title", f"{name}: {short_number(value)}"),
+                        el("line", x1=x0, x2=x1, y1=at[cls], y2=at[cls], stroke=colour, stroke_width=1.5,
                             stroke_dasharray=dash),
-                        _text(x1 + 6, labels[cls] + 4, f"{shown} {_value(value)}", "line-label", fill=colour),
+                        text_el(x1 + 6, labels[cls] + 4, f"{shown} {short_number(value)}", "line-label", fill=colour),
                         class_=f"reference {cls}"))
 
     for s in a.sizes:
         x = xs(s.size)
-        parts = [_el("title", f"{s.size:,} examples: {_value(s.value)}"
-                     + (f" ({_value(s.low)} to {_value(s.high)})" if s.low is not None and s.high is not None else "")
-                     + (f"; seeds {', '.join(_value(v) for v in s.seeds)}" if len(s.seeds) > 1 else ""))]
+        parts = [el("title", f"{s.size:,} examples: {short_number(s.value)}"
+                     + (f" ({short_number(s.low)} to {short_number(s.high)})" if s.low is not None and s.high is not None else "")
+                     + (f"; seeds {', '.join(short_number(v) for v in s.seeds)}" if len(s.seeds) > 1 else ""))]
         if s.low is not None and s.high is not None:
-            parts.append(_el("line", x1=x, x2=x, y1=ys(s.low), y2=ys(s.high), stroke=TUNED, stroke_width=1.5))
+            parts.append(el("line", x1=x, x2=x, y1=ys(s.low), y2=ys(s.high), stroke=TUNED, stroke_width=1.5))
         if len(s.seeds) > 1:
-            parts += [_el("circle", cx=x, cy=ys(v), r=2.5, class_="seed", fill="#fff", stroke=TUNED) for v in s.seeds]
-        parts.append(_el("circle", cx=x, cy=ys(s.value), r=4.5, class_="point", fill=TUNED))
-        body.append(_el("g", *parts, class_="size", data_size=s.size))
+            parts += [el("circle", cx=x, cy=ys(v), r=2.5, class_="seed", fill="#fff", stroke=TUNED) for v in s.seeds]
+        parts.append(el("circle", cx=x, cy=ys(s.value), r=4.5, class_="point", fill=TUNED))
+        body.append(el("g", *parts, class_="size", data_size=s.size))
 
-    body.append(_el("line", x1=xs(a.largest), x2=xs(a.largest), y1=y0, y2=y1, stroke=MUTED, stroke_dasharray="1 3",
+    body.append(el("line", x1=xs(a.largest), x2=xs(a.largest), y1=y0, y2=y1, stroke=MUTED, stroke_dasharray="1 3",
                     class_="you-have"))
-    body.append(_text(xs(a.largest) + 3, y0 + 10, f"you have {a.largest:,}", "you-have-label", fill=MUTED))
+    body.append(text_el(xs(a.largest) + 3, y0 + 10, f"you have {a.largest:,}", "you-have-label", fill=MUTED))
     body += _crossing(a, xs, ys, y0, y1)
 
     legend, legend_h = _legend([
-        (lambda x, y: _el("circle", cx=x + 8, cy=y, r=4, fill=TUNED), f"{a.arm}, measured", "measured"),
-        (lambda x, y: _el("line", x1=x, x2=x + 16, y1=y, y2=y, stroke=TUNED, stroke_width=2), "fitted", "fitted"),
-        (lambda x, y: _el("line", x1=x, x2=x + 16, y1=y, y2=y, stroke=TUNED, stroke_width=2, stroke_dasharray="5 4"),
+        (lambda x, y: el("circle", cx=x + 8, cy=y, r=4, fill=TUNED), f"{a.arm}, measured", "measured"),
+        (lambda x, y: el("line", x1=x, x2=x + 16, y1=y, y2=y, stroke=TUNED, stroke_width=2), "fitted", "fitted"),
+        (lambda x, y: el("line", x1=x, x2=x + 16, y1=y, y2=y, stroke=TUNED, stroke_width=2, stroke_dasharray="5 4"),
          "extrapolated", "extrapolated"),
-        (lambda x, y: _el("rect", x=x, y=y - 5, width=16, height=10, fill=TUNED, fill_opacity=0.12),
+        (lambda x, y: el("rect", x=x, y=y - 5, width=16, height=10, fill=TUNED, fill_opacity=0.12),
          f"{a.confidence:.0%} band", "band"),
-        (lambda x, y: _el("line", x1=x, x2=x + 16, y1=y, y2=y, stroke=BASE, stroke_width=1.5),
-         f"baseline: {_short(a.baseline, 40)}", "baseline"),
-        (lambda x, y: _el("line", x1=x, x2=x + 16, y1=y, y2=y, stroke=TARGET, stroke_width=1.5, stroke_dasharray="2 3"),
+        (lambda x, y: el("line", x1=x, x2=x + 16, y1=y, y2=y, stroke=BASE, stroke_width=1.5),
+         f"baseline: {shorten(a.baseline, 40)}", "baseline"),
+        (lambda x, y: el("line", x1=x, x2=x + 16, y1=y, y2=y, stroke=TARGET, stroke_width=1.5, stroke_dasharray="2 3"),
          f"baseline + min_lift ({a.min_lift:g})", "target"),
     ], x0, y1 + 54, WIDTH - x0 - 16)
-    body.append(_el("g", *legend, class_="legend"))
+    body.append(el("g", *legend, class_="legend"))
     label = f"learning curve of {a.arm}: {a.metric} by training examples against {a.baseline} + min_lift"
-    return _svg(chart_id, "curve", label, WIDTH, y1 + 54 + legend_h, body)
+    return svg_root(chart_id, "curve", label, WIDTH, y1 + 54 + legend_h, body)
 
 
 def _crossing(a: CurveAnalysis, xs, ys, y0: float, y1: float) -> list[Markup]:  # noqa: ANN001 - scales
@@ -129,15 +129,15 @@ def _crossing(a: CurveAnalysis, xs, ys, y0: float, y1: float) -> list[Markup]:  
         x, y = xs(a.crossing), ys(a.target)
         text = f"≈{a.crossing:,.0f} {interval_text(a)}"
     else:
-        return [_text(xs(a.limit), y0 + 24, f"not reached by {a.limit:,.0f}", "crossing-label not-reached", "end",
+        return [text_el(xs(a.limit), y0 + 24, f"not reached by {a.limit:,.0f}", "crossing-label not-reached", "end",
                       fill="#b91c1c", font_weight="600")]
-    parts = [_el("line", x1=x, x2=x, y1=y, y2=y1, stroke=INK, stroke_dasharray="4 3")]
+    parts = [el("line", x1=x, x2=x, y1=y, y2=y1, stroke=INK, stroke_dasharray="4 3")]
     if a.kind == "crossing" and a.crossing_low is not None:
         high = a.crossing_high if a.crossing_high is not None and a.crossing_high <= a.limit else a.limit
-        parts.append(_el("line", x1=xs(a.crossing_low), x2=xs(high), y1=y, y2=y, stroke=INK, stroke_width=3,
+        parts.append(el("line", x1=xs(a.crossing_low), x2=xs(high), y1=y, y2=y, stroke=INK, stroke_width=3,
                          stroke_opacity=0.35, class_="crossing-interval"))
     anchor = "end" if x > (xs(a.sizes[0].size) + xs(a.limit)) / 2 else "start"
-    parts += [_el("circle", cx=x, cy=y, r=5, fill="#fff", stroke=INK, stroke_width=2),
-              _text(x + (-8 if anchor == "end" else 8), max(y - 10, y0 + 22), text, "crossing-label", anchor,
+    parts += [el("circle", cx=x, cy=y, r=5, fill="#fff", stroke=INK, stroke_width=2),
+              text_el(x + (-8 if anchor == "end" else 8), max(y - 10, y0 + 22), text, "crossing-label", anchor,
                     font_weight="600", stroke="#fff", stroke_width=4, stroke_linejoin="round", paint_order="stroke")]
-    return [_el("g", *parts, class_="crossing", data_kind=a.kind)]
+    return [el("g", *parts, class_="crossing", data_kind=a.kind)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from harness import __version__
 from harness.arms import ArmBase, ArmContext, ArmOutput
 from harness.arms.catalog import build_arm
 from harness.backends.pool import Generators
-from harness.data.examples import Example, TaskData, seeded_subset
+from harness.data.examples import Example, TaskData, seeded_subset, slice_values
 from harness.data.loading import load_data
 from harness.errors import HarnessError
 from harness.models.embeddings import LazyEmbedder
@@ -258,20 +259,29 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
                              {**companion.details, **scored.details})
             if companion.adapter is not None:
                 tuned_models.append((companion.name, companion.adapter, companion.merged_dir))
+    curves = [c for c in (arm.curve(ctx) for arm in arms if arm.name not in failed) if c is not None]
+    for curve in curves:
+        failed += _run_curve(task, data, curve, base, ctx, store, run_id, options, clock)
+    return _finish(task, data, store, run_id, options, suites, tuned_models, failed, clock, curves)
+
+
+def _finish(task: Task, data: TaskData, store: Store, run_id: str, options: RunOptions, suites: SuiteRuns | None,
+            tuned_models: list[tuple[str, Adapter, str | None]], failed: list[str], clock: StageClock,
+            curves: Sequence[LearningCurve]) -> RunOutcome:
+    """After the arms and the curves' points: the general-capability suite on each tuned model, the verdict (and
+    the curves' fit, one sentence more in its reasons), the report."""
     if suites is not None and tuned_models:  # did tuning make the model worse at everything else?
         with clock("suite", BASE):
             suites.score([BASE])
         for name, adapter, merged_dir in tuned_models:
             with clock("suite", name):
                 suites.score([name], adapter, Path(merged_dir) if merged_dir else None)
-    curves = [c for c in (arm.curve(ctx) for arm in arms if arm.name not in failed) if c is not None]
-    for curve in curves:
-        failed += _run_curve(task, data, curve, base, ctx, store, run_id, options, clock)
     report_path = inside(options.reports_dir, f"{task.spec.name}-{run_id}.html")
     with store.session():  # many reads in a row: one connection, held for a second or two
         with clock("decision"):
-            decision = decide_run(store, run_id, task.spec, options.seed)
-        analyses = []
+            decision = decide_run(store, run_id, task.spec, options.seed, slice_values(task, data.test),
+                                  data.held.get("test"))
+        analyses: list[CurveAnalysis] = []
         if curves:
             with clock("curve fit"):  # one sentence more in the reasons; the verdict stays as decided
                 analyses = analyse_curves(store, run_id, task.spec, decision, curves, options.seed)
