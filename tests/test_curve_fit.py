@@ -151,9 +151,10 @@ def test_the_rule_of_thumb_bands():
 
 
 def test_the_curve_sentence_never_changes_the_verdict():
-    from harness.verdict.decision import ArmResult, decide
     from harness.readside.results import with_curves
     from harness.spec import DecisionSpec
+    from harness.verdict.comparison import ArmResult
+    from harness.verdict.decision import decide
 
     rng = np.random.default_rng(0)
     n = 200
