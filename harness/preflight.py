@@ -19,7 +19,7 @@ from harness.redact import looks_like_a_secret, public_url
 from harness.regression.lm_eval_tasks import check_lm_eval_tasks
 from harness.regression.suite import plan_suite
 from harness.retrieval import load_corpus
-from harness.spec import OpenAIBackend, RegressionSpec, Task
+from harness.spec import RegressionSpec, Task
 from harness.suite_runs import suite_config
 
 DUCKDB_MAGIC = (8, b"DUCK")  # offset and bytes of a DuckDB file's magic number
@@ -54,6 +54,8 @@ def preflight(task: Task, arms: list[ArmBase], ctx: ArmContext) -> Checked:
         arm.preflight(ctx)
     judge = make_judge(task.spec)
     regression = task.spec.regression.sized(ctx.profile.regression) if task.spec.regression else None
+    if regression is not None and any(arm.trains for arm in arms):
+        ctx.models.preflight(regression.backend)
     suite_plan = plan_suite(suite_config(regression)) if regression else None  # reads the items
     include = None
     if regression is not None and regression.lm_eval_tasks:
@@ -110,16 +112,18 @@ def _storage_url(url: str) -> None:
 
 def check_environment(task: Task) -> None:
     """Every API key variable a backend or the judge names is set (the key itself never goes in a task file)."""
-    named = [(f"arms[{i}].backend", arm.backend) for i, arm in enumerate(task.spec.arms)
-             if isinstance(getattr(arm, "backend", None), OpenAIBackend)]
+    named = [(f"arms[{i}].backend", arm.backend) for i, arm in enumerate(task.spec.arms) if hasattr(arm, "backend")]
+    if task.spec.regression is not None:
+        named.append(("regression.backend", task.spec.regression.backend))
     if task.spec.judge is not None:
         named.append(("judge", task.spec.judge))
     for where, spec in named:
-        name = spec.api_key_env
-        if name is None or os.environ.get(name):
+        secret = spec.secret_env()
+        if secret is None or os.environ.get(secret[0]):
             continue
+        name, url = secret
         if looks_like_a_secret(name):
             raise HarnessError(f"{task.path}: {where}.api_key_env: expected the NAME of the environment variable "
                                f"that holds the key, e.g. OPENAI_API_KEY; this looks like a key itself (not shown)")
         raise HarnessError(f"{task.path}: {where}.api_key_env: environment variable {name} is not set "
-                           f"(it holds the API key for {public_url(spec.base_url)})")
+                           f"(it holds the API key for {public_url(url)})")

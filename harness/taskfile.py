@@ -14,7 +14,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from harness.errors import HarnessError, SpecError, did_you_mean
-from harness.spec import BACKEND_TYPES, Task, TaskSpec, arm_types
+from harness.spec import Task, TaskSpec, arm_types, backend_types
 from harness.textfiles import read_text
 
 
@@ -133,7 +133,7 @@ def _describe(err: dict) -> str:
         msg = msg.removeprefix("Value error, ")
     if err["type"] == "union_tag_invalid":
         tag = str(err.get("ctx", {}).get("tag"))
-        kind, choices = ("backend", BACKEND_TYPES) if err["loc"][-1] == "backend" else ("arm", arm_types())
+        kind, choices = ("backend", backend_types()) if err["loc"][-1] == "backend" else ("arm", arm_types())
         return f"unknown {kind} type {tag!r}; {did_you_mean(tag, list(choices))}"
     if err["type"] in ("missing", "extra_forbidden", "union_tag_not_found") or "input" not in err:
         return msg
@@ -145,7 +145,7 @@ def _describe(err: dict) -> str:
 
 
 def problems_from(err: ValidationError, file: str, root: yaml.Node | None) -> list[str]:
-    tags = set(arm_types()) | set(BACKEND_TYPES) | {"list[...]", "FloatRange", "literal['epoch']", "int", "str",
+    tags = set(arm_types()) | set(backend_types()) | {"list[...]", "FloatRange", "literal['epoch']", "int", "str",
                                                   "EvaluateMetricSpec"}
     lines = []
     for e in err.errors():

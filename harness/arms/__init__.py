@@ -81,7 +81,8 @@ class ArmContext:
     retriever: Any = None  # harness.retrieval.Retriever over the task's corpus, if it has one
     arm_names: tuple[str, ...] = ()  # the arms of this run
     embedder: Any = None  # harness.embeddings.Embedder, loaded on first use (similar shots)
-    forgetting_probe: Callable[[Any], float] | None = None  # a trial's model -> general accuracy minus the base's
+    # a trial's model (a generator over it) -> its general accuracy minus the base model's, on the arm's backend
+    forgetting_probe: Callable[[Any, Any], float] | None = None
 
     def tracker(self, description: str, total: int) -> Callable[[int], None]:
         task_id = self.progress.add_task(description, total=total)

@@ -19,7 +19,7 @@ from typing import Any
 from harness.answer_end import answer_end_for
 from harness.backends import Conversation, Generation, Generator
 from harness.constraints import Constraint, json_schema_for
-from harness.spec import AnswerSettings, OutputSpec
+from harness.spec import AnswerSettings, BackendSpecBase, OutputSpec
 
 
 @dataclass(frozen=True)
@@ -39,19 +39,15 @@ def constraint_for(output: OutputSpec) -> Constraint:
     return Constraint.regex(output.regex)
 
 
-def check_answering(settings: AnswerSettings, output: OutputSpec, backend: Any) -> None:
-    """Raise HarnessError now, before any model loads, if this backend cannot answer in this mode."""
-    from harness.constraints import library_version, openai_constraint_args
+def check_answering(settings: AnswerSettings, output: OutputSpec, backend: BackendSpecBase) -> None:
+    """Raise HarnessError now, before any model loads, if this backend cannot answer in this mode here (what it
+    can do at all was checked with the task file, against its capabilities)."""
+    from harness.constraints import library_version
     from harness.errors import HarnessError
-    from harness.spec import OpenAIBackend
 
-    if settings.answer == "constrained":
-        constraint = constraint_for(output)
-        if isinstance(backend, OpenAIBackend):
-            openai_constraint_args(constraint, backend.server)  # "unsupported" for kinds this server cannot enforce
-        elif library_version() == "not installed":
-            raise HarnessError("answer: constrained decodes with xgrammar, which is not installed: "
-                               "pip install --no-deps xgrammar==0.2.8 apache-tvm-ffi==0.1.15.post2")
+    if settings.answer == "constrained" and backend.grammar_in_process and library_version() == "not installed":
+        raise HarnessError("answer: constrained decodes with xgrammar, which is not installed: "
+                           "pip install --no-deps xgrammar==0.2.8 apache-tvm-ffi==0.1.15.post2")
 
 
 def describe_answering(settings: AnswerSettings, output: OutputSpec) -> dict[str, Any]:

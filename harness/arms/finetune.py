@@ -27,7 +27,7 @@ from harness.errors import HarnessError
 from harness.metrics import higher_is_better
 from harness.prompts import conversation
 from harness.records import Adapter
-from harness.spec import SweepSpec, TunedArmSpec
+from harness.spec import HFBackend, SweepSpec, TunedArmSpec
 from harness.redact import public_url
 from harness.sweep import default_storage, new_owner, open_study, run_sweep, seed_number
 from harness.training import adapter_hash
@@ -69,7 +69,8 @@ class TunedArm(ArmBase):
             self._check_given_adapter(ctx)
         elif not ctx.train:
             raise HarnessError(f"arm {self.name!r}: the train split is empty")
-        check_answering(self.spec, ctx.task.spec.output, None)
+        ctx.models.preflight(self.spec.backend)
+        check_answering(self.spec, ctx.task.spec.output, self.spec.backend)
         searching = self.spec.sweep is not None and (self.spec.sweep.space or self._trials(ctx) > 1)
         if searching and not ctx.validation:
             raise HarnessError(f"arm {self.name!r}: a sweep scores trials on the validation split, which is empty")
@@ -87,6 +88,8 @@ class TunedArm(ArmBase):
             spec["sweep"].pop("trials")
         for how_it_answers_on_test in ("merge", "answer", "normalization"):  # no effect on training or trials
             spec.pop(how_it_answers_on_test)
+        if spec["backend"] == HFBackend().model_dump(mode="json"):
+            spec.pop("backend")  # the default keeps the names of studies begun before arms could name a backend
         identity = {
             "arm": spec,
             "base": ctx.models.base.weights_hash,
@@ -184,7 +187,7 @@ class TunedArm(ArmBase):
         """The adapter answers the test items once; the merged model too, when asked."""
         if adapter is None:
             raise HarnessError(f"arm {self.name!r}: no adapter to answer with (prepare did not run)")
-        predictions = self._answer(items, ctx, ctx.models.get(adapter=adapter), "adapter")
+        predictions = self._answer(items, ctx, ctx.models.get(self.spec.backend, adapter=adapter), "adapter")
         merge = ctx.profile.merge if ctx.profile.merge is not None else self.spec.merge
         companions = [self._merged(items, ctx, adapter, predictions)] if merge else []
         details = {**self.sweep_details, **describe_answering(self.spec, ctx.task.spec.output)}
@@ -203,7 +206,7 @@ class TunedArm(ArmBase):
                 adapter_predictions: list[Prediction]) -> Companion:
         """The adapter merged into full-precision base weights, answering the same items."""
         merged_dir = Path(adapter.path).parent / "merged"
-        predictions = self._answer(items, ctx, ctx.models.merged(adapter, merged_dir), "merged")
+        predictions = self._answer(items, ctx, ctx.models.merged(adapter, merged_dir, self.spec.backend), "merged")
         same = [a.output == m.output for a, m in zip(adapter_predictions, predictions)]
         details = {"adapter_arm": self.name, "merged_dir": str(merged_dir),
                    "agreement_with_adapter": float(np.mean(same)) if same else None,

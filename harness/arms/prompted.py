@@ -15,7 +15,7 @@ from harness.data import Example, Item
 from harness.errors import HarnessError
 from harness.prompts import conversation, fixed_shots
 from harness.records import Adapter
-from harness.spec import OpenAIBackend, PromptedArmSpec
+from harness.spec import PromptedArmSpec
 
 
 @register
@@ -27,8 +27,7 @@ class PromptedArm(ArmBase):
     def preflight(self, ctx: ArmContext) -> None:
         if self.spec.shots > len(ctx.train):
             raise HarnessError(f"arm {self.name!r}: {self.spec.shots} shots, but the train split has {len(ctx.train)} examples")
-        if isinstance(self.spec.backend, OpenAIBackend):
-            ctx.models.get(self.spec.backend)  # fails now, not mid-run, if the key variable is unset
+        ctx.models.preflight(self.spec.backend)  # a missing key or environment fails now, not mid-run
         check_answering(self.spec, ctx.task.spec.output, self.spec.backend)
 
     def _shots(self, items: Sequence[Item], ctx: ArmContext) -> tuple[list[list[Example]], dict]:

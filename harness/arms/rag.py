@@ -49,6 +49,7 @@ class RagArm(ArmBase):
                                f"which is not part of this run; add --arm {self.spec.adapter_from}")
         if self.spec.shots > len(ctx.train):
             raise HarnessError(f"arm {self.name!r}: {self.spec.shots} shots, but the train split has {len(ctx.train)} examples")
+        ctx.models.preflight(self.spec.backend)
         check_answering(self.spec, ctx.task.spec.output, self.spec.backend)
 
     def predict(self, items: Sequence[Item], ctx: ArmContext, adapter: Adapter | None = None) -> ArmOutput:

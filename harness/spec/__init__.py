@@ -25,8 +25,12 @@ from harness.spec.data import (  # noqa: F401  (the schema is read as one: harne
     FILTER_OPS, SPLIT_NAMES, DatasetColumns, DatasetSpec, DataSpec, FieldMap, OutputSpec, RowFilter, SplitRule,
 )
 from harness.spec.arms import (  # noqa: F401
-    ARM_SPECS, TUNABLE, AnswerSettings, ArmSpec, ArmSpecBase, Backend, FloatRange, HFBackend, OpenAIBackend,
-    PromptedArmSpec, RagArmSpec, SearchDimension, SweepSpec, TunedArmSpec, _arm_union, arm_types,
+    ARM_SPECS, TUNABLE, AnswerSettings, ArmSpec, ArmSpecBase, FloatRange, PromptedArmSpec, RagArmSpec,
+    SearchDimension, SweepSpec, TunedArmSpec, _arm_union, arm_types,
+)
+from harness.spec.backends import (  # noqa: F401
+    BACKEND_SPECS, VLLM_LORA_RANKS, Backend, BackendSpecBase, Capabilities, EndpointSettings, HFBackend,
+    OpenAIBackend, VLLMBackend, backend_types, endpoint_url,
 )
 
 
@@ -73,22 +77,21 @@ class CorpusSpec(Strict):
         return self
 
 
-class JudgeSpec(Strict):
+class JudgeSpec(EndpointSettings):
     """An LLM judge behind any OpenAI-compatible endpoint, for ragas faithfulness / answer relevancy."""
 
     base_url: str
     model: str
-    api_key_env: str | None = None
-    timeout_s: float = Field(60.0, gt=0)
     retries: int = Field(2, ge=0, le=10, description="retries of a judgment that fails to parse or times out")
-    backoff_s: float = Field(0.5, ge=0, le=60, description="wait before the first retry; it doubles each retry, "
-                                                           "with jitter, and is at least the server's Retry-After")
-    max_backoff_s: float = Field(30.0, gt=0, le=600, description="the longest wait between tries (Retry-After too)")
     concurrency: int = Field(4, ge=1, le=64)
 
-    _url = field_validator("base_url")(OpenAIBackend._url.__func__)
-    _env = field_validator("api_key_env")(OpenAIBackend._env_name.__func__)
-BACKEND_TYPES = ("hf", "openai")
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        return endpoint_url(v)
+
+    def secret_env(self) -> tuple[str, str] | None:
+        return (self.api_key_env, self.base_url) if self.api_key_env else None
 
 
 class SuiteSizes(Strict):
@@ -112,6 +115,7 @@ class RegressionSpec(SuiteSizes):
     perplexity_docs: int | None = Field(32, ge=0)
     probes: bool | None = True
     trial_items: int | None = Field(40, ge=0)
+    backend: Backend = Field(default_factory=HFBackend, description="what scores the suite (hf or vllm)")
     lm_eval_tasks: list[str] = Field(default_factory=list, description="named lm-evaluation-harness tasks (log-likelihood "
                                      "ones, e.g. arc_easy, piqa, hellaswag: they need the hub) scored like the suite")
     lm_eval_include: str | None = Field(None, description="a folder of local lm-eval task YAMLs (relative to the task file)")
@@ -119,6 +123,15 @@ class RegressionSpec(SuiteSizes):
     max_drop: float = Field(0.02, ge=0.0, le=1.0, description="tolerated fall of suite accuracy, tuned vs base")
     min_probe_pass_rate: float | None = Field(None, ge=0.0, le=1.0, description="a tuned model below it cannot be GO")
     seed: int = 0
+
+    def needs(self, merged: bool) -> list[str]:
+        """The capabilities scoring the suite takes from its backend (the tuned models carry adapters)."""
+        needs = ["loglikelihood", "adapters"] + (["merged"] if merged else [])
+        if self.perplexity_docs != 0:
+            needs.append("token_losses")
+        if self.probes:
+            needs.append("generate")
+        return needs
 
     def sized(self, sizes: SuiteSizes | None) -> RegressionSpec:
         """These settings with a profile's sizes in place of the task's."""
@@ -353,6 +366,10 @@ class TaskSpec(Strict):
             problems.append(f"arms: arm names must be unique, repeated: {dupes}")
         for i, arm in enumerate(self.arms):
             problems += arm.cross_check(self, i)
+        if self.regression is not None:
+            merged = any(getattr(a, "merge", False) for a in self.arms if a.produces_adapter)
+            problems += self.regression.backend.problems(self.regression.needs(merged), "regression.backend",
+                                                         "the regression suite")
         profiles = {"full"} | set(self.profiles)
         if self.default_profile not in profiles:
             problems.append(f"default_profile: {self.default_profile!r} is not defined; {did_you_mean(self.default_profile, sorted(profiles))}")
