@@ -53,6 +53,7 @@ class RunOptions:
     profile: str | None = None  # a profile of the task file; default: its default_profile
     storage: str | None = None  # Optuna storage URL for sweeps
     base: str | None = None  # another base model than the task file's (a hub id or a local folder)
+    backend: str | None = None  # answer every arm and score the suite on this backend type (e.g. vllm)
     use_cache: bool = True  # reuse an earlier run's results for arms whose every input is unchanged
 
 
@@ -79,6 +80,8 @@ def _load(task_path: str | Path, options: RunOptions) -> tuple[Task, TaskData, l
     task = load_spec(task_path)
     if options.base:
         task = task.with_base(options.base)
+    if options.backend:
+        task = task.with_backend(options.backend)
     data = load_data(task)
     if not data.test:
         raise HarnessError(f"{task.path}: the test split is empty")
@@ -104,6 +107,14 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
         progress.update(step, total=1, completed=1)
     run_id = new_run_id()
     ctx = _context(task, data, arms, profile, base, progress, options.workdir / task.spec.name / run_id, options)
+    try:
+        return _checked_run(task, data, arms, base, ctx, run_id, options, clock)
+    finally:
+        ctx.models.close()  # servers it started stop with the run: done, failed or interrupted
+
+
+def _checked_run(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedModel, ctx: ArmContext, run_id: str,
+                 options: RunOptions, clock: StageClock) -> RunOutcome:
     with clock("preflight"):
         checked = preflight(task, arms, ctx)
     with clock("data checks"):
@@ -164,6 +175,7 @@ def _context(task: Task, data: TaskData, arms: list[ArmBase], profile: ProfileSp
              progress: Any, workdir: Path, options: RunOptions) -> ArmContext:
     models = Generators(base, task.spec.model.dtype, task.spec.generation.batch_size, progress, options.device,
                         task.spec.model.prompt_format)
+    models.workdir = workdir
     return ArmContext(task, data.train, data.validation, models, progress, workdir, options.seed, profile,
                       options.storage, arm_names=tuple(a.name for a in arms),
                       embedder=LazyEmbedder(task.spec.embedding_model))
@@ -190,7 +202,7 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
     failed = []
     for arm in arms:
         config, digest = arm_identity(task, arm.describe(), base, data, ctx.models.prompt_format.name,
-                                      ctx.models.precision)
+                                      ctx.models.precision, ctx.models.identity(getattr(arm.spec, "backend", None)))
         store.start_arm(run_id, arm.name, arm.kind, _role(arm), config, digest)
         began = time.perf_counter()
         try:
@@ -287,7 +299,10 @@ def validate_task(task_path: str | Path, progress: Any, fix: bool = False,
             writable_folder(Path(folder).parent, "--fix")
     base = resolve(task.spec.model.base)
     ctx = _context(task, data, arms, profile, base, progress, options.workdir, options)
-    preflight(task, arms, ctx)
+    try:
+        preflight(task, arms, ctx)
+    finally:
+        ctx.models.close()
     report = check_task_data(task, data, progress, str(base.path))
     written = write_fixed(task, data, report) if fix else []
     return task, data, report, written

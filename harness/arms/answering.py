@@ -104,3 +104,22 @@ def answer(generator: Generator, conversations: Sequence[Conversation], settings
     return [Answer(g, {"incomplete": g.incomplete} if g.incomplete else {})
             for g in generator.generate(conversations, max_new_tokens, advance, constraint=constraint,
                                 answer_end=answer_end_for(output.type))]
+
+
+def agreement_details(backend: BackendSpecBase, generator: Generator, reference: Callable[[], Generator],
+                      conversations: Sequence[Conversation], answers: Sequence[Answer], settings: AnswerSettings,
+                      output: OutputSpec, max_new_tokens: int, ids: Sequence[str], seed: int) -> dict[str, Any]:
+    """{"backend_agreement": ...} for an arm whose backend asks for an agreement sample (`agreement_items`): a
+    seeded sample of its items answered again by the reference backend (hf), in the same mode; {} otherwise."""
+    from harness.backends.agreement import compare, sample
+
+    n = getattr(backend, "agreement_items", 0)
+    if not n or not conversations:
+        return {}
+    picked = sample(len(conversations), n, seed)
+    convs = [conversations[i] for i in picked]
+    other = reference()
+    theirs = answer(other, convs, settings, output, max_new_tokens, lambda k: None)
+    found = compare(generator, other, convs, [answers[i].generation.text for i in picked],
+                    [a.generation.text for a in theirs], [ids[i] for i in picked])
+    return {"backend_agreement": found.as_details()}

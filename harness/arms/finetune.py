@@ -13,14 +13,14 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from harness.arms import ArmBase, ArmContext, ArmOutput, Companion, Prediction, register
-from harness.arms.answering import answer, check_answering, describe_answering
+from harness.arms.answering import agreement_details, answer, check_answering, describe_answering
 from harness.arms.trials import earlier_trials, objective
 from harness.data import Example, Item, seeded_subset
 from harness.errors import HarnessError
@@ -187,29 +187,35 @@ class TunedArm(ArmBase):
         """The adapter answers the test items once; the merged model too, when asked."""
         if adapter is None:
             raise HarnessError(f"arm {self.name!r}: no adapter to answer with (prepare did not run)")
-        predictions = self._answer(items, ctx, ctx.models.get(self.spec.backend, adapter=adapter), "adapter")
+        predictions, agreement = self._answer(items, ctx, ctx.models.get(self.spec.backend, adapter=adapter),
+                                              lambda: ctx.models.get(adapter=adapter), "adapter")
         merge = ctx.profile.merge if ctx.profile.merge is not None else self.spec.merge
         companions = [self._merged(items, ctx, adapter, predictions)] if merge else []
-        details = {**self.sweep_details, **describe_answering(self.spec, ctx.task.spec.output)}
+        details = {**self.sweep_details, **describe_answering(self.spec, ctx.task.spec.output), **agreement}
         return ArmOutput(predictions, details, companions, adapter)
 
-    def _answer(self, items: Sequence[Item], ctx: ArmContext, generator: Any, label: str) -> list[Prediction]:
+    def _answer(self, items: Sequence[Item], ctx: ArmContext, generator: Any, reference: Callable[[], Any],
+                label: str) -> tuple[list[Prediction], dict]:
+        """The test predictions, and the agreement sample with the reference backend where the arm's asks for one."""
         spec = ctx.task.spec
         convs = [conversation(item, spec.prompt, with_instructions=False) for item in items]
         answers = answer(generator, convs, self.spec, spec.output, spec.generation.max_new_tokens,
                          ctx.tracker(f"{self.name}: {label} on test", len(items)))
+        agreement = agreement_details(self.spec.backend, generator, reference, convs, answers, self.spec, spec.output,
+                                      spec.generation.max_new_tokens, [item.id for item in items], ctx.seed)
         return [Prediction(item.id, conv, a.generation.text, a.generation.error, a.generation.latency_s,
                            a.generation.prompt_tokens, a.generation.output_tokens, a.details)
-                for item, conv, a in zip(items, convs, answers)]
+                for item, conv, a in zip(items, convs, answers)], agreement
 
     def _merged(self, items: Sequence[Item], ctx: ArmContext, adapter: Adapter,
                 adapter_predictions: list[Prediction]) -> Companion:
         """The adapter merged into full-precision base weights, answering the same items."""
         merged_dir = Path(adapter.path).parent / "merged"
-        predictions = self._answer(items, ctx, ctx.models.merged(adapter, merged_dir, self.spec.backend), "merged")
+        predictions, agreement = self._answer(items, ctx, ctx.models.merged(adapter, merged_dir, self.spec.backend),
+                                              lambda: ctx.models.merged(adapter, merged_dir), "merged")
         same = [a.output == m.output for a, m in zip(adapter_predictions, predictions)]
         details = {"adapter_arm": self.name, "merged_dir": str(merged_dir),
                    "agreement_with_adapter": float(np.mean(same)) if same else None,
-                   "differing_examples": [p.example_id for p, s in zip(predictions, same) if not s][:50]}
+                   "differing_examples": [p.example_id for p, s in zip(predictions, same) if not s][:50], **agreement}
         return Companion(f"{self.name}_merged", "merged", {"merged_from": self.name, **self.describe()},
                          predictions, details, adapter, str(merged_dir))

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from harness.arms import ArmBase, ArmContext, ArmOutput, Prediction, register
-from harness.arms.answering import answer, check_answering, describe_answering
+from harness.arms.answering import agreement_details, answer, check_answering, describe_answering
 from harness.data import Example, Item
 from harness.errors import HarnessError
 from harness.prompts import conversation, fixed_shots
@@ -56,6 +56,9 @@ class PromptedArm(ArmBase):
         answers = answer(generator, conversations, self.spec, ctx.task.spec.output, ctx.task.spec.generation.max_new_tokens,
                          ctx.tracker(f"{self.name}: answer", len(items)))
         details.update(describe_answering(self.spec, ctx.task.spec.output))
+        details.update(agreement_details(self.spec.backend, generator, lambda: ctx.models.get(), conversations, answers,
+                                         self.spec, ctx.task.spec.output, ctx.task.spec.generation.max_new_tokens,
+                                         [item.id for item in items], ctx.seed))
         similar = self.spec.shot_selection == "similar"
         return ArmOutput([
             Prediction(item.id, conv, a.generation.text, a.generation.error, a.generation.latency_s,

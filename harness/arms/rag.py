@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from harness.arms import ArmBase, ArmContext, ArmOutput, Prediction, register
-from harness.arms.answering import answer, check_answering, describe_answering
+from harness.arms.answering import agreement_details, answer, check_answering, describe_answering
 from harness.data import Item
 from harness.errors import HarnessError
 from harness.prompts import conversation, fixed_shots
@@ -72,6 +72,9 @@ class RagArm(ArmBase):
         answers = answer(generator, conversations, self.spec, spec.output, spec.generation.max_new_tokens,
                          ctx.tracker(f"{self.name}: answer", len(items)))
         details.update(describe_answering(self.spec, spec.output))
+        details.update(agreement_details(self.spec.backend, generator, lambda: ctx.models.get(adapter=adapter),
+                                         conversations, answers, self.spec, spec.output, spec.generation.max_new_tokens,
+                                         [item.id for item in items], ctx.seed))
         return ArmOutput([
             Prediction(item.id, conv, a.generation.text, a.generation.error, a.generation.latency_s,
                        a.generation.prompt_tokens, a.generation.output_tokens, {

@@ -335,7 +335,7 @@ class VLLMImpl:
     def merged(self, spec: Any, adapter: Adapter, out_dir: Path) -> Generator:
         if spec.base_url is not None:
             raise HarnessError("a running vLLM server at base_url cannot serve a model merged during the run")
-        self.pool.merge(adapter, out_dir)  # as the hf backend does; the merged weights in this process are let go
+        self.pool.local_merged(adapter, out_dir)  # written as the hf backend does; kept as the agreement reference
         endpoint = self.endpoint(spec, str(out_dir), lora=False)
         return self._generator(endpoint, endpoint.model, spec, f"{adapter.arm} (merged) on {endpoint.version}", 0)
 

@@ -433,6 +433,29 @@ class Task:
         spec = self.spec.model_copy(update={"model": self.spec.model.model_copy(update={"base": ref})})
         return Task(spec, self.path, self.raw)
 
+    def with_backend(self, type_name: str) -> Task:
+        """The same task with every model-running arm and the suite on this backend, with its default settings
+        (`harness run --backend vllm`); arms that name another backend keep it. Checked again as a whole, so a
+        request the backend cannot serve fails here, naming the capability."""
+        from pydantic import ValidationError
+
+        from harness.errors import HarnessError
+
+        if type_name not in BACKEND_SPECS:
+            raise HarnessError(f"--backend {type_name!r}: {did_you_mean(type_name, list(BACKEND_SPECS))}")
+        default = HFBackend().model_dump(mode="json")
+        chosen = {"type": type_name}
+        data = self.spec.model_dump(mode="json", exclude_none=False)
+        for section in data["arms"] + ([data["regression"]] if data.get("regression") else []):
+            if section.get("backend") == default:
+                section["backend"] = chosen
+        try:
+            spec = TaskSpec.model_validate(data, context={"base_dir": self.base_dir})
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise HarnessError(f"--backend {type_name}: {first['msg'].removeprefix('Value error, ')}") from None
+        return Task(spec, self.path, self.raw)
+
     def resolve(self, relative: str) -> Path:
         p = Path(relative)
         return p if p.is_absolute() else (self.base_dir / p)
