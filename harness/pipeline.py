@@ -118,7 +118,7 @@ def _checked_run(task: Task, data: TaskData, arms: list[ArmBase], base: Resolved
     with clock("preflight"):
         checked = preflight(task, arms, ctx)
     with clock("data checks"):
-        checks = check_task_data(task, data, progress, str(base.path))
+        checks = check_task_data(task, data, ctx.progress, str(base.path))
     if checks.errors:
         first = checks.errors[0]
         raise HarnessError(
@@ -130,7 +130,7 @@ def _checked_run(task: Task, data: TaskData, arms: list[ArmBase], base: Resolved
     store = Store.open(options.db)
     try:
         with clock("retrieval index"):
-            retriever = build_retriever(task, store, progress)
+            retriever = build_retriever(task, store, ctx.progress)
         store.start_run({
             "run_id": run_id,
             "task": task.spec.name,
@@ -139,7 +139,7 @@ def _checked_run(task: Task, data: TaskData, arms: list[ArmBase], base: Resolved
             "spec_json": task.spec_json,
             "spec_hash": task.spec_hash,
             "data_fingerprint": data.fingerprint,
-            "profile": json.dumps({"name": options.profile or task.spec.default_profile, **profile.model_dump(),
+            "profile": json.dumps({"name": options.profile or task.spec.default_profile, **ctx.profile.model_dump(),
                                    "limit": options.limit, "arms": options.arms, "seed": options.seed,
                                    "base": options.base}),
             "git_commit": commit,

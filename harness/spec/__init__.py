@@ -30,7 +30,7 @@ from harness.spec.arms import (  # noqa: F401
 )
 from harness.spec.backends import (  # noqa: F401
     BACKEND_SPECS, VLLM_LORA_RANKS, Backend, BackendSpecBase, Capabilities, EndpointSettings, HFBackend,
-    OpenAIBackend, VLLMBackend, backend_types, endpoint_url,
+    OpenAIBackend, VLLMBackend, backend_types, backend_union, endpoint_url,
 )
 
 
@@ -412,6 +412,22 @@ def register_arm_spec(model: type[ArmSpecBase]) -> None:
     """Accept a new arm type in task files: its settings model, discriminated by its `type` Literal."""
     for name in model.model_fields["type"].annotation.__args__:
         ARM_SPECS[name] = model
+    TaskSpec.model_fields["arms"] = FieldInfo.from_annotated_attribute(list[_arm_union()], Field(min_length=1))
+    TaskSpec.model_rebuild(force=True)
+
+
+def register_backend_spec(model: type[BackendSpecBase]) -> None:
+    """Accept a new backend type in task files (a plugin's settings model, discriminated by its `type` Literal):
+    every settings model with a `backend` field takes it, and so the task schema."""
+    for name in model.model_fields["type"].annotation.__args__:
+        BACKEND_SPECS[name] = model
+    union = backend_union()
+    for owner in dict.fromkeys([*ARM_SPECS.values(), RegressionSpec]):
+        if "backend" in owner.model_fields:
+            info = owner.model_fields["backend"]
+            owner.model_fields["backend"] = FieldInfo.from_annotated_attribute(
+                union, Field(default_factory=HFBackend, description=info.description))
+            owner.model_rebuild(force=True)
     TaskSpec.model_fields["arms"] = FieldInfo.from_annotated_attribute(list[_arm_union()], Field(min_length=1))
     TaskSpec.model_rebuild(force=True)
 
