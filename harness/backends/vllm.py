@@ -59,9 +59,22 @@ class Endpoint:
         self.adapters: dict[str, str] = {}
         self._lock = threading.Lock()
 
-    def gone(self) -> str | None:
-        """Why the server cannot answer any more (None while it can, or while it is not ours to watch)."""
-        return self.server.exit_reason() if self.server is not None and not self.server.alive() else None
+    def gone(self, after_error: bool = False) -> str | None:
+        """Why the server cannot answer any more (None while it can, or while it is not ours to watch); after a
+        failed request, a server that is exiting is waited for."""
+        if self.server is None:
+            return None
+        if self.server.alive() and not (after_error and self.server.dying()):
+            return None
+        return self.server.exit_reason()
+
+    @property
+    def loglik_concurrency(self) -> int | None:
+        """Prompt-logprob requests in flight: vLLM's CPU build (0.32) fails on two at once when LoRA is on (its
+        LoRA logits kernel gets one row per request, not per token), so there they go one by one."""
+        if self.server is not None and "cpu" in self.version and self.server.settings.enable_lora:
+            return 1
+        return None
 
     def load_adapter(self, adapter_dir: str, name: str) -> str:
         with self._lock:
@@ -153,15 +166,15 @@ class VLLMGenerator:
             try:
                 resp = self.endpoint.client.post("/completions", json=body)
             except httpx.HTTPError as exc:
-                gone = self.endpoint.gone()
-                if gone:
-                    raise RequestFailed(gone) from None
                 error, transient = f"{type(exc).__name__}: {exc}", True
             else:
                 if resp.status_code < 400:
                     return resp.json()
                 error = f"HTTP {resp.status_code}: {_message(resp)}"
                 transient = resp.status_code in TRANSIENT_STATUS or resp.status_code >= 500
+            gone = self.endpoint.gone(after_error=transient)
+            if gone:
+                raise RequestFailed(gone)
             if not transient or attempt == self.spec.max_retries:
                 break
             time.sleep(backoff_s(attempt, self.spec.backoff_s, self.spec.max_backoff_s))
@@ -206,10 +219,11 @@ class VLLMGenerator:
             results.append(Generation(answer.text, len(ids), answer.n_tokens, seconds, incomplete=short))
         return results
 
-    def _map(self, work: Callable[[Any], Any], items: Sequence[Any], advance: Advance) -> list[Any]:
+    def _map(self, work: Callable[[Any], Any], items: Sequence[Any], advance: Advance,
+             concurrency: int | None = None) -> list[Any]:
         """work(item) for every item, `concurrency` requests in flight (vLLM batches them), in the order given;
         progress is advanced here, on the caller's thread, where a stop (Ctrl-C) is raised."""
-        pool = ThreadPoolExecutor(max_workers=self.spec.concurrency)
+        pool = ThreadPoolExecutor(max_workers=concurrency or self.spec.concurrency)
         try:
             futures = {pool.submit(work, item): k for k, item in enumerate(items)}
             out: list[Any] = [None] * len(items)
@@ -242,7 +256,7 @@ class VLLMGenerator:
                 greedy = greedy and int(entry.get("rank", 1)) == 1
             return LogLik(total, len(cont), greedy)
 
-        return self._map(one, encoded, advance)
+        return self._map(one, encoded, advance, self.endpoint.loglik_concurrency)
 
 
 class RequestFailed(Exception):
@@ -283,7 +297,8 @@ class VLLMImpl:
             for other in [k for k in self.endpoints if k[0] == "owned"]:
                 self.endpoints.pop(other).close()
                 self.generators = {k: g for k, g in self.generators.items() if k[0] != other}
-            log = (self.pool.workdir or Path.cwd()) / "vllm" / f"server-{len(self._versions) + 1}.log"
+            folder = (self.pool.workdir or Path.cwd()) / "vllm"
+            log = next(folder / f"server-{n}.log" for n in range(1, 10_000) if not (folder / f"server-{n}.log").exists())
             spin = self.pool.progress.add_task(f"start vLLM server for {Path(settings.model).name} (log: {log})",
                                                total=None)
             server = VLLMServer.start(settings, log, self._version(settings.python))

@@ -29,12 +29,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import HarnessError
 
 READY_POLL_S = 0.5
+START_MARK = "# harness: starting"  # written to the log before each start: a failure is read from the last one on
+EXIT_WAIT_S = 15.0  # a server whose engine died takes a few seconds to exit
 STOP_GRACE_S = 20.0
 # vLLM imports only what it needs for text; these are CPU settings, ignored on a GPU
 CPU_THREADS_ENV = "VLLM_CPU_OMP_THREADS_BIND"
@@ -90,7 +92,7 @@ class ServerSettings:
     dtype: str = "auto"
     served_name: str | None = None  # the name requests use; default the model path
     max_model_len: int | None = None
-    kv_cache_gib: float = 2.0  # VLLM_CPU_KVCACHE_SPACE (CPU only)
+    kv_cache_gib: int = 2  # VLLM_CPU_KVCACHE_SPACE, whole GiB (CPU only)
     gpu_memory_utilization: float = 0.85
     enable_lora: bool = True
     max_lora_rank: int = 64
@@ -101,7 +103,7 @@ class ServerSettings:
     port: int | None = None  # None: a free one
     startup_timeout_s: float = 900.0
     extra_args: tuple[str, ...] = ()
-    env: dict[str, str] = field(default_factory=dict)
+    env: tuple[tuple[str, str], ...] = ()  # more environment for the server
 
     def command(self, port: int, cpu: bool) -> list[str]:
         args = [self.python, "-m", "vllm.entrypoints.openai.api_server", "--model", self.model,
@@ -195,16 +197,27 @@ _ERROR_LINE = re.compile(r"\b([A-Za-z_.]*(?:Error|Exception)):\s*(\S.*)$")
 
 
 def reason_from_log(text: str) -> str:
-    """One line saying why a server failed, from its log: a known cause, else the last error message in it."""
-    lines = [_strip_prefix(line) for line in text.splitlines() if line.strip()]
-    errors = [m.group(1).split(".")[-1] + ": " + m.group(2).strip() for m in map(_ERROR_LINE.search, lines) if m]
+    """One line saying why a server failed, from its log: a known cause, else the first error message in it that
+    is not a generic wrapper (vLLM re-raises a worker's error several times, the root cause first). Warnings
+    are not causes: vLLM warns of errors that may never happen."""
+    raw = [line for line in text.splitlines() if line.strip() and not re.search(r"\b(WARNING|INFO|DEBUG)\b", line)]
+    lines = [_strip_prefix(line) for line in raw]
     for pattern, cause in _CAUSES:
         hit = next((line for line in reversed(lines) if pattern.search(line)), None)
         if hit is not None:
             return f"{cause} ({hit[:300]})"
-    if errors:
-        # vLLM re-raises a worker's error several times, the root cause first; skip its generic wrappers
-        specific = [e for e in errors if "EngineCore encountered" not in e and "see stack trace" not in e.lower()]
+    errors = []
+    for k, line in enumerate(lines):
+        found = _ERROR_LINE.search(line)
+        if found is None:
+            continue
+        message = found.group(1).split(".")[-1] + ": " + found.group(2).strip()
+        if "validation error" in message and k + 1 < len(lines):  # pydantic: the reason is on the next line
+            message += ": " + lines[k + 1].strip()
+        errors.append(message)
+    specific = [e for e in errors if "EngineCore encountered" not in e and "see stack trace" not in e.lower()
+                and "Engine core initialization failed" not in e]
+    if specific or errors:
         return (specific or errors)[0][:400]
     return lines[-1][:400] if lines else "no output"
 
@@ -280,13 +293,13 @@ class VLLMServer:
         cpu = cpu_build(version)
         env = {**os.environ, "VLLM_ALLOW_RUNTIME_LORA_UPDATING": "True", "PYTHONUNBUFFERED": "1",
                # the harness tokenizes; the server must not reach for a hub
-               "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1"), **settings.env}
+               "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1"), **dict(settings.env)}
         env.pop("PYTHONPATH", None)  # the harness's path must not shadow vLLM's environment
         if cpu:
             env.setdefault("VLLM_CPU_KVCACHE_SPACE", str(settings.kv_cache_gib))
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("ab") as out:
-            out.write(f"\n# harness: starting vLLM {version} on port {port}\n".encode())
+            out.write(f"\n{START_MARK} vLLM {version} on port {port}\n".encode())
             out.flush()
             process = subprocess.Popen(settings.command(port, cpu), stdout=out, stderr=subprocess.STDOUT,
                                        stdin=subprocess.DEVNULL, env=env, start_new_session=True)
@@ -320,12 +333,22 @@ class VLLMServer:
 
     def failure(self) -> str:
         try:
-            return reason_from_log(self.log.read_text(errors="replace")[-200_000:])
+            text = self.log.read_text(errors="replace")
         except OSError:
             return "no log"
+        return reason_from_log(text[text.rfind(START_MARK):][-400_000:])
 
     def alive(self) -> bool:
         return self.process.poll() is None
+
+    def dying(self, wait_s: float = EXIT_WAIT_S) -> bool:
+        """After a refused connection or a 5xx: whether the server is exiting (its engine died), waiting up to
+        wait_s for it to be gone, so that the items it cannot answer fail with the reason at once."""
+        try:
+            self.process.wait(wait_s)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
 
     def exit_reason(self) -> str:
         """Why the server is gone, in one line (for the items it did not answer)."""

@@ -160,7 +160,7 @@ class VLLMBackend(BackendSpecBase, EndpointSettings):
     concurrency: int = Field(32, ge=1, le=1024, description="requests in flight; vLLM batches them")
     max_retries: int = Field(1, ge=0, le=10)
     startup_timeout_s: float = Field(900.0, gt=0, description="seconds a started server may take to be ready")
-    kv_cache_gib: float = Field(2.0, gt=0, description="VLLM_CPU_KVCACHE_SPACE on a CPU")
+    kv_cache_gib: int = Field(2, ge=1, le=4096, description="GiB for the KV cache on a CPU (VLLM_CPU_KVCACHE_SPACE)")
     gpu_memory_utilization: float = Field(0.85, gt=0, le=1.0, description="share of GPU memory vLLM may use")
     max_lora_rank: int = Field(64, description=f"the largest adapter rank it serves; one of {VLLM_LORA_RANKS}")
     max_loras: int = Field(4, ge=1, le=64, description="adapters in one batch")
