@@ -178,7 +178,10 @@ def free_port() -> int:
 
 
 def port_in_use(port: int) -> bool:
+    """Whether a server could not listen on it now (connections closing on it, TIME_WAIT, do not count: servers
+    bind with SO_REUSEADDR)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
