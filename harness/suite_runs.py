@@ -92,7 +92,7 @@ class SuiteRuns:
                 "model": label, "base_hash": self.models.base.weights_hash,
                 "adapter_hash": adapter.hash if adapter else None, "merged": merged_dir is not None,
                 "suite_version": result.version, "fingerprint": result.fingerprint,
-                "seconds": time.perf_counter() - began, "generator": generator.description,
+                "seconds": time.perf_counter() - began,
             }, rows, [asdict(d) for d in result.documents])
         for arm in arms:
             self.store.link_suite(self.run_id, arm, key, reused)

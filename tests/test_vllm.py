@@ -78,6 +78,9 @@ def pools(model32, tmp_path_factory):
     vllm.close()
 
 
+sys.path.insert(0, str(Path(__file__).parent))
+
+
 def _spec(**kw):
     from harness.spec import VLLMBackend
 
@@ -104,6 +107,19 @@ def test_base_answers_and_loglikelihoods_match_the_hf_backend(pools):
     assert [g.logprob for g in got] == pytest.approx([r.logprob for r in ref], abs=1e-3)
     assert [g.is_greedy for g in got] == [r.is_greedy for r in ref]
     assert "vllm" in vllm.description and "vllm" in vllm_pool.identity(_spec())["version"]
+
+
+@needs_vllm
+def test_choice_by_log_likelihood_picks_what_the_hf_backend_picks(pools):
+    from harness.arms.answering import choose
+
+    vllm_pool, hf_pool = pools
+    labels = ["billing", "technical", "account"]
+    mine = choose(vllm_pool.get(_spec()), CONVERSATIONS, labels, "char", lambda n: None)
+    theirs = choose(hf_pool.get(), CONVERSATIONS, labels, "char", lambda n: None)
+    assert [a.generation.text for a in mine] == [a.generation.text for a in theirs]
+    for a, b in zip(mine, theirs):
+        assert a.details["choice"]["scores"] == pytest.approx(b.details["choice"]["scores"], abs=1e-4)
 
 
 @needs_vllm
@@ -191,6 +207,68 @@ def test_a_server_that_dies_mid_run_fails_the_rest_as_counted_items(pools):
     assert len(results) == 24 and failed and all("the vLLM server exited (code -9)" in g.error for g in failed)
     scores = generator.loglikelihood([("a", " b")], lambda n: None)
     assert scores[0].error and "exited" in scores[0].error
+
+
+PIPELINE_ARMS = """
+  - name: zero_shot
+    type: prompted
+  - name: constrained
+    type: prompted
+    answer: constrained
+  - name: rag
+    type: rag
+    top_k: 2
+    context_tokens: 64
+  - name: lora
+    type: lora
+    r: 4
+    alpha: 8
+    epochs: 1
+    batch_size: 4
+    merge: true
+    sweep: {trials: 2, pruner: none, space: {learning_rate: [1.0e-3, 3.0e-3]}}
+  - name: rag_lora
+    type: rag
+    adapter_from: lora
+    top_k: 2
+    context_tokens: 64
+"""
+
+
+@needs_vllm
+def test_every_arm_kind_and_the_suite_run_on_vllm(model32, tmp_path, monkeypatch):
+    """`harness run --backend vllm`: prompted (free and constrained), RAG, the sweep's trials scored on one loaded
+    base, the best adapter on test, the merged model, RAG on the tuned model and a suite slice, all through
+    vLLM; the agreement sample is stored and shown in the report; the servers are gone when the run ends."""
+    from conftest import query, run_cli, write_jsonl, write_tiny_task
+
+    monkeypatch.setenv("HARNESS_VLLM_PYTHON", VLLM_PYTHON)
+    corpus = write_jsonl(tmp_path / "corpus.jsonl", [{"id": f"d{i}", "text": f"{p} is a party to contracts."}
+                                                     for i, p in enumerate(["Acme Corp", "Beta LLC", "Gamma GmbH"])])
+    regression = ("regression: {mmlu_items: 2, general_items: 4, perplexity_docs: 1, probes: true, trial_items: 4}\n"
+                  f"corpus: {{path: {corpus}, chunk_tokens: 32, overlap_tokens: 4}}\n")
+    task = write_tiny_task(tmp_path, model32, PIPELINE_ARMS, n_test=4, extra=regression)
+    assert run_cli(tmp_path, task, "--backend", "vllm") == 0
+    arms = dict(query(tmp_path, "SELECT arm, status FROM arms"))
+    assert arms == {name: "completed" for name in ("zero_shot", "constrained", "rag", "lora", "lora_merged", "rag_lora")}
+    configs = {arm: json.loads(c) for arm, c in query(tmp_path, "SELECT arm, config_json FROM arms")}
+    assert all(c["backend"]["backend"] == "vllm" and "0.32" in c["backend"]["version"] for c in configs.values()
+               if "backend" in c)
+    details = {arm: json.loads(d) for arm, d in query(tmp_path, "SELECT arm, details_json FROM arms")}
+    for arm in ("zero_shot", "constrained", "rag", "lora", "lora_merged", "rag_lora"):
+        agreement = details[arm]["backend_agreement"]
+        assert agreement["n"] == 4 and agreement["reference"] and "vllm" in agreement["backend"], arm
+    assert details["zero_shot"]["backend_agreement"]["identical"] == 4
+    trials = query(tmp_path, "SELECT state, forgetting FROM trials")
+    assert len(trials) == 2 and all(state == "complete" and f is not None for state, f in trials)
+    suites = query(tmp_path, "SELECT arm FROM run_suites")
+    assert {a for (a,) in suites} == {"base", "lora", "lora_merged"}
+    report = next((tmp_path / "reports").glob("*.html")).read_text()
+    assert 'id="backend-agreement"' in report and "identical" in report
+    logs = list((tmp_path / "exp").rglob("vllm/server-*.log"))
+    assert len(logs) == 2  # the base model's server (every adapter, every trial) and the merged model's
+    assert not subprocess.run(["pgrep", "-f", "vllm.entrypoints.openai.api_server.*" + str(model32)],
+                              capture_output=True).stdout
 
 
 def test_the_cause_of_a_failed_start_is_one_line_from_the_log():

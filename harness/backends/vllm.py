@@ -294,14 +294,17 @@ class VLLMImpl:
         settings = self._settings(spec, model_dir or str(self.pool.base.path), lora)
         key = ("owned", settings)
         if key not in self.endpoints:
-            for other in [k for k in self.endpoints if k[0] == "owned"]:
+            version = self._version(settings.python)
+            keep = (spec.max_servers or (2 if "cpu" in version else 1)) - 1
+            owned = [k for k in self.endpoints if k[0] == "owned"]  # oldest first
+            for other in owned[: max(len(owned) - keep, 0)]:
                 self.endpoints.pop(other).close()
                 self.generators = {k: g for k, g in self.generators.items() if k[0] != other}
             folder = (self.pool.workdir or Path.cwd()) / "vllm"
             log = next(folder / f"server-{n}.log" for n in range(1, 10_000) if not (folder / f"server-{n}.log").exists())
             spin = self.pool.progress.add_task(f"start vLLM server for {Path(settings.model).name} (log: {log})",
                                                total=None)
-            server = VLLMServer.start(settings, log, self._version(settings.python))
+            server = VLLMServer.start(settings, log, version)
             self.pool.progress.update(spin, total=1, completed=1)
             self.endpoints[key] = Endpoint(server.base_url, server.model, server.version, server=server,
                                            timeout_s=spec.timeout_s, concurrency=spec.concurrency)

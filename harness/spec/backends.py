@@ -169,6 +169,8 @@ class VLLMBackend(BackendSpecBase, EndpointSettings):
     enforce_eager: bool | None = Field(None, description="default: on for a CPU (compiling was measured 3x slower "
                                                          "to start), off on a GPU (CUDA graphs)")
     extra_args: list[str] = Field(default_factory=list, description="more arguments to `vllm serve`")
+    max_servers: int | None = Field(None, ge=1, le=8, description="servers kept running at once (the base model's, a "
+                                    "merged model's); default 2 on a CPU, 1 on a GPU (each takes its share of memory)")
     agreement_items: int = Field(8, ge=0, le=1000, description="items each arm also answers with the hf backend, "
                                                                "for the report's agreement sample (0: none)")
 
