@@ -210,8 +210,6 @@ def test_a_server_that_dies_mid_run_fails_the_rest_as_counted_items(pools):
 
 
 PIPELINE_ARMS = """
-  - name: zero_shot
-    type: prompted
   - name: constrained
     type: prompted
     answer: constrained
@@ -219,14 +217,6 @@ PIPELINE_ARMS = """
     type: rag
     top_k: 2
     context_tokens: 64
-  - name: lora
-    type: lora
-    r: 4
-    alpha: 8
-    epochs: 1
-    batch_size: 4
-    merge: true
-    sweep: {trials: 2, pruner: none, space: {learning_rate: [1.0e-3, 3.0e-3]}}
   - name: rag_lora
     type: rag
     adapter_from: lora
@@ -240,14 +230,15 @@ def test_every_arm_kind_and_the_suite_run_on_vllm(model32, tmp_path, monkeypatch
     """`harness run --backend vllm`: prompted (free and constrained), RAG, the sweep's trials scored on one loaded
     base, the best adapter on test, the merged model, RAG on the tuned model and a suite slice, all through
     vLLM; the agreement sample is stored and shown in the report; the servers are gone when the run ends."""
-    from conftest import query, run_cli, write_jsonl, write_tiny_task
+    from conftest import query, run_cli, tuned_arms, write_jsonl, write_tiny_task
 
     monkeypatch.setenv("HARNESS_VLLM_PYTHON", VLLM_PYTHON)
     corpus = write_jsonl(tmp_path / "corpus.jsonl", [{"id": f"d{i}", "text": f"{p} is a party to contracts."}
                                                      for i, p in enumerate(["Acme Corp", "Beta LLC", "Gamma GmbH"])])
     regression = ("regression: {mmlu_items: 2, general_items: 4, perplexity_docs: 1, probes: true, trial_items: 4}\n"
                   f"corpus: {{path: {corpus}, chunk_tokens: 32, overlap_tokens: 4}}\n")
-    task = write_tiny_task(tmp_path, model32, PIPELINE_ARMS, n_test=4, extra=regression)
+    arms = tuned_arms(merge=True, sweep="{trials: 2, pruner: none, space: {learning_rate: [1.0e-3, 3.0e-3]}}")
+    task = write_tiny_task(tmp_path, model32, arms + PIPELINE_ARMS, n_test=4, extra=regression)
     assert run_cli(tmp_path, task, "--backend", "vllm") == 0
     arms = dict(query(tmp_path, "SELECT arm, status FROM arms"))
     assert arms == {name: "completed" for name in ("zero_shot", "constrained", "rag", "lora", "lora_merged", "rag_lora")}

@@ -10,7 +10,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.answer_end import AnswerEnd, cut
-from harness.prompt_format import truncate_at_stop
+from harness.backends import Conversation
+from harness.prompt_format import PromptFormat, truncate_at_stop
+
+
+class HarnessPrompts:
+    """Prompts rendered and tokenized by the harness (its prompt format over the base model's tokenizer), so every
+    backend that takes token ids reads the same tokens. Needs `tokenizer` and `prompt_format` attributes."""
+
+    tokenizer: Any
+    prompt_format: PromptFormat
+
+    def render(self, conversation: Conversation) -> str:
+        return self.prompt_format.render(self.tokenizer, conversation)
+
+    def _encode(self, conversation: Conversation) -> list[int]:
+        return self.prompt_format.encode(self.tokenizer, self.render(conversation))
+
+    def count_prompt_tokens(self, conversation: Conversation) -> int:
+        return len(self._encode(conversation))
 
 
 class Ends:

@@ -20,7 +20,7 @@ from typing import Any
 
 from harness.answer_end import AnswerEnd
 from harness.backends import Advance, Conversation, Generation, LogLik
-from harness.backends.decoding import Ends, answer_from_tokens
+from harness.backends.decoding import Ends, HarnessPrompts, answer_from_tokens
 from harness.backends.slots import decode_in_slots, prefill, slots_supported
 from harness.constraints import Constraint
 from harness.prompt_format import PromptFormat, choose_format
@@ -40,7 +40,7 @@ def shared_prefix_length(sequences: Sequence[list[int]]) -> int:
     return max(n, 0)
 
 
-class HFGenerator:
+class HFGenerator(HarnessPrompts):
     def __init__(
         self,
         model: Any,
@@ -64,15 +64,6 @@ class HFGenerator:
         self.context_window = getattr(model.config, "max_position_embeddings", None)
         self.prompt_format = prompt_format or choose_format("auto", tokenizer, description)
         self.answer_lead = self.prompt_format.answer_lead
-
-    def render(self, conversation: Conversation) -> str:
-        return self.prompt_format.render(self.tokenizer, conversation)
-
-    def _encode(self, conversation: Conversation) -> list[int]:
-        return self.prompt_format.encode(self.tokenizer, self.render(conversation))
-
-    def count_prompt_tokens(self, conversation: Conversation) -> int:
-        return len(self._encode(conversation))
 
     def loglikelihood(self, requests: Sequence[tuple[str, str]], advance: Advance) -> list[LogLik]:
         from harness.backends.loglik import loglikelihood

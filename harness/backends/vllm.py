@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.answer_end import AnswerEnd
 from harness.backends import Advance, Conversation, Generation, Generator, LogLik
-from harness.backends.decoding import Ends, answer_from_tokens
+from harness.backends.decoding import Ends, HarnessPrompts, answer_from_tokens
 from harness.backends.loglik import encode_request, fit_window
 from harness.backends.retry import backoff_s
 from harness.backends.vllm_server import ServerSettings, VLLMServer, find_python, vllm_version
@@ -131,7 +131,7 @@ def check_adapter(adapter_dir: Path, max_rank: int | None) -> None:
                            f"raise the backend's max_lora_rank")
 
 
-class VLLMGenerator:
+class VLLMGenerator(HarnessPrompts):
     """Greedy answers and log-likelihoods from one model (the base, an adapter on it, a merged model) at an endpoint."""
 
     def __init__(self, endpoint: Endpoint, model: str, pool: Generators, spec: Any, description: str, seed: int = 0):
@@ -142,15 +142,6 @@ class VLLMGenerator:
         self.context_window = pool.context_window
         self.eos = pool.eos_ids
         self.description = description
-
-    def render(self, conversation: Conversation) -> str:
-        return self.prompt_format.render(self.tokenizer, conversation)
-
-    def _encode(self, conversation: Conversation) -> list[int]:
-        return self.prompt_format.encode(self.tokenizer, self.render(conversation))
-
-    def count_prompt_tokens(self, conversation: Conversation) -> int:
-        return len(self._encode(conversation))
 
     # ------------------------------------------------------------ requests
 
