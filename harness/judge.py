@@ -2,6 +2,10 @@
 
     judge: {base_url: "http://127.0.0.1:8000/v1", model: qwen2.5-7b-instruct, api_key_env: JUDGE_KEY}
 
+The judge model is a harness Generator (the openai backend over that endpoint): ragas's metrics ask it through
+`GeneratorLLM`, which puts the JSON schema of the answer ragas wants in the system prompt (instructor's JSON
+mode) and parses the reply, so the judge is reached like every other model, through the Generator protocol.
+
 faithfulness and answer_relevancy score answers given with retrieved context; judge_accuracy scores
 free-text answers against the reference. A judgment that fails (unparseable output, timeout, HTTP
 error) is retried with backoff, then recorded as failed with its error: it never becomes a zero and is never
@@ -11,17 +15,18 @@ dropped silently; the metric's n and failure count say how many were judged.
 from __future__ import annotations
 
 import asyncio
-import os
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from harness.arms import Prediction
+from harness.backends import Generator
 from harness.backends.retry import backoff_s, retry_after_s
 from harness.data import Example
-from harness.errors import HarnessError
 from harness.models import resolve
 from harness.records import chunk_refs
-from harness.spec import JudgeSpec, TaskSpec
+from harness.spec import JudgeSpec, OpenAIBackend, TaskSpec
 
 
 @dataclass
@@ -45,21 +50,41 @@ class Case:
     contexts: tuple[str, ...] | None  # None: the arm retrieved nothing (no faithfulness to judge)
 
 
+def generator_llm(generator: Generator, max_new_tokens: int = 1024) -> Any:
+    """ragas's LLM interface (InstructorBaseRagasLLM) over a harness Generator: the answer's JSON schema goes in the
+    system prompt, and a reply that is not an instance of it raises (the judge's loop counts it as a failed try)."""
+    from ragas.llms.base import InstructorBaseRagasLLM
+
+    class GeneratorLLM(InstructorBaseRagasLLM):
+        def generate(self, prompt: str, response_model: Any) -> Any:
+            schema = json.dumps(response_model.model_json_schema(), indent=2)
+            system = (f"As a genius expert, your task is to understand the content and provide the parsed objects in "
+                      f"json that match the following json_schema:\n\n{schema}\n\nMake sure to return an instance of "
+                      f"the JSON, not the schema itself")
+            [reply] = generator.generate([[{"role": "system", "content": system}, {"role": "user", "content": prompt}]],
+                                         max_new_tokens, lambda n: None)
+            if reply.error:
+                raise RuntimeError(reply.error)
+            return response_model.model_validate_json(_json_object(reply.text))
+
+        async def agenerate(self, prompt: str, response_model: Any) -> Any:
+            return await asyncio.to_thread(self.generate, prompt, response_model)
+
+    return GeneratorLLM()
+
+
+def _json_object(text: str) -> str:
+    """The JSON object in a reply, without a code fence or words around it."""
+    start, end = text.find("{"), text.rfind("}")
+    return text[start : end + 1] if 0 <= start < end else text
+
+
 class Judge:
-    def __init__(self, spec: JudgeSpec, embedding_model_path: str):
-        from openai import AsyncOpenAI
+    def __init__(self, spec: JudgeSpec, embedding_model_path: str, generator: Generator):
         from ragas.embeddings import HuggingFaceEmbeddings
-        from ragas.llms import llm_factory
         from ragas.metrics.collections import AnswerAccuracy, AnswerRelevancy, Faithfulness
 
-        key = "not-needed"
-        if spec.api_key_env is not None:
-            key = os.environ.get(spec.api_key_env) or ""
-            if not key:
-                raise HarnessError(f"environment variable {spec.api_key_env} is not set (it holds the judge's API key)")
-        # ragas retries inside instructor too; our own retry loop below decides what counts as failed
-        client = AsyncOpenAI(base_url=spec.base_url, api_key=key, timeout=spec.timeout_s, max_retries=0)
-        llm = llm_factory(spec.model, client=client, temperature=0.0)
+        llm = generator_llm(generator)
         embeddings = HuggingFaceEmbeddings(model=embedding_model_path, device="cpu")
         self.spec = spec
         self.metrics = {
@@ -124,11 +149,16 @@ def judged_metrics(case: Case, output_type: str) -> list[str]:
     return chosen
 
 
-def make_judge(spec: TaskSpec) -> Judge | None:
-    """The task's judge, or None; its answer-relevancy embeddings use the task's embedding model."""
+def make_judge(spec: TaskSpec, generators: Any) -> Judge | None:
+    """The task's judge, or None: its model is the openai backend over the judge's endpoint, from the run's
+    generator pool; its answer-relevancy embeddings use the task's embedding model."""
     if spec.judge is None:
         return None
-    return Judge(spec.judge, str(resolve(spec.embedding_model).path))
+    judge = spec.judge
+    # the judge's own loop retries (and counts) failed judgments: the endpoint client does not retry as well
+    backend = OpenAIBackend(type="openai", base_url=judge.base_url, model=judge.model, api_key_env=judge.api_key_env,
+                            timeout_s=judge.timeout_s, max_retries=0, concurrency=1)
+    return Judge(judge, str(resolve(spec.embedding_model).path), generators.get(backend))
 
 
 def judge_predictions(judge: Judge, examples: Sequence[Example], by_id: dict[str, Prediction],

@@ -52,7 +52,7 @@ def preflight(task: Task, arms: list[ArmBase], ctx: ArmContext) -> Checked:
         load_corpus(task.resolve(task.spec.corpus.path))  # read in full: a bad record fails here, not mid-run
     for arm in arms:
         arm.preflight(ctx)
-    judge = make_judge(task.spec)
+    judge = make_judge(task.spec, ctx.models)
     regression = task.spec.regression.sized(ctx.profile.regression) if task.spec.regression else None
     if regression is not None and any(arm.trains for arm in arms):
         ctx.models.preflight(regression.backend)
