@@ -243,8 +243,8 @@ def test_every_arm_kind_and_the_suite_run_on_vllm(model32, tmp_path, monkeypatch
     arms = dict(query(tmp_path, "SELECT arm, status FROM arms"))
     assert arms == {name: "completed" for name in ("zero_shot", "constrained", "rag", "lora", "lora_merged", "rag_lora")}
     configs = {arm: json.loads(c) for arm, c in query(tmp_path, "SELECT arm, config_json FROM arms")}
-    assert all(c["backend"]["backend"] == "vllm" and "0.32" in c["backend"]["version"] for c in configs.values()
-               if "backend" in c)
+    identities = [c["backend"] for c in configs.values() if "arm" in c]  # companions carry their arm's settings
+    assert len(identities) == 5 and all(i["backend"] == "vllm" and "0.32" in i["version"] for i in identities)
     details = {arm: json.loads(d) for arm, d in query(tmp_path, "SELECT arm, details_json FROM arms")}
     for arm in ("zero_shot", "constrained", "rag", "lora", "lora_merged", "rag_lora"):
         agreement = details[arm]["backend_agreement"]
@@ -253,7 +253,7 @@ def test_every_arm_kind_and_the_suite_run_on_vllm(model32, tmp_path, monkeypatch
     trials = query(tmp_path, "SELECT state, forgetting FROM trials")
     assert len(trials) == 2 and all(state == "complete" and f is not None for state, f in trials)
     suites = query(tmp_path, "SELECT arm FROM run_suites")
-    assert {a for (a,) in suites} == {"base", "lora", "lora_merged"}
+    assert {a for (a,) in suites} == {"base", "lora", "lora_merged", "rag_lora"}
     report = next((tmp_path / "reports").glob("*.html")).read_text()
     assert 'id="backend-agreement"' in report and "identical" in report
     logs = list((tmp_path / "exp").rglob("vllm/server-*.log"))
