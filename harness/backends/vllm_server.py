@@ -289,6 +289,9 @@ class VLLMServer:
                 if attempt == 0 and settings.port is None and "port is in use" in str(exc):
                     continue
                 raise
+            except BaseException:  # Ctrl-C while it starts: stopped now, not left to the watchdog
+                server.stop()
+                raise
         raise AssertionError("unreachable")
 
     @classmethod
