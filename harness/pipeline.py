@@ -202,7 +202,7 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
     failed = []
     for arm in arms:
         config, digest = arm_identity(task, arm.describe(), base, data, ctx.models.prompt_format.name,
-                                      ctx.models.precision, ctx.models.identity(getattr(arm.spec, "backend", None)))
+                                      ctx.models.precision, ctx.models.identity(arm.backend))
         store.start_arm(run_id, arm.name, arm.kind, _role(arm), config, digest)
         began = time.perf_counter()
         try:

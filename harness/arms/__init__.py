@@ -115,6 +115,11 @@ class ArmBase:
         return self.spec_model.produces_adapter
 
     @property
+    def backend(self) -> Any:
+        """The backend settings that answer for this arm (harness.spec.backends), None for the default (hf)."""
+        return getattr(self.spec, "backend", None)
+
+    @property
     def adapter_source(self) -> str | None:
         """The earlier arm whose adapter this arm answers with, if any."""
         return None
