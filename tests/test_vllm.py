@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.backends.vllm_server import ServerSettings, VLLMServer, find_python, reason_from_log
+from harness.backends.vllm_env import find_python
+from harness.backends.vllm_server import ServerSettings, VLLMServer, reason_from_log
 from harness.errors import HarnessError
 
 try:
@@ -284,7 +285,7 @@ def test_a_missing_environment_is_one_line(monkeypatch, tmp_path):
     with pytest.raises(HarnessError, match=r"HARNESS_VLLM_PYTHON is .*nowhere/python, which is not an executable "
                                            r"python; run `make vllm`"):
         find_python()
-    from harness.backends.vllm_server import vllm_version
+    from harness.backends.vllm_env import vllm_version
 
     with pytest.raises(HarnessError, match="vllm is not installed for .*; run `make vllm`"):
         vllm_version(sys.executable if "vllm" not in sys.executable else "/usr/bin/python3")

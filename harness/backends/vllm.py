@@ -32,7 +32,8 @@ from harness.backends import Advance, Conversation, Generation, Generator, LogLi
 from harness.backends.decoding import Ends, HarnessPrompts, answer_from_tokens
 from harness.backends.loglik import encode_request, fit_window
 from harness.backends.retry import backoff_s
-from harness.backends.vllm_server import ServerSettings, VLLMServer, find_python, vllm_version
+from harness.backends.vllm_env import find_python, vllm_version
+from harness.backends.vllm_server import ServerSettings, VLLMServer
 from harness.constraints import Constraint
 from harness.errors import HarnessError
 from harness.models import weights_hash

