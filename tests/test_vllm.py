@@ -29,7 +29,16 @@ except HarnessError:
     VLLM_PYTHON = None
 if VLLM_PYTHON is None and os.environ.get("CI"):
     raise RuntimeError("CI runs the vLLM tests: `make test` installs vLLM's environment (make vllm)")
-needs_vllm = pytest.mark.skipif(VLLM_PYTHON is None, reason="vLLM's environment is not installed (make vllm)")
+# a server takes about a minute to start on 2 cores: slow, and outside the fast loop (-m "not slow")
+needs_vllm = [pytest.mark.slow,
+              pytest.mark.skipif(VLLM_PYTHON is None, reason="vLLM's environment is not installed (make vllm)")]
+
+
+def vllm_server(test):  # noqa: ANN001, ANN201
+    """Marks a test that starts a vLLM server."""
+    for mark in needs_vllm:
+        test = mark(test)
+    return test
 
 
 class Quiet:
@@ -93,7 +102,7 @@ CONVERSATIONS = [[{"role": "system", "content": "Extract the parties."},
                  for i in range(6)]
 
 
-@needs_vllm
+@vllm_server
 def test_base_answers_and_loglikelihoods_match_the_hf_backend(pools):
     vllm_pool, hf_pool = pools
     vllm, hf = vllm_pool.get(_spec()), hf_pool.get()
@@ -110,7 +119,7 @@ def test_base_answers_and_loglikelihoods_match_the_hf_backend(pools):
     assert "vllm" in vllm.description and "vllm" in vllm_pool.identity(_spec())["version"]
 
 
-@needs_vllm
+@vllm_server
 def test_choice_by_log_likelihood_picks_what_the_hf_backend_picks(pools):
     from harness.arms.answering import choose
 
@@ -123,7 +132,7 @@ def test_choice_by_log_likelihood_picks_what_the_hf_backend_picks(pools):
         assert a.details["choice"]["scores"] == pytest.approx(b.details["choice"]["scores"], abs=1e-4)
 
 
-@needs_vllm
+@vllm_server
 def test_constraints_are_enforced_by_the_server(pools):
     from harness.constraints import Constraint
 
@@ -138,7 +147,7 @@ def test_constraints_are_enforced_by_the_server(pools):
         assert g.incomplete or set(json.loads(g.text)) == {"party"}
 
 
-@needs_vllm
+@vllm_server
 def test_adapters_load_at_runtime_named_by_content_and_answer_like_peft(pools, model32, tmp_path):
     from harness.records import Adapter
 
@@ -166,7 +175,7 @@ def _hash(path: Path) -> str:
     return weights_hash(path)
 
 
-@needs_vllm
+@vllm_server
 def test_an_adapter_vllm_cannot_serve_fails_in_one_line(pools, model32, tmp_path):
     from harness.records import Adapter
 
@@ -188,7 +197,7 @@ def test_an_adapter_vllm_cannot_serve_fails_in_one_line(pools, model32, tmp_path
     assert "\n" not in str(err.value) and pools[0].get(_spec()).generate(CONVERSATIONS[:1], 4, lambda n: None)[0].text
 
 
-@needs_vllm
+@vllm_server
 def test_a_server_that_dies_mid_run_fails_the_rest_as_counted_items(pools):
     """Run last in this module: it kills the module's server."""
     vllm_pool = pools[0]
@@ -226,7 +235,8 @@ PIPELINE_ARMS = """
 """
 
 
-@needs_vllm
+@vllm_server
+@pytest.mark.timeout(2400)  # two servers and a sweep: about 4 minutes alone on 2 cores, far more beside other work
 def test_every_arm_kind_and_the_suite_run_on_vllm(model32, tmp_path, monkeypatch):
     """`harness run --backend vllm`: prompted (free and constrained), RAG, the sweep's trials scored on one loaded
     base, the best adapter on test, the merged model, RAG on the tuned model and a suite slice, all through
@@ -320,7 +330,7 @@ def _group(pgid: int) -> list[str]:
     return [line for line in out[1:] if line.split()[1] == str(pgid)]
 
 
-@needs_vllm
+@vllm_server
 def test_sigkill_of_the_harness_leaves_no_server_behind(model32, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
     harness = subprocess.Popen([sys.executable, "-c", KILLED_HARNESS, VLLM_PYTHON, str(model32), str(tmp_path / "v.log")],
