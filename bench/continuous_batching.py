@@ -28,13 +28,13 @@ def main() -> None:
     parser.add_argument("--shots", type=int, default=2)
     args = parser.parse_args()
 
-    from harness.answer_end import answer_end_for
     from harness.arms.answering import constraint_for
     from harness.backends.hf import HFGenerator
-    from harness.data import load_data
-    from harness.models import load_causal_lm, resolve
-    from harness.prompts import conversation, fixed_shots
-    from harness.taskfile import load_spec
+    from harness.data.loading import load_data
+    from harness.models.loading import load_causal_lm, resolve
+    from harness.prompting.answer_end import answer_end_for
+    from harness.prompting.conversations import conversation, fixed_shots
+    from harness.spec.taskfile import load_spec
 
     task = load_spec(args.task)
     data = load_data(task)

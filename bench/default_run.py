@@ -35,7 +35,7 @@ def run(task: str, folder: Path, *extra: str) -> float:
 
 
 def show(db: Path, wall: float, label: str) -> tuple[str, list[str]]:
-    from harness.store import Store
+    from harness.store.database import Store
 
     with Store.open(db, read_only=True) as store, store.session():
         run_id = store.query("SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 1")[0][0]
@@ -60,13 +60,13 @@ def show(db: Path, wall: float, label: str) -> tuple[str, list[str]]:
 
 def untrained_base(task_path: str, test_ids: list[str]) -> None:
     """The base model on the tuned arm's prompt (no instructions): what tuning started from."""
-    from harness.answer_end import answer_end_for
     from harness.backends.hf import HFGenerator
-    from harness.data import load_data
-    from harness.metrics import score_key
-    from harness.models import load_causal_lm, resolve
-    from harness.prompts import conversation
-    from harness.taskfile import load_spec
+    from harness.data.loading import load_data
+    from harness.metrics.builtin import score_key
+    from harness.models.loading import load_causal_lm, resolve
+    from harness.prompting.answer_end import answer_end_for
+    from harness.prompting.conversations import conversation
+    from harness.spec.taskfile import load_spec
 
     task = load_spec(task_path)
     data = load_data(task)

@@ -6,9 +6,9 @@ decoding, in one invocation.
     .venv/bin/python bench/eval_throughput.py --items 64 --shots 2
 
 Prints examples/s for both, the ratio (issue 14's goal: >= 5x) and how many answers agree. The harness
-stops a row as soon as its JSON object is closed (harness.answer_end), as it does in a run; the loop runs
+stops a row as soon as its JSON object is closed (harness.prompting.answer_end), as it does in a run; the loop runs
 to the model's end of turn. Answers agree when the loop's answer, cut at the same place, is identical.
-Both run in the precision a run would use on this machine (harness.precision), or --dtype.
+Both run in the precision a run would use on this machine (harness.models.precision), or --dtype.
 """
 
 from __future__ import annotations
@@ -37,12 +37,12 @@ def main() -> None:
     import torch
     from transformers import pipeline
 
-    from harness.answer_end import answer_end_for, cut
     from harness.backends.hf import HFGenerator
-    from harness.data import load_data
-    from harness.models import load_causal_lm, resolve
-    from harness.prompts import conversation, fixed_shots
-    from harness.taskfile import load_spec
+    from harness.data.loading import load_data
+    from harness.models.loading import load_causal_lm, resolve
+    from harness.prompting.answer_end import answer_end_for, cut
+    from harness.prompting.conversations import conversation, fixed_shots
+    from harness.spec.taskfile import load_spec
 
     task = load_spec(args.task)
     data = load_data(task)

@@ -23,10 +23,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from harness.errors import HarnessError  # noqa: E402
-from harness.models import cache_root, load_causal_lm, resolve  # noqa: E402
-from harness.regression.choice import requests_for, score_choices  # noqa: E402
 from harness.backends.loglik import loglikelihood, loglikelihood_naive  # noqa: E402
+from harness.errors import HarnessError  # noqa: E402
+from harness.hub import cache_root  # noqa: E402
+from harness.models.loading import load_causal_lm, resolve  # noqa: E402
+from harness.regression.choice import requests_for, score_choices  # noqa: E402
 
 SMOLLM2 = "HuggingFaceTB/SmolLM2-135M-Instruct"
 

@@ -15,10 +15,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from harness.backends.hf import HFGenerator  # noqa: E402
-from harness.data import load_data  # noqa: E402
-from harness.models import load_causal_lm, resolve  # noqa: E402
-from harness.prompts import conversation, fixed_shots  # noqa: E402
-from harness.taskfile import load_spec  # noqa: E402
+from harness.data.loading import load_data  # noqa: E402
+from harness.models.loading import load_causal_lm, resolve  # noqa: E402
+from harness.prompting.conversations import conversation, fixed_shots  # noqa: E402
+from harness.spec.taskfile import load_spec  # noqa: E402
 
 
 def main() -> None:

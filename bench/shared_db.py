@@ -26,7 +26,7 @@ WRITER = """
 import sys, time
 sys.path.insert(0, {root!r})
 from bench.shared_db import write_run
-from harness.store import Store
+from harness.store.database import Store
 store = Store.open(sys.argv[1])
 began = time.perf_counter()
 write_run(store, sys.argv[2], held=False)
@@ -35,7 +35,7 @@ print(time.perf_counter() - began, store.waited_s, store.opens)
 
 
 def write_run(store, run_id: str, held: bool, arms: int = 12, items: int = 200) -> None:
-    from harness.arms import Prediction
+    from harness.records import Prediction
 
     def body() -> None:
         store.start_run({"run_id": run_id, "task": "bench", "task_version": "1", "spec_json": "{}",
@@ -62,7 +62,7 @@ def write_run(store, run_id: str, held: bool, arms: int = 12, items: int = 200) 
 
 
 def main() -> None:
-    from harness.store import Store
+    from harness.store.database import Store
 
     with tempfile.TemporaryDirectory(prefix="shared-db-") as tmp:
         db = Path(tmp) / "h.duckdb"

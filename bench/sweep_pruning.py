@@ -47,7 +47,7 @@ def task_variant(source: Path, pruner: str, args: argparse.Namespace, out: Path)
 
 
 def sweep(task: Path, folder: Path) -> dict:
-    from harness.store import Store
+    from harness.store.database import Store
 
     command = [str(Path(sys.executable).parent / "harness"), "run", str(task), "--db", str(folder / "h.duckdb"),
                "--reports", str(folder / "reports"), "--workdir", str(folder / "exp"), "--quiet", "--no-cache"]

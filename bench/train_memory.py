@@ -17,10 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness.data import load_data  # noqa: E402
-from harness.models import resolve  # noqa: E402
-from harness.taskfile import load_spec  # noqa: E402
-from harness.training import train_adapter  # noqa: E402
+from harness.data.loading import load_data  # noqa: E402
+from harness.models.loading import resolve  # noqa: E402
+from harness.spec.taskfile import load_spec  # noqa: E402
+from harness.tuning.training import train_adapter  # noqa: E402
 
 HP = {"learning_rate": 1e-3, "r": 16, "alpha": 32, "dropout": 0.05, "epochs": 1, "target_modules": "all-linear",
       "weight_decay": 0.0, "warmup_ratio": 0.0, "batch_size": 8, "grad_accum": 1, "scheduler": "constant"}

@@ -4,7 +4,7 @@ same model, examples and number of steps, in one invocation.
     .venv/bin/python bench/train_settings.py [--steps 6] [--batch-size 8]
 
 Three settings, each after the same warm-up:
-  harness        the run's precision (harness.precision: measured per CPU, or --dtype), frozen base stored in
+  harness        the run's precision (harness.models.precision: measured per CPU, or --dtype), frozen base stored in
                  that precision, no gradient checkpointing, the LM head on answer positions only
   TRL defaults   SFTConfig's defaults: bf16 autocast over fp32 weights, gradient checkpointing, TRL's loss
   TRL fp32       fp32, no gradient checkpointing
@@ -25,11 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness.data import load_data  # noqa: E402
-from harness.models import load_tokenizer, pick_device, quiet_hf, resolve  # noqa: E402
-from harness.precision import choose_precision  # noqa: E402
-from harness.taskfile import load_spec  # noqa: E402
-from harness.training import train_adapter, training_rows  # noqa: E402
+from harness.data.loading import load_data  # noqa: E402
+from harness.models.loading import load_tokenizer, pick_device, quiet_hf, resolve  # noqa: E402
+from harness.models.precision import choose_precision  # noqa: E402
+from harness.spec.taskfile import load_spec  # noqa: E402
+from harness.tuning.training import train_adapter, training_rows  # noqa: E402
 
 HP = {"learning_rate": 1e-3, "r": 16, "alpha": 32, "dropout": 0.05, "epochs": 1, "target_modules": "all-linear",
       "weight_decay": 0.0, "warmup_ratio": 0.0, "batch_size": 8, "grad_accum": 1, "scheduler": "constant"}

@@ -29,12 +29,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from harness.backends.agreement import compare  # noqa: E402
 from harness.backends.pool import Generators  # noqa: E402
-from harness.data import load_data  # noqa: E402
-from harness.models import resolve, weights_hash  # noqa: E402
-from harness.prompts import conversation  # noqa: E402
+from harness.data.loading import load_data  # noqa: E402
+from harness.models.loading import resolve, weights_hash  # noqa: E402
+from harness.prompting.conversations import conversation  # noqa: E402
 from harness.records import Adapter  # noqa: E402
 from harness.spec import VLLMBackend  # noqa: E402
-from harness.taskfile import load_spec  # noqa: E402
+from harness.spec.taskfile import load_spec  # noqa: E402
 
 
 class Quiet:

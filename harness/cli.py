@@ -19,7 +19,7 @@ import click
 
 from harness import __version__
 from harness.errors import HarnessError, SpecError
-from harness.store import DEFAULT_DB
+from harness.store.database import DEFAULT_DB
 
 DB_OPTION = click.option(
     "--db", type=click.Path(path_type=Path), default=DEFAULT_DB, show_default=True,
@@ -82,8 +82,8 @@ def run(task_file: Path, db: Path, reports_dir: Path, workdir: Path, arms: tuple
         limit: int | None, storage: str | None, seed: int, device: str | None, quiet: bool, base_model: str | None,
         backend: str | None, no_cache: bool, gate: bool) -> int:
     """Run every arm of TASK_FILE on its test split, store the results, write the report."""
-    from harness.pipeline import RunOptions, run_task
     from harness.processes import stop_on_signals
+    from harness.run.pipeline import RunOptions, run_task
 
     options = RunOptions(db=db, reports_dir=reports_dir, workdir=workdir, seed=seed, arms=list(arms) or None,
                          limit=limit, device=device, profile=profile, storage=storage, base=base_model,
@@ -154,7 +154,7 @@ def validate(task_file: Path, db: Path, reports_dir: Path, workdir: Path, profil
 
     Loads only the embedding model and the base model's tokenizer, never the model itself.
     """
-    from harness.pipeline import RunOptions, validate_task
+    from harness.run.pipeline import RunOptions, validate_task
 
     options = RunOptions(db=db, reports_dir=reports_dir, workdir=workdir, profile=profile, storage=storage)
     with _progress(quiet) as progress:
@@ -209,7 +209,7 @@ def _print_stats(console, stats: dict) -> None:
 @click.option("--dir", "tasks_dir", type=click.Path(path_type=Path), default=Path("tasks"), show_default=True)
 def init(name: str, tasks_dir: Path) -> None:
     """Scaffold a new task: NAME.yaml with comments, a data folder with rows to replace, a data card."""
-    from harness.scaffold import scaffold
+    from harness.spec.scaffold import scaffold
 
     for path in scaffold(name, tasks_dir):
         _console().print(f"wrote {path}", soft_wrap=True)
@@ -223,7 +223,7 @@ def init(name: str, tasks_dir: Path) -> None:
 def report(db: Path, run_id: str | None, reports_dir: Path) -> None:
     """Re-render the HTML report of a stored run."""
     from harness.report import write_report
-    from harness.store import Store
+    from harness.store.database import Store
 
     with Store.open(db, read_only=True) as store, store.session():
         path = write_report(store, run_id or store.latest_run(), reports_dir)
@@ -243,7 +243,7 @@ def train(task_file: Path, arm_name: str | None, out_dir: Path, profile: str | N
     On several GPUs: accelerate launch --num_processes 4 -m harness.cli train TASK_FILE --out DIR
     then evaluate it with `adapter: DIR/adapter` on the arm.
     """
-    from harness.training import train_for_task
+    from harness.tuning.training import train_for_task
 
     result = train_for_task(task_file, arm_name, out_dir, profile, device, seed)
     if os.environ.get("RANK", "0") == "0":
@@ -258,10 +258,9 @@ def history(db: Path, task: str | None) -> None:
     """Runs over time: base model, data, verdict, and the tuned arm's lift over the best untrained arm."""
     from rich.table import Table
 
-    from harness.results import history as read_history
-    from harness.store import Store
-
-    from harness.compare import upgrade_flags
+    from harness.readside.compare import upgrade_flags
+    from harness.readside.results import history as read_history
+    from harness.store.database import Store
 
     with Store.open(db, read_only=True) as store, store.session():
         rows = read_history(store, task)
@@ -301,9 +300,9 @@ def compare(run_a: str, run_b: str, db: Path, reports_dir: Path) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from harness.compare import compare_runs
+    from harness.readside.compare import compare_runs
     from harness.report import write_comparison
-    from harness.store import Store
+    from harness.store.database import Store
 
     with Store.open(db, read_only=True) as store, store.session():
         result = compare_runs(store, run_a, run_b)
@@ -347,7 +346,7 @@ def compare(run_a: str, run_b: str, db: Path, reports_dir: Path) -> None:
 def export(run_id: str, db: Path, fmt: str, out_dir: Path) -> None:
     """Write run RUN_ID (or `latest`) as files: run, arms, examples, predictions, scores (per example), metrics
     (per arm), trials, decision.json, and export.json listing them."""
-    from harness.export import export_run
+    from harness.readside.export import export_run
 
     result = export_run(db, run_id, fmt, out_dir)
     rows = ", ".join(f"{name} {n}" for name, n in result.rows.items())

@@ -1,6 +1,6 @@
-"""Records that cross modules: a sweep trial and a retrieved chunk, as types rather than dicts.
+"""Records that cross modules: a prediction, a sweep trial and a retrieved chunk, as types rather than dicts.
 
-Arms produce them, the store writes them, and `harness.results` reads them back for the decision,
+Arms produce them, the store writes them, and `harness.readside.results` reads them back for the decision,
 the report, `history` and `compare`.
 """
 
@@ -11,6 +11,20 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any
+
+
+@dataclass
+class Prediction:
+    """One answer an arm gave to one item: the prompt it saw, its output or error, time and tokens."""
+
+    example_id: str
+    prompt: list[dict]
+    output: str
+    error: str | None
+    latency_s: float
+    prompt_tokens: int | None
+    output_tokens: int | None
+    details: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -136,9 +136,10 @@ def serve(answer: Answer, api_key: str | None = None,
 
 def tiny_model_answer(model_dir) -> Answer:
     """Answers from the tiny model through the harness's own HF generator."""
-    from harness.backends.hf import HFGenerator
-    from harness.models import ResolvedModel, load_causal_lm, weights_hash
     from pathlib import Path
+
+    from harness.backends.hf import HFGenerator
+    from harness.models.loading import ResolvedModel, load_causal_lm, weights_hash
 
     resolved = ResolvedModel(str(model_dir), Path(model_dir), "local", weights_hash(Path(model_dir)))
     model, tokenizer, device = load_causal_lm(resolved, "float32", "cpu")

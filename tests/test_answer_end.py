@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.answer_end import answer_end_for, cut, json_answer_end
+from harness.prompting.answer_end import answer_end_for, cut, json_answer_end
 
 
 @pytest.mark.parametrize("text, end", [

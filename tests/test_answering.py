@@ -55,8 +55,8 @@ def test_the_choice_is_the_label_with_the_highest_normalised_loglikelihood():
 
 def test_choice_on_the_tiny_model_matches_its_loglikelihoods(tiny_model):
     from harness.backends.pool import Generators
-    from harness.models import ResolvedModel, weights_hash
-    from harness.prompts import conversation
+    from harness.models.loading import ResolvedModel, weights_hash
+    from harness.prompting.conversations import conversation
     from harness.spec import PromptSpec
 
     class Quiet:
@@ -68,7 +68,7 @@ def test_choice_on_the_tiny_model_matches_its_loglikelihoods(tiny_model):
     gen = Generators(ResolvedModel("tiny", tiny_model, "local", weights_hash(tiny_model)), "auto", 4, Quiet(),
                      "cpu").get()
     labels = ["billing", "technical", "account"]
-    from harness.data import Item
+    from harness.data.examples import Item
 
     convs = [conversation(Item(f"i{k}", ({"role": "user", "content": t},)), PromptSpec(system="Route it."))
              for k, t in enumerate(["refund my invoice", "the app crashes at login"])]
@@ -160,7 +160,7 @@ def _parses(text):
     ("{name: c, type: prompted, answer: sometimes}", "answer"),
 ])
 def test_answer_modes_are_checked_against_the_task(tmp_path, arm, message):
-    from harness.taskfile import load_spec
+    from harness.spec.taskfile import load_spec
 
     path = write_tiny_task(tmp_path, "x/y", f"\n  - {arm}\n")
     if message is None:
@@ -172,7 +172,7 @@ def test_answer_modes_are_checked_against_the_task(tmp_path, arm, message):
 
 
 def _arm(name, role, correct, validation=None, answer="free"):
-    from harness.decision import ArmResult
+    from harness.verdict.decision import ArmResult
 
     values = {f"e{i}": float(c) for i, c in enumerate(correct)}
     return ArmResult(name, role, "completed", float(np.mean(correct)), values, {k: "" for k in values},
@@ -180,9 +180,9 @@ def _arm(name, role, correct, validation=None, answer="free"):
 
 
 def test_tuning_that_only_fixes_the_format_beats_free_prompting_but_not_constrained_prompting():
-    from harness.decision import decide
-    from harness.metrics import OutputShape
+    from harness.metrics.builtin import OutputShape
     from harness.spec import DecisionSpec
+    from harness.verdict.decision import decide
 
     rng = np.random.default_rng(0)
     n = 200

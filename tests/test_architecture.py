@@ -1,64 +1,86 @@
-"""Data flows one way: a stage may import the stages to its left, never one to its right."""
+"""Data flows one way: a stage may import the stages to its left, never one to its right; and no module
+imports itself back through others (no import cycle)."""
 
 from __future__ import annotations
 
 import ast
+import graphlib
 from pathlib import Path
 
 import harness
 
 PACKAGE = Path(harness.__file__).parent
 
-# task YAML -> spec -> data -> arms -> predictions -> scores -> store -> decision -> report; backends feed arms.
-# metrics is a pure leaf (strings in, floats out) that spec validates names against, so it sits left of spec.
-STAGES = [
-    ["harness", "harness.errors", "harness.processes", "harness.records", "harness.textfiles", "harness.redact",
-     "harness.atomic", "harness.hub"],
-    ["harness.metrics", "harness.evaluate_metrics", "harness.constraints", "harness.answer_end"],
-    ["harness.spec"],
-    ["harness.taskfile"],
-    ["harness.data", "harness.hf_data", "harness.prompts", "harness.prompt_format"],
-    ["harness.models", "harness.embeddings", "harness.provenance", "harness.precision"],
-    ["harness.checks"],
-    ["harness.backends"],
-    ["harness.retrieval"],
-    ["harness.arms", "harness.sweep", "harness.training", "harness.regression"],
-    ["harness.stats", "harness.scoring", "harness.judge", "harness.cost", "harness.forgetting"],
-    ["harness.store"],
-    ["harness.index", "harness.suite_runs", "harness.arm_cache", "harness.decision", "harness.stages"],
-    ["harness.preflight"],
-    ["harness.results", "harness.export"],
-    ["harness.compare"],
-    ["harness.report"],
-    ["harness.pipeline"],
-    ["harness.cli", "harness.scaffold"],
-]
+# The rule is stated by folder: every module of a folder has the folder's rank, and may import the root
+# modules, its own folder and the folders to its left. The order follows the data flow, task YAML -> spec ->
+# data -> arms -> predictions -> scores -> store -> decision -> report, where imports allow it:
+# - metrics is a pure leaf (strings in, floats out) that spec validates names against, so it sits left of spec;
+# - the store depends on records only (it writes predictions, trials, chunks), so the retrieval index, the
+#   regression suite's cache and everything after them can use it;
+# - scoring attaches bootstrap intervals from verdict/stats.py, so verdict sits left of scoring;
+# - run/ holds the pipeline, the one module that sequences the stages, and what it does around them (checks,
+#   preflight, timing, the arm cache); only the CLI comes after it.
+ROOT = ["harness", "harness.errors", "harness.processes", "harness.records", "harness.textfiles", "harness.redact",
+        "harness.atomic", "harness.hub"]
+STAGES = ["metrics", "spec", "data", "prompting", "models", "backends", "store", "retrieval", "tuning", "arms",
+          "regression", "verdict", "scoring", "readside", "report", "run", "cli"]
 
 
 def stage_of(module: str) -> int:
-    best = None
-    for rank, names in enumerate(STAGES):
-        for name in names:
-            inside = module.startswith(name + ".") and name != "harness"  # a new module must be placed on purpose
-            if (module == name or inside) and (best is None or len(name) > best[1]):
-                best = (rank, len(name))
-    assert best is not None, f"{module} is in no stage: add it to STAGES"
-    return best[0]
+    """0 for the root modules that span everything, else 1 + the rank of the module's folder (`cli` is a module)."""
+    if module in ROOT:
+        return 0
+    parts = module.split(".")
+    assert parts[0] == "harness" and len(parts) > 1 and parts[1] in STAGES, \
+        f"{module} is in no stage: add its folder to STAGES (or a root module to ROOT) on purpose"
+    return 1 + STAGES.index(parts[1])
 
 
-def module_name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+def module_name(path: Path, root: Path = PACKAGE) -> str:
+    parts = path.relative_to(root.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def harness_imports(path: Path) -> set[str]:
+def _type_checking_only(tree: ast.AST) -> set[ast.AST]:
+    """Import nodes under `if TYPE_CHECKING:`: annotations only, never run."""
+    skipped: set[ast.AST] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for inner in node.body:
+                skipped.update(ast.walk(inner))
+    return skipped
+
+
+def harness_imports(path: Path, package_dir: Path = PACKAGE, runtime_only: bool = False) -> set[str]:
+    """The package modules a file imports, function-level (lazy) imports included. `from a.b import c` names the
+    module a.b.c when c is a module, else a.b."""
+    package, base = package_dir.name, package_dir.parent
+    tree = ast.parse(path.read_text())
+    skipped = _type_checking_only(tree) if runtime_only else set()
     found = set()
-    for node in ast.walk(ast.parse(path.read_text())):  # function-level (lazy) imports count too
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("harness"):
-            found.add(node.module)
+    for node in ast.walk(tree):
+        if node in skipped:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == package:
+            for alias in node.names:
+                sub = base.joinpath(*node.module.split("."), alias.name)
+                is_module = sub.with_suffix(".py").exists() or (sub / "__init__.py").exists()
+                found.add(f"{node.module}.{alias.name}" if is_module else node.module)
         elif isinstance(node, ast.Import):
-            found.update(a.name for a in node.names if a.name.startswith("harness"))
+            found.update(a.name for a in node.names if a.name.split(".")[0] == package)
     return found
+
+
+def import_cycle(package_dir: Path) -> list[str] | None:
+    """One import cycle among the package's modules (imports under TYPE_CHECKING do not count), or None."""
+    graph = {}
+    for path in sorted(package_dir.rglob("*.py")):
+        graph[module_name(path, package_dir)] = harness_imports(path, package_dir, runtime_only=True)
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as exc:
+        return list(exc.args[1])
+    return None
 
 
 def test_no_stage_imports_a_later_stage():
@@ -72,7 +94,41 @@ def test_no_stage_imports_a_later_stage():
 
 
 def test_the_check_can_fail():
-    assert stage_of("harness.pipeline") > stage_of("harness.store") > stage_of("harness.arms.prompted")
+    assert stage_of("harness.run.pipeline") > stage_of("harness.arms.prompted") > stage_of("harness.backends.hf")
+    assert stage_of("harness.scoring.judge") > stage_of("harness.verdict.stats") > stage_of("harness.errors")
+
+
+# The store ranks early because it depends on records only; who may use it is narrower: the stages that make
+# records (arms, their models and backends, tuning, scoring, the verdict) return them, and the pipeline writes them.
+NO_DATABASE = ["metrics", "spec", "data", "prompting", "models", "backends", "tuning", "arms", "verdict", "scoring"]
+
+
+def database_users(forbidden: list[str]) -> list[str]:
+    return [f"{module_name(path)} imports {imported}" for path in sorted(PACKAGE.rglob("*.py"))
+            for imported in harness_imports(path) if imported.startswith("harness.store")
+            and module_name(path).split(".")[1] in forbidden]
+
+
+def test_records_producers_never_touch_the_database():
+    assert database_users(NO_DATABASE) == []
+    assert "harness.run.pipeline imports harness.store.database" in database_users(["run"])  # the check can fail
+
+
+def test_no_import_cycles():
+    assert import_cycle(PACKAGE) is None
+
+
+def test_the_cycle_check_can_fail(tmp_path):
+    pkg = tmp_path / "toy"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "sub" / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from toy.sub import b\n")
+    (pkg / "sub" / "b.py").write_text("def f():\n    from toy.c import g  # a lazy import still closes a cycle\n")
+    (pkg / "c.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import toy.sub.b\nimport toy.a\n")
+    assert sorted(set(import_cycle(pkg))) == ["toy.a", "toy.c", "toy.sub.b"]
+    (pkg / "c.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import toy.a\n")
+    assert import_cycle(pkg) is None  # annotations only: not a cycle
 
 
 def test_only_store_imports_duckdb_and_only_report_imports_jinja2():
@@ -80,7 +136,7 @@ def test_only_store_imports_duckdb_and_only_report_imports_jinja2():
         text = path.read_text()
         name = module_name(path)
         if "import duckdb" in text:
-            assert name == "harness.store", name
+            assert name.startswith("harness.store"), name
         if "jinja2" in text:
             assert name.startswith("harness.report"), name
 
@@ -102,7 +158,7 @@ def contract_violations(source: str) -> list[str]:
 
 
 def test_pipeline_reads_arms_only_through_the_contract():
-    assert contract_violations((PACKAGE / "pipeline.py").read_text()) == []
+    assert contract_violations((PACKAGE / "run" / "pipeline.py").read_text()) == []
 
 
 def test_the_contract_check_can_fail():
@@ -110,12 +166,10 @@ def test_the_contract_check_can_fail():
 
 
 def test_contract_attributes_exist_on_every_arm_class():
-    from harness.arms import ARMS, ArmBase, build_arm  # noqa: F401
+    from harness.arms import ARMS, ArmBase
+    from harness.arms.catalog import load_builtin
 
-    build_arm  # registers the built-in arms
-    from harness.arms import _builtin
-
-    _builtin()
+    load_builtin()
     for cls in set(ARMS.values()):
         assert issubclass(cls, ArmBase)
         for name in ARM_CONTRACT - {"name"}:
@@ -126,7 +180,8 @@ TOY_ARM = '''
 """A toy arm type: answers every item with a fixed text. One module, registered; nothing else touched."""
 from typing import Literal
 
-from harness.arms import ArmBase, ArmOutput, Prediction, register
+from harness.arms import ArmBase, ArmOutput, register
+from harness.records import Prediction
 from harness.spec import ArmSpecBase
 
 

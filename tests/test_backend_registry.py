@@ -10,9 +10,17 @@ import pytest
 import yaml
 
 from harness.errors import HarnessError, SpecError
-from harness.spec import (BACKEND_SPECS, BackendSpecBase, Capabilities, HFBackend, OpenAIBackend, Task, VLLMBackend,
-                          register_backend_spec)
-from harness.taskfile import load_spec
+from harness.spec import (
+    BACKEND_SPECS,
+    BackendSpecBase,
+    Capabilities,
+    HFBackend,
+    OpenAIBackend,
+    Task,
+    VLLMBackend,
+    register_backend_spec,
+)
+from harness.spec.taskfile import load_spec
 
 OPENAI = {"type": "openai", "base_url": "http://127.0.0.1:9/v1", "model": "m"}
 

@@ -7,7 +7,7 @@ import pytest
 from harness.backends.hf import HFGenerator
 from harness.backends.openai_compat import OpenAIGenerator
 from harness.errors import HarnessError
-from harness.models import ResolvedModel, load_causal_lm, weights_hash
+from harness.models.loading import ResolvedModel, load_causal_lm, weights_hash
 from tests.openai_server import serve, tiny_model_answer
 
 CONVERSATIONS = [

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
 from conftest import json_rows, tuned_arms, write_jsonl, write_tiny_task
+
 from harness.cli import main
 
 SECRET = "sk-proj-Zq81xVb2N7c4LmP0aTQ9"  # a planted key: no error may echo it
@@ -273,7 +273,7 @@ def test_the_catalogue_is_large_and_each_case_can_fail(tiny_task, tmp_path, caps
 def test_yaml_1_1_surprises_read_as_written(tiny_task):
     import yaml
 
-    from harness.taskfile import _UniqueKeyLoader, load_spec
+    from harness.spec.taskfile import _UniqueKeyLoader, load_spec
 
     edit("version: 1", "version: 1.10")(tiny_task)
     edit("  type: json\n  fields: [party, months]", "  type: label\n  labels: [yes, no, on, off]")(tiny_task)
@@ -287,8 +287,8 @@ def test_yaml_1_1_surprises_read_as_written(tiny_task):
 
 
 def test_a_byte_order_mark_is_accepted(tiny_task):
-    from harness.data import load_data
-    from harness.taskfile import load_spec
+    from harness.data.loading import load_data
+    from harness.spec.taskfile import load_spec
 
     path = tiny_task / "data" / "train.jsonl"
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())

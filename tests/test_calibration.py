@@ -19,10 +19,10 @@ import numpy as np
 import pytest
 from scipy.stats import binom, binomtest, norm
 
-from harness.decision import ArmResult, decide
-from harness.metrics import OutputShape
+from harness.metrics.builtin import OutputShape
 from harness.spec import DecisionSpec
-from harness.stats import (
+from harness.verdict.decision import ArmResult, decide
+from harness.verdict.stats import (
     MIN_DIFFERING,
     binary_power_exact,
     bootstrap_items_needed,

@@ -7,12 +7,12 @@ import json
 import pytest
 from rich.progress import Progress
 
-from harness.checks import run_checks, write_fixed
 from harness.cli import main
-from harness.data import load_data
-from harness.embeddings import Embedder
-from harness.checks import check_task_data as check_data
-from harness.taskfile import load_spec
+from harness.data.loading import load_data
+from harness.models.embeddings import Embedder
+from harness.run.checks import check_task_data as check_data
+from harness.run.checks import run_checks, write_fixed
+from harness.spec.taskfile import load_spec
 from tests.conftest import chat_row, write_jsonl
 
 TRAIN = [
@@ -125,7 +125,7 @@ decision: {{primary_metric: accuracy}}
 checks: {{near_duplicates: false}}
 """)
     task = load_spec(path)
-    from harness.models import tokenizer_and_window
+    from harness.models.loading import tokenizer_and_window
 
     tokenizer, window = tokenizer_and_window(str(tiny_model))
     report = run_checks(task, load_data(task), tokenizer=tokenizer, window=window)

@@ -7,8 +7,8 @@ import json
 import re
 
 from harness.cli import main
-from harness.compare import compare_runs
-from harness.store import Store
+from harness.readside.compare import compare_runs
+from harness.store.database import Store
 from tests.browser import dump_dom
 from tests.conftest import json_rows, query, run_cli, tuned_arms, write_jsonl, write_tiny_task
 from tests.openai_server import serve

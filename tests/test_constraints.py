@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from harness.constraints import Constraint, json_schema_for, openai_constraint_args
 from harness.errors import HarnessError
+from harness.prompting.constraints import Constraint, json_schema_for, openai_constraint_args
 
 jsonschema = pytest.importorskip("jsonschema")
 pytest.importorskip("xgrammar")
@@ -46,7 +46,7 @@ def conversations(texts=TEXTS):
 
 @pytest.fixture(scope="module")
 def tiny(tiny_model):
-    from harness.models import ResolvedModel, load_causal_lm, weights_hash
+    from harness.models.loading import ResolvedModel, load_causal_lm, weights_hash
 
     resolved = ResolvedModel(str(tiny_model), tiny_model, "local", weights_hash(tiny_model))
     model, tokenizer, device = load_causal_lm(resolved, "float32", "cpu")

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from harness.data import load_data
+from harness.data.loading import load_data
 from harness.errors import SpecError
-from harness.taskfile import load_spec
+from harness.spec.taskfile import load_spec
 from tests.conftest import write_jsonl, write_tiny_task
 
 

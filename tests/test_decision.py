@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from harness.decision import ArmResult, Comparison, Decision, decide
-from harness.metrics import OutputShape, aggregate_key
+from harness.metrics.builtin import OutputShape, aggregate_key
 from harness.spec import DecisionSpec
-from harness.stats import (
+from harness.verdict.decision import ArmResult, Comparison, Decision, decide
+from harness.verdict.stats import (
     bootstrap_distribution,
     holm,
     mcnemar_p,

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest
 
-from harness.decision import ArmResult, decide
 from harness.errors import HarnessError, SpecError
-from harness.metrics import METRICS, OutputShape
+from harness.metrics.builtin import METRICS, OutputShape
 from harness.spec import DecisionSpec
-from harness.stats import bootstrap_ci, paired_bootstrap, resample_indices
-from harness.taskfile import load_spec
+from harness.spec.taskfile import load_spec
+from harness.verdict.decision import ArmResult, decide
+from harness.verdict.stats import bootstrap_ci, paired_bootstrap, resample_indices
 from tests.conftest import query, run_cli, write_tiny_task
 
 CHAR_MATCH = '''

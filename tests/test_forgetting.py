@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from harness.forgetting import compare
 from harness.spec import RegressionSpec
+from harness.verdict.forgetting import compare
 from tests.conftest import query, run_cli, tuned_arms, write_tiny_task
 
 
@@ -47,9 +47,9 @@ def test_no_change_is_no_regression_and_tolerance_is_respected():
 
 
 def test_a_tuned_arm_that_regressed_cannot_be_go():
-    from harness.decision import ArmResult, decide
-    from harness.metrics import OutputShape
+    from harness.metrics.builtin import OutputShape
     from harness.spec import DecisionSpec
+    from harness.verdict.decision import ArmResult, decide
 
     n = 300
     rng = np.random.default_rng(1)
@@ -78,7 +78,7 @@ TUNED = tuned_arms(merge=True)
 
 
 def test_every_tuned_model_is_checked_and_the_base_is_scored_once(tmp_path, tiny_model, monkeypatch):
-    from harness import suite_runs
+    from harness.regression import runs as suite_runs
 
     scored = []
     original = suite_runs.run_suite
@@ -118,10 +118,9 @@ def test_damaged_adapter_regresses_and_a_zero_adapter_does_not_on_the_real_model
     from peft import LoraConfig, get_peft_model
 
     from harness.backends.pool import Generators
-    from harness.models import resolve
+    from harness.models.loading import resolve
     from harness.records import Adapter
-    from harness.regression.suite import SuiteConfig, plan_suite
-    from harness.regression.suite import run_suite
+    from harness.regression.suite import SuiteConfig, plan_suite, run_suite
 
     base = resolve("HuggingFaceTB/SmolLM2-135M-Instruct")
 

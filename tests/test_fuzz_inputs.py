@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import write_tiny_task
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import write_tiny_task
 from harness.cli import main
-from harness.data import load_data
+from harness.data.loading import load_data
 from harness.errors import HarnessError
-from harness.retrieval import load_corpus
-from harness.taskfile import load_spec
+from harness.retrieval.retrievers import load_corpus
+from harness.spec.taskfile import load_spec
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.cli import GATE_CODES, gate_code
-from harness.decision import Decision
+from harness.verdict.decision import Decision
 from tests.conftest import run_cli, write_tiny_task
 
 

@@ -13,9 +13,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from harness.cli import main
-from harness.data import load_data
+from harness.data.loading import load_data
 from harness.errors import SpecError
-from harness.taskfile import load_spec
+from harness.spec.taskfile import load_spec
 from tests.conftest import json_rows, query, run_cli, write_jsonl, write_tiny_task
 
 JSONL_DATA = """data:

@@ -22,8 +22,8 @@ import pytest
 
 from harness.cli import main
 from harness.processes import process_identity
-from harness.results import history
-from harness.store import Store
+from harness.readside.results import history
+from harness.store.database import Store
 from tests.conftest import tuned_arms, write_tiny_task
 
 ROOT = Path(__file__).parent.parent

@@ -33,7 +33,7 @@ def _from_repo_root(monkeypatch):
 @pytest.fixture(scope="module")
 def generators(tiny_model):
     from harness.backends.pool import Generators
-    from harness.models import ResolvedModel, weights_hash
+    from harness.models.loading import ResolvedModel, weights_hash
 
     return Generators(ResolvedModel("tiny", tiny_model, "local", weights_hash(tiny_model)), "auto", 8, _Quiet(), "cpu")
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
-from harness.metrics import METRICS, OutputShape, aggregate_key, extract_json_object, parse_label, score_example
-from harness.stats import bootstrap_ci
+from harness.metrics.builtin import METRICS, OutputShape, aggregate_key, extract_json_object, parse_label, score_example
+from harness.verdict.stats import bootstrap_ci
 
 JSON = OutputShape("json", ("parties", "date", "term", "renews"))
 LABELS = OutputShape("label", labels=("billing", "technical", "other"))

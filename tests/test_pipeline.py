@@ -10,7 +10,9 @@ import pytest
 
 from harness.cli import main
 from tests.browser import dump_dom
-from tests.conftest import run_cli as _run, query as _rows, write_tiny_task
+from tests.conftest import query as _rows
+from tests.conftest import run_cli as _run
+from tests.conftest import write_tiny_task
 from tests.openai_server import serve, tiny_model_answer
 
 
@@ -198,8 +200,8 @@ def test_history_lists_runs_with_their_verdicts(tmp_path, tiny_model, capsys):
 
 
 def test_history_groups_runs_by_base_model_in_time_order(tmp_path, tiny_model):
-    from harness.results import history
-    from harness.store import Store
+    from harness.readside.results import history
+    from harness.store.database import Store
     from tests.conftest import build_tiny_model
 
     other = build_tiny_model(tmp_path / "other-model", seed=1)

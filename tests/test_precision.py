@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from harness import precision
-from harness.precision import choose_precision, cpu_choice
+from harness.models import precision
+from harness.models.precision import choose_precision, cpu_choice
 
 
 def test_the_task_file_forces_a_precision():

@@ -7,11 +7,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import query, run_cli, tuned_arms, write_tiny_task
+
 from harness.cli import main
 from harness.errors import HarnessError
-from harness.prompt_format import ChatFormat, CompletionFormat, choose_format, truncate_at_stop
+from harness.prompting.template import ChatFormat, CompletionFormat, choose_format, truncate_at_stop
 
 CONVERSATION = [
     {"role": "system", "content": "Extract fields."},
@@ -48,9 +48,9 @@ def test_a_stop_string_cuts_the_answer():
 
 
 def test_training_rows_in_completion_format_are_plain_text():
-    from harness.data import Example
+    from harness.data.examples import Example
     from harness.spec import PromptSpec
-    from harness.training import training_rows
+    from harness.tuning.training import training_rows
 
     example = Example("e1", "train", ({"role": "user", "content": "Contract B"},), '{"party": "B"}', "train.jsonl:1")
     [row] = training_rows([example], PromptSpec(system="Extract fields.", instructions="Answer with JSON."),

@@ -9,11 +9,20 @@ import pytest
 from rich.progress import Progress
 
 from harness.cli import main
-from harness.embeddings import Embedder
-from harness.index import build_retriever
-from harness.retrieval import Chunk, Hit, KeywordIndex, chunk_documents, fit_context, load_corpus, reciprocal_rank_fusion, retrieval_scores
-from harness.taskfile import load_spec
-from harness.store import Store
+from harness.models.embeddings import Embedder
+from harness.retrieval.index import build_retriever
+from harness.retrieval.retrievers import (
+    Chunk,
+    Hit,
+    KeywordIndex,
+    chunk_documents,
+    fit_context,
+    load_corpus,
+    reciprocal_rank_fusion,
+    retrieval_scores,
+)
+from harness.spec.taskfile import load_spec
+from harness.store.database import Store
 from tests.conftest import write_jsonl, write_tiny_task
 
 DOCS = [
@@ -37,7 +46,7 @@ def embedder():
 
 
 def test_chunks_are_token_windows_with_overlap(embedder):
-    from harness.retrieval import Document
+    from harness.retrieval.retrievers import Document
 
     long = Document("long", " ".join(f"word{i}" for i in range(300)))
     chunks = chunk_documents([long], embedder.model.tokenizer, size=50, overlap=10)

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from harness.cli import main
-from harness.models import EMBEDDED, resolve
+from harness.models.loading import EMBEDDED, resolve
 
 ROOT = Path(__file__).parent.parent
 pytestmark = pytest.mark.slow

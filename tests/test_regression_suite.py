@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from harness.errors import HarnessError
 from harness.backends import Generation
 from harness.backends.hf import HFGenerator
+from harness.errors import HarnessError
 from harness.regression.suite import SUITE_VERSION, SuiteConfig, plan_suite, run_suite
 
 pytestmark = pytest.mark.skipif(

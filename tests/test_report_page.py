@@ -12,16 +12,15 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import write_jsonl, write_tiny_task
-from harness.arms import Prediction
-from harness.data import load_data
-from harness.records import Trial
+
+from harness.data.loading import load_data
+from harness.readside.results import decide_run
+from harness.records import Prediction, Trial
 from harness.report import write_report
-from harness.results import decide_run
-from harness.scoring import score_arm
-from harness.store import Store
-from harness.taskfile import load_spec
+from harness.scoring.scores import score_arm
+from harness.spec.taskfile import load_spec
+from harness.store.database import Store
 from tests.browser import chromium, dump_dom, load_page
 
 pytestmark = pytest.mark.skipif(chromium() is None, reason="Debian chromium is not installed (make test installs it)")

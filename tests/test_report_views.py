@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from harness.arms import Prediction
+from harness.records import Prediction
 from harness.report.views import (
     DIFF_CAP,
     OTHER,
@@ -13,7 +13,7 @@ from harness.report.views import (
     disagreements,
     field_accuracy,
 )
-from harness.store import Store
+from harness.store.database import Store
 
 
 def _run(store: Store, run_id: str = "r1") -> None:

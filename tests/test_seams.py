@@ -21,7 +21,7 @@ class _Progress:
 
 
 def _resolved(path):
-    from harness.models import ResolvedModel, weights_hash
+    from harness.models.loading import ResolvedModel, weights_hash
 
     return ResolvedModel("tiny", path, "local", weights_hash(path))
 
@@ -70,7 +70,7 @@ def test_the_pool_loads_each_model_once(tiny_model, monkeypatch):
 
 
 def test_trial_records_round_trip_through_the_store(tmp_path):
-    from harness.store import Store
+    from harness.store.database import Store
 
     trial = Trial("lora", "study-1", 3, state="complete", params={"r": 8}, value=0.5,
                   intermediate=[{"step": 2, "epoch": 1.0, "value": 0.4}, {"step": 4, "epoch": 2.0, "value": 0.5}],
@@ -94,7 +94,7 @@ def test_chunk_refs_are_read_in_one_place():
 
 
 def test_a_failed_write_leaves_nothing_half_written(tmp_path):
-    from harness.store import Store
+    from harness.store.database import Store
 
     with Store.open(tmp_path / "h.duckdb") as store:
         store.start_run({"run_id": "r", "task": "t", "task_version": "1", "spec_json": "{}", "spec_hash": "h",
@@ -109,15 +109,15 @@ def test_a_failed_write_leaves_nothing_half_written(tmp_path):
 
 
 def test_metric_direction_sets_the_sweep_direction(tmp_path, monkeypatch):
-    from harness import metrics
-    from harness.metrics import METRICS, Metric, higher_is_better
+    from harness.metrics import builtin
+    from harness.metrics.builtin import METRICS, Metric, higher_is_better
     from harness.spec import SweepSpec
-    from harness.sweep import open_study
+    from harness.tuning.sweep import open_study
 
     monkeypatch.setitem(METRICS, "latency_ms", Metric("latency_ms", ("text",), "test only",
                                                       lambda p, t, s: {"latency_ms": 1.0}, higher_is_better=False))
     assert higher_is_better("json_field_f1") and not higher_is_better("latency_ms")
-    assert metrics.METRICS["json_field_exact_match"].higher_is_better
+    assert builtin.METRICS["json_field_exact_match"].higher_is_better
     storage = f"sqlite:///{tmp_path / 'o.db'}"
     study = open_study("s", storage, SweepSpec(), maximize=higher_is_better("latency_ms"))
     assert study.direction.name == "MINIMIZE"

@@ -8,11 +8,11 @@ import sys
 import time
 
 import pytest
-
 from conftest import write_tiny_task
+
 from harness.cli import main
 from harness.errors import HarnessError
-from harness.store import Store
+from harness.store.database import Store
 
 HOLD = """
 import sys, time, duckdb

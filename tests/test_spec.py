@@ -8,7 +8,7 @@ import pytest
 
 from harness.cli import main
 from harness.errors import SpecError
-from harness.taskfile import load_spec
+from harness.spec.taskfile import load_spec
 from tests.conftest import write_tiny_task
 
 

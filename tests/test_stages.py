@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from harness.report.timing import duration, stage_times
-from harness.stages import StageClock
-from harness.store import Store
+from harness.run.timing import StageClock
+from harness.store.database import Store
 
 RUN = {
     "run_id": "r1", "task": "t", "task_version": "1", "spec_json": "{}", "spec_hash": "h", "data_fingerprint": "d",
@@ -63,7 +63,7 @@ def test_the_clock_holds_stages_until_the_run_exists_and_keeps_them_through_a_fa
 def test_a_stage_written_before_the_process_is_killed_remains(tmp_path):
     db = tmp_path / "h.duckdb"
     code = (
-        f"import os; from harness.store import Store; s = Store.open({str(db)!r}); s.start_run({RUN!r});"
+        f"import os; from harness.store.database import Store; s = Store.open({str(db)!r}); s.start_run({RUN!r});"
         "s.add_stage('r1', 'resolve', 2.0); s.add_stage('r1', 'test answers', 5.0, arm='a'); os._exit(9)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 9

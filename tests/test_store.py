@@ -8,7 +8,8 @@ import duckdb
 import pytest
 
 from harness.errors import HarnessError
-from harness.store import SCHEMA_VERSION, Store
+from harness.store.database import Store
+from harness.store.migrations import SCHEMA_VERSION
 
 RUN = {
     "run_id": "r1", "task": "t", "task_version": "1", "spec_json": "{}", "spec_hash": "h", "data_fingerprint": "d",
@@ -36,7 +37,7 @@ def test_foreign_database_is_refused(tmp_path):
 
 
 def _prediction(example_id, output, error=None):
-    from harness.arms import Prediction
+    from harness.records import Prediction
 
     return Prediction(example_id, [], output, error, 0.0, None, None)
 
@@ -75,7 +76,7 @@ def test_failed_run_keeps_no_rows_of_unfinished_arms(tmp_path):
 def test_a_killed_run_is_marked_killed_on_next_open(tmp_path):
     db = tmp_path / "h.duckdb"
     code = (
-        "import os; from harness.store import Store; s = Store.open(%r);"
+        "import os; from harness.store.database import Store; s = Store.open(%r);"
         "s.start_run({'run_id': 'k', 'task': 't', 'task_version': '1', 'spec_json': '{}', 'spec_hash': 'h',"
         " 'data_fingerprint': 'd'}); s.start_arm('k', 'a', 'prompted', 'baseline', {}, 'c'); s.close(); os._exit(9)"
     ) % str(db)
@@ -98,7 +99,7 @@ def test_read_only_open_of_missing_db(tmp_path):
 
 
 def test_an_older_database_is_upgraded_in_place(tmp_path):
-    from harness.store import MIGRATIONS
+    from harness.store.migrations import MIGRATIONS
 
     db = tmp_path / "old.duckdb"
     con = duckdb.connect(str(db))

@@ -16,7 +16,9 @@ import pytest
 
 from harness.backends.hf import HFGenerator
 from harness.cli import main
-from tests.conftest import run_cli as _run, query as _sql, write_jsonl
+from tests.conftest import query as _sql
+from tests.conftest import run_cli as _run
+from tests.conftest import write_jsonl
 
 ROOT = Path(__file__).parent.parent
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo", "lima"]
@@ -250,7 +252,7 @@ def test_a_trial_claimed_by_a_worker_that_died_before_marking_it_is_retried(tmp_
     from optuna.trial import TrialState
 
     from harness.spec import SweepSpec
-    from harness.sweep import mark_owner, new_owner, open_study, run_sweep
+    from harness.tuning.sweep import mark_owner, new_owner, open_study, run_sweep
 
     monkeypatch.setenv("HARNESS_SWEEP_HEARTBEAT_S", "1")  # grace period: 3 s
     study = open_study("orphan", f"sqlite:///{tmp_path / 'optuna.db'}", SweepSpec(trials=2, pruner="none"))

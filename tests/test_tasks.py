@@ -8,7 +8,7 @@ import pytest
 from rich.progress import Progress
 
 from harness.cli import main
-from harness.pipeline import validate_task
+from harness.run.pipeline import validate_task
 
 ROOT = Path(__file__).parent.parent
 TASKS = sorted((ROOT / "tasks").glob("*.yaml"))
@@ -47,10 +47,10 @@ def test_init_scaffolds_a_task_that_validates(tmp_path, capsys):
 
 
 def test_init_leaves_nothing_behind_when_it_fails_part_way(tmp_path, monkeypatch):
-    import harness.scaffold
+    import harness.spec.scaffold
 
-    monkeypatch.setattr(harness.scaffold, "CARD_TEMPLATE", "{no_such_field}")  # fails after the data files
+    monkeypatch.setattr(harness.spec.scaffold, "CARD_TEMPLATE", "{no_such_field}")  # fails after the data files
     with pytest.raises(KeyError):
-        harness.scaffold.scaffold("invoices", tmp_path)
+        harness.spec.scaffold.scaffold("invoices", tmp_path)
     assert list(tmp_path.iterdir()) == []
     assert main(["init", "Bad Name", "--dir", str(tmp_path)]) == 2

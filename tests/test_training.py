@@ -7,11 +7,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from harness.data import load_data
-from harness.models import ResolvedModel, weights_hash
-from harness.taskfile import load_spec
-from harness.models import load_adapter
-from harness.training import load_base_for_training, train_adapter, training_rows
+from harness.data.loading import load_data
+from harness.models.loading import ResolvedModel, load_adapter, weights_hash
+from harness.spec.taskfile import load_spec
+from harness.tuning.training import load_base_for_training, train_adapter, training_rows
 from tests.conftest import write_tiny_task
 
 HP = {"learning_rate": 1e-2, "r": 4, "alpha": 8, "dropout": 0.0, "epochs": 1, "target_modules": "all-linear",
@@ -84,7 +83,7 @@ def test_qlora_code_path_on_cpu(tmp_path, setup):
 
 def test_answer_positions_loss_equals_the_full_logits_loss(setup):
     """The LM head on answer positions only: the same loss and the same gradients as transformers' own."""
-    from harness.training import answer_positions_loss
+    from harness.tuning.training import answer_positions_loss
 
     _, _, base = setup
     model = load_base_for_training(base, "cpu", quantize=False, checkpointing=False)
@@ -120,7 +119,7 @@ def test_bf16_training_keeps_the_adapter_in_fp32(tmp_path, setup):
 
 def test_micro_batches_make_the_same_optimizer_step(tmp_path, setup):
     """A batch of 4 computed as 2 x 2 with accumulation: the same loss normalisation, the same adapter."""
-    from harness.training import micro_batches
+    from harness.tuning.training import micro_batches
 
     assert micro_batches(8, "cpu") == (2, 4) and micro_batches(3, "cpu") == (1, 3)
     assert micro_batches(8, "cuda") == (8, 1) and micro_batches(2, "cpu") == (2, 1)

@@ -7,10 +7,10 @@ import json
 
 import numpy as np
 
-from harness.arms import Prediction
-from harness.compare import TUNED_REGRESSED, UPGRADE_ERASED, upgrade_flags
-from harness.decision import Decision
-from harness.store import Store
+from harness.readside.compare import TUNED_REGRESSED, UPGRADE_ERASED, upgrade_flags
+from harness.records import Prediction
+from harness.store.database import Store
+from harness.verdict.decision import Decision
 
 SPEC = {"name": "t", "version": "1", "output": {"type": "label", "labels": ["a", "b"]},
         "decision": {"primary_metric": "accuracy", "confidence": 0.95}}

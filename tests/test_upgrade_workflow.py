@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import query, run_cli, tuned_arms, write_tiny_task
+
 from harness.cli import main
-from harness.models import resolve
+from harness.models.loading import resolve
 
 pytestmark = pytest.mark.slow
 

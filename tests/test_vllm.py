@@ -78,7 +78,7 @@ def _adapter(base: Path, out: Path, seed: int, **config) -> Path:
 def pools(model32, tmp_path_factory):
     """(vLLM generators, hf generators) over the same base: one server for the whole module."""
     from harness.backends.pool import Generators
-    from harness.models import ResolvedModel, weights_hash
+    from harness.models.loading import ResolvedModel, weights_hash
 
     base = ResolvedModel("tiny32", model32, "local", weights_hash(model32))
     vllm = Generators(base, "auto", 8, Quiet(), "cpu")
@@ -134,7 +134,7 @@ def test_choice_by_log_likelihood_picks_what_the_hf_backend_picks(pools):
 
 @vllm_server
 def test_constraints_are_enforced_by_the_server(pools):
-    from harness.constraints import Constraint
+    from harness.prompting.constraints import Constraint
 
     vllm = pools[0].get(_spec())
     labels = ["billing", "technical", "account"]
@@ -170,7 +170,7 @@ def test_adapters_load_at_runtime_named_by_content_and_answer_like_peft(pools, m
 
 
 def _hash(path: Path) -> str:
-    from harness.models import weights_hash
+    from harness.models.loading import weights_hash
 
     return weights_hash(path)
 

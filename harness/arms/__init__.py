@@ -20,23 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from harness.data import Example, Item
-from harness.errors import HarnessError, did_you_mean
+from harness.data.examples import Example, Item
 from harness.processes import raise_if_stopping
-from harness.records import Adapter, Trial
+from harness.records import Adapter, Prediction, Trial
 from harness.spec import ArmSpecBase, ProfileSpec, Task, register_arm_spec
-
-
-@dataclass
-class Prediction:
-    example_id: str
-    prompt: list[dict]
-    output: str
-    error: str | None
-    latency_s: float
-    prompt_tokens: int | None
-    output_tokens: int | None
-    details: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -78,9 +65,9 @@ class ArmContext:
     profile: ProfileSpec = field(default_factory=ProfileSpec)
     storage: str | None = None  # Optuna storage URL; default a SQLite file beside the runs
     log_trial: Callable[[Trial], None] = _ignore_trial
-    retriever: Any = None  # harness.retrieval.Retriever over the task's corpus, if it has one
+    retriever: Any = None  # harness.retrieval.retrievers.Retriever over the task's corpus, if it has one
     arm_names: tuple[str, ...] = ()  # the arms of this run
-    embedder: Any = None  # harness.embeddings.Embedder, loaded on first use (similar shots)
+    embedder: Any = None  # harness.models.embeddings.Embedder, loaded on first use (similar shots)
     # a trial's model (a generator over it) -> its general accuracy minus the base model's, on the arm's backend
     forgetting_probe: Callable[[Any, Any], float] | None = None
 
@@ -149,15 +136,3 @@ def register(cls: type[ArmBase]) -> type[ArmBase]:
     for name in cls.types:
         ARMS[name] = cls
     return cls
-
-
-def _builtin() -> None:
-    # importing the modules registers them
-    from harness.arms import finetune, prompted, rag  # noqa: F401
-
-
-def build_arm(spec: Any) -> ArmBase:
-    _builtin()
-    if spec.type not in ARMS:
-        raise HarnessError(f"arm {spec.name!r}: unknown arm type {spec.type!r}; {did_you_mean(spec.type, list(ARMS))}")
-    return ARMS[spec.type](spec)

@@ -16,9 +16,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.answer_end import answer_end_for
 from harness.backends import Conversation, Generation, Generator
-from harness.constraints import Constraint, json_schema_for
+from harness.prompting.answer_end import answer_end_for
+from harness.prompting.constraints import Constraint, json_schema_for
 from harness.spec import AnswerSettings, BackendSpecBase, OutputSpec
 
 
@@ -42,8 +42,8 @@ def constraint_for(output: OutputSpec) -> Constraint:
 def check_answering(settings: AnswerSettings, output: OutputSpec, backend: BackendSpecBase) -> None:
     """Raise HarnessError now, before any model loads, if this backend cannot answer in this mode here (what it
     can do at all was checked with the task file, against its capabilities)."""
-    from harness.constraints import library_version
     from harness.errors import HarnessError
+    from harness.prompting.constraints import library_version
 
     if settings.answer == "constrained" and backend.grammar_in_process and library_version() == "not installed":
         raise HarnessError("answer: constrained decodes with xgrammar, which is not installed: "

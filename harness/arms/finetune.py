@@ -19,19 +19,19 @@ from typing import Any
 
 import numpy as np
 
-from harness.arms import ArmBase, ArmContext, ArmOutput, Companion, Prediction, register
+from harness.arms import ArmBase, ArmContext, ArmOutput, Companion, register
 from harness.arms.answering import agreement_details, answer, check_answering, describe_answering
 from harness.arms.trials import earlier_trials, objective
-from harness.data import Example, Item, seeded_subset
+from harness.data.examples import Example, Item, seeded_subset
 from harness.errors import HarnessError
-from harness.metrics import higher_is_better
-from harness.prompts import conversation
-from harness.records import Adapter
-from harness.spec import HFBackend, SweepSpec, TunedArmSpec
+from harness.metrics.builtin import higher_is_better
+from harness.prompting.conversations import conversation
+from harness.records import Adapter, Prediction
 from harness.redact import public_url
-from harness.sweep import default_storage, new_owner, open_study, run_sweep, seed_number
-from harness.training import adapter_hash
+from harness.spec import HFBackend, SweepSpec, TunedArmSpec
 from harness.textfiles import read_text
+from harness.tuning.sweep import default_storage, new_owner, open_study, run_sweep, seed_number
+from harness.tuning.training import adapter_hash
 
 
 def _min(*values: int | None) -> int | None:

@@ -9,12 +9,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from harness.arms import ArmBase, ArmContext, ArmOutput, Prediction, register
+from harness.arms import ArmBase, ArmContext, ArmOutput, register
 from harness.arms.answering import agreement_details, answer, check_answering, describe_answering
-from harness.data import Example, Item
+from harness.data.examples import Example, Item
 from harness.errors import HarnessError
-from harness.prompts import conversation, fixed_shots
-from harness.records import Adapter
+from harness.prompting.conversations import conversation, fixed_shots
+from harness.records import Adapter, Prediction
 from harness.spec import PromptedArmSpec
 
 

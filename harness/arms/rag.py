@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from harness.arms import ArmBase, ArmContext, ArmOutput, Prediction, register
+from harness.arms import ArmBase, ArmContext, ArmOutput, register
 from harness.arms.answering import agreement_details, answer, check_answering, describe_answering
-from harness.data import Item
+from harness.data.examples import Item
 from harness.errors import HarnessError
-from harness.prompts import conversation, fixed_shots
-from harness.records import Adapter, ChunkRef
-from harness.retrieval import fit_context
+from harness.prompting.conversations import conversation, fixed_shots
+from harness.records import Adapter, ChunkRef, Prediction
+from harness.retrieval.retrievers import fit_context
 from harness.spec import RagArmSpec
 
 

@@ -14,17 +14,17 @@ from typing import Any
 
 import numpy as np
 
-from harness.answer_end import answer_end_for
 from harness.arms import ArmContext
 from harness.backends import Generator
-from harness.data import Example
-from harness.metrics import aggregate_key, score_key
+from harness.data.examples import Example
+from harness.metrics.builtin import aggregate_key, score_key
 from harness.processes import kill_point
-from harness.prompts import conversation
+from harness.prompting.answer_end import answer_end_for
+from harness.prompting.conversations import conversation
 from harness.records import Trial
 from harness.spec import TunedArmSpec
-from harness.sweep import mark_owner, retried, retry, seed_number, suggest, was_killed
-from harness.training import train_adapter
+from harness.tuning.sweep import mark_owner, retried, retry, seed_number, suggest, was_killed
+from harness.tuning.training import train_adapter
 
 OPTUNA_STATES = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed"}
 

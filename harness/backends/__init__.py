@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from harness.answer_end import AnswerEnd
-from harness.constraints import Constraint
+from harness.prompting.answer_end import AnswerEnd
+from harness.prompting.constraints import Constraint
 
 Conversation = Sequence[dict]
 Advance = Callable[[int], None]
@@ -43,8 +43,8 @@ class Generator(Protocol):
 
     def generate(self, conversations: Sequence[Conversation], max_new_tokens: int, advance: Advance,
                  constraint: Constraint | None = None, answer_end: AnswerEnd | None = None) -> list[Generation]:
-        """With `constraint` (harness.constraints), answers are forced into a JSON schema, regex or label set;
-        with `answer_end` (harness.answer_end), an answer ends where it is complete."""
+        """With `constraint` (harness.prompting.constraints), answers are forced into a JSON schema, regex or label set;
+        with `answer_end` (harness.prompting.answer_end), an answer ends where it is complete."""
         ...
 
     def render(self, conversation: Conversation) -> str:

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.answer_end import AnswerEnd, cut
 from harness.backends import Conversation
-from harness.prompt_format import PromptFormat, truncate_at_stop
+from harness.prompting.answer_end import AnswerEnd, cut
+from harness.prompting.template import PromptFormat, truncate_at_stop
 
 
 class HarnessPrompts:

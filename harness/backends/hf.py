@@ -18,12 +18,12 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from harness.answer_end import AnswerEnd
 from harness.backends import Advance, Conversation, Generation, LogLik
 from harness.backends.decoding import Ends, HarnessPrompts, answer_from_tokens
 from harness.backends.slots import decode_in_slots, prefill, slots_supported
-from harness.constraints import Constraint
-from harness.prompt_format import PromptFormat, choose_format
+from harness.prompting.answer_end import AnswerEnd
+from harness.prompting.constraints import Constraint
+from harness.prompting.template import PromptFormat, choose_format
 
 MIN_SHARED_PREFIX = 48
 
@@ -75,7 +75,7 @@ class HFGenerator(HarnessPrompts):
         """Greedy answers; with `constraint`, every token is masked to the grammar (JSON schema, regex, label set),
         and an answer the budget cut before the grammar was complete is kept, marked `incomplete`: the model's own
         (wrong) answer, as unconstrained text that is not JSON is, not a failure to get one. With `answer_end`, a
-        row stops as soon as its answer is complete (harness.answer_end)."""
+        row stops as soon as its answer is complete (harness.prompting.answer_end)."""
         encoded = [self._encode(c) for c in conversations]
         results: list[Generation | None] = [None] * len(encoded)
         limit = self.context_window - max_new_tokens if self.context_window else None

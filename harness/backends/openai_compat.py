@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
-from harness.answer_end import AnswerEnd, cut
 from harness.backends import Advance, Conversation, Generation, LogLik
 from harness.backends.retry import (
     MalformedResponse,
@@ -22,8 +21,9 @@ from harness.backends.retry import (
     is_transient,
     retry_after_s,
 )
-from harness.constraints import Constraint, openai_constraint_args
 from harness.errors import HarnessError
+from harness.prompting.answer_end import AnswerEnd, cut
+from harness.prompting.constraints import Constraint, openai_constraint_args
 from harness.redact import public_url
 
 

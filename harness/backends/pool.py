@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.backends import Generator
-from harness.models import (
+from harness.models.loading import (
     ResolvedModel,
     load_adapter,
     load_causal_lm,
@@ -23,8 +23,8 @@ from harness.models import (
     merge_adapter,
     pick_device,
 )
-from harness.precision import choose_precision
-from harness.prompt_format import PromptFormat, choose_format
+from harness.models.precision import choose_precision
+from harness.prompting.template import PromptFormat, choose_format
 from harness.records import Adapter
 from harness.spec import BackendSpecBase, HFBackend
 
@@ -75,9 +75,7 @@ class Generators:
     @property
     def eos_ids(self) -> set[int]:
         """The tokens that end an answer: the generation config's end of turn, as a local model stops at."""
-        from transformers import GenerationConfig
-
-        from transformers import AutoConfig
+        from transformers import AutoConfig, GenerationConfig
 
         try:
             eos = GenerationConfig.from_pretrained(str(self.base.path)).eos_token_id

@@ -27,16 +27,16 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.answer_end import AnswerEnd
 from harness.backends import Advance, Conversation, Generation, Generator, LogLik
 from harness.backends.decoding import Ends, HarnessPrompts, answer_from_tokens
 from harness.backends.loglik import encode_request, fit_window
 from harness.backends.retry import backoff_s
 from harness.backends.vllm_env import find_python, vllm_version
 from harness.backends.vllm_server import ServerSettings, VLLMServer
-from harness.constraints import Constraint
 from harness.errors import HarnessError
-from harness.models import weights_hash
+from harness.models.loading import weights_hash
+from harness.prompting.answer_end import AnswerEnd
+from harness.prompting.constraints import Constraint
 from harness.records import Adapter
 from harness.redact import public_url
 

@@ -15,7 +15,7 @@ import random
 from collections import defaultdict
 from pathlib import Path
 
-from harness.data import by_line, read_jsonl
+from harness.data.loading import by_line, read_jsonl
 from harness.errors import HarnessError
 from harness.regression.choice import ChoiceItem
 

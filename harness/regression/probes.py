@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.data import by_line, read_jsonl
+from harness.data.loading import by_line, read_jsonl
 from harness.errors import HarnessError, did_you_mean
 
 GenerateFn = Callable[[list[list[dict]], int], list[str]]

@@ -20,10 +20,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from harness.backends import Advance, Generator, LogLik
 from harness.errors import HarnessError
 from harness.regression.choice import ChoiceItem, score_choices
 from harness.regression.items import category_subset, load_items
-from harness.backends import Advance, Generator, LogLik
 from harness.regression.mmlu import mmlu_items
 from harness.regression.perplexity import DocLoss, Document, document_losses, documents
 from harness.regression.probes import Probe, load_probes, run_probes

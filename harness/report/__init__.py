@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from harness.atomic import atomic_file, write_text_atomic
-from harness.compare import RunComparison
-from harness.metrics import METRICS, higher_is_better
+from harness.metrics.builtin import METRICS, higher_is_better
 from harness.processes import kill_point
+from harness.readside.compare import RunComparison
+from harness.readside.results import forgetting, run_decision
+from harness.readside.results import trials as read_trials
 from harness.report.timing import stage_times
-from harness.results import forgetting, run_decision, trials as read_trials
 from harness.spec import RegressionSpec, declare_stored
-from harness.store import Store
+from harness.store.database import Store
 
 SAMPLE_SIZE = 12
 DISAGREEMENTS_SHOWN = 40  # per direction: enough to check a verdict by eye, and the page stays small
@@ -182,9 +183,9 @@ def _task_views(store: Store, run_id: str, spec: dict, arms: list[dict], focus: 
 def _charts(store: Store, run_id: str, spec: dict, arms: list[dict], focus: tuple[str | None, str | None],
             table: dict, primary: str, trials: list) -> dict[str, Any]:
     """Inline SVG: every arm's primary metric with its interval, the sweep, and the break-even; the cost table."""
+    from harness.readside.results import arm_results
     from harness.report import charts
     from harness.report.costs import cost_view
-    from harness.results import arm_results
 
     tuned, baseline = focus
     better = higher_is_better(primary)
@@ -226,8 +227,8 @@ def key_metrics(primary: str, listed: list[str], present: list[str], most: int =
 
 def _history(store: Store, run: dict[str, Any]) -> dict[str, Any] | None:
     """The task's earlier runs up to this one (grouped by base model), with the upgrade flags; None if it is the first."""
-    from harness.compare import upgrade_flags
-    from harness.results import history
+    from harness.readside.compare import upgrade_flags
+    from harness.readside.results import history
 
     rows = [r for r in history(store, run["task"]) if r.task_version == run["task_version"]]
     order = [r["run_id"] for r in store.runs(run["task"])]
@@ -285,6 +286,6 @@ def write_report(store: Store, run_id: str, out_dir: Path) -> Path:
 
 
 def write_comparison(comparison: RunComparison, out_dir: Path) -> Path:
-    """Render a `harness.compare.RunComparison` to `out_dir/compare-<run_a>-<run_b>.html`, written atomically."""
+    """Render a `harness.readside.compare.RunComparison` to `out_dir/compare-<run_a>-<run_b>.html`, written atomically."""
     path = inside(out_dir, f"compare-{comparison.a.run_id}-{comparison.b.run_id}.html")
     return write_text_atomic(path, _environment().get_template(COMPARE_TEMPLATE).render(c=comparison))

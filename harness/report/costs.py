@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.cost import BreakEven, break_even, cost_per_request, describe_break_even
-from harness.decision import ArmResult
 from harness.spec import CostSpec
+from harness.verdict.cost import BreakEven, break_even, cost_per_request, describe_break_even
+from harness.verdict.decision import ArmResult
 
 COST_FIELDS = "decision.cost: requests_per_day and either price_per_1k_input_tokens / price_per_1k_output_tokens " \
               "or serving_cost_per_hour (training_cost_per_hour for the training side)"

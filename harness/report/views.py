@@ -14,8 +14,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from harness.metrics import higher_is_better, parse_label
-from harness.store import Store
+from harness.metrics.builtin import higher_is_better, parse_label
+from harness.store.database import Store
 
 DIFF_CAP = 4000  # chars of each output that are diffed: SequenceMatcher is O(n*m) and a runaway answer is huge
 OTHER = "(other)"

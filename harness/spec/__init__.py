@@ -1,7 +1,7 @@
 """The schema of a task file: `harness validate tasks/contracts.yaml` checks one without loading a model.
 
 Every model rejects unknown keys. Reading a file and reporting its mistakes line by line is
-`harness.taskfile`'s job; this module only says what a valid task is. Arm types are a registry:
+`harness.spec.taskfile`'s job; this module only says what a valid task is. Arm types are a registry:
 an arm module registers its settings model (`register_arm_spec`) and the task schema accepts it.
 """
 
@@ -17,20 +17,49 @@ from pydantic import Discriminator, Field, Tag, ValidationInfo, field_validator,
 from pydantic.fields import FieldInfo
 
 from harness.errors import did_you_mean
-from harness import evaluate_metrics
-from harness.metrics import BUILT_IN, METRICS, OutputShape, register_metric
+from harness.metrics import hf_evaluate
+from harness.metrics.builtin import BUILT_IN, METRICS, OutputShape, register_metric
 from harness.redact import redacted
-from harness.spec.base import DEFAULT_BASE_MODEL, DEFAULT_EMBEDDING_MODEL, NAME, Strict  # noqa: F401
-from harness.spec.data import (  # noqa: F401  (the schema is read as one: harness.spec)
-    FILTER_OPS, SPLIT_NAMES, DatasetColumns, DatasetSpec, DataSpec, FieldMap, OutputSpec, RowFilter, SplitRule,
-)
 from harness.spec.arms import (  # noqa: F401
-    ARM_SPECS, TUNABLE, AnswerSettings, ArmSpec, ArmSpecBase, FloatRange, PromptedArmSpec, RagArmSpec,
-    SearchDimension, SweepSpec, TunedArmSpec, _arm_union, arm_types,
+    ARM_SPECS,
+    TUNABLE,
+    AnswerSettings,
+    ArmSpec,
+    ArmSpecBase,
+    FloatRange,
+    PromptedArmSpec,
+    RagArmSpec,
+    SearchDimension,
+    SweepSpec,
+    TunedArmSpec,
+    _arm_union,
+    arm_types,
 )
 from harness.spec.backends import (  # noqa: F401
-    BACKEND_SPECS, VLLM_LORA_RANKS, Backend, BackendSpecBase, Capabilities, EndpointSettings, HFBackend,
-    OpenAIBackend, VLLMBackend, backend_types, backend_union, endpoint_url,
+    BACKEND_SPECS,
+    VLLM_LORA_RANKS,
+    Backend,
+    BackendSpecBase,
+    Capabilities,
+    EndpointSettings,
+    HFBackend,
+    OpenAIBackend,
+    VLLMBackend,
+    backend_types,
+    backend_union,
+    endpoint_url,
+)
+from harness.spec.base import DEFAULT_BASE_MODEL, DEFAULT_EMBEDDING_MODEL, NAME, Strict  # noqa: F401
+from harness.spec.data import (  # noqa: F401  (the schema is read as one: harness.spec)
+    FILTER_OPS,
+    SPLIT_NAMES,
+    DatasetColumns,
+    DatasetSpec,
+    DataSpec,
+    FieldMap,
+    OutputSpec,
+    RowFilter,
+    SplitRule,
 )
 
 
@@ -239,9 +268,9 @@ class EvaluateMetricSpec(Strict):
 
     @property
     def metric_name(self) -> str:
-        return self.name or evaluate_metrics.base_name(self.evaluate)
+        return self.name or hf_evaluate.base_name(self.evaluate)
 
-    def declared(self, base_dir: Path | None) -> tuple[evaluate_metrics.Declared | None, list[str]]:
+    def declared(self, base_dir: Path | None) -> tuple[hf_evaluate.Declared | None, list[str]]:
         """(the settled declaration, problems) for entry `metrics[i]`; the script is looked for under base_dir."""
         problems = []
         name, source = self.metric_name, self.evaluate
@@ -250,19 +279,19 @@ class EvaluateMetricSpec(Strict):
                             f"_ and -); give one with name:")
         if name in BUILT_IN:
             problems.append(f"{name!r} is a built-in metric; give this evaluate metric another name with name:")
-        up = evaluate_metrics.direction(source, self.higher_is_better)
+        up = hf_evaluate.direction(source, self.higher_is_better)
         if up is None:
             problems.append(f"the direction of {source!r} is not known; declare higher_is_better: true or false")
         script = None
         path = Path(source).expanduser()
         path = path if path.is_absolute() else (base_dir or Path.cwd()) / path
-        script = evaluate_metrics.script_of(path)
-        if script is None and evaluate_metrics.is_local(source):
+        script = hf_evaluate.script_of(path)
+        if script is None and hf_evaluate.is_local(source):
             problems.append(f"no metric script at {path} (a .py file, or a folder holding {path.name}/{path.name}.py)")
         if problems:
             return None, problems
-        kind = self.kind or evaluate_metrics.default_kind(source)
-        return evaluate_metrics.Declared(name, source, script, kind, bool(up), self.key, dict(self.args),
+        kind = self.kind or hf_evaluate.default_kind(source)
+        return hf_evaluate.Declared(name, source, script, kind, bool(up), self.key, dict(self.args),
                                          self.config_name, self.scale, self.resamples), []
 
 
@@ -286,16 +315,16 @@ def declare_stored(entries: list[Any]) -> None:
             continue
         declared, problems = spec.declared(None)
         if declared is None:
-            up = evaluate_metrics.direction(spec.evaluate, spec.higher_is_better)
-            declared = evaluate_metrics.Declared(spec.metric_name, spec.evaluate, None,
-                                                 spec.kind or evaluate_metrics.default_kind(spec.evaluate),
+            up = hf_evaluate.direction(spec.evaluate, spec.higher_is_better)
+            declared = hf_evaluate.Declared(spec.metric_name, spec.evaluate, None,
+                                                 spec.kind or hf_evaluate.default_kind(spec.evaluate),
                                                  True if up is None else up, spec.key, dict(spec.args),
                                                  spec.config_name, spec.scale, spec.resamples)
         known = METRICS.get(declared.name)
-        if known is not None and known.source == "evaluate" and known.description == evaluate_metrics.build(declared).description:
+        if known is not None and known.source == "evaluate" and known.description == hf_evaluate.build(declared).description:
             continue
         if declared.name not in BUILT_IN:
-            register_metric(evaluate_metrics.build(declared))
+            register_metric(hf_evaluate.build(declared))
 
 
 class TaskSpec(Strict):
@@ -380,7 +409,7 @@ class TaskSpec(Strict):
         if problems:
             raise ValueError("\n".join(problems))
         for d in declared:  # known by name from here on: scoring, statistics, the verdict and the report look it up
-            register_metric(evaluate_metrics.build(d))
+            register_metric(hf_evaluate.build(d))
         return self
 
     def profile(self, name: str | None) -> ProfileSpec:

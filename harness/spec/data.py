@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from harness.metrics import OutputShape
+from harness.metrics.builtin import OutputShape
 from harness.spec.base import Strict
 
 

@@ -1,0 +1,142 @@
+"""Reading stored runs back: runs, arms, examples, predictions, scores, metrics, trials, stages, findings and
+suite results, and a run's tables copied out by DuckDB's COPY. A run left 'running' by a process that is gone
+reads as killed, even to a read-only reader.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.store.connection import KILLED, Connection, _as_seen, _connected
+
+
+class Reads(Connection):
+    """The read side of the store."""
+
+    @_connected
+    def trials(self, run_id: str) -> list[dict[str, Any]]:
+        return self._dicts("SELECT * FROM trials WHERE run_id = ? ORDER BY arm, trial_number", [run_id])
+
+    @_connected
+    def stages(self, run_id: str) -> list[dict[str, Any]]:
+        return self._dicts("SELECT * FROM stages WHERE run_id = ? ORDER BY position", [run_id])
+
+    @_connected
+    def copy_run(self, run_id: str, folder: Path, fmt: str) -> dict[str, int]:
+        """Every stored row of one run, one file per table (FOLDER/<table>.<fmt>), written by DuckDB's own COPY;
+        returns the rows written per table. One connection holds the file, so no writer changes the run between
+        tables. The run id is a bound parameter; the path is an escaped SQL literal, since not every DuckDB version
+        binds a parameter as COPY's target."""
+        import duckdb
+
+        options = {"parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER true", "jsonl": "FORMAT json"}[fmt]
+        tables = {  # file name -> (table, order of its rows)
+            "run": ("runs", "run_id"), "arms": ("arms", "started_at, arm"),
+            "examples": ("examples", "split, example_id"), "predictions": ("predictions", "arm, split, example_id"),
+            "scores": ("scores", "arm, split, example_id, metric"), "metrics": ("metrics", "arm, split, metric"),
+            "trials": ("trials", "arm, trial_number"),
+        }
+        counts = {}
+        for name, (table, order) in tables.items():
+            target = str(Path(folder, f"{name}.{fmt}").absolute())  # absolute: DuckDB would expand a leading ~
+            literal = "'" + target.replace("'", "''") + "'"
+            try:
+                counts[name] = self.con.execute(f"COPY (SELECT * FROM {table} WHERE run_id = ? ORDER BY {order}) "
+                                                f"TO {literal} ({options})", [run_id]).fetchone()[0]
+            except duckdb.IOException as exc:  # a full disk, a folder where the file goes
+                raise HarnessError(f"{target}: cannot write ({str(exc).splitlines()[0]})") from None
+        return counts
+
+    @_connected
+    def has_suite(self, key: str) -> bool:
+        return self.con.execute("SELECT count(*) FROM suite_results WHERE suite_key = ?", [key]).fetchone()[0] > 0
+
+    @_connected
+    def run_suites(self, run_id: str) -> dict[str, dict[str, Any]]:
+        """{arm ('base' for the base model): suite result row, with `reused`}."""
+        rows = self._dicts("SELECT l.arm, l.reused, r.* FROM run_suites l JOIN suite_results r USING (suite_key) "
+                           "WHERE l.run_id = ? ORDER BY l.arm", [run_id])
+        return {r["arm"]: r for r in rows}
+
+    @_connected
+    def suite_rows(self, key: str) -> list[dict[str, Any]]:
+        return self._dicts("SELECT part, category, item_id, metric, value FROM suite_rows WHERE suite_key = ? "
+                           "ORDER BY part, item_id, metric", [key])
+
+    @_connected
+    def suite_documents(self, key: str) -> list[dict[str, Any]]:
+        return self._dicts("SELECT doc_id, loss, n_tokens FROM suite_documents WHERE suite_key = ? ORDER BY doc_id",
+                           [key])
+
+    @_connected
+    def findings(self, run_id: str) -> list[dict[str, Any]]:
+        return self._dicts(
+            "SELECT * FROM findings WHERE run_id = ? ORDER BY CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 "
+            "ELSE 2 END, location", [run_id])
+
+    @_connected
+    def cached_arm(self, cache_key: str) -> tuple[str, str] | None:
+        """(run id, arm) of the latest completed arm with these results, if any run has one."""
+        row = self.con.execute(
+            "SELECT run_id, arm FROM arms WHERE cache_key = ? AND status = 'completed' ORDER BY finished_at DESC LIMIT 1",
+            [cache_key]).fetchone()
+        return (row[0], row[1]) if row else None
+
+    @_connected
+    def run(self, run_id: str) -> dict[str, Any]:
+        rows = self._dicts("SELECT * FROM runs WHERE run_id = ?", [run_id])
+        if not rows:
+            raise HarnessError(f"{self.path}: no run {run_id!r}")
+        return _as_seen(rows[0])
+
+    @_connected
+    def latest_run(self, task: str | None = None) -> str:
+        sql = "SELECT run_id FROM runs" + (" WHERE task = ?" if task else "") + " ORDER BY started_at DESC LIMIT 1"
+        row = self.con.execute(sql, [task] if task else []).fetchone()
+        if row is None:
+            raise HarnessError(f"{self.path}: no runs" + (f" of task {task!r}" if task else ""))
+        return row[0]
+
+    @_connected
+    def arms(self, run_id: str) -> list[dict[str, Any]]:
+        """The run's arms; those left 'running' by a killed run show as killed, as the run does."""
+        arms = self._dicts("SELECT * FROM arms WHERE run_id = ? ORDER BY started_at, arm", [run_id])
+        if any(a["status"] == "running" for a in arms) and self.run(run_id)["status"] == "killed":
+            arms = [dict(a, status="killed", error="run stopped: " + KILLED) if a["status"] == "running" else a
+                    for a in arms]
+        return arms
+
+    @_connected
+    def metrics(self, run_id: str, split: str = "test") -> list[dict[str, Any]]:
+        return self._dicts("SELECT * FROM metrics WHERE run_id = ? AND split = ? ORDER BY arm, metric", [run_id, split])
+
+    @_connected
+    def examples(self, run_id: str, split: str = "test") -> list[dict[str, Any]]:
+        return self._dicts("SELECT * FROM examples WHERE run_id = ? AND split = ? ORDER BY example_id", [run_id, split])
+
+    @_connected
+    def predictions(self, run_id: str, arm: str | None = None, split: str = "test") -> list[dict[str, Any]]:
+        sql = "SELECT * FROM predictions WHERE run_id = ? AND split = ?"
+        params: list[Any] = [run_id, split]
+        if arm is not None:
+            sql += " AND arm = ?"
+            params.append(arm)
+        return self._dicts(sql + " ORDER BY arm, example_id", params)
+
+    @_connected
+    def scores(self, run_id: str, metric: str, split: str = "test") -> dict[str, dict[str, float]]:
+        """{arm: {example_id: value}} for one metric key."""
+        out: dict[str, dict[str, float]] = {}
+        for arm, example_id, value in self.con.execute(
+            "SELECT arm, example_id, value FROM scores WHERE run_id = ? AND split = ? AND metric = ?",
+            [run_id, split, metric],
+        ).fetchall():
+            out.setdefault(arm, {})[example_id] = value
+        return out
+
+    @_connected
+    def runs(self, task: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM runs" + (" WHERE task = ?" if task else "") + " ORDER BY started_at"
+        return [_as_seen(row) for row in self._dicts(sql, [task] if task else [])]
