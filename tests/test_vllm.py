@@ -94,7 +94,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 def _spec(**kw):
     from harness.spec import VLLMBackend
 
-    return VLLMBackend(type="vllm", kv_cache_gib=1, max_lora_rank=8, python=VLLM_PYTHON, **kw)
+    return VLLMBackend(type="vllm", kv_cache_gib=1, max_lora_rank=8, **kw)
 
 
 CONVERSATIONS = [[{"role": "system", "content": "Extract the parties."},

@@ -27,12 +27,14 @@ from harness.models.precision import choose_precision
 from harness.prompting.template import PromptFormat, choose_format
 from harness.records import Adapter
 from harness.spec import BackendSpecBase, HFBackend
+from harness.spec.trust import Trust
 
 
 class Generators:
     def __init__(self, base: ResolvedModel, dtype: str, batch_size: int, progress: Any, device: str | None = None,
-                 prompt_format: str = "auto"):
+                 prompt_format: str = "auto", trust: Trust | None = None):
         self.base = base
+        self.trust = trust or Trust()  # which API keys the user allowed to go to which hosts
         self.requested_format = prompt_format
         self.dtype = dtype
         self.batch_size = batch_size

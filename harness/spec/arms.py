@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from harness.errors import did_you_mean
 from harness.spec.backends import Backend, HFBackend
-from harness.spec.base import NAME, Strict
+from harness.spec.base import NAME, Seed, Strict
 
 if TYPE_CHECKING:
     from harness.spec import TaskSpec
@@ -59,7 +60,7 @@ class PromptedArmSpec(ArmSpecBase, AnswerSettings):
 
     type: Literal["prompted"]
     shots: int = Field(0, ge=0, le=64)
-    shot_seed: int = 0
+    shot_seed: Seed = 0
     shot_selection: Literal["fixed", "similar"] = Field(
         "fixed", description="fixed: the same seeded shots for every item; similar: the k most similar train items"
     )
@@ -81,7 +82,7 @@ class RagArmSpec(ArmSpecBase, AnswerSettings):
     top_k: int = Field(4, ge=1, le=100)
     context_tokens: int = Field(512, ge=16, description="token budget for retrieved text in the prompt")
     shots: int = Field(0, ge=0, le=64)
-    shot_seed: int = 0
+    shot_seed: Seed = 0
     adapter_from: str | None = Field(None, description="a lora/qlora arm of this task: RAG on top of its tuned model")
 
     def cross_check(self, task: TaskSpec, index: int) -> list[str]:
@@ -143,7 +144,7 @@ class SweepSpec(Strict):
     """Optuna search over the arm's hyperparameters, scored by generation on the validation split."""
 
     trials: int = Field(4, ge=1, le=10000)
-    seed: int = 0
+    seed: Seed = 0
     pruner: Literal["median", "wilcoxon", "none"] = "median"
     startup_trials: int = Field(1, ge=0, description="trials that are never pruned (median pruner)")
     eval_every: Literal["epoch"] | int = Field("epoch", description="'epoch', or a number of optimizer steps")
@@ -181,6 +182,21 @@ class SweepSpec(Strict):
         return self
 
 
+@functools.lru_cache(maxsize=None)
+def _field_adapter(model: type[Strict], name: str) -> TypeAdapter:
+    field = model.model_fields[name]
+    return TypeAdapter(Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation)
+
+
+def _field_refusal(model: type[Strict], name: str, value: Any) -> str | None:
+    """Why `value` is not a valid setting of field `name` of `model` (None: it is)."""
+    try:
+        _field_adapter(model, name).validate_python(value)
+    except ValidationError as exc:
+        return exc.errors()[0]["msg"].lower()
+    return None
+
+
 class TunedArmSpec(ArmSpecBase, AnswerSettings):
     """LoRA (or QLoRA: 4-bit NF4 base) fine-tuning with TRL's SFTTrainer; the sweep picks the hyperparameters."""
 
@@ -208,6 +224,24 @@ class TunedArmSpec(ArmSpecBase, AnswerSettings):
     adapter: str | None = Field(None, description="evaluate this saved adapter instead of training one "
                                 "(e.g. one trained on several GPUs with `accelerate launch ... harness train`)")
     sweep: SweepSpec | None = None
+
+    @model_validator(mode="after")
+    def _space_within_limits(self) -> TunedArmSpec:
+        """Every point a sweep may try is a setting the arm itself accepts (dropout below 1, r at least 1, ...):
+        otherwise the trial that draws it fails only after the model loads."""
+        problems = []
+        for name, dim in (self.sweep.space.items() if self.sweep else ()):
+            if name not in TUNABLE:
+                continue
+            values = [dim.low, dim.high] if isinstance(dim, FloatRange) else list(dim)
+            for value in values:
+                refusal = _field_refusal(type(self), name, value)
+                if refusal:
+                    problems.append(f"sweep.space.{name}: {value!r} is not a value of {name}: {refusal}")
+                    break
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _qlora_only(self) -> TunedArmSpec:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, Literal, Union
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
@@ -52,9 +53,21 @@ class Capabilities:
 
 
 def endpoint_url(v: str) -> str:
-    if not re.match(r"^https?://[^\s/]+", v):
-        raise ValueError(f"must be an http(s) URL, got {v!r}")
+    if not re.match(r"^https?://[^\s/?#]+", v, re.IGNORECASE):
+        raise ValueError("must be an http(s) URL, such as http://127.0.0.1:8000/v1")
+    if "?" in v or "#" in v:  # the client would send /v1?x=1/chat/completions: every request a 404
+        raise ValueError("must end at the server's path (such as /v1): the client appends /chat/completions, "
+                         "so a query or fragment cannot be part of it")
     return v
+
+
+def one_credential(endpoint: Any) -> Any:
+    """A password in base_url goes as `Authorization: Basic`, an API key as `Authorization: Bearer`: one header,
+    one credential. Both given, one would be dropped without a word (the SDK sends the URL's), so neither wins."""
+    if endpoint.api_key_env is not None and endpoint.base_url and urlsplit(endpoint.base_url).password:
+        raise ValueError("base_url holds a password and api_key_env names a key: both would go in the one "
+                         "Authorization header, so the key would never be sent; keep one of them")
+    return endpoint
 
 
 def environment_name(v: str | None) -> str | None:
@@ -103,8 +116,9 @@ class HFBackend(BackendSpecBase):
 class EndpointSettings(Strict):
     """How requests to a server are sent and retried: shared by OpenAI-compatible backends and the judge."""
 
-    api_key_env: str | None = Field(None, description="name of the environment variable holding the API key")
-    timeout_s: float = Field(60.0, gt=0, description="seconds one request may take before it is tried again")
+    api_key_env: str | None = Field(None, description="name of the environment variable holding the API key; it goes "
+                                                      "only to a host the user allowed (--allow-key VAR@HOST)")
+    timeout_s: float = Field(60.0, gt=0, le=3600, description="seconds one request may take before it is tried again")
     backoff_s: float = Field(0.5, ge=0, le=60, description="wait before the first retry; it doubles each retry, "
                                                            "with jitter, and is at least the server's Retry-After")
     max_backoff_s: float = Field(30.0, gt=0, le=600, description="the longest wait between tries (Retry-After too)")
@@ -113,6 +127,10 @@ class EndpointSettings(Strict):
     @classmethod
     def _env(cls, v: str | None) -> str | None:
         return environment_name(v)
+
+    @model_validator(mode="after")
+    def _one_credential(self) -> Any:
+        return one_credential(self)
 
 
 class OpenAIBackend(BackendSpecBase, EndpointSettings):
@@ -154,9 +172,7 @@ class VLLMBackend(BackendSpecBase, EndpointSettings):
     base_url: str | None = Field(None, description="a running vLLM server (…/v1); default: start one for the run")
     model: str | None = Field(None, description="with base_url: the served base model's name (default: the one "
                                                 "/v1/models lists without a parent)")
-    python: str | None = Field(None, description="the python of vLLM's environment; default $HARNESS_VLLM_PYTHON, "
-                                                 "else .venv-vllm/bin/python of the checkout (`make vllm`)")
-    timeout_s: float = Field(600.0, gt=0, description="seconds one request may take (a CPU answers slowly)")
+    timeout_s: float = Field(600.0, gt=0, le=3600, description="seconds one request may take (a CPU answers slowly)")
     concurrency: int = Field(32, ge=1, le=1024, description="requests in flight; vLLM batches them")
     max_retries: int = Field(1, ge=0, le=10)
     startup_timeout_s: float = Field(900.0, gt=0, description="seconds a started server may take to be ready")
@@ -190,6 +206,8 @@ class VLLMBackend(BackendSpecBase, EndpointSettings):
     def _owned_or_running(self) -> VLLMBackend:
         if self.model is not None and self.base_url is None:
             raise ValueError("`model` names the model of a running server: give base_url too")
+        if self.api_key_env is not None and self.base_url is None:
+            raise ValueError("`api_key_env` names the key of a running server: give base_url too")
         return self
 
     def capabilities(self) -> Capabilities:
@@ -197,7 +215,7 @@ class VLLMBackend(BackendSpecBase, EndpointSettings):
                             adapters="many-per-call", merged=self.base_url is None, prefix_cache=True)
 
     def secret_env(self) -> tuple[str, str] | None:
-        return (self.api_key_env, self.base_url or "") if self.api_key_env else None
+        return (self.api_key_env, self.base_url) if self.api_key_env and self.base_url else None
 
 
 BACKEND_SPECS: dict[str, type[BackendSpecBase]] = {"hf": HFBackend, "openai": OpenAIBackend, "vllm": VLLMBackend}
