@@ -534,7 +534,7 @@ class Task:
         except ValidationError as exc:
             first = exc.errors()[0]
             raise HarnessError(f"--backend {type_name}: {first['msg'].removeprefix('Value error, ')}") from None
-        return Task(spec, self.path, self.raw)
+        return Task(spec, self.path, self.raw, self.trust)
 
     def resolve(self, relative: str) -> Path:
         p = Path(relative)
