@@ -188,3 +188,29 @@ def test_a_task_with_a_vllm_arm_round_trips(tmp_path):
     task = load_spec(_task(tmp_path, arms=[{"name": "p", "type": "prompted", "backend": {"type": "vllm"}}]))
     again = Task(task.spec, task.path, task.raw).with_backend("hf")
     assert again.spec.arms[0].backend.type == "vllm"  # an arm that names a backend keeps it
+
+
+@pytest.mark.parametrize("backend, needle", [
+    ({"type": "vllm", "python": "/tmp/anything"}, "unknown key 'python'"),  # a task file never picks a program
+    ({"type": "vllm", "api_key_env": "VLLM_KEY"}, "`api_key_env` names the key of a running server: give base_url"),
+    ({"type": "vllm", "base_url": "http://u:pw@h:8000/v1", "api_key_env": "VLLM_KEY"}, "keep one of them"),
+    ({"type": "vllm", "base_url": "http://h:8000/v1?x=1"}, "a query or fragment cannot be part of it"),
+])
+def test_vllm_settings_a_task_file_may_not_give(tmp_path, backend, needle):
+    assert needle in _problems(tmp_path, arms=[{"name": "a", "type": "prompted", "backend": backend}])
+
+
+def test_a_running_vllm_servers_key_goes_only_to_a_host_the_user_allowed(tmp_path, monkeypatch):
+    from harness.run.preflight import check_environment
+    from harness.spec.trust import Trust
+
+    monkeypatch.setenv("VLLM_KEY", "sk-test-0123456789")
+    arm = {"name": "a", "type": "prompted", "backend": {"type": "vllm", "base_url": "http://10.0.0.5:8000/v1",
+                                                        "api_key_env": "VLLM_KEY"}}
+    path = _task(tmp_path, arms=[arm])
+    with pytest.raises(HarnessError, match=r"arms\[0\]\.backend\.api_key_env: VLLM_KEY may not be sent to "
+                                           r"10\.0\.0\.5:8000.*--allow-key VLLM_KEY@10\.0\.0\.5:8000"):
+        check_environment(load_spec(path, Trust()))
+    allowed = load_spec(path, Trust.of_user(["VLLM_KEY@10.0.0.5:8000"]))
+    check_environment(allowed)
+    assert allowed.with_backend("vllm").trust == allowed.trust  # --backend keeps what the user allowed
