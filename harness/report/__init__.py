@@ -22,6 +22,7 @@ from harness.readside.results import trials as read_trials
 from harness.report.timing import stage_times
 from harness.spec import RegressionSpec, declare_stored
 from harness.store.database import Store
+from harness.verdict.decision import Decision
 
 SAMPLE_SIZE = 12
 DISAGREEMENTS_SHOWN = 40  # per direction: enough to check a verdict by eye, and the page stays small
@@ -73,30 +74,9 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
         arm["output_tokens_mean"] = _mean([r["output_tokens"] for r in rows])
         arm["latency_mean"] = _mean([r["latency_s"] for r in rows])
         arm["errors"] = [(r["example_id"], r["error"]) for r in rows if r["error"]]
-    primary_scores = store.scores(run_id, primary)
     examples = store.examples(run_id)
-    sample = []
     completed = [arm["arm"] for arm in arms if arm["status"] == "completed"]
-    for ex in examples[:sample_size]:
-        answers = []
-        for name in completed:
-            pred = by_arm.get(name, {}).get(ex["example_id"], {})
-            details = json.loads(pred.get("details_json") or "{}")
-            answers.append({
-                "arm": name,
-                "output": pred.get("output"),
-                "error": pred.get("error"),
-                "score": primary_scores.get(name, {}).get(ex["example_id"]),
-                "chunks": details.get("chunks"),
-                "shot_ids": details.get("shot_ids"),
-            })
-        sample.append({
-            "id": ex["example_id"],
-            "source": ex["source"],
-            "input": "\n\n".join(m["content"] for m in json.loads(ex["input_json"]) if m["role"] != "system"),
-            "target": ex["target"],
-            "answers": answers,
-        })
+    sample = _sample(examples[:sample_size], completed, by_arm, store.scores(run_id, primary))
     trials = read_trials(store, run_id)
     for arm in arms:
         config = json.loads(arm["config_json"])
@@ -117,7 +97,7 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
     confidence = spec["decision"].get("confidence", 0.95)
     focus = _focus(decision, arms, table, primary)
     return {
-        **_task_views(store, run_id, spec, arms, focus, primary),
+        **_task_views(store, run_id, spec, arms, focus, primary, decision),
         **_charts(store, run_id, spec, arms, focus, table, primary, trials),
         "forgetting": forgetting(store, run_id, regression, confidence),
         "history": _history(store, run),
@@ -150,6 +130,33 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
     }
 
 
+def _sample(examples: list[dict], completed: list[str], by_arm: dict[str, dict[str, dict]],
+            primary_scores: dict[str, dict[str, float]]) -> list[dict[str, Any]]:
+    """The first test items with every completed arm's answer, score, retrieved chunks and shots."""
+    sample = []
+    for ex in examples:
+        answers = []
+        for name in completed:
+            pred = by_arm.get(name, {}).get(ex["example_id"], {})
+            details = json.loads(pred.get("details_json") or "{}")
+            answers.append({
+                "arm": name,
+                "output": pred.get("output"),
+                "error": pred.get("error"),
+                "score": primary_scores.get(name, {}).get(ex["example_id"]),
+                "chunks": details.get("chunks"),
+                "shot_ids": details.get("shot_ids"),
+            })
+        sample.append({
+            "id": ex["example_id"],
+            "source": ex["source"],
+            "input": "\n\n".join(m["content"] for m in json.loads(ex["input_json"]) if m["role"] != "system"),
+            "target": ex["target"],
+            "answers": answers,
+        })
+    return sample
+
+
 def _focus(decision: Any, arms: list[dict], metric_table: dict, primary: str) -> tuple[str | None, str | None]:
     """(tuned arm, baseline) the verdict is about: the compared pair with the largest lift; without a comparison,
     no tuned arm and the best completed arm."""
@@ -163,9 +170,11 @@ def _focus(decision: Any, arms: list[dict], metric_table: dict, primary: str) ->
 
 
 def _task_views(store: Store, run_id: str, spec: dict, arms: list[dict], focus: tuple[str | None, str | None],
-                primary: str) -> dict[str, Any]:
-    """Where the verdict's two arms disagree; the confusion matrix (label tasks) or per-field accuracy (JSON)."""
-    from harness.report.views import DIFF_CAP, confusion, disagreements, field_accuracy
+                primary: str, decision: Decision | None) -> dict[str, Any]:
+    """Where the verdict's two arms disagree, the slices it checked (chart) and flagged (items); the confusion
+    matrix (label tasks) or per-field accuracy (JSON)."""
+    from harness.report.slice_chart import ordered, slice_chart
+    from harness.report.views import DIFF_CAP, confusion, disagreements, field_accuracy, flagged_slices
 
     tuned, baseline = focus
     completed = [a["arm"] for a in arms if a["status"] == "completed"]
@@ -177,6 +186,9 @@ def _task_views(store: Store, run_id: str, spec: dict, arms: list[dict], focus: 
         "confusion": confusion(store, run_id, shown, list(output.get("labels") or ()))
         if output.get("type") == "label" and output.get("labels") and shown else None,
         "fields": field_accuracy(store, run_id, completed) if output.get("type") == "json" else None,
+        "flagged_slices": flagged_slices(store, run_id, decision.slices if decision else None),
+        "slice_chart": slice_chart(decision.slices) if decision and decision.slices else None,
+        "slice_rows": ordered(decision.slices) if decision and decision.slices else [],
     }
 
 
