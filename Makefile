@@ -68,8 +68,8 @@ test-deps: $(STAMP)
 	scripts/install-chromium.sh
 	scripts/install-postgresql.sh
 
-# The vLLM tests (tests/test_vllm.py) start real servers: with the environment's install they add about 11 min
-# to `make test` on 2 cores. `make test VLLM_TESTS=0` leaves both out, for a machine that cannot spare them.
+# The vLLM tests (tests/test_vllm.py) start real servers: about 5 min of tests and 3 of install on 2 AMD EPYC cores
+# (twice that on the slower machine class). `make test VLLM_TESTS=0` leaves both out, for a machine that cannot spare them.
 VLLM_TESTS ?= 1
 
 test: test-deps $(if $(filter 1,$(VLLM_TESTS)),vllm)
