@@ -83,6 +83,8 @@ def cli() -> None:
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option("--base", "base_model", default=None, help="Run on this base model instead of the task file's "
                                                          "(a hub id or a local folder): a model upgrade in one command.")
+@click.option("--backend", default=None, help="Answer every arm and score the suite on this backend (e.g. vllm) with its "
+                                             "default settings; arms that name a backend keep theirs.")
 @click.option("--no-cache", is_flag=True, help="Recompute every arm, even those whose results an earlier run holds.")
 @click.option("--gate", is_flag=True, help="Exit with the verdict's code (0 GO, 10 NO-GO, 11 INCONCLUSIVE, 12 regression), "
                                          "for CI pipelines that guard a model change.")
@@ -93,7 +95,8 @@ def cli() -> None:
 @ALLOW_PATH
 def run(task_file: Path, db: Path, reports_dir: Path, workdir: Path, arms: tuple[str, ...], profile: str | None,
         limit: int | None, storage: str | None, seed: int, device: str | None, quiet: bool, base_model: str | None,
-        no_cache: bool, gate: bool, curve: bool, allow_keys: tuple[str, ...], allow_paths: tuple[str, ...]) -> int:
+        backend: str | None, no_cache: bool, gate: bool, curve: bool, allow_keys: tuple[str, ...],
+        allow_paths: tuple[str, ...]) -> int:
     """Run every arm of TASK_FILE on its test split, store the results, write the report."""
     from harness.processes import stop_on_signals
     from harness.run.pipeline import RunOptions, run_task
@@ -101,7 +104,8 @@ def run(task_file: Path, db: Path, reports_dir: Path, workdir: Path, arms: tuple
 
     options = RunOptions(db=db, reports_dir=reports_dir, workdir=workdir, seed=seed, arms=list(arms) or None,
                          limit=limit, device=device, profile=profile, storage=storage, base=base_model,
-                         use_cache=not no_cache, curve=curve, trust=Trust.of_user(allow_keys, allow_paths))
+                         backend=backend, use_cache=not no_cache, curve=curve,
+                         trust=Trust.of_user(allow_keys, allow_paths))
     stop_on_signals()  # a killed run is marked failed, never left looking 'running'
     with _progress(quiet) as progress:
         outcome = run_task(task_file, options, progress)

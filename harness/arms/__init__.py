@@ -68,7 +68,8 @@ class ArmContext:
     retriever: Any = None  # harness.retrieval.retrievers.Retriever over the task's corpus, if it has one
     arm_names: tuple[str, ...] = ()  # the arms of this run
     embedder: Any = None  # harness.models.embeddings.Embedder, loaded on first use (similar shots)
-    forgetting_probe: Callable[[Any], float] | None = None  # a trial's model -> general accuracy minus the base's
+    # a trial's model (a generator over it) -> its general accuracy minus the base model's, on the arm's backend
+    forgetting_probe: Callable[[Any, Any], float] | None = None
 
     def tracker(self, description: str, total: int) -> Callable[[int], None]:
         task_id = self.progress.add_task(description, total=total)
@@ -99,6 +100,11 @@ class ArmBase:
     def trains(self) -> bool:
         """Whether this arm's answers come from a model tuned on the task: a candidate, not a baseline."""
         return self.spec_model.produces_adapter
+
+    @property
+    def backend(self) -> Any:
+        """The backend settings that answer for this arm (harness.spec.backends), None for the default (hf)."""
+        return getattr(self.spec, "backend", None)
 
     @property
     def adapter_source(self) -> str | None:

@@ -13,14 +13,14 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from harness.arms import ArmBase, ArmContext, ArmOutput, Companion, register
-from harness.arms.answering import answer, check_answering, describe_answering
+from harness.arms.answering import agreement_details, answer, check_answering, describe_answering
 from harness.arms.trials import earlier_trials, objective
 from harness.data.examples import Example, Item, seeded_subset
 from harness.errors import HarnessError
@@ -28,7 +28,7 @@ from harness.metrics.builtin import higher_is_better
 from harness.prompting.conversations import conversation
 from harness.records import Adapter, Prediction
 from harness.redact import public_url
-from harness.spec import SweepSpec, TunedArmSpec
+from harness.spec import HFBackend, SweepSpec, TunedArmSpec
 from harness.textfiles import read_text
 from harness.tuning.curve import LearningCurve, PointPlan, curve_settings, plan_points
 from harness.tuning.sweep import best_hyperparameters, default_storage, new_owner, open_study, run_sweep, seed_number
@@ -77,7 +77,8 @@ class TunedArm(ArmBase):
             self._check_given_adapter(ctx)
         elif not ctx.train:
             raise HarnessError(f"arm {self.name!r}: the train split is empty")
-        check_answering(self.spec, ctx.task.spec.output, None)
+        ctx.models.preflight(self.spec.backend)
+        check_answering(self.spec, ctx.task.spec.output, self.spec.backend)
         searching = self.spec.sweep is not None and (self.spec.sweep.space or self._trials(ctx) > 1)
         if searching and not ctx.validation:
             raise HarnessError(f"arm {self.name!r}: a sweep scores trials on the validation split, which is empty")
@@ -106,6 +107,8 @@ class TunedArm(ArmBase):
             spec["sweep"].pop("trials")
         for how_it_answers_on_test in ("merge", "answer", "normalization", "curve"):  # no effect on the trials
             spec.pop(how_it_answers_on_test)
+        if spec["backend"] == HFBackend().model_dump(mode="json"):
+            spec.pop("backend")  # the default keeps the names of studies begun before arms could name a backend
         identity = {
             "arm": spec,
             "base": ctx.models.base.weights_hash,
@@ -241,29 +244,35 @@ class TunedArm(ArmBase):
         """The adapter answers the test items once; the merged model too, when asked."""
         if adapter is None:
             raise HarnessError(f"arm {self.name!r}: no adapter to answer with (prepare did not run)")
-        predictions = self._answer(items, ctx, ctx.models.get(adapter=adapter), "adapter")
+        predictions, agreement = self._answer(items, ctx, ctx.models.get(self.spec.backend, adapter=adapter),
+                                              lambda: ctx.models.get(adapter=adapter), "adapter")
         merge = ctx.profile.merge if ctx.profile.merge is not None else self.spec.merge
         companions = [self._merged(items, ctx, adapter, predictions)] if merge else []
-        details = {**self.sweep_details, **describe_answering(self.spec, ctx.task.spec.output)}
+        details = {**self.sweep_details, **describe_answering(self.spec, ctx.task.spec.output), **agreement}
         return ArmOutput(predictions, details, companions, adapter)
 
-    def _answer(self, items: Sequence[Item], ctx: ArmContext, generator: Any, label: str) -> list[Prediction]:
+    def _answer(self, items: Sequence[Item], ctx: ArmContext, generator: Any, reference: Callable[[], Any],
+                label: str) -> tuple[list[Prediction], dict]:
+        """The test predictions, and the agreement sample with the reference backend where the arm's asks for one."""
         spec = ctx.task.spec
         convs = [conversation(item, spec.prompt, with_instructions=False) for item in items]
         answers = answer(generator, convs, self.spec, spec.output, spec.generation.max_new_tokens,
                          ctx.tracker(f"{self.name}: {label} on test", len(items)))
+        agreement = agreement_details(self.spec.backend, generator, reference, convs, answers, self.spec, spec.output,
+                                      spec.generation.max_new_tokens, [item.id for item in items], ctx.seed)
         return [Prediction(item.id, conv, a.generation.text, a.generation.error, a.generation.latency_s,
                            a.generation.prompt_tokens, a.generation.output_tokens, a.details)
-                for item, conv, a in zip(items, convs, answers)]
+                for item, conv, a in zip(items, convs, answers)], agreement
 
     def _merged(self, items: Sequence[Item], ctx: ArmContext, adapter: Adapter,
                 adapter_predictions: list[Prediction]) -> Companion:
         """The adapter merged into full-precision base weights, answering the same items."""
         merged_dir = Path(adapter.path).parent / "merged"
-        predictions = self._answer(items, ctx, ctx.models.merged(adapter, merged_dir), "merged")
+        predictions, agreement = self._answer(items, ctx, ctx.models.merged(adapter, merged_dir, self.spec.backend),
+                                              lambda: ctx.models.merged(adapter, merged_dir), "merged")
         same = [a.output == m.output for a, m in zip(adapter_predictions, predictions)]
         details = {"adapter_arm": self.name, "merged_dir": str(merged_dir),
                    "agreement_with_adapter": float(np.mean(same)) if same else None,
-                   "differing_examples": [p.example_id for p, s in zip(predictions, same) if not s][:50]}
+                   "differing_examples": [p.example_id for p, s in zip(predictions, same) if not s][:50], **agreement}
         return Companion(f"{self.name}_merged", "merged", {"merged_from": self.name, **self.describe()},
                          predictions, details, adapter, str(merged_dir))

@@ -60,6 +60,7 @@ class RunOptions:
     profile: str | None = None  # a profile of the task file; default: its default_profile
     storage: str | None = None  # Optuna storage URL for sweeps
     base: str | None = None  # another base model than the task file's (a hub id or a local folder)
+    backend: str | None = None  # answer every arm and score the suite on this backend type (e.g. vllm)
     use_cache: bool = True  # reuse an earlier run's results for arms whose every input is unchanged
     curve: bool = False  # a learning curve for every tuned arm (as a profile's `curve: true`)
     trust: Trust | None = None  # what the user allowed the task file to reach (default: their environment's)
@@ -93,6 +94,8 @@ def _load(task_path: str | Path, options: RunOptions) -> tuple[Task, TaskData, l
         except ValueError as exc:
             raise HarnessError(f"--base {public_url(options.base)}: {exc}") from None
         task = task.with_base(options.base)
+    if options.backend:
+        task = task.with_backend(options.backend)
     data = load_data(task)
     if not data.test:
         raise HarnessError(f"{task.path}: the test split is empty")
@@ -120,10 +123,18 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
         progress.update(step, total=1, completed=1)
     run_id = new_run_id()
     ctx = _context(task, data, arms, profile, base, progress, options.workdir / task.spec.name / run_id, options)
+    try:
+        return _checked_run(task, data, arms, base, ctx, run_id, options, clock)
+    finally:
+        ctx.models.close()  # servers it started stop with the run: done, failed or interrupted
+
+
+def _checked_run(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedModel, ctx: ArmContext, run_id: str,
+                 options: RunOptions, clock: StageClock) -> RunOutcome:
     with clock("preflight"):
         checked = preflight(task, arms, ctx)
     with clock("data checks"):
-        checks = check_task_data(task, data, progress, str(base.path))
+        checks = check_task_data(task, data, ctx.progress, str(base.path))
     if checks.errors:
         first = checks.errors[0]
         raise HarnessError(
@@ -135,7 +146,7 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
     store = Store.open(options.db)
     try:
         with clock("retrieval index"):
-            retriever = build_retriever(task, store, progress)
+            retriever = build_retriever(task, store, ctx.progress)
         store.start_run({
             "run_id": run_id,
             "task": task.spec.name,
@@ -144,7 +155,7 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
             "spec_json": task.spec_json,
             "spec_hash": task.spec_hash,
             "data_fingerprint": data.fingerprint,
-            "profile": json.dumps({"name": options.profile or task.spec.default_profile, **profile.model_dump(),
+            "profile": json.dumps({"name": options.profile or task.spec.default_profile, **ctx.profile.model_dump(),
                                    "limit": options.limit, "arms": options.arms, "seed": options.seed,
                                    "base": options.base}),
             "git_commit": commit,
@@ -180,6 +191,7 @@ def _context(task: Task, data: TaskData, arms: list[ArmBase], profile: ProfileSp
              progress: Any, workdir: Path, options: RunOptions) -> ArmContext:
     models = Generators(base, task.spec.model.dtype, task.spec.generation.batch_size, progress, options.device,
                         task.spec.model.prompt_format, task.trust)
+    models.workdir = workdir
     return ArmContext(task, data.train, data.validation, models, progress, workdir, options.seed, profile,
                       options.storage, arm_names=tuple(a.name for a in arms),
                       embedder=LazyEmbedder(task.spec.embedding_model))
@@ -206,7 +218,7 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
     failed = []
     for arm in arms:
         config, digest = arm_identity(task, arm.describe(), base, data, ctx.models.prompt_format.name,
-                                      ctx.models.precision)
+                                      ctx.models.precision, ctx.models.identity(arm.backend))
         store.start_arm(run_id, arm.name, arm.kind, _role(arm), config, digest)
         began = time.perf_counter()
         try:
@@ -364,7 +376,10 @@ def validate_task(task_path: str | Path, progress: Any, fix: bool = False,
         check_fixed_files(task, data)
     base = resolve(task.spec.model.base)
     ctx = _context(task, data, arms, profile, base, progress, options.workdir, options)
-    preflight(task, arms, ctx)
+    try:
+        preflight(task, arms, ctx)
+    finally:
+        ctx.models.close()
     report = check_task_data(task, data, progress, str(base.path))
     written = write_fixed(task, data, report) if fix else []
     return task, data, report, written
