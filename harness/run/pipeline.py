@@ -127,7 +127,8 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
     run_id = new_run_id()
     ctx = _context(task, data, arms, profile, base, progress, options.workdir / task.spec.name / run_id, options)
     try:
-        return _checked_run(task, data, arms, base, ctx, run_id, options, clock)
+        outcome = _checked_run(task, data, arms, base, ctx, run_id, options, clock)
+        return replace(outcome, seconds=time.perf_counter() - began)
     finally:
         ctx.models.close()  # servers it started stop with the run: done, failed or interrupted
 
@@ -179,7 +180,7 @@ def _checked_run(task: Task, data: TaskData, arms: list[ArmBase], base: Resolved
             ctx = replace(ctx, retriever=retriever, log_trial=lambda trial: store.add_trial(run_id, trial),
                           forgetting_probe=suites.trial_probe() if suites else None)
             outcome = _run_arms(task, data, arms, base, ctx, store, run_id, options, checked.judge, suites, clock)
-            return replace(outcome, stages=store.stages(run_id), seconds=time.perf_counter() - began)
+            return replace(outcome, stages=store.stages(run_id))
         except BaseException as exc:  # Ctrl-C included: the run must not look complete
             store.fail_run(run_id, f"{type(exc).__name__}: {exc}")
             raise
