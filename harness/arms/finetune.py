@@ -233,7 +233,8 @@ class TunedArm(ArmBase):
                            "adapter_hash": result.adapter_hash, "hyperparameters": hp}
 
         def answer(point: PointPlan, model: Any, items: Sequence[Item]) -> ArmOutput:
-            predictions = self._answer(items, ctx, ctx.models.wrap(model, point.name), point.name)
+            # the point's own HF model answers: no other backend to agree with
+            predictions, _ = self._answer(items, ctx, ctx.models.wrap(model, point.name), None, point.name)
             return ArmOutput(predictions, describe_answering(self.spec, output))
 
         return LearningCurve(self.name, settings, points, len(ctx.train), describe, train_point, answer)
@@ -251,15 +252,16 @@ class TunedArm(ArmBase):
         details = {**self.sweep_details, **describe_answering(self.spec, ctx.task.spec.output), **agreement}
         return ArmOutput(predictions, details, companions, adapter)
 
-    def _answer(self, items: Sequence[Item], ctx: ArmContext, generator: Any, reference: Callable[[], Any],
+    def _answer(self, items: Sequence[Item], ctx: ArmContext, generator: Any, reference: Callable[[], Any] | None,
                 label: str) -> tuple[list[Prediction], dict]:
         """The test predictions, and the agreement sample with the reference backend where the arm's asks for one."""
         spec = ctx.task.spec
         convs = [conversation(item, spec.prompt, with_instructions=False) for item in items]
         answers = answer(generator, convs, self.spec, spec.output, spec.generation.max_new_tokens,
                          ctx.tracker(f"{self.name}: {label} on test", len(items)))
-        agreement = agreement_details(self.spec.backend, generator, reference, convs, answers, self.spec, spec.output,
-                                      spec.generation.max_new_tokens, [item.id for item in items], ctx.seed)
+        agreement = {} if reference is None else agreement_details(
+            self.spec.backend, generator, reference, convs, answers, self.spec, spec.output,
+            spec.generation.max_new_tokens, [item.id for item in items], ctx.seed)
         return [Prediction(item.id, conv, a.generation.text, a.generation.error, a.generation.latency_s,
                            a.generation.prompt_tokens, a.generation.output_tokens, a.details)
                 for item, conv, a in zip(items, convs, answers)], agreement
