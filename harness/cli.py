@@ -83,14 +83,20 @@ def cli() -> None:
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option("--base", "base_model", default=None, help="Run on this base model instead of the task file's "
                                                          "(a hub id or a local folder): a model upgrade in one command.")
+@click.option("--backend", default=None, help="Answer every arm and score the suite on this backend (e.g. vllm) with its "
+                                             "default settings; arms that name a backend keep theirs.")
 @click.option("--no-cache", is_flag=True, help="Recompute every arm, even those whose results an earlier run holds.")
 @click.option("--gate", is_flag=True, help="Exit with the verdict's code (0 GO, 10 NO-GO, 11 INCONCLUSIVE, 12 regression), "
                                          "for CI pipelines that guard a model change.")
+@click.option("--curve", is_flag=True, help="A learning curve for every tuned arm: how many training examples until "
+                                          "tuning clears min_lift (the arm's or the profile's curve settings, or "
+                                          "1/8, 1/4, 1/2 and all of its training examples).")
 @ALLOW_KEY
 @ALLOW_PATH
 def run(task_file: Path, db: Path, reports_dir: Path, workdir: Path, arms: tuple[str, ...], profile: str | None,
         limit: int | None, storage: str | None, seed: int, device: str | None, quiet: bool, base_model: str | None,
-        no_cache: bool, gate: bool, allow_keys: tuple[str, ...], allow_paths: tuple[str, ...]) -> int:
+        backend: str | None, no_cache: bool, gate: bool, curve: bool, allow_keys: tuple[str, ...],
+        allow_paths: tuple[str, ...]) -> int:
     """Run every arm of TASK_FILE on its test split, store the results, write the report."""
     from harness.processes import stop_on_signals
     from harness.run.pipeline import RunOptions, run_task
@@ -98,7 +104,8 @@ def run(task_file: Path, db: Path, reports_dir: Path, workdir: Path, arms: tuple
 
     options = RunOptions(db=db, reports_dir=reports_dir, workdir=workdir, seed=seed, arms=list(arms) or None,
                          limit=limit, device=device, profile=profile, storage=storage, base=base_model,
-                         use_cache=not no_cache, trust=Trust.of_user(allow_keys, allow_paths))
+                         backend=backend, use_cache=not no_cache, curve=curve,
+                         trust=Trust.of_user(allow_keys, allow_paths))
     stop_on_signals()  # a killed run is marked failed, never left looking 'running'
     with _progress(quiet) as progress:
         outcome = run_task(task_file, options, progress)
@@ -148,6 +155,10 @@ def _print_results(outcome) -> None:
         if slices:
             console.print(f"slices: {slices}", soft_wrap=True, markup=False)
         console.print(f"method: {outcome.decision.method}", soft_wrap=True, markup=False)
+    from harness.verdict.curve import sentence
+
+    for curve in outcome.curves:
+        console.print(sentence(curve), soft_wrap=True, markup=False)
     console.print(f"report: {outcome.report_path}", soft_wrap=True)
 
 
@@ -282,6 +293,7 @@ def train(task_file: Path, arm_name: str | None, out_dir: Path, profile: str | N
 def history(db: Path, task: str | None) -> None:
     """Runs over time: base model, data, verdict, and the tuned arm's lift over the best untrained arm."""
     from rich.table import Table
+    from rich.text import Text
 
     from harness.readside.compare import upgrade_flags
     from harness.readside.results import history as read_history
@@ -294,8 +306,9 @@ def history(db: Path, task: str | None) -> None:
             if row.base_weights != previous_row.base_weights and row.task == previous_row.task:
                 flags[row.run_id] = upgrade_flags(store, previous_row.run_id, row.run_id)
     table = Table(title=f"history of {task or 'all tasks'} in {db}, grouped by base model")
+    crossing = any(row.crossing for row in rows)  # a column only when some run drew a learning curve
     for col in ("run", "task", "status", "base model", "weights", "verdict", "arms (primary metric)", "tuned arm",
-                "lift [interval]", "suite Δ"):
+                "lift [interval]", "suite Δ") + (("clears min_lift at",) if crossing else ()):
         table.add_column(col)
     previous = None
     for row in rows:
@@ -306,7 +319,8 @@ def history(db: Path, task: str | None) -> None:
         scores = ", ".join(f"{arm} {value:.3f}" for arm, value in row.arms.items()) or "–"
         suite = f"{row.suite_delta:+.3f}" if row.suite_delta is not None else "–"
         table.add_row(row.run_id, f"{row.task} v{row.task_version}", row.status, row.base_model, row.base_weights,
-                      row.verdict or "–", scores, row.candidate or "–", lift, suite)
+                      row.verdict or "–", scores, row.candidate or "–", lift, suite,
+                      *((Text(row.crossing or "–"),) if crossing else ()))
     console = _console()
     console.print(table)
     for run_id, found in flags.items():

@@ -24,8 +24,9 @@ CORPUS = [
 ]
 
 
-def build_tiny_model(out: Path, seed: int = 0) -> Path:
-    """A 2-layer Llama with a 300-token byte-level BPE tokenizer and a ChatML template."""
+def build_tiny_model(out: Path, seed: int = 0, hidden_size: int = 32, heads: int = 4) -> Path:
+    """A 2-layer Llama with a 300-token byte-level BPE tokenizer and a ChatML template. vLLM's CPU attention takes
+    head sizes of 32 and more only: `hidden_size=64, heads=2` builds one it accepts."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
@@ -45,11 +46,11 @@ def build_tiny_model(out: Path, seed: int = 0) -> Path:
     tokenizer.chat_template = CHAT_TEMPLATE
     config = LlamaConfig(
         vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
+        hidden_size=hidden_size,
+        intermediate_size=2 * hidden_size,
         num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
+        num_attention_heads=heads,
+        num_key_value_heads=max(heads // 2, 1),
         max_position_embeddings=1024,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,

@@ -207,5 +207,5 @@ def test_a_constraint_the_server_cannot_enforce_fails_before_any_work(tmp_path, 
 """
     assert run_cli(tmp_path, _label_task(tmp_path, tiny_model, arms)) == 2
     err = capsys.readouterr().err
-    assert "unsupported" in err and len(err.strip().splitlines()) == 1
+    assert "lacks the capability 'constrained:choice'" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "h.duckdb").exists()

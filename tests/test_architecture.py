@@ -142,7 +142,8 @@ def test_only_store_imports_duckdb_and_only_report_imports_jinja2():
 
 
 # What the pipeline may ask of an arm: the contract in harness/arms/__init__.py, nothing more.
-ARM_CONTRACT = {"name", "kind", "trains", "adapter_source", "describe", "preflight", "prepare", "predict"}
+ARM_CONTRACT = {"name", "kind", "trains", "adapter_source", "backend", "describe", "preflight", "prepare", "predict",
+                "curve"}
 ARM_NAMES = {"arm", "a"}  # how the pipeline names an arm
 
 

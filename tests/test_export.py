@@ -123,7 +123,9 @@ def test_export_round_trips_every_table(ran, fmt, capsys):
             assert len(read) == len(stored) == manifest["tables"][name]["rows"], name
             assert read == stored, name
         assert json.loads((out / "decision.json").read_text()) == json.loads(decision_json) is not None
-        assert {p.name for p in out.iterdir()} == {f"{n}.{fmt}" for n in TABLES} | {"decision.json", "export.json"}
+        # curves.* too: this run drew no learning curve (tests/test_curve.py exports one)
+        assert {p.name for p in out.iterdir()} == {f"{n}.{fmt}" for n in [*TABLES, "curves"]} | {"decision.json",
+                                                                                                  "export.json"}
         # among the rows that came back equal: the quoted, multi-line answer and the empty one
         assert con.execute("SELECT count(*) FROM predictions WHERE output = ?", [AWKWARD]).fetchone() == (1,)
         assert con.execute("SELECT count(*) FROM predictions WHERE output = '' AND arm = 'few_shot'").fetchone() == (1,)

@@ -121,8 +121,7 @@ def test_damaged_adapter_regresses_and_a_zero_adapter_does_not_on_the_real_model
     from harness.backends.pool import Generators
     from harness.models.loading import resolve
     from harness.records import Adapter
-    from harness.regression.runs import run_with
-    from harness.regression.suite import SuiteConfig, plan_suite
+    from harness.regression.suite import SuiteConfig, plan_suite, run_suite
 
     base = resolve("HuggingFaceTB/SmolLM2-135M-Instruct")
 
@@ -150,7 +149,7 @@ def test_damaged_adapter_regresses_and_a_zero_adapter_does_not_on_the_real_model
     spec = RegressionSpec(max_drop=0.02)
     rows = {}
     for name, adapter in (("base", None), ("damaged", make_adapter("damaged", 0.5)), ("zero", make_adapter("zero", 0.0))):
-        result = run_with(models.get(adapter=adapter), plan, lambda n: None)
+        result = run_suite(models.get(adapter=adapter), plan)
         rows[name] = ([r.__dict__ for r in result.rows], [d.__dict__ for d in result.documents])
     damaged = compare("damaged", *rows["base"][:1], *rows["damaged"][:1], rows["base"][1], rows["damaged"][1], spec, 0.95)
     zero = compare("zero", *rows["base"][:1], *rows["zero"][:1], rows["base"][1], rows["zero"][1], spec, 0.95)

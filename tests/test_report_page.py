@@ -269,3 +269,49 @@ def test_the_browser_check_catches_scripts_console_output_and_requests(tmp_path)
     seen = load_page(page)
     assert any('"boom"' in line for line in seen.console)
     assert seen.requests == ["http://127.0.0.1:9/pixel.png"]
+
+
+def test_the_learning_curve_reads_in_a_real_browser(tmp_path):
+    """The curve section: the chart on a log axis (points with intervals, the band, the fitted line solid then
+    dashed, baseline and baseline + min_lift, the crossing), the rule of thumb beside the answer, the backtest, the
+    trained points; the sentence among the verdict's reasons."""
+    from harness.readside.results import run_decision, with_curves
+    from harness.verdict.curve import CurvePoint, analyse
+
+    _json_run(tmp_path)
+    run_id = "20261124-000000-page"
+    n = 30
+    with Store.open(tmp_path / "h.duckdb") as store:
+        ids = [e["example_id"] for e in store.examples(run_id)]
+        base = [v for _, v in sorted(store.scores(run_id, "json_field_f1")["few_shot"].items())]
+        points = []
+        for size, right in ((12, 6), (24, 10), (48, 13), (96, 15)):
+            values = [1.0 if i < right else 0.0 for i in range(n)]
+            points.append(CurvePoint(size, 0, values, [""] * n))
+            if size < 96:
+                name = f"lora@{size}"
+                store.start_arm(run_id, name, "curve", "curve", {"arm": {"curve_of": "lora", "size": size, "seed": 0,
+                                                                         "steps": 24}}, name)
+                predictions = [Prediction(i, [], "{}", None, 0.1, 10, 5) for i in ids]
+                store.finish_arm(run_id, name, "test", predictions, [], [], 1.0, {"train_seconds": 30.0 + size})
+        curve = analyse("lora", "few_shot", points, base, [""] * n, ["x"] * n, "json_field_f1",
+                        load_spec(tmp_path / "task.yaml").spec.output_shape(), 0.05, resamples=300, available=600)
+        store.save_curves(run_id, [curve.to_dict()])
+        decision = with_curves(run_decision(store.run(run_id)), [curve])
+        store.finish_run(run_id, None, decision.to_dict())
+        report = write_report(store, run_id, tmp_path / "reports")
+    shot = load_page(report, 1366, 900, tmp_path / "curve.png")
+    assert shot.console == [] and shot.requests == []
+    dom = dump_dom(report)
+    section = re.search(r'<section id="learning-curve">.*?</section>', dom, re.S).group(0)
+    chart = re.search(r'<svg[^>]*id="learning-curve-lora".*?</svg>', section, re.S).group(0)
+    assert chart.count('class="size"') == 4 and 'class="band"' in chart
+    assert 'class="fit measured"' in chart and re.search(r'class="fit extrapolated"[^>]*stroke-dasharray', chart)
+    assert 'class="reference baseline"' in chart and 'class="reference target"' in chart
+    assert 'class="crossing"' in chart or "not reached by" in chart
+    assert ">10<" in chart and ">100<" in chart  # log-scale ticks
+    assert "the guides' rule of thumb" in section and "under 100 examples" in section
+    assert "Backtest: fitted on 12, 24, 48 examples only" in section
+    assert section.count("<tr><td>lora@") == 3
+    reasons = re.search(r'<section id="decision".*?</ul>', dom, re.S).group(0)
+    assert "learning curve of lora" in reasons and "of 600 in the train split" in reasons

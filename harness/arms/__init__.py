@@ -68,7 +68,8 @@ class ArmContext:
     retriever: Any = None  # harness.retrieval.retrievers.Retriever over the task's corpus, if it has one
     arm_names: tuple[str, ...] = ()  # the arms of this run
     embedder: Any = None  # harness.models.embeddings.Embedder, loaded on first use (similar shots)
-    forgetting_probe: Callable[[Any], float] | None = None  # a trial's model -> general accuracy minus the base's
+    # a trial's model (a generator over it) -> its general accuracy minus the base model's, on the arm's backend
+    forgetting_probe: Callable[[Any, Any], float] | None = None
 
     def tracker(self, description: str, total: int) -> Callable[[int], None]:
         task_id = self.progress.add_task(description, total=total)
@@ -101,6 +102,11 @@ class ArmBase:
         return self.spec_model.produces_adapter
 
     @property
+    def backend(self) -> Any:
+        """The backend settings that answer for this arm (harness.spec.backends), None for the default (hf)."""
+        return getattr(self.spec, "backend", None)
+
+    @property
     def adapter_source(self) -> str | None:
         """The earlier arm whose adapter this arm answers with, if any."""
         return None
@@ -119,6 +125,11 @@ class ArmBase:
     def predict(self, items: Sequence[Item], ctx: ArmContext, adapter: Adapter | None = None) -> ArmOutput:
         """Answer the items, with `adapter`: this arm's own from `prepare`, or its `adapter_source`'s."""
         raise NotImplementedError
+
+    def curve(self, ctx: ArmContext) -> Any:
+        """This run's learning curve of the arm (a `harness.tuning.curve.LearningCurve`, after `prepare`), or None:
+        only an arm that trains has one, and only when the arm or the profile asks."""
+        return None
 
 
 ARMS: dict[str, type[ArmBase]] = {}

@@ -19,7 +19,7 @@ from typing import Any
 from harness.backends import Conversation, Generation, Generator
 from harness.prompting.answer_end import answer_end_for
 from harness.prompting.constraints import Constraint, json_schema_for
-from harness.spec import AnswerSettings, OutputSpec
+from harness.spec import AnswerSettings, BackendSpecBase, OutputSpec
 
 
 @dataclass(frozen=True)
@@ -39,19 +39,15 @@ def constraint_for(output: OutputSpec) -> Constraint:
     return Constraint.regex(output.regex)
 
 
-def check_answering(settings: AnswerSettings, output: OutputSpec, backend: Any) -> None:
-    """Raise HarnessError now, before any model loads, if this backend cannot answer in this mode."""
+def check_answering(settings: AnswerSettings, output: OutputSpec, backend: BackendSpecBase) -> None:
+    """Raise HarnessError now, before any model loads, if this backend cannot answer in this mode here (what it
+    can do at all was checked with the task file, against its capabilities)."""
     from harness.errors import HarnessError
-    from harness.prompting.constraints import library_version, openai_constraint_args
-    from harness.spec import OpenAIBackend
+    from harness.prompting.constraints import library_version
 
-    if settings.answer == "constrained":
-        constraint = constraint_for(output)
-        if isinstance(backend, OpenAIBackend):
-            openai_constraint_args(constraint, backend.server)  # "unsupported" for kinds this server cannot enforce
-        elif library_version() == "not installed":
-            raise HarnessError("answer: constrained decodes with xgrammar, which is not installed: "
-                               "pip install --no-deps xgrammar==0.2.8 apache-tvm-ffi==0.1.15.post2")
+    if settings.answer == "constrained" and backend.grammar_in_process and library_version() == "not installed":
+        raise HarnessError("answer: constrained decodes with xgrammar, which is not installed: "
+                           "pip install --no-deps xgrammar==0.2.8 apache-tvm-ffi==0.1.15.post2")
 
 
 def describe_answering(settings: AnswerSettings, output: OutputSpec) -> dict[str, Any]:
@@ -108,3 +104,22 @@ def answer(generator: Generator, conversations: Sequence[Conversation], settings
     return [Answer(g, {"incomplete": g.incomplete} if g.incomplete else {})
             for g in generator.generate(conversations, max_new_tokens, advance, constraint=constraint,
                                 answer_end=answer_end_for(output.type))]
+
+
+def agreement_details(backend: BackendSpecBase, generator: Generator, reference: Callable[[], Generator],
+                      conversations: Sequence[Conversation], answers: Sequence[Answer], settings: AnswerSettings,
+                      output: OutputSpec, max_new_tokens: int, ids: Sequence[str], seed: int) -> dict[str, Any]:
+    """{"backend_agreement": ...} for an arm whose backend asks for an agreement sample (`agreement_items`): a
+    seeded sample of its items answered again by the reference backend (hf), in the same mode; {} otherwise."""
+    from harness.backends.agreement import compare, sample
+
+    n = getattr(backend, "agreement_items", 0)
+    if not n or not conversations:
+        return {}
+    picked = sample(len(conversations), n, seed)
+    convs = [conversations[i] for i in picked]
+    other = reference()
+    theirs = answer(other, convs, settings, output, max_new_tokens, lambda k: None)
+    found = compare(generator, other, convs, [answers[i].generation.text for i in picked],
+                    [a.generation.text for a in theirs], [ids[i] for i in picked])
+    return {"backend_agreement": found.as_details()}

@@ -13,14 +13,14 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from harness.arms import ArmBase, ArmContext, ArmOutput, Companion, register
-from harness.arms.answering import answer, check_answering, describe_answering
+from harness.arms.answering import agreement_details, answer, check_answering, describe_answering
 from harness.arms.trials import earlier_trials, objective
 from harness.data.examples import Example, Item, seeded_subset
 from harness.errors import HarnessError
@@ -28,10 +28,11 @@ from harness.metrics.builtin import higher_is_better
 from harness.prompting.conversations import conversation
 from harness.records import Adapter, Prediction
 from harness.redact import public_url
-from harness.spec import SweepSpec, TunedArmSpec
+from harness.spec import HFBackend, SweepSpec, TunedArmSpec
 from harness.textfiles import read_text
-from harness.tuning.sweep import default_storage, new_owner, open_study, run_sweep, seed_number
-from harness.tuning.training import adapter_hash
+from harness.tuning.curve import LearningCurve, PointPlan, curve_settings, plan_points
+from harness.tuning.sweep import best_hyperparameters, default_storage, new_owner, open_study, run_sweep, seed_number
+from harness.tuning.training import adapter_hash, train_adapter
 
 
 def _min(*values: int | None) -> int | None:
@@ -48,6 +49,13 @@ class TunedArm(ArmBase):
     def __init__(self, spec: TunedArmSpec):
         super().__init__(spec)
         self.sweep_details: dict = {}
+        self._tuned_with: tuple[list[Example], dict[str, Any], int] | None = None  # (train, hp, seed) of the best trial
+
+    def describe(self) -> dict:
+        """Its settings, less the curve: which points a run adds does not change the arm's own results."""
+        described = super().describe()
+        described.pop("curve", None)
+        return described
 
     @property
     def quantize(self) -> bool:
@@ -69,10 +77,22 @@ class TunedArm(ArmBase):
             self._check_given_adapter(ctx)
         elif not ctx.train:
             raise HarnessError(f"arm {self.name!r}: the train split is empty")
-        check_answering(self.spec, ctx.task.spec.output, None)
+        ctx.models.preflight(self.spec.backend)
+        check_answering(self.spec, ctx.task.spec.output, self.spec.backend)
         searching = self.spec.sweep is not None and (self.spec.sweep.space or self._trials(ctx) > 1)
         if searching and not ctx.validation:
             raise HarnessError(f"arm {self.name!r}: a sweep scores trials on the validation split, which is empty")
+        settings = curve_settings(self.spec.curve, ctx.profile)
+        if settings is not None and self.spec.adapter is None:
+            available = len(self._train(ctx))
+            too_many = [n for n in settings.sizes or [] if n > available]
+            if too_many:
+                raise HarnessError(f"arm {self.name!r}: curve.sizes {too_many} exceed the {available} training examples "
+                                   f"it trains on (the train split, cut by train_limit)")
+
+    def _train(self, ctx: ArmContext) -> list[Example]:
+        """The examples the sweep trains on: the train split, cut to the arm's or the profile's train_limit."""
+        return seeded_subset(ctx.train, _min(self.spec.train_limit, ctx.profile.train_limit), ctx.seed)
 
     # ------------------------------------------------------------ prepare: the sweep
 
@@ -85,8 +105,10 @@ class TunedArm(ArmBase):
         spec = self.spec.model_dump(mode="json")
         if spec.get("sweep"):
             spec["sweep"].pop("trials")
-        for how_it_answers_on_test in ("merge", "answer", "normalization"):  # no effect on training or trials
+        for how_it_answers_on_test in ("merge", "answer", "normalization", "curve"):  # no effect on the trials
             spec.pop(how_it_answers_on_test)
+        if spec["backend"] == HFBackend().model_dump(mode="json"):
+            spec.pop("backend")  # the default keeps the names of studies begun before arms could name a backend
         identity = {
             "arm": spec,
             "base": ctx.models.base.weights_hash,
@@ -131,9 +153,8 @@ class TunedArm(ArmBase):
         """Sweep on train/validation (resuming the study if it exists) and return the best trial's adapter."""
         if self.spec.adapter is not None:
             return self._given_adapter(ctx)
-        limit_train = _min(self.spec.train_limit, ctx.profile.train_limit)
         limit_val = _min(self.spec.sweep.validation_limit if self.spec.sweep else None, ctx.profile.validation_limit)
-        train = seeded_subset(ctx.train, limit_train, ctx.seed)
+        train = self._train(ctx)
         validation = seeded_subset(ctx.validation, limit_val, ctx.seed)
         name = self._study_name(ctx, train, validation)
         storage = ctx.storage or default_storage(ctx.workdir.parent)
@@ -167,6 +188,7 @@ class TunedArm(ArmBase):
             )
         self.sweep_details.update(best_trial=best.number, best_value=best.value, best_params=best.params,
                                   adapter=str(adapter_dir), adapter_hash=best.user_attrs.get("adapter_hash"))
+        self._tuned_with = (train, ctx.profile.apply(best_hyperparameters(best, self.spec)), ctx.seed + seed_number(best))
         return Adapter(self.name, str(adapter_dir), best.user_attrs.get("adapter_hash"), self.quantize)
 
     def _best(self, study: Any, maximize: bool) -> Any:
@@ -178,35 +200,79 @@ class TunedArm(ArmBase):
         sign = 1 if maximize else -1
         return max(finite, key=lambda t: (sign * t.value, -seed_number(t))) if finite else complete[0]
 
+    # ------------------------------------------------------------ the learning curve
+
+    def curve(self, ctx: ArmContext) -> LearningCurve | None:
+        """Nested subsets of the sweep's training examples, trained with the best trial's hyperparameters."""
+        settings = curve_settings(self.spec.curve, ctx.profile)
+        if settings is None or self._tuned_with is None:  # not asked, or an adapter trained elsewhere
+            return None
+        train, hp, seed = self._tuned_with
+        output = ctx.task.spec.output
+        labels = list(output.labels) if output.type == "label" else None
+        points = plan_points(self.name, settings, train, hp, seed, ctx.seed, labels)
+        by_id = {ex.id: ex for ex in train}
+
+        def describe(point: PointPlan) -> dict:
+            answering = {k: v for k, v in self.describe().items()
+                         if k in ("type", "answer", "normalization", "max_length", "bias", "gradient_checkpointing")}
+            return {**answering, "hyperparameters": hp, **point.identity()}
+
+        def train_point(point: PointPlan) -> tuple[Any, dict]:
+            model, _, result = train_adapter(
+                ctx.models.base, [by_id[i] for i in point.train_ids], ctx.task.spec.prompt, hp,
+                ctx.workdir / self.name / "curve" / point.name.split("@", 1)[1], device=ctx.models.device,
+                quantize=self.quantize, max_length=self.spec.max_length, bias=self.spec.bias,
+                checkpointing=self.spec.gradient_checkpointing, seed=point.train_seed, max_steps=point.steps,
+                metadata={"task": ctx.task.spec.name, "arm": self.name, "curve_point": point.identity()},
+                prompt_format=ctx.models.prompt_format.name, dtype=ctx.models.precision,
+            )
+            return model, {"curve_of": self.name, "size": point.size, "seed": point.seed, "steps": result.steps,
+                           "train_seconds": result.train_seconds, "train_tokens": result.train_tokens,
+                           "final_loss": result.final_loss, "adapter": result.adapter_dir,
+                           "adapter_hash": result.adapter_hash, "hyperparameters": hp}
+
+        def answer(point: PointPlan, model: Any, items: Sequence[Item]) -> ArmOutput:
+            predictions = self._answer(items, ctx, ctx.models.wrap(model, point.name), point.name)
+            return ArmOutput(predictions, describe_answering(self.spec, output))
+
+        return LearningCurve(self.name, settings, points, len(ctx.train), describe, train_point, answer)
+
     # ------------------------------------------------------------ predict: the test split, once
 
     def predict(self, items: Sequence[Item], ctx: ArmContext, adapter: Adapter | None = None) -> ArmOutput:
         """The adapter answers the test items once; the merged model too, when asked."""
         if adapter is None:
             raise HarnessError(f"arm {self.name!r}: no adapter to answer with (prepare did not run)")
-        predictions = self._answer(items, ctx, ctx.models.get(adapter=adapter), "adapter")
+        predictions, agreement = self._answer(items, ctx, ctx.models.get(self.spec.backend, adapter=adapter),
+                                              lambda: ctx.models.get(adapter=adapter), "adapter")
         merge = ctx.profile.merge if ctx.profile.merge is not None else self.spec.merge
         companions = [self._merged(items, ctx, adapter, predictions)] if merge else []
-        details = {**self.sweep_details, **describe_answering(self.spec, ctx.task.spec.output)}
+        details = {**self.sweep_details, **describe_answering(self.spec, ctx.task.spec.output), **agreement}
         return ArmOutput(predictions, details, companions, adapter)
 
-    def _answer(self, items: Sequence[Item], ctx: ArmContext, generator: Any, label: str) -> list[Prediction]:
+    def _answer(self, items: Sequence[Item], ctx: ArmContext, generator: Any, reference: Callable[[], Any],
+                label: str) -> tuple[list[Prediction], dict]:
+        """The test predictions, and the agreement sample with the reference backend where the arm's asks for one."""
         spec = ctx.task.spec
         convs = [conversation(item, spec.prompt, with_instructions=False) for item in items]
         answers = answer(generator, convs, self.spec, spec.output, spec.generation.max_new_tokens,
                          ctx.tracker(f"{self.name}: {label} on test", len(items)))
+        agreement = agreement_details(self.spec.backend, generator, reference, convs, answers, self.spec, spec.output,
+                                      spec.generation.max_new_tokens, [item.id for item in items], ctx.seed)
         return [Prediction(item.id, conv, a.generation.text, a.generation.error, a.generation.latency_s,
                            a.generation.prompt_tokens, a.generation.output_tokens, a.details)
-                for item, conv, a in zip(items, convs, answers)]
+                for item, conv, a in zip(items, convs, answers)], agreement
 
     def _merged(self, items: Sequence[Item], ctx: ArmContext, adapter: Adapter,
                 adapter_predictions: list[Prediction]) -> Companion:
         """The adapter merged into full-precision base weights, answering the same items."""
         merged_dir = Path(adapter.path).parent / "merged"
-        predictions = self._answer(items, ctx, ctx.models.merged(adapter, merged_dir), "merged")
+        predictions, agreement = self._answer(items, ctx, ctx.models.merged(adapter, merged_dir, self.spec.backend),
+                                              lambda: ctx.models.merged(adapter, merged_dir), "merged")
         same = [a.output == m.output for a, m in zip(adapter_predictions, predictions)]
         details = {"adapter_arm": self.name, "merged_dir": str(merged_dir),
                    "agreement_with_adapter": float(np.mean(same)) if same else None,
-                   "differing_examples": [p.example_id for p, s in zip(predictions, same) if not s][:50]}
+                   "differing_examples": [p.example_id for p, s in zip(predictions, same) if not s][:50], **agreement}
         return Companion(f"{self.name}_merged", "merged", {"merged_from": self.name, **self.describe()},
                          predictions, details, adapter, str(merged_dir))

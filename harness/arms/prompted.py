@@ -10,12 +10,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from harness.arms import ArmBase, ArmContext, ArmOutput, register
-from harness.arms.answering import answer, check_answering, describe_answering
+from harness.arms.answering import agreement_details, answer, check_answering, describe_answering
 from harness.data.examples import Example, Item
 from harness.errors import HarnessError
 from harness.prompting.conversations import conversation, fixed_shots
 from harness.records import Adapter, Prediction
-from harness.spec import OpenAIBackend, PromptedArmSpec
+from harness.spec import PromptedArmSpec
 
 
 @register
@@ -27,8 +27,7 @@ class PromptedArm(ArmBase):
     def preflight(self, ctx: ArmContext) -> None:
         if self.spec.shots > len(ctx.train):
             raise HarnessError(f"arm {self.name!r}: {self.spec.shots} shots, but the train split has {len(ctx.train)} examples")
-        if isinstance(self.spec.backend, OpenAIBackend):
-            ctx.models.get(self.spec.backend)  # fails now, not mid-run, if the key variable is unset
+        ctx.models.preflight(self.spec.backend)  # a missing key or environment fails now, not mid-run
         check_answering(self.spec, ctx.task.spec.output, self.spec.backend)
 
     def _shots(self, items: Sequence[Item], ctx: ArmContext) -> tuple[list[list[Example]], dict]:
@@ -57,6 +56,9 @@ class PromptedArm(ArmBase):
         answers = answer(generator, conversations, self.spec, ctx.task.spec.output, ctx.task.spec.generation.max_new_tokens,
                          ctx.tracker(f"{self.name}: answer", len(items)))
         details.update(describe_answering(self.spec, ctx.task.spec.output))
+        details.update(agreement_details(self.spec.backend, generator, lambda: ctx.models.get(), conversations, answers,
+                                         self.spec, ctx.task.spec.output, ctx.task.spec.generation.max_new_tokens,
+                                         [item.id for item in items], ctx.seed))
         similar = self.spec.shot_selection == "similar"
         return ArmOutput([
             Prediction(item.id, conv, a.generation.text, a.generation.error, a.generation.latency_s,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from harness.arms import ArmBase, ArmContext, ArmOutput, register
-from harness.arms.answering import answer, check_answering, describe_answering
+from harness.arms.answering import agreement_details, answer, check_answering, describe_answering
 from harness.data.examples import Item
 from harness.errors import HarnessError
 from harness.prompting.conversations import conversation, fixed_shots
@@ -49,6 +49,7 @@ class RagArm(ArmBase):
                                f"which is not part of this run; add --arm {self.spec.adapter_from}")
         if self.spec.shots > len(ctx.train):
             raise HarnessError(f"arm {self.name!r}: {self.spec.shots} shots, but the train split has {len(ctx.train)} examples")
+        ctx.models.preflight(self.spec.backend)
         check_answering(self.spec, ctx.task.spec.output, self.spec.backend)
 
     def predict(self, items: Sequence[Item], ctx: ArmContext, adapter: Adapter | None = None) -> ArmOutput:
@@ -71,6 +72,9 @@ class RagArm(ArmBase):
         answers = answer(generator, conversations, self.spec, spec.output, spec.generation.max_new_tokens,
                          ctx.tracker(f"{self.name}: answer", len(items)))
         details.update(describe_answering(self.spec, spec.output))
+        details.update(agreement_details(self.spec.backend, generator, lambda: ctx.models.get(adapter=adapter),
+                                         conversations, answers, self.spec, spec.output, spec.generation.max_new_tokens,
+                                         [item.id for item in items], ctx.seed))
         return ArmOutput([
             Prediction(item.id, conv, a.generation.text, a.generation.error, a.generation.latency_s,
                        a.generation.prompt_tokens, a.generation.output_tokens, {

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from harness.arms import ArmContext
+from harness.backends import Generator
 from harness.data.examples import Example
 from harness.metrics.builtin import aggregate_key, score_key
 from harness.processes import kill_point
@@ -28,15 +29,16 @@ from harness.tuning.training import train_adapter
 OPTUNA_STATES = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed"}
 
 
-def validate(model: Any, ctx: ArmContext, items: list[Example], report: Any = None) -> tuple[float, list[float], bool]:
-    """(primary metric, per-example values, pruned) on validation, by generation with the short prompt.
+def validate(generator: Generator, ctx: ArmContext, items: list[Example],
+             report: Any = None) -> tuple[float, list[float], bool]:
+    """(primary metric, per-example values, pruned) on validation, by generation with the short prompt, from the
+    trial's model as it is now (on the backend that answers for the arm).
 
     With `report` (the Wilcoxon pruner) each example's value is reported as it is scored, and scoring
     stops as soon as the pruner is sure the trial is worse than the best one."""
     spec = ctx.task.spec
     shape = spec.output_shape()
     primary = spec.decision.primary_metric
-    generator = ctx.models.wrap(model, "trial")
     batch = spec.generation.batch_size if report is None else max(spec.generation.batch_size, 8)
     preds: list[str] = []
     values: list[float] = []
@@ -56,6 +58,16 @@ def validate(model: Any, ctx: ArmContext, items: list[Example], report: Any = No
             return float("nan"), values, True
     score = aggregate_key(primary, preds, [ex.target for ex in items[: len(preds)]], np.asarray(values), shape)
     return float(score), values, False
+
+
+def forgetting(probe: Callable[[Generator, Any], float], model: Any, generator: Generator, backend: Any) -> float:
+    """The probe on a trial's model in eval mode (no dropout), whatever mode training left it in."""
+    was_training = model.training
+    model.eval()
+    try:
+        return probe(generator, backend)
+    finally:
+        model.train(was_training)
 
 
 class WilcoxonReporter:
@@ -92,8 +104,12 @@ def objective(spec: TunedArmSpec, ctx: ArmContext, study_name: str, train: list[
         evaluations: list[dict] = []
         state = {"last_step": -1}
 
+        def scorer(model: Any, step: int) -> Generator:
+            """The trial's model as it is at this step; a server-side backend loads it as an adapter."""
+            return ctx.models.training(model, out_dir / "scored" / f"step-{step}", spec.backend, f"trial {trial.number}")
+
         def evaluate(model: Any, step: int, epoch: float) -> bool:
-            score, values, _ = validate(model, ctx, validation)
+            score, values, _ = validate(scorer(model, step), ctx, validation)
             evaluations.append({"step": step, "epoch": epoch, "value": score, "values": values})
             state["last_step"] = step
             trial.report(score, step=len(evaluations) - 1)
@@ -118,7 +134,8 @@ def objective(spec: TunedArmSpec, ctx: ArmContext, study_name: str, train: list[
             if not validation:
                 value, values = float("nan"), []
             elif wilcoxon:
-                value, values, pruned = validate(model, ctx, validation, report=WilcoxonReporter(trial))
+                value, values, pruned = validate(scorer(model, result.steps), ctx, validation,
+                                                 report=WilcoxonReporter(trial))
                 evaluations.append({"step": result.steps, "epoch": hp["epochs"], "value": value, "values": values})
                 if pruned:
                     raise optuna.TrialPruned()
@@ -130,7 +147,7 @@ def objective(spec: TunedArmSpec, ctx: ArmContext, study_name: str, train: list[
             record.state, record.value = "complete", value
             trial.set_user_attr("validation_values", values)
             if ctx.forgetting_probe is not None:  # learning vs forgetting, trial by trial
-                record.forgetting = ctx.forgetting_probe(model)
+                record.forgetting = forgetting(ctx.forgetting_probe, model, scorer(model, result.steps), spec.backend)
                 trial.set_user_attr("forgetting", record.forgetting)
             return value
         except optuna.TrialPruned:

@@ -32,6 +32,7 @@ class LogLik:
     logprob: float
     n_tokens: int
     is_greedy: bool  # every continuation token is the model's top choice
+    error: str | None = None  # no score came back (a server that failed or died): logprob is nan, counted
 
 
 class Generator(Protocol):

@@ -19,10 +19,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from harness.backends import Advance, Conversation, Generation, LogLik
+from harness.backends.decoding import Ends, HarnessPrompts, answer_from_tokens
 from harness.backends.slots import decode_in_slots, prefill, slots_supported
-from harness.prompting.answer_end import AnswerEnd, cut
+from harness.prompting.answer_end import AnswerEnd
 from harness.prompting.constraints import Constraint
-from harness.prompting.template import PromptFormat, choose_format, truncate_at_stop
+from harness.prompting.template import PromptFormat, choose_format
 
 MIN_SHARED_PREFIX = 48
 
@@ -39,7 +40,7 @@ def shared_prefix_length(sequences: Sequence[list[int]]) -> int:
     return max(n, 0)
 
 
-class HFGenerator:
+class HFGenerator(HarnessPrompts):
     def __init__(
         self,
         model: Any,
@@ -63,15 +64,6 @@ class HFGenerator:
         self.context_window = getattr(model.config, "max_position_embeddings", None)
         self.prompt_format = prompt_format or choose_format("auto", tokenizer, description)
         self.answer_lead = self.prompt_format.answer_lead
-
-    def render(self, conversation: Conversation) -> str:
-        return self.prompt_format.render(self.tokenizer, conversation)
-
-    def _encode(self, conversation: Conversation) -> list[int]:
-        return self.prompt_format.encode(self.tokenizer, self.render(conversation))
-
-    def count_prompt_tokens(self, conversation: Conversation) -> int:
-        return len(self._encode(conversation))
 
     def loglikelihood(self, requests: Sequence[tuple[str, str]], advance: Advance) -> list[LogLik]:
         from harness.backends.loglik import loglikelihood
@@ -107,7 +99,7 @@ class HFGenerator:
         shared = shared_prefix_length(prompts) if self.reuse_prefix else 0
         if shared < self.min_prefix:
             shared = 0
-        ends = _Ends(self.tokenizer, eos, self.prompt_format.stop_strings, answer_end)
+        ends = Ends(self.tokenizer, eos, self.prompt_format.stop_strings, answer_end)
         capacity = len(prompts[0]) + max_new_tokens
         if self.continuous and slots_supported(self.model, capacity):
             finish = self._finisher(results, runnable, encoded, ends, compiled, max_new_tokens, advance)
@@ -118,7 +110,7 @@ class HFGenerator:
             self._generate_batches(results, runnable, encoded, shared, eos, ends, compiled, max_new_tokens, advance)
         return [r for r in results if r is not None]
 
-    def _finisher(self, results: list[Generation | None], runnable: list[int], encoded: list[list[int]], ends: _Ends,
+    def _finisher(self, results: list[Generation | None], runnable: list[int], encoded: list[list[int]], ends: Ends,
                   compiled: Any, max_new_tokens: int, advance: Advance) -> Callable[[int, list[int]], None]:
         """Records each answer as the decode loop finishes it. Its seconds are the time since the previous
         answer finished: with continuous batching, the time the loop spent per answer."""
@@ -134,7 +126,7 @@ class HFGenerator:
         return finish
 
     def _generate_batches(self, results: list[Generation | None], runnable: list[int], encoded: list[list[int]],
-                          shared: int, eos: Any, ends: _Ends, compiled: Any, max_new_tokens: int,
+                          shared: int, eos: Any, ends: Ends, compiled: Any, max_new_tokens: int,
                           advance: Advance) -> None:
         """transformers' generate() on left-padded batches: the reference path, and the path for models whose
         attention the slot cache does not hold (a sliding window shorter than prompt plus answer)."""
@@ -175,42 +167,10 @@ class HFGenerator:
                 results[i] = self._generation(new, len(encoded[i]), per_item, ends, compiled, max_new_tokens)
             advance(len(batch))
 
-    def _generation(self, new: list[int], prompt_tokens: int, seconds: float, ends: _Ends, compiled: Any,
+    def _generation(self, new: list[int], prompt_tokens: int, seconds: float, ends: Ends, compiled: Any,
                     max_new_tokens: int) -> Generation:
         """The answer of one row from its new tokens (up to and including an end-of-turn token, if any)."""
-        stop = next((k for k, tok in enumerate(new) if tok in ends.eos_ids), None)
-        kept = new if stop is None else new[:stop]
-        text = self.tokenizer.decode(kept, skip_special_tokens=True)
-        text, at_stop_string = truncate_at_stop(text, self.prompt_format.stop_strings)
-        text, complete = cut(text, ends.answer_end)
-        if complete:  # the tokens up to the end of the answer
-            n_out = min(len(kept), len(self.tokenizer(text, add_special_tokens=False)["input_ids"]))
-        elif stop is not None:
-            n_out = stop + 1
-        elif at_stop_string:  # ended by a stop string: count the tokens up to and including it
-            upto = text + self.prompt_format.stop_strings[0]
-            n_out = min(len(new), len(self.tokenizer(upto, add_special_tokens=False)["input_ids"]))
-        else:
-            n_out = len(new)
-        ended = stop is not None or at_stop_string or complete
-        short = compiled.completion_error(kept, max_new_tokens) if compiled is not None and not ended else None
-        return Generation(text.strip(), prompt_tokens, n_out, seconds, incomplete=short)
-
-
-class _Ends:
-    """Where a row's answer ends: an end-of-turn token, a stop string, or (with answer_end) a complete answer."""
-
-    def __init__(self, tokenizer: Any, eos: Any, stop_strings: Sequence[str], answer_end: AnswerEnd | None):
-        self.tokenizer = tokenizer
-        self.eos_ids = set(eos if isinstance(eos, list) else [eos])
-        self.stop_strings = tuple(stop_strings)
-        self.answer_end = answer_end
-
-    def done(self, tokens: list[int]) -> bool:
-        if tokens[-1] in self.eos_ids:
-            return True
-        if not self.stop_strings and self.answer_end is None:
-            return False
-        text = self.tokenizer.decode(tokens, skip_special_tokens=True)
-        return any(s in text for s in self.stop_strings) or (
-            self.answer_end is not None and self.answer_end(text) is not None)
+        answer = answer_from_tokens(self.tokenizer, new, ends)
+        short = compiled.completion_error(answer.kept, max_new_tokens) if compiled is not None and not answer.ended \
+            else None
+        return Generation(answer.text, prompt_tokens, answer.n_tokens, seconds, incomplete=short)

@@ -57,7 +57,7 @@ def encode_request(tokenizer: Any, context: str, continuation: str) -> tuple[lis
     return list(ctx), list(cont)
 
 
-def _fit(ctx: list[int], cont: list[int], window: int | None) -> list[int]:
+def fit_window(ctx: list[int], cont: list[int], window: int | None) -> list[int]:
     """Left-truncate the context so context + continuation fits the window (as lm-eval does)."""
     if window is None or len(ctx) + len(cont) <= window:
         return ctx
@@ -71,7 +71,7 @@ def _encode_all(model: Any, tokenizer: Any, requests: Sequence[Request]) -> list
     encoded = []
     for context, continuation in requests:
         ctx, cont = encode_request(tokenizer, context, continuation)
-        encoded.append((_fit(ctx, cont, window), cont))
+        encoded.append((fit_window(ctx, cont, window), cont))
     return encoded
 
 

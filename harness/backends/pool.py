@@ -1,9 +1,12 @@
-"""The one owner of models for generation: a generator for (base, adapter, quantization, backend),
-each loaded once per run. Arms ask it; so do the regression suite and a server.
+"""The one owner of models for generation: a generator for (backend, base, adapter, quantization), each
+loaded once per run. Arms ask it; so do the regression suite, the sweep's trials and a server.
 
     generators.get(HFBackend())                        # the base model
-    generators.get(HFBackend(), adapter=adapter)       # base + a tuned arm's adapter
+    generators.get(VLLMBackend(type="vllm"), adapter)  # base + a tuned arm's adapter, on a vLLM server
     generators.merged(adapter, out_dir)                # the adapter merged into the base weights
+    generators.close()                                 # stops the servers it started
+
+Which backend serves what is looked up in harness.backends.registry by the settings' `type`.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from harness.models.loading import (
 from harness.models.precision import choose_precision
 from harness.prompting.template import PromptFormat, choose_format
 from harness.records import Adapter
-from harness.spec import HFBackend, OpenAIBackend
+from harness.spec import BackendSpecBase, HFBackend
 from harness.spec.trust import Trust
 
 
@@ -42,6 +45,8 @@ class Generators:
         self._tokenizer: Any = None
         self._format: PromptFormat | None = None
         self._loaded: dict[tuple, Generator] = {}
+        self._backends: dict[str, Any] = {}  # type -> its implementation (harness.backends.registry)
+        self.workdir: Path | None = None  # this run's folder: server logs go there
 
     @property
     def device(self) -> str:
@@ -63,38 +68,82 @@ class Generators:
         return self._tokenizer
 
     @property
+    def context_window(self) -> int | None:
+        """The base model's context window (max_position_embeddings), read from its config without its weights."""
+        from transformers import AutoConfig
+
+        return getattr(AutoConfig.from_pretrained(str(self.base.path)), "max_position_embeddings", None)
+
+    @property
+    def eos_ids(self) -> set[int]:
+        """The tokens that end an answer: the generation config's end of turn, as a local model stops at."""
+        from transformers import AutoConfig, GenerationConfig
+
+        try:
+            eos = GenerationConfig.from_pretrained(str(self.base.path)).eos_token_id
+        except OSError:  # no generation_config.json: what transformers derives from the model's config
+            eos = GenerationConfig.from_model_config(AutoConfig.from_pretrained(str(self.base.path))).eos_token_id
+        eos = self.tokenizer.eos_token_id if eos is None else eos
+        return set(eos if isinstance(eos, list) else [eos])
+
+    @property
     def prompt_format(self) -> PromptFormat:
         """How every local generator of the run renders prompts (chosen once from the base model's tokenizer)."""
         if self._format is None:
             self._format = choose_format(self.requested_format, self.tokenizer, self.base.id)
         return self._format
 
-    def get(self, backend: HFBackend | OpenAIBackend | None = None, adapter: Adapter | None = None,
-            seed: int = 0) -> Generator:
-        """The generator for a backend: an OpenAI-compatible endpoint, or the local base model with an
-        optional adapter on top. Local models are loaded on first use and kept for the run."""
-        if isinstance(backend, OpenAIBackend):
-            from harness.backends.openai_compat import OpenAIGenerator
+    def backend(self, spec: BackendSpecBase | None) -> Any:
+        """The implementation of a backend type for this run (made on first use)."""
+        from harness.backends.registry import backend_factory
 
-            if backend.api_key_env is not None:
-                self.trust.read_key(backend.api_key_env, backend.base_url)  # refused unless the user allowed it
+        type_name = getattr(spec, "type", "hf")
+        if type_name not in self._backends:
+            self._backends[type_name] = backend_factory(type_name)(self)
+        return self._backends[type_name]
 
-            return OpenAIGenerator(backend.base_url, backend.model, backend.api_key_env, backend.concurrency,
-                                   backend.timeout_s, backend.max_retries, seed, backend.server,
-                                   backend.backoff_s, backend.max_backoff_s)
+    def get(self, backend: BackendSpecBase | None = None, adapter: Adapter | None = None, seed: int = 0) -> Generator:
+        """The generator for a backend: the base model, with an optional adapter on top."""
+        return self.backend(backend).generator(backend or HFBackend(), adapter, seed)
+
+    def merged(self, adapter: Adapter, out_dir: Path, backend: BackendSpecBase | None = None) -> Generator:
+        """The adapter merged into the base weights in the run's precision (saved to out_dir as an ordinary model)."""
+        return self.backend(backend).merged(backend or HFBackend(), adapter, out_dir)
+
+    def training(self, model: Any, save_dir: Path, backend: BackendSpecBase | None = None,
+                 label: str = "trial") -> Generator:
+        """A generator over a model still in training (a sweep trial's), on the backend that scores it."""
+        return self.backend(backend).training(backend or HFBackend(), model, save_dir, label)
+
+    def identity(self, backend: BackendSpecBase | None) -> dict[str, Any]:
+        return self.backend(backend).identity(backend or HFBackend())
+
+    def preflight(self, backend: BackendSpecBase | None) -> None:
+        self.backend(backend).preflight(backend or HFBackend())
+
+    def close(self) -> None:
+        """Stop what the backends started (servers); models loaded here go with the process."""
+        for impl in self._backends.values():
+            impl.close()
+
+    def local(self, adapter: Adapter | None) -> Generator:
+        """The base model in this process with transformers, with an optional adapter on top."""
         key = ("hf", adapter.path if adapter else None, adapter.quantized if adapter else False)
         if key not in self._loaded:
             self._loaded[key] = self._load(adapter)
         return self._loaded[key]
 
-    def merged(self, adapter: Adapter, out_dir: Path) -> Generator:
-        """The adapter merged into the base weights in the run's precision (saved to out_dir as an ordinary model)."""
+    def local_merged(self, adapter: Adapter, out_dir: Path) -> Generator:
         key = ("merged", adapter.path)
         if key not in self._loaded:
-            base, _, _ = self._weights(f"merge {adapter.arm} adapter", quantize=False)
-            model = merge_adapter(load_adapter(base, adapter.path), out_dir, self.tokenizer)
+            model = self.merge(adapter, out_dir)
             self._loaded[key] = self.wrap(model, f"{adapter.arm} (merged)")
         return self._loaded[key]
+
+    def merge(self, adapter: Adapter, out_dir: Path) -> Any:
+        """The adapter merged into full-precision base weights, written to out_dir (the model, in this process)."""
+        base, _, _ = self._weights(f"merge {adapter.arm} adapter", quantize=False)
+        return merge_adapter(load_adapter(base, adapter.path), out_dir, self.tokenizer)
 
     def wrap(self, model: Any, description: str) -> Generator:
         """A generator over a model that is not loaded here (a sweep trial's model while it trains)."""

@@ -8,8 +8,8 @@ run's stored task spec (`spec_json`) themselves, for its output shape and regres
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.metrics.builtin import higher_is_better
@@ -17,7 +17,9 @@ from harness.records import Trial
 from harness.regression.runs import BASE
 from harness.spec import RagArmSpec, RegressionSpec, TaskSpec, declare_stored
 from harness.store.database import Store
+from harness.tuning.curve import LearningCurve
 from harness.verdict.comparison import ArmResult
+from harness.verdict.curve import CurveAnalysis, CurvePoint, analyse, sentence, short
 from harness.verdict.decision import Decision, decide
 from harness.verdict.forgetting import Forgetting, compare
 from harness.verdict.outcome import Carrier
@@ -97,6 +99,46 @@ def decide_run(store: Store, run_id: str, spec: TaskSpec, seed: int = 0,
                   carriers=carriers(spec, {a.name for a in arms}), corpus=spec.corpus is not None, available=available)
 
 
+def analyse_curves(store: Store, run_id: str, spec: TaskSpec, decision: Decision, curves: Sequence[LearningCurve],
+                   seed: int = 0) -> list[CurveAnalysis]:
+    """Each learning curve fitted to the points the run holds, against the best baseline its arm was compared
+    with (the binding one: GO must beat each); none for an arm the verdict compared with nothing."""
+    primary = spec.decision.primary_metric
+    examples = store.examples(run_id)
+    ids, targets = [e["example_id"] for e in examples], [e["target"] for e in examples]
+    scores = store.scores(run_id, primary)
+
+    def answers(arm: str) -> list[str]:
+        given = {p["example_id"]: "" if p["error"] else p["output"] for p in store.predictions(run_id, arm)}
+        return [given.get(i, "") for i in ids]
+
+    out = []
+    for curve in curves:
+        compared = [c for c in decision.comparisons if c.arm == curve.arm]
+        if not compared:
+            continue
+        baseline = min(compared, key=lambda c: c.diff).baseline
+        points = [CurvePoint(p.size, p.seed, [scores[name][i] for i in ids], answers(name))
+                  for p in curve.points
+                  if (name := curve.arm if p.own else p.name) in scores and all(i in scores[name] for i in ids)]
+        if not points:
+            continue
+        out.append(analyse(curve.arm, baseline, points, [scores[baseline][i] for i in ids], answers(baseline),
+                           targets, primary, spec.output_shape(), spec.decision.min_lift, spec.decision.confidence,
+                           seed, curve.settings.resamples, curve.available))
+    return out
+
+
+def with_curves(decision: Decision, analyses: Sequence[CurveAnalysis]) -> Decision:
+    """The decision with one more reason per learning curve; the verdict and everything else stay as decided."""
+    return replace(decision, reasons=[*decision.reasons, *(sentence(a) for a in analyses)])
+
+
+def curves(store: Store, run_id: str) -> list[CurveAnalysis]:
+    """The run's fitted learning curves, as stored."""
+    return [CurveAnalysis.from_dict(d) for d in store.curves(run_id)]
+
+
 def run_decision(run: dict[str, Any]) -> Decision | None:
     """The decision stored with a run row (either format), or None while it runs (or when it failed)."""
     return Decision.from_dict(json.loads(run["decision_json"])) if run.get("decision_json") else None
@@ -121,6 +163,7 @@ class HistoryRow:
     primary: str = ""
     arms: dict[str, float] = field(default_factory=dict)  # completed arm -> primary metric on test
     suite_delta: float | None = None  # the candidate's general-capability change (tuned minus base, overall)
+    crossing: str | None = None  # where the learning curve clears min_lift ('≈70 [45, 110] of 96'), if one was run
 
 
 def history(store: Store, task: str | None = None) -> list[HistoryRow]:
@@ -145,12 +188,16 @@ def history(store: Store, task: str | None = None) -> list[HistoryRow]:
             lost = forgetting(store, run["run_id"], regression, spec["decision"].get("confidence", 0.95))
             overall = lost[decision.candidate].overall if decision.candidate in lost else None
             suite_delta = overall.diff if overall else None
+        fitted = {c.arm: c for c in curves(store, run["run_id"])}
+        curve = fitted.get(decision.candidate) if decision is not None and decision.candidate in fitted else \
+            next(iter(fitted.values()), None)
         rows.append(HistoryRow(
             run["run_id"], run["task"], run["task_version"], run["status"], run["base_model_id"] or "",
             run["base_model_hash"] or "", run["data_fingerprint"], decision.verdict if decision else None,
             decision.baseline if decision else None, decision.candidate if decision else None,
             best.diff if best else None, best.low if best else None, best.high if best else None,
             higher_is_better(primary), primary, arms, suite_delta,
+            f"{curve.arm} {short(curve)}" if curve is not None else None,
         ))
     first_seen: dict[str, int] = {}
     for i, row in enumerate(rows):

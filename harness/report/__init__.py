@@ -17,6 +17,7 @@ from harness.atomic import atomic_file, write_text_atomic
 from harness.metrics.builtin import METRICS, higher_is_better
 from harness.processes import kill_point
 from harness.readside.compare import RunComparison
+from harness.readside.results import curves as read_curves
 from harness.readside.results import forgetting, run_decision
 from harness.readside.results import trials as read_trials
 from harness.report.timing import stage_times
@@ -103,7 +104,9 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
         "history": _history(store, run),
         "higher_is_better_perplexity": higher_is_better("perplexity"),
         "suites": store.run_suites(run_id),
+        "agreements": [(a["arm"], a["details"]["backend_agreement"]) for a in arms if "backend_agreement" in a["details"]],
         "learning_vs_forgetting": _scatter(trials),
+        "curves": _curves(store, run_id),
         "disagreements_shown": DISAGREEMENTS_SHOWN,
         "judge_metrics": ("faithfulness", "answer_relevancy", "judge_accuracy"),
         "profile": json.loads(run["profile"] or "{}") if (run.get("profile") or "").startswith("{") else {},
@@ -217,6 +220,31 @@ def _charts(store: Store, run_id: str, spec: dict, arms: list[dict], focus: tupl
     }
 
 
+def _curves(store: Store, run_id: str) -> list[dict[str, Any]]:
+    """Each fitted learning curve with its chart, its sentence, the guides' rule of thumb for the data the arm had,
+    and its points' training (steps, seconds, reused or not)."""
+    from harness.report.curve_chart import learning_curve_chart
+    from harness.verdict.curve import RULE_OF_THUMB, rule_of_thumb, sentence
+
+    primary = json.loads(store.run(run_id)["spec_json"])["decision"]["primary_metric"]
+    values = dict(store.query("SELECT arm, value FROM metrics WHERE run_id = ? AND split = 'test' AND metric = ?",
+                              [run_id, primary]))
+    points = [dict(p, plan=json.loads(p["config_json"]).get("arm", {}), details=json.loads(p["details_json"] or "{}"),
+                   value=values.get(p["arm"])) for p in store.curve_points(run_id)]
+    stages = store.stages(run_id)
+    out = []
+    for analysis in read_curves(store, run_id):
+        mine = [p for p in points if p["plan"].get("curve_of") == analysis.arm]
+        names = {p["arm"] for p in mine}
+        seconds = {stage: sum(r["seconds"] for r in stages if r["stage"] == stage and r["arm"] in names)
+                   for stage in ("curve training", "curve answers", "curve scoring")}
+        out.append({"analysis": analysis, "sentence": sentence(analysis), "rule": rule_of_thumb(analysis.largest),
+                    "chart": learning_curve_chart(analysis, chart_id=f"learning-curve-{analysis.arm}"),
+                    "rules": RULE_OF_THUMB, "several_seeds": any(len(s.seeds) > 1 for s in analysis.sizes),
+                    "points": mine, "seconds": seconds, "reused": sum(1 for p in mine if p["cached_from"])})
+    return out
+
+
 def metric_kinds(names: list[str]) -> dict[str, dict[str, str]]:
     """Per metric key: its kind (per-example, or aggregate: recomputed on each bootstrap resample) and source
     (built-in, or the evaluate module it comes from)."""
@@ -250,7 +278,7 @@ def _history(store: Store, run: dict[str, Any]) -> dict[str, Any] | None:
     for previous, row in zip(rows, rows[1:]):
         if row.base_weights != previous.base_weights:
             flags[row.run_id] = upgrade_flags(store, previous.run_id, row.run_id)
-    return {"rows": rows, "flags": flags}
+    return {"rows": rows, "flags": flags, "crossing": any(r.crossing for r in rows)}
 
 
 def _scatter(trials: list) -> dict[str, Any] | None:

@@ -5,7 +5,8 @@ their content, the adapter it answers with, the retrieval index, and how answers
     harness run tasks/contracts.yaml              # a second time: cached arms are copied, not recomputed
     harness run tasks/contracts.yaml --no-cache   # recompute everything
 
-An arm answered by an OpenAI-compatible endpoint with failed items is not reused: a re-run asks again.
+An arm with failed items whose backend's failures may pass (an endpoint, a server) is not reused: a re-run
+asks again.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from harness.data.examples import Example
 from harness.records import Adapter
-from harness.spec import TaskSpec
+from harness.spec import BACKEND_SPECS, TaskSpec
 from harness.store.database import Store
 
 SCORING_VERSION = 1  # raise when a metric, or how failed generations are scored, changes
@@ -53,11 +54,12 @@ def reuse(store: Store, key: str, run_id: str, arm: str) -> tuple[dict, list[tup
     if found is None:
         return None
     source_run, source_arm = found
-    source_arms = store.arms(source_run)
+    source_arms = store.arms(source_run, curve_points=True)
     source = next(row for row in source_arms if row["arm"] == source_arm)
     backend = (json.loads(source["config_json"]).get("arm", {}).get("backend") or {}).get("type")
-    if source["n_failed"] and backend == "openai":  # an endpoint's failures may have passed: ask it again
-        return None
+    spec = BACKEND_SPECS.get(backend or "hf")
+    if source["n_failed"] and (spec is None or spec.failures_may_pass):  # an endpoint's or server's failures may
+        return None                                                     # have passed: ask it again
     details = store.copy_arm(source_run, source_arm, run_id, arm, key)
     companions = []
     for row in source_arms:

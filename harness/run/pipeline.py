@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from harness.data.loading import load_data
 from harness.errors import HarnessError
 from harness.models.embeddings import LazyEmbedder
 from harness.models.loading import ResolvedModel, resolve
-from harness.readside.results import decide_run
+from harness.readside.results import analyse_curves, decide_run, with_curves
 from harness.records import Adapter
 from harness.regression.runs import BASE, SuiteRuns
 from harness.report import inside, write_report
@@ -38,10 +39,12 @@ from harness.run.provenance import arm_identity, config_hash, git_state, new_run
 from harness.run.timing import StageClock
 from harness.scoring.judge import Judge
 from harness.scoring.scores import ScoredArm, score_arm
-from harness.spec import ProfileSpec, Task, no_credentials
+from harness.spec import CurveSpec, ProfileSpec, Task, no_credentials
 from harness.spec.taskfile import load_spec
 from harness.spec.trust import Trust
 from harness.store.database import DEFAULT_DB, Store
+from harness.tuning.curve import LearningCurve
+from harness.verdict.curve import CurveAnalysis
 from harness.verdict.decision import Decision
 
 
@@ -57,7 +60,9 @@ class RunOptions:
     profile: str | None = None  # a profile of the task file; default: its default_profile
     storage: str | None = None  # Optuna storage URL for sweeps
     base: str | None = None  # another base model than the task file's (a hub id or a local folder)
+    backend: str | None = None  # answer every arm and score the suite on this backend type (e.g. vllm)
     use_cache: bool = True  # reuse an earlier run's results for arms whose every input is unchanged
+    curve: bool = False  # a learning curve for every tuned arm (as a profile's `curve: true`)
     trust: Trust | None = None  # what the user allowed the task file to reach (default: their environment's)
 
 
@@ -69,6 +74,7 @@ class RunOutcome:
     arms: list[dict[str, Any]]
     failed_arms: list[str] = field(default_factory=list)
     decision: Decision | None = None
+    curves: list[CurveAnalysis] = field(default_factory=list)
 
 
 def prepare(task_path: str | Path, options: RunOptions) -> tuple[Task, TaskData, list[ArmBase], ProfileSpec]:
@@ -88,10 +94,14 @@ def _load(task_path: str | Path, options: RunOptions) -> tuple[Task, TaskData, l
         except ValueError as exc:
             raise HarnessError(f"--base {public_url(options.base)}: {exc}") from None
         task = task.with_base(options.base)
+    if options.backend:
+        task = task.with_backend(options.backend)
     data = load_data(task)
     if not data.test:
         raise HarnessError(f"{task.path}: the test split is empty")
     profile = task.spec.profile(options.profile)
+    if options.curve and not isinstance(profile.curve, CurveSpec):
+        profile = profile.model_copy(update={"curve": True})
     specs = task.spec.arms
     chosen = options.arms or profile.arms
     if chosen:
@@ -113,10 +123,18 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
         progress.update(step, total=1, completed=1)
     run_id = new_run_id()
     ctx = _context(task, data, arms, profile, base, progress, options.workdir / task.spec.name / run_id, options)
+    try:
+        return _checked_run(task, data, arms, base, ctx, run_id, options, clock)
+    finally:
+        ctx.models.close()  # servers it started stop with the run: done, failed or interrupted
+
+
+def _checked_run(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedModel, ctx: ArmContext, run_id: str,
+                 options: RunOptions, clock: StageClock) -> RunOutcome:
     with clock("preflight"):
         checked = preflight(task, arms, ctx)
     with clock("data checks"):
-        checks = check_task_data(task, data, progress, str(base.path))
+        checks = check_task_data(task, data, ctx.progress, str(base.path))
     if checks.errors:
         first = checks.errors[0]
         raise HarnessError(
@@ -128,7 +146,7 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
     store = Store.open(options.db)
     try:
         with clock("retrieval index"):
-            retriever = build_retriever(task, store, progress)
+            retriever = build_retriever(task, store, ctx.progress)
         store.start_run({
             "run_id": run_id,
             "task": task.spec.name,
@@ -137,7 +155,7 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
             "spec_json": task.spec_json,
             "spec_hash": task.spec_hash,
             "data_fingerprint": data.fingerprint,
-            "profile": json.dumps({"name": options.profile or task.spec.default_profile, **profile.model_dump(),
+            "profile": json.dumps({"name": options.profile or task.spec.default_profile, **ctx.profile.model_dump(),
                                    "limit": options.limit, "arms": options.arms, "seed": options.seed,
                                    "base": options.base}),
             "git_commit": commit,
@@ -173,6 +191,7 @@ def _context(task: Task, data: TaskData, arms: list[ArmBase], profile: ProfileSp
              progress: Any, workdir: Path, options: RunOptions) -> ArmContext:
     models = Generators(base, task.spec.model.dtype, task.spec.generation.batch_size, progress, options.device,
                         task.spec.model.prompt_format, task.trust)
+    models.workdir = workdir
     return ArmContext(task, data.train, data.validation, models, progress, workdir, options.seed, profile,
                       options.storage, arm_names=tuple(a.name for a in arms),
                       embedder=LazyEmbedder(task.spec.embedding_model))
@@ -199,7 +218,7 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
     failed = []
     for arm in arms:
         config, digest = arm_identity(task, arm.describe(), base, data, ctx.models.prompt_format.name,
-                                      ctx.models.precision)
+                                      ctx.models.precision, ctx.models.identity(arm.backend))
         store.start_arm(run_id, arm.name, arm.kind, _role(arm), config, digest)
         began = time.perf_counter()
         try:
@@ -213,10 +232,7 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
                 adapter = adapters.get(arm.adapter_source)
             key = result_key(digest, task.spec, data.test, [] if arm.trains else validation, adapter, ctx.retriever,
                              options.seed)
-            with clock("cached", arm.name) as lap:
-                cached = reuse(store, key, run_id, arm.name) if options.use_cache else None
-                if cached is None:
-                    lap.discard()
+            cached = _reuse(store, key, run_id, arm.name, options, clock)
             if cached is not None:  # nothing that determines its results changed: no model loads for it
                 if arm.trains and adapter is not None:
                     tuned_models.append((arm.name, adapter, None))
@@ -233,8 +249,7 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
             with clock("test scoring", arm.name):
                 scored = _score(task, data.test, arm.name, output, ctx, options, judge)
         except Exception as exc:
-            detail = str(exc) if isinstance(exc, HarnessError) else traceback.format_exc(limit=6)
-            store.fail_arm(run_id, arm.name, f"{type(exc).__name__}: {detail}", time.perf_counter() - began)
+            _fail(store, run_id, arm.name, exc, began)
             failed.append(arm.name)
             continue
         store.finish_arm(run_id, arm.name, "test", output.predictions, scored.scores, scored.metrics,
@@ -256,12 +271,17 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
                              {**companion.details, **scored.details})
             if companion.adapter is not None:
                 tuned_models.append((companion.name, companion.adapter, companion.merged_dir))
-    return _finish(task, data, store, run_id, options, suites, tuned_models, failed, clock)
+    curves = [c for c in (arm.curve(ctx) for arm in arms if arm.name not in failed) if c is not None]
+    for curve in curves:
+        failed += _run_curve(task, data, curve, base, ctx, store, run_id, options, clock)
+    return _finish(task, data, store, run_id, options, suites, tuned_models, failed, clock, curves)
 
 
 def _finish(task: Task, data: TaskData, store: Store, run_id: str, options: RunOptions, suites: SuiteRuns | None,
-            tuned_models: list[tuple[str, Adapter, str | None]], failed: list[str], clock: StageClock) -> RunOutcome:
-    """After the arms: the general-capability suite on each tuned model, the verdict, the report."""
+            tuned_models: list[tuple[str, Adapter, str | None]], failed: list[str], clock: StageClock,
+            curves: Sequence[LearningCurve]) -> RunOutcome:
+    """After the arms and the curves' points: the general-capability suite on each tuned model, the verdict (and
+    the curves' fit, one sentence more in its reasons), the report."""
     if suites is not None and tuned_models:  # did tuning make the model worse at everything else?
         with clock("suite", BASE):
             suites.score([BASE])
@@ -273,11 +293,65 @@ def _finish(task: Task, data: TaskData, store: Store, run_id: str, options: RunO
         with clock("decision"):
             decision = decide_run(store, run_id, task.spec, options.seed, slice_values(task, data.test),
                                   data.held.get("test"))
-            store.finish_run(run_id, str(report_path), decision.to_dict())
+        analyses: list[CurveAnalysis] = []
+        if curves:
+            with clock("curve fit"):  # one sentence more in the reasons; the verdict stays as decided
+                analyses = analyse_curves(store, run_id, task.spec, decision, curves, options.seed)
+                store.save_curves(run_id, [analysis.to_dict() for analysis in analyses])
+                decision = with_curves(decision, analyses)
+        store.finish_run(run_id, str(report_path), decision.to_dict())
         with clock("report"):  # a page cannot show its own writing: this row shows when it is re-rendered
             written = write_report(store, run_id, options.reports_dir)
         assert written == report_path
-        return RunOutcome(run_id, report_path, store.metrics(run_id), store.arms(run_id), failed, decision)
+        return RunOutcome(run_id, report_path, store.metrics(run_id), store.arms(run_id), failed, decision, analyses)
+
+
+def _run_curve(task: Task, data: TaskData, curve: LearningCurve, base: ResolvedModel, ctx: ArmContext, store: Store,
+               run_id: str, options: RunOptions, clock: StageClock) -> list[str]:
+    """A tuned arm's learning-curve points, each stored like an arm (role 'curve') under a key of everything that
+    determines it: copied when a run holds it, else trained, answered and scored. The names of those that failed."""
+    failed = []
+    for point in curve.points:
+        if point.own:  # the full size's first seed is the arm's own result
+            continue
+        config, digest = arm_identity(task, curve.describe(point), base, data, ctx.models.prompt_format.name,
+                                      ctx.models.precision)
+        key = result_key(digest, task.spec, data.test, [], None, None, options.seed)
+        store.start_arm(run_id, point.name, "curve", "curve", config, digest)
+        began = time.perf_counter()
+        try:
+            if _reuse(store, key, run_id, point.name, options, clock) is not None:
+                continue
+            with clock("curve training", point.name):
+                model, details = curve.train(point)
+            with clock("curve answers", point.name):
+                output = curve.answer(point, model, [ex.item() for ex in data.test])
+            del model
+            with clock("curve scoring", point.name):
+                scored = _score(task, data.test, point.name, output, ctx, options, None)
+        except Exception as exc:
+            _fail(store, run_id, point.name, exc, began)
+            failed.append(point.name)
+            continue
+        store.finish_arm(run_id, point.name, "test", output.predictions, scored.scores, scored.metrics,
+                         time.perf_counter() - began, {**details, **output.details, **scored.details}, key)
+    return failed
+
+
+def _reuse(store: Store, key: str, run_id: str, name: str, options: RunOptions,
+           clock: StageClock) -> tuple[dict, list[tuple[str, dict]]] | None:
+    """An earlier run's results under this key, copied into this run as `name` (timed as 'cached'), or None."""
+    with clock("cached", name) as lap:
+        cached = reuse(store, key, run_id, name) if options.use_cache else None
+        if cached is None:
+            lap.discard()
+    return cached
+
+
+def _fail(store: Store, run_id: str, name: str, exc: Exception, began: float) -> None:
+    """Record an arm (or a curve point) as failed, with the error a reader needs."""
+    detail = str(exc) if isinstance(exc, HarnessError) else traceback.format_exc(limit=6)
+    store.fail_arm(run_id, name, f"{type(exc).__name__}: {detail}", time.perf_counter() - began)
 
 
 def _score(task: Task, examples: list[Example], name: str, output: ArmOutput, ctx: ArmContext, options: RunOptions,
@@ -302,7 +376,10 @@ def validate_task(task_path: str | Path, progress: Any, fix: bool = False,
         check_fixed_files(task, data)
     base = resolve(task.spec.model.base)
     ctx = _context(task, data, arms, profile, base, progress, options.workdir, options)
-    preflight(task, arms, ctx)
+    try:
+        preflight(task, arms, ctx)
+    finally:
+        ctx.models.close()
     report = check_task_data(task, data, progress, str(base.path))
     written = write_fixed(task, data, report) if fix else []
     return task, data, report, written

@@ -24,7 +24,7 @@ from harness.regression.runs import suite_config
 from harness.regression.suite import plan_suite
 from harness.retrieval.retrievers import load_corpus
 from harness.scoring.judge import Judge, make_judge
-from harness.spec import OpenAIBackend, RegressionSpec, Task
+from harness.spec import RegressionSpec, Task
 from harness.textfiles import kind_of
 
 DUCKDB_MAGIC = (8, b"DUCK")  # offset and bytes of a DuckDB file's magic number
@@ -58,8 +58,10 @@ def preflight(task: Task, arms: list[ArmBase], ctx: ArmContext) -> Checked:
         load_corpus(task.resolve(task.spec.corpus.path), task.outside)  # read in full: a bad record fails here, not mid-run
     for arm in arms:
         arm.preflight(ctx)
-    judge = make_judge(task)
+    judge = make_judge(task, ctx.models)
     regression = task.spec.regression.sized(ctx.profile.regression) if task.spec.regression else None
+    if regression is not None and any(arm.trains for arm in arms):
+        ctx.models.preflight(regression.backend)
     suite_plan = plan_suite(suite_config(regression)) if regression else None  # reads the items
     include = None
     if regression is not None and regression.lm_eval_tasks:
@@ -108,20 +110,22 @@ def _storage_url(url: str) -> None:
 def check_environment(task: Task) -> None:
     """Every API key variable a backend or the judge names may go to its host (the user allowed it: a task file
     cannot) and is set; the key itself never goes in a task file."""
-    named = [(f"arms[{i}].backend", arm.backend) for i, arm in enumerate(task.spec.arms)
-             if isinstance(getattr(arm, "backend", None), OpenAIBackend)]
+    named = [(f"arms[{i}].backend", arm.backend) for i, arm in enumerate(task.spec.arms) if hasattr(arm, "backend")]
+    if task.spec.regression is not None:
+        named.append(("regression.backend", task.spec.regression.backend))
     if task.spec.judge is not None:
         named.append(("judge", task.spec.judge))
     for where, spec in named:
-        name = spec.api_key_env
-        if name is None:
+        secret = spec.secret_env()
+        if secret is None:
             continue
+        name, url = secret
         if looks_like_a_secret(name) and not os.environ.get(name):
             raise HarnessError(f"{shown(task.path)}: {where}.api_key_env: expected the NAME of the environment "
                                f"variable that holds the key, e.g. OPENAI_API_KEY; this looks like a key itself "
                                f"(not shown)")
         try:
-            task.trust.read_key(name, spec.base_url)
+            task.trust.read_key(name, url)
         except HarnessError as exc:
             raise HarnessError(f"{shown(task.path)}: {where}.api_key_env: {exc}") from None
 

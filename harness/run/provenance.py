@@ -57,10 +57,11 @@ def config_hash(config: dict[str, Any]) -> str:
 
 
 def arm_identity(task: Task, described: dict[str, Any], base: ResolvedModel, data: TaskData,
-                 prompt_format: str, precision: str) -> tuple[dict, str]:
+                 prompt_format: str, precision: str, backend: dict[str, Any] | None = None) -> tuple[dict, str]:
     """Everything that determines an arm's outputs (its own settings given as `described`), and its hash;
     `prompt_format` and `precision` are the ones chosen for this run (chat or completion; float32,
-    bfloat16...), not the task's requests: `auto` means different things on different machines."""
+    bfloat16...), not the task's requests: `auto` means different things on different machines. `backend`
+    is what answered (its name and version: an engine upgrade may change answers)."""
     spec = task.spec
     config = {
         "arm": described,
@@ -72,4 +73,6 @@ def arm_identity(task: Task, described: dict[str, Any], base: ResolvedModel, dat
         "base_model": base.as_record() | {"path": None},
         "data_fingerprint": data.fingerprint,
     }
+    if backend is not None:
+        config["backend"] = backend
     return config, config_hash(config)

@@ -2,6 +2,10 @@
 
     judge: {base_url: "http://127.0.0.1:8000/v1", model: qwen2.5-7b-instruct, api_key_env: JUDGE_KEY}
 
+The judge model is a harness Generator (the openai backend over that endpoint): ragas's metrics ask it through
+`GeneratorLLM`, which puts the JSON schema of the answer ragas wants in the system prompt (instructor's JSON
+mode) and parses the reply, so the judge is reached like every other model, through the Generator protocol.
+
 faithfulness and answer_relevancy score answers given with retrieved context; judge_accuracy scores
 free-text answers against the reference. A judgment that fails (unparseable output, timeout, HTTP
 error) is retried with backoff, then recorded as failed with its error: it never becomes a zero and is never
@@ -11,15 +15,18 @@ dropped silently; the metric's n and failure count say how many were judged.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from harness.backends import Generator
 from harness.backends.retry import backoff_s, retry_after_s
 from harness.data.examples import Example
 from harness.models.loading import resolve
 from harness.records import Prediction, chunk_refs
 from harness.redact import Scrubber
-from harness.spec import JudgeSpec, Task
+from harness.spec import JudgeSpec, OpenAIBackend, Task
 
 
 @dataclass
@@ -43,18 +50,42 @@ class Case:
     contexts: tuple[str, ...] | None  # None: the arm retrieved nothing (no faithfulness to judge)
 
 
+def generator_llm(generator: Generator, max_new_tokens: int = 1024) -> Any:
+    """ragas's LLM interface (InstructorBaseRagasLLM) over a harness Generator: the answer's JSON schema goes in the
+    system prompt, and a reply that is not an instance of it raises (the judge's loop counts it as a failed try)."""
+    from ragas.llms.base import InstructorBaseRagasLLM
+
+    class GeneratorLLM(InstructorBaseRagasLLM):
+        def generate(self, prompt: str, response_model: Any) -> Any:
+            schema = json.dumps(response_model.model_json_schema(), indent=2)
+            system = (f"As a genius expert, your task is to understand the content and provide the parsed objects in "
+                      f"json that match the following json_schema:\n\n{schema}\n\nMake sure to return an instance of "
+                      f"the JSON, not the schema itself")
+            [reply] = generator.generate([[{"role": "system", "content": system}, {"role": "user", "content": prompt}]],
+                                         max_new_tokens, lambda n: None)
+            if reply.error:
+                raise RuntimeError(reply.error)
+            return response_model.model_validate_json(_json_object(reply.text))
+
+        async def agenerate(self, prompt: str, response_model: Any) -> Any:
+            return await asyncio.to_thread(self.generate, prompt, response_model)
+
+    return GeneratorLLM()
+
+
+def _json_object(text: str) -> str:
+    """The JSON object in a reply, without a code fence or words around it."""
+    start, end = text.find("{"), text.rfind("}")
+    return text[start : end + 1] if 0 <= start < end else text
+
+
 class Judge:
-    def __init__(self, spec: JudgeSpec, embedding_model_path: str, api_key: str | None = None):
-        from openai import AsyncOpenAI
+    def __init__(self, spec: JudgeSpec, embedding_model_path: str, generator: Generator, api_key: str | None = None):
         from ragas.embeddings import HuggingFaceEmbeddings
-        from ragas.llms import llm_factory
         from ragas.metrics.collections import AnswerAccuracy, AnswerRelevancy, Faithfulness
 
-        key = api_key or "not-needed"
-        # ragas retries inside instructor too; our own retry loop below decides what counts as failed
-        client = AsyncOpenAI(base_url=spec.base_url, api_key=key, timeout=spec.timeout_s, max_retries=0)
-        self.scrub = Scrubber(spec.base_url, api_key)
-        llm = llm_factory(spec.model, client=client, temperature=0.0)
+        self.scrub = Scrubber(spec.base_url, api_key)  # a server may echo the key: no judgment's error holds it
+        llm = generator_llm(generator)
         embeddings = HuggingFaceEmbeddings(model=embedding_model_path, device="cpu")
         self.spec = spec
         self.metrics = {
@@ -119,14 +150,19 @@ def judged_metrics(case: Case, output_type: str) -> list[str]:
     return chosen
 
 
-def make_judge(task: Task) -> Judge | None:
-    """The task's judge, or None; its answer-relevancy embeddings use the task's embedding model, and its API key
-    is read only if the user allowed it to go to the judge's host."""
+def make_judge(task: Task, generators: Any) -> Judge | None:
+    """The task's judge, or None: its model is the openai backend over the judge's endpoint, from the run's
+    generator pool (which sends its API key only if the user allowed it to go to the judge's host); its
+    answer-relevancy embeddings use the task's embedding model."""
     spec = task.spec
     if spec.judge is None:
         return None
-    key = task.trust.read_key(spec.judge.api_key_env, spec.judge.base_url) if spec.judge.api_key_env else None
-    return Judge(spec.judge, str(resolve(spec.embedding_model).path), key)
+    judge = spec.judge
+    key = task.trust.read_key(judge.api_key_env, judge.base_url) if judge.api_key_env else None
+    # the judge's own loop retries (and counts) failed judgments: the endpoint client does not retry as well
+    backend = OpenAIBackend(type="openai", base_url=judge.base_url, model=judge.model, api_key_env=judge.api_key_env,
+                            timeout_s=judge.timeout_s, max_retries=0, concurrency=1)
+    return Judge(judge, str(resolve(spec.embedding_model).path), generators.get(backend), key)
 
 
 def judge_predictions(judge: Judge, examples: Sequence[Example], by_id: dict[str, Prediction],

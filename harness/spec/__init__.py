@@ -26,10 +26,8 @@ from harness.spec.arms import (  # noqa: F401
     AnswerSettings,
     ArmSpec,
     ArmSpecBase,
-    Backend,
+    CurveSpec,
     FloatRange,
-    HFBackend,
-    OpenAIBackend,
     PromptedArmSpec,
     RagArmSpec,
     SearchDimension,
@@ -37,6 +35,20 @@ from harness.spec.arms import (  # noqa: F401
     TunedArmSpec,
     _arm_union,
     arm_types,
+)
+from harness.spec.backends import (  # noqa: F401
+    BACKEND_SPECS,
+    VLLM_LORA_RANKS,
+    Backend,
+    BackendSpecBase,
+    Capabilities,
+    EndpointSettings,
+    HFBackend,
+    OpenAIBackend,
+    VLLMBackend,
+    backend_types,
+    backend_union,
+    endpoint_url,
     one_credential,
 )
 from harness.spec.base import (  # noqa: F401
@@ -106,23 +118,21 @@ class CorpusSpec(Strict):
         return self
 
 
-class JudgeSpec(Strict):
+class JudgeSpec(EndpointSettings):
     """An LLM judge behind any OpenAI-compatible endpoint, for ragas faithfulness / answer relevancy."""
 
     base_url: str
     model: str
-    api_key_env: str | None = None
-    timeout_s: float = Field(60.0, gt=0, le=3600)
     retries: int = Field(2, ge=0, le=10, description="retries of a judgment that fails to parse or times out")
-    backoff_s: float = Field(0.5, ge=0, le=60, description="wait before the first retry; it doubles each retry, "
-                                                           "with jitter, and is at least the server's Retry-After")
-    max_backoff_s: float = Field(30.0, gt=0, le=600, description="the longest wait between tries (Retry-After too)")
     concurrency: int = Field(4, ge=1, le=64)
 
-    _url = field_validator("base_url")(OpenAIBackend._url.__func__)
-    _env = field_validator("api_key_env")(OpenAIBackend._env_name.__func__)
-    _one = model_validator(mode="after")(one_credential)
-BACKEND_TYPES = ("hf", "openai")
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        return endpoint_url(v)
+
+    def secret_env(self) -> tuple[str, str] | None:
+        return (self.api_key_env, self.base_url) if self.api_key_env else None
 
 
 class SuiteSizes(Strict):
@@ -146,6 +156,7 @@ class RegressionSpec(SuiteSizes):
     perplexity_docs: int | None = Field(32, ge=0)
     probes: bool | None = True
     trial_items: int | None = Field(40, ge=0)
+    backend: Backend = Field(default_factory=HFBackend, description="what scores the suite (hf or vllm)")
     lm_eval_tasks: list[str] = Field(default_factory=list, description="named lm-evaluation-harness tasks (log-likelihood "
                                      "ones, e.g. arc_easy, piqa, hellaswag: they need the hub) scored like the suite")
     lm_eval_include: str | None = Field(None, min_length=1, description="a folder of local lm-eval task YAMLs (relative to the task file)")
@@ -153,6 +164,15 @@ class RegressionSpec(SuiteSizes):
     max_drop: float = Field(0.02, ge=0.0, le=1.0, description="tolerated fall of suite accuracy, tuned vs base")
     min_probe_pass_rate: float | None = Field(None, ge=0.0, le=1.0, description="a tuned model below it cannot be GO")
     seed: Seed = 0
+
+    def needs(self, merged: bool) -> list[str]:
+        """The capabilities scoring the suite takes from its backend (the tuned models carry adapters)."""
+        needs = ["loglikelihood", "adapters"] + (["merged"] if merged else [])
+        if self.perplexity_docs != 0:
+            needs.append("token_losses")
+        if self.probes:
+            needs.append("generate")
+        return needs
 
     def sized(self, sizes: SuiteSizes | None) -> RegressionSpec:
         """These settings with a profile's sizes in place of the task's."""
@@ -173,6 +193,9 @@ class ProfileSpec(Strict):
     merge: bool | None = Field(None, description="overrides every tuned arm's merge setting")
     arms: list[str] | None = Field(None, description="run only these arms")
     regression: SuiteSizes | None = Field(None, description="sizes of the general-capability suite")
+    curve: CurveSpec | bool | None = Field(
+        None, description="learning curves of the tuned arms: true (each arm's own settings, or the defaults), "
+                          "settings for every tuned arm, or false (none, even where an arm asks)")
 
     def apply(self, hp: dict[str, Any]) -> dict[str, Any]:
         """A trial's hyperparameters under this profile's caps and overrides."""
@@ -333,6 +356,10 @@ class TaskSpec(Strict):
             problems.append(f"arms: arm names must be unique, repeated: {dupes}")
         for i, arm in enumerate(self.arms):
             problems += arm.cross_check(self, i)
+        if self.regression is not None:
+            merged = any(getattr(a, "merge", False) for a in self.arms if a.produces_adapter)
+            problems += self.regression.backend.problems(self.regression.needs(merged), "regression.backend",
+                                                         "the regression suite")
         profiles = {"full"} | set(self.profiles)
         if self.default_profile not in profiles:
             problems.append(f"default_profile: {self.default_profile!r} is not defined; {did_you_mean(self.default_profile, sorted(profiles))}")
@@ -396,6 +423,22 @@ def register_arm_spec(model: type[ArmSpecBase]) -> None:
     TaskSpec.model_rebuild(force=True)
 
 
+def register_backend_spec(model: type[BackendSpecBase]) -> None:
+    """Accept a new backend type in task files (a plugin's settings model, discriminated by its `type` Literal):
+    every settings model with a `backend` field takes it, and so the task schema."""
+    for name in model.model_fields["type"].annotation.__args__:
+        BACKEND_SPECS[name] = model
+    union = backend_union()
+    for owner in dict.fromkeys([*ARM_SPECS.values(), RegressionSpec]):
+        if "backend" in owner.model_fields:
+            info = owner.model_fields["backend"]
+            owner.model_fields["backend"] = FieldInfo.from_annotated_attribute(
+                union, Field(default_factory=HFBackend, description=info.description))
+            owner.model_rebuild(force=True)
+    TaskSpec.model_fields["arms"] = FieldInfo.from_annotated_attribute(list[_arm_union()], Field(min_length=1))
+    TaskSpec.model_rebuild(force=True)
+
+
 class Task:
     """A validated spec plus where it came from (paths in it are relative to the file) and what its user allowed it
     to reach outside its folder (`harness.spec.trust`)."""
@@ -419,6 +462,29 @@ class Task:
         """Why the task may not read `path` (None: it may): it lies outside the task's folder and every folder its
         user allowed (harness.spec.trust)."""
         return self.trust.path_refusal(self.base_dir, path)
+
+    def with_backend(self, type_name: str) -> Task:
+        """The same task with every model-running arm and the suite on this backend, with its default settings
+        (`harness run --backend vllm`); arms that name another backend keep it. Checked again as a whole, so a
+        request the backend cannot serve fails here, naming the capability."""
+        from pydantic import ValidationError
+
+        from harness.errors import HarnessError
+
+        if type_name not in BACKEND_SPECS:
+            raise HarnessError(f"--backend {type_name!r}: {did_you_mean(type_name, list(BACKEND_SPECS))}")
+        default = HFBackend().model_dump(mode="json")
+        chosen = {"type": type_name}
+        data = self.spec.model_dump(mode="json", exclude_none=False)
+        for section in data["arms"] + ([data["regression"]] if data.get("regression") else []):
+            if section.get("backend") == default:
+                section["backend"] = chosen
+        try:
+            spec = TaskSpec.model_validate(data, context={"base_dir": self.base_dir})
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise HarnessError(f"--backend {type_name}: {first['msg'].removeprefix('Value error, ')}") from None
+        return Task(spec, self.path, self.raw, self.trust)
 
     def resolve(self, relative: str) -> Path:
         p = Path(relative)

@@ -3,78 +3,16 @@
 from __future__ import annotations
 
 import functools
-import re
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
-from urllib.parse import urlsplit
 
 from pydantic import Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from harness.errors import did_you_mean
+from harness.spec.backends import Backend, HFBackend
 from harness.spec.base import NAME, Seed, Strict
 
 if TYPE_CHECKING:
     from harness.spec import TaskSpec
-
-
-class HFBackend(Strict):
-    """The task's base model, run locally with transformers."""
-
-    type: Literal["hf"] = "hf"
-
-
-class OpenAIBackend(Strict):
-    """Any OpenAI-compatible chat endpoint (OpenAI, vLLM, llama.cpp server, ...)."""
-
-    type: Literal["openai"]
-    base_url: str
-    model: str
-    api_key_env: str | None = Field(None, description="name of the environment variable holding the API key; it goes "
-                                                      "only to a host the user allowed (--allow-key VAR@HOST)")
-    concurrency: int = Field(4, ge=1, le=256)
-    timeout_s: float = Field(60.0, gt=0, le=3600, description="seconds one request may take before it is tried again")
-    max_retries: int = Field(
-        2, ge=0, le=10, description="retries of a request that timed out, lost its connection, got a 408/409/429/5xx, "
-                                    "or a malformed or empty answer; what still fails is a failed item")
-    backoff_s: float = Field(0.5, ge=0, le=60, description="wait before the first retry; it doubles each retry, "
-                                                           "with jitter, and is at least the server's Retry-After")
-    max_backoff_s: float = Field(30.0, gt=0, le=600, description="the longest wait between tries (Retry-After too)")
-    server: Literal["openai", "vllm", "vllm-legacy"] = Field(
-        "openai", description="how to pass constraints: response_format (openai), structured_outputs (vllm >= 0.12), "
-                              "guided_* (vllm-legacy)")
-
-    @field_validator("base_url")
-    @classmethod
-    def _url(cls, v: str) -> str:
-        if not re.match(r"^https?://[^\s/?#]+", v, re.IGNORECASE):
-            raise ValueError("must be an http(s) URL, such as http://127.0.0.1:8000/v1")
-        if "?" in v or "#" in v:  # the client would send /v1?x=1/chat/completions: every request a 404
-            raise ValueError("must end at the server's path (such as /v1): the client appends /chat/completions, "
-                             "so a query or fragment cannot be part of it")
-        return v
-
-    @model_validator(mode="after")
-    def _one_credential(self) -> Any:
-        return one_credential(self)
-
-    @field_validator("api_key_env")
-    @classmethod
-    def _env_name(cls, v: str | None) -> str | None:
-        if v is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", v):
-            raise ValueError("must be the NAME of an environment variable that holds the key, e.g. OPENAI_API_KEY "
-                             "(the key itself never goes in a task file)")
-        return v
-
-
-def one_credential(endpoint: Any) -> Any:
-    """A password in base_url goes as `Authorization: Basic`, an API key as `Authorization: Bearer`: one header,
-    one credential. Both given, one would be dropped without a word (the SDK sends the URL's), so neither wins."""
-    if endpoint.api_key_env is not None and urlsplit(endpoint.base_url).password:
-        raise ValueError("base_url holds a password and api_key_env names a key: both would go in the one "
-                         "Authorization header, so the key would never be sent; keep one of them")
-    return endpoint
-
-
-Backend = Annotated[Union[HFBackend, OpenAIBackend], Field(discriminator="type")]
 
 
 class ArmSpecBase(Strict):
@@ -97,6 +35,8 @@ class AnswerSettings(Strict):
     normalization: Literal["none", "char", "token"] = Field(
         "char", description="answer: choice ranks labels by log-likelihood summed (none), per character or per token")
 
+    backend: Backend = Field(default_factory=HFBackend, description="what answers for this arm (hf, vllm, openai)")
+
     def answer_problems(self, task: TaskSpec, index: int) -> list[str]:
         where = f"arms[{index}].answer"
         if self.answer == "choice" and task.output.type != "label":
@@ -104,11 +44,15 @@ class AnswerSettings(Strict):
                     f"(got {task.output.type!r}); use 'constrained' for JSON"]
         if self.answer == "constrained" and not task.output.constrainable:
             return [f"{where}: 'constrained' needs output type 'json' or 'label', or a text task with output.regex"]
-        backend = getattr(self, "backend", None)
-        if self.answer == "choice" and isinstance(backend, OpenAIBackend):
-            return [f"{where}: 'choice' needs log-likelihoods, which a chat endpoint does not return; use 'constrained' "
-                    f"(a guided choice where the server supports it)"]
-        return []
+        return self.backend.problems(self.answering_needs(task), f"arms[{index}].backend", f"answer: {self.answer}")
+
+    def answering_needs(self, task: TaskSpec) -> list[str]:
+        """The capabilities answering in this mode takes from the backend."""
+        if self.answer == "choice":
+            return ["loglikelihood"]
+        if self.answer == "constrained":
+            return [f"constrained:{task.output.constraint_kind}"]
+        return ["generate"]
 
 
 class PromptedArmSpec(ArmSpecBase, AnswerSettings):
@@ -120,8 +64,6 @@ class PromptedArmSpec(ArmSpecBase, AnswerSettings):
     shot_selection: Literal["fixed", "similar"] = Field(
         "fixed", description="fixed: the same seeded shots for every item; similar: the k most similar train items"
     )
-    backend: Backend = Field(default_factory=HFBackend)
-
     @model_validator(mode="after")
     def _shots_to_select(self) -> PromptedArmSpec:
         if self.shot_selection == "similar" and self.shots == 0:
@@ -142,7 +84,6 @@ class RagArmSpec(ArmSpecBase, AnswerSettings):
     shots: int = Field(0, ge=0, le=64)
     shot_seed: Seed = 0
     adapter_from: str | None = Field(None, description="a lora/qlora arm of this task: RAG on top of its tuned model")
-    backend: Backend = Field(default_factory=HFBackend)
 
     def cross_check(self, task: TaskSpec, index: int) -> list[str]:
         problems = self.answer_problems(task, index)
@@ -150,9 +91,8 @@ class RagArmSpec(ArmSpecBase, AnswerSettings):
             problems.append(f"arms[{index}]: a rag arm needs a 'corpus' section")
         if self.adapter_from is None:
             return problems
-        if isinstance(self.backend, OpenAIBackend):
-            problems.append(f"arms[{index}].backend: an arm with adapter_from answers with the local tuned model; "
-                            f"remove the openai backend")
+        problems += self.backend.problems(["adapters"], f"arms[{index}].backend",
+                                          f"adapter_from (it answers with {self.adapter_from}'s adapter)")
         names = [a.name for a in task.arms]
         tuned = [a.name for a in task.arms if a.produces_adapter]
         if self.adapter_from not in tuned:
@@ -257,6 +197,45 @@ def _field_refusal(model: type[Strict], name: str, value: Any) -> str | None:
     return None
 
 
+DEFAULT_CURVE_FRACTIONS = (0.125, 0.25, 0.5, 1.0)
+
+
+class CurveSpec(Strict):
+    """A learning curve of a tuned arm: nested, seeded subsets of the examples it trains on, each trained with the
+    best trial's hyperparameters and scored on the test items every arm answers. The full size is always a point
+    (the arm's own result)."""
+
+    fractions: list[float] | None = Field(None, description="shares of the arm's training examples, each in (0, 1]; "
+                                                            "default 1/8, 1/4, 1/2, 1")
+    sizes: list[int] | None = Field(None, description="numbers of training examples instead of fractions")
+    seeds: int = Field(1, ge=1, le=10, description="points per size, each on its own seeded subset and training seed")
+    steps: Literal["fixed", "proportional"] = Field(
+        "fixed", description="fixed: every point takes the full size's optimizer steps (capped at max_epochs passes "
+                             "over its subset); proportional: the full size's epochs, so steps shrink with the subset")
+    max_epochs: int = Field(16, ge=1, le=1000, description="with steps: fixed, the most passes over a small subset")
+    resamples: int = Field(1000, ge=200, le=20000, description="bootstrap resamples of the fit")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> CurveSpec:
+        if self.fractions is not None and self.sizes is not None:
+            raise ValueError("give either fractions or sizes, not both")
+        if self.fractions is not None:
+            bad = [f for f in self.fractions if not 0 < f <= 1]
+            if bad or not self.fractions:
+                raise ValueError(f"fractions must be in (0, 1], got {self.fractions}")
+        if self.sizes is not None and (not self.sizes or min(self.sizes) < 1):
+            raise ValueError(f"sizes must be whole numbers of at least 1, got {self.sizes}")
+        return self
+
+    def wanted(self, available: int) -> list[int]:
+        """The training sizes of the points, smallest first, the full size included."""
+        if self.sizes is not None:
+            chosen = set(self.sizes)
+        else:
+            chosen = {max(1, round(f * available)) for f in (self.fractions or DEFAULT_CURVE_FRACTIONS)}
+        return sorted(chosen | {available})
+
+
 class TunedArmSpec(ArmSpecBase, AnswerSettings):
     """LoRA (or QLoRA: 4-bit NF4 base) fine-tuning with TRL's SFTTrainer; the sweep picks the hyperparameters."""
 
@@ -284,6 +263,8 @@ class TunedArmSpec(ArmSpecBase, AnswerSettings):
     adapter: str | None = Field(None, description="evaluate this saved adapter instead of training one "
                                 "(e.g. one trained on several GPUs with `accelerate launch ... harness train`)")
     sweep: SweepSpec | None = None
+    curve: CurveSpec | None = Field(None, description="a learning curve on every run of this arm (a profile's curve: "
+                                                      "false turns it off)")
 
     @model_validator(mode="after")
     def _space_within_limits(self) -> TunedArmSpec:
@@ -309,10 +290,25 @@ class TunedArmSpec(ArmSpecBase, AnswerSettings):
             raise ValueError("allow_cpu applies to qlora arms only")
         if self.adapter is not None and self.sweep is not None:
             raise ValueError("give either 'adapter' (evaluate a trained adapter) or 'sweep' (train and pick one), not both")
+        if self.adapter is not None and self.curve is not None:
+            raise ValueError("a learning curve trains subsets with the sweep's hyperparameters; an arm with 'adapter' "
+                             "has neither: remove 'curve'")
         return self
 
     def cross_check(self, task: TaskSpec, index: int) -> list[str]:
-        return self.answer_problems(task, index)
+        where = f"arms[{index}].backend"
+        problems = self.answer_problems(task, index)
+        problems += self.backend.problems(["adapters"], where, f"a {self.type} arm (it answers with its adapter)")
+        if self.merge:
+            problems += self.backend.problems(["merged"], where, "merge: true (set merge: false)")
+        ranks = [self.r] + [int(r) for r in (self.sweep.space.get("r", []) if self.sweep else [])
+                            if isinstance(r, (int, float)) and not isinstance(r, bool)]
+        if self.sweep is not None and isinstance(self.sweep.space.get("r"), FloatRange):
+            ranks.append(int(self.sweep.space["r"].high))
+        most = getattr(self.backend, "max_lora_rank", None)
+        if most is not None and max(ranks) > most:
+            problems.append(f"{where}.max_lora_rank: {most} is below this arm's largest adapter rank r={max(ranks)}")
+        return problems
 
     def hyperparameters(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in TUNABLE}

@@ -250,3 +250,8 @@ class OutputSpec(Strict):
     def constrainable(self) -> bool:
         """Whether answers can be forced into a shape: a JSON object, a label, or a declared regex."""
         return self.type in ("json", "label") or self.regex is not None
+
+    @property
+    def constraint_kind(self) -> str:
+        """The kind of constraint a constrained answer uses: json, choice (a label) or regex."""
+        return {"json": "json", "label": "choice"}.get(self.type, "regex")

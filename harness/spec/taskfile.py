@@ -15,9 +15,9 @@ from pydantic import BaseModel, ValidationError
 
 from harness.errors import HarnessError, SpecError, did_you_mean, shown
 from harness.redact import public_broken_url, public_url
-from harness.spec import BACKEND_TYPES, Task, TaskSpec, arm_types
-from harness.spec.trust import Trust
+from harness.spec import Task, TaskSpec, arm_types, backend_types
 from harness.spec.limits import TASK_FILE_LIMIT, YAML_VALUES_LIMIT
+from harness.spec.trust import Trust
 from harness.textfiles import SURROGATE_HINT, lone_surrogate, read_text
 
 
@@ -200,7 +200,7 @@ def _describe(err: dict) -> str:
         msg = msg.removeprefix("Value error, ")
     if err["type"] == "union_tag_invalid":
         tag = str(err.get("ctx", {}).get("tag"))
-        kind, choices = ("backend", BACKEND_TYPES) if err["loc"][-1] == "backend" else ("arm", arm_types())
+        kind, choices = ("backend", backend_types()) if err["loc"][-1] == "backend" else ("arm", arm_types())
         return f"unknown {kind} type {tag!r}; {did_you_mean(tag, list(choices))}"
     if err["type"] in ("missing", "extra_forbidden", "union_tag_not_found") or "input" not in err:
         return msg
@@ -230,7 +230,7 @@ def _union_noise_dropped(errors: list[dict]) -> list[dict]:
 
 
 def problems_from(err: ValidationError, file: str, root: yaml.Node | None) -> list[str]:
-    tags = set(arm_types()) | set(BACKEND_TYPES) | {"list[...]", "FloatRange", "literal['epoch']", "int", "str",
+    tags = set(arm_types()) | set(backend_types()) | {"list[...]", "FloatRange", "literal['epoch']", "int", "str",
                                                   "EvaluateMetricSpec"}
     lines = []
     for e in _union_noise_dropped(err.errors()):

@@ -223,10 +223,20 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE runs ADD COLUMN process VARCHAR;
     """,
+    # 10: each tuned arm's learning curve as fitted (its points are arms with role 'curve')
+    """
+    CREATE TABLE curves (
+        run_id VARCHAR NOT NULL,
+        arm VARCHAR NOT NULL,
+        analysis_json VARCHAR NOT NULL,
+        PRIMARY KEY (run_id, arm)
+    );
+    """,
 ]
 
 
-ROLES = ("baseline", "tuned", "companion")  # compared against; candidates; extra views of a candidate
+# compared against; candidates; extra views of a candidate; a tuned arm's learning-curve points (read apart)
+ROLES = ("baseline", "tuned", "companion", "curve")
 
 
 SCHEMA_VERSION = len(MIGRATIONS)

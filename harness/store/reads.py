@@ -1,15 +1,18 @@
-"""Reading stored runs back: runs, arms, examples, predictions, scores, metrics, trials, stages, findings and
-suite results, and a run's tables copied out by DuckDB's COPY. A run left 'running' by a process that is gone
-reads as killed, even to a read-only reader.
+"""Reading stored runs back: runs, arms, examples, predictions, scores, metrics, trials, stages, findings,
+suite results and learning curves, and a run's tables copied out by DuckDB's COPY. A run left 'running' by a
+process that is gone reads as killed, even to a read-only reader.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
 from harness.store.connection import KILLED, Connection, _as_seen, _connected
+
+NOT_CURVE = "arm NOT IN (SELECT arm FROM arms WHERE run_id = ? AND role = 'curve')"  # the curves' points read apart
 
 
 class Reads(Connection):
@@ -36,7 +39,7 @@ class Reads(Connection):
             "run": ("runs", "run_id"), "arms": ("arms", "started_at, arm"),
             "examples": ("examples", "split, example_id"), "predictions": ("predictions", "arm, split, example_id"),
             "scores": ("scores", "arm, split, example_id, metric"), "metrics": ("metrics", "arm, split, metric"),
-            "trials": ("trials", "arm, trial_number"),
+            "trials": ("trials", "arm, trial_number"), "curves": ("curves", "arm"),
         }
         counts = {}
         for name, (table, order) in tables.items():
@@ -100,17 +103,32 @@ class Reads(Connection):
         return row[0]
 
     @_connected
-    def arms(self, run_id: str) -> list[dict[str, Any]]:
-        """The run's arms; those left 'running' by a killed run show as killed, as the run does."""
-        arms = self._dicts("SELECT * FROM arms WHERE run_id = ? ORDER BY started_at, arm", [run_id])
+    def arms(self, run_id: str, curve_points: bool = False) -> list[dict[str, Any]]:
+        """The run's arms (and with `curve_points`, the learning curves' points too); those left 'running' by a
+        killed run show as killed, as the run does."""
+        which = "" if curve_points else " AND role IS DISTINCT FROM 'curve'"
+        arms = self._dicts(f"SELECT * FROM arms WHERE run_id = ?{which} ORDER BY started_at, arm", [run_id])
         if any(a["status"] == "running" for a in arms) and self.run(run_id)["status"] == "killed":
             arms = [dict(a, status="killed", error="run stopped: " + KILLED) if a["status"] == "running" else a
                     for a in arms]
         return arms
 
     @_connected
+    def curve_points(self, run_id: str) -> list[dict[str, Any]]:
+        """The learning curves' points of the run (arms with role 'curve'), as `arms` lists them."""
+        return [a for a in self.arms(run_id, curve_points=True) if a["role"] == "curve"]
+
+    @_connected
+    def curves(self, run_id: str) -> list[dict[str, Any]]:
+        """Each tuned arm's fitted learning curve, as `Writes.save_curves` stored it."""
+        return [json.loads(r[0]) for r in self.con.execute(
+            "SELECT analysis_json FROM curves WHERE run_id = ? ORDER BY arm", [run_id]).fetchall()]
+
+    @_connected
     def metrics(self, run_id: str, split: str = "test") -> list[dict[str, Any]]:
-        return self._dicts("SELECT * FROM metrics WHERE run_id = ? AND split = ? ORDER BY arm, metric", [run_id, split])
+        """The arms' aggregate metrics (not the learning curves' points: `curve_points` lists those)."""
+        return self._dicts(f"SELECT * FROM metrics WHERE run_id = ? AND split = ? AND {NOT_CURVE} ORDER BY arm, metric",
+                           [run_id, split, run_id])
 
     @_connected
     def examples(self, run_id: str, split: str = "test") -> list[dict[str, Any]]:
@@ -118,11 +136,15 @@ class Reads(Connection):
 
     @_connected
     def predictions(self, run_id: str, arm: str | None = None, split: str = "test") -> list[dict[str, Any]]:
+        """One arm's answers, or every arm's (not the learning curves' points unless one is named)."""
         sql = "SELECT * FROM predictions WHERE run_id = ? AND split = ?"
         params: list[Any] = [run_id, split]
         if arm is not None:
             sql += " AND arm = ?"
             params.append(arm)
+        else:
+            sql += f" AND {NOT_CURVE}"
+            params.append(run_id)
         return self._dicts(sql + " ORDER BY arm, example_id", params)
 
     @_connected

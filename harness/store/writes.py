@@ -188,6 +188,14 @@ class Writes(Connection):
             self._insert("metrics", [dict(m, run_id=run_id, arm=arm, split=split) for m in metrics])
 
     @_connected
+    def save_curves(self, run_id: str, analyses: Sequence[dict[str, Any]]) -> None:
+        """Each tuned arm's fitted learning curve (`harness.verdict.curve.CurveAnalysis.to_dict`)."""
+        with self._transaction():
+            self.con.execute("DELETE FROM curves WHERE run_id = ?", [run_id])
+            self._insert("curves", [{"run_id": run_id, "arm": a["arm"], "analysis_json": json.dumps(a)}
+                                    for a in analyses])
+
+    @_connected
     def fail_arm(self, run_id: str, arm: str, error: str, seconds: float) -> None:
         with self._transaction():
             self._delete_arm_rows(run_id, arm)

@@ -60,6 +60,13 @@ def suggest(trial: Any, spec: TunedArmSpec) -> dict[str, Any]:
     return hp
 
 
+def best_hyperparameters(trial: Any, spec: TunedArmSpec) -> dict[str, Any]:
+    """A finished trial's hyperparameters as `suggest` gave them to its training (searched values decoded)."""
+    import optuna
+
+    return suggest(optuna.trial.FixedTrial(trial.params), spec)
+
+
 def make_pruner(sweep: SweepSpec) -> Any:
     import optuna
 

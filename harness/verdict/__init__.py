@@ -8,4 +8,5 @@
 - outcome: GO / NO-GO / INCONCLUSIVE, the comparisons, the binding baseline and which rule fired (`judge`).
 - reasons: the sentences, written from an outcome and nothing else.
 - decision: `decide` (outcome + reasons) and the stored `Decision`.
+- curve: the learning curve's fit, its crossing of baseline + min_lift with an interval, the backtest.
 """

@@ -199,6 +199,15 @@ def paired_binary(first: np.ndarray, second: np.ndarray, delta0: float, alpha_lo
     return Paired(float(diff), low, high, p, se, n, b + c, "tango-score", b, c)
 
 
+def paired_resample_indices(key: str, targets: Sequence[str], shape: OutputShape, seed: int,
+                            n_resamples: int) -> np.ndarray:
+    """Resampled item indices as a paired comparison draws them, the same for every arm it compares: within
+    each gold label for macro-F1 (every resample keeps every label), else over all items."""
+    if METRICS[key.split(".")[0]].name == "macro_f1" and shape.labels:
+        return stratified_resample_indices(_gold_labels(targets, shape), seed, n_resamples)
+    return resample_indices(len(targets), seed, n_resamples)
+
+
 def paired_bootstrap(
     key: str,
     preds_first: Sequence[str],
@@ -239,8 +248,7 @@ def paired_bootstrap(
     if n < 2:
         nan = float("nan")
         return Paired(float(diff), nan, nan, nan, nan, n, differing, method)
-    idx = stratified_resample_indices(_gold_labels(targets, shape), seed, n_resamples) if stratified \
-        else resample_indices(n, seed, n_resamples)
+    idx = paired_resample_indices(key, targets, shape, seed, n_resamples)
     boot = sign * (bootstrap_distribution(key, preds_second, targets, vb, shape, idx)
                    - bootstrap_distribution(key, preds_first, targets, va, shape, idx))
     low = float(np.quantile(boot, alpha_low))
