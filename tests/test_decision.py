@@ -16,7 +16,7 @@ from harness.verdict.stats import (
     holm,
     mcnemar_p,
     paired_binary,
-    paired_difference,
+    paired_bootstrap,
     stratified_resample_indices,
 )
 
@@ -337,9 +337,9 @@ def test_paired_difference_is_paired():
     a = hard.astype(float)
     b = a.copy()
     b[:15] = 1.0  # b fixes a few items
-    d = paired_difference("accuracy", ["x"] * 300, ["x"] * 300, ["x"] * 300, a, b, SHAPE)
-    assert d["diff"] == pytest.approx(np.mean(b) - np.mean(a))
-    assert d["low"] >= 0.0  # paired: the shared difficulty cancels, so the interval is tight and above zero
+    d = paired_bootstrap("accuracy", ["x"] * 300, ["x"] * 300, ["x"] * 300, a, b, SHAPE, 0.0, 0.025, 0.025, 0)
+    assert d.diff == pytest.approx(np.mean(b) - np.mean(a))
+    assert d.low >= 0.0  # paired: the shared difficulty cancels, so the interval is tight and above zero
 
 
 def test_mcnemar_and_holm():

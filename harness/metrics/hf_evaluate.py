@@ -37,7 +37,6 @@ CORPUS_LEVEL = frozenset({"bleu", "chrf", "google_bleu", "sacrebleu", "ter", "we
 # The field of compute()'s result that is the score, where the module returns several numbers.
 DEFAULT_KEY = {"sacrebleu": "score", "chrf": "score", "ter": "score", "bleu": "bleu", "google_bleu": "google_bleu",
                "meteor": "meteor", "exact_match": "exact_match", "accuracy": "accuracy", "f1": "f1"}
-KINDS = ("per_example", "aggregate")
 
 
 def base_name(source: str) -> str:

@@ -18,11 +18,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.backends import Advance
+from harness.backends.loglik import loglikelihood
 from harness.errors import HarnessError
 from harness.regression.choice import ChoiceItem, score_choices
 from harness.regression.items import category_subset, load_items
-from harness.backends import Advance
-from harness.backends.loglik import loglikelihood
 from harness.regression.mmlu import mmlu_items
 from harness.regression.perplexity import DocLoss, Document, document_losses, documents
 from harness.regression.probes import GenerateFn, Probe, load_probes, run_probes
@@ -151,16 +151,3 @@ def run_suite(
             replies[p.probe_id] = p.reply
         advance(len(plan.probes))
     return SuiteResult(SUITE_VERSION, plan.fingerprint(), tuple(rows), tuple(losses), replies)
-
-
-def hf_generate_fn(model: Any, tokenizer: Any, device: str, batch_size: int = 16) -> GenerateFn:
-    """A generate_fn over the harness's batched HF generator, for callers that have no generator of their own."""
-    from harness.backends.hf import HFGenerator
-
-    generator = HFGenerator(model, tokenizer, device, batch_size, "regression-suite")
-
-    def generate(conversations: list[list[dict]], max_new_tokens: int) -> list[str]:
-        return [g.text for g in generator.generate(conversations, max_new_tokens, _no_advance)]
-
-    return generate
-

@@ -249,25 +249,6 @@ def paired_bootstrap(
     return Paired(float(diff), low, high, p, float(np.std(boot)), n, differing, method)
 
 
-def paired_difference(
-    key: str,
-    preds_a: Sequence[str],
-    preds_b: Sequence[str],
-    targets: Sequence[str],
-    values_a: np.ndarray,
-    values_b: np.ndarray,
-    shape: OutputShape,
-    confidence: float = 0.95,
-    seed: int = 0,
-) -> dict[str, float]:
-    """Metric(b) - metric(a) with a two-sided paired-bootstrap interval at `confidence` (a plain summary;
-    the verdict uses `paired_binary` / `paired_bootstrap`). `p` is one-sided for H0: difference <= 0."""
-    alpha = (1 - confidence) / 2
-    r = paired_bootstrap(key, preds_a, preds_b, targets, values_a, values_b, shape, 0.0, alpha, alpha, seed,
-                         n_resamples=N_RESAMPLES)
-    return {"diff": r.diff, "low": r.low, "high": r.high, "p": r.p, "se": r.se, "n": r.n}
-
-
 def mcnemar_p(values_a: np.ndarray, values_b: np.ndarray) -> float | None:
     """Exact McNemar test on paired right/wrong outcomes; None when the metric is not binary."""
     a, b = np.asarray(values_a), np.asarray(values_b)
@@ -364,10 +345,3 @@ def bootstrap_items_needed(sd: float, delta: float, delta0: float, alpha: float,
     if delta <= delta0 or not sd > 0:
         return None
     return math.ceil(((z_of(alpha) + z_of(1 - power)) * sd / (delta - delta0)) ** 2)
-
-
-def detectable_effect(se: float, confidence: float = 0.95, power: float = 0.8) -> float:
-    """Smallest true difference this comparison would detect with the given power (normal approximation)."""
-    from scipy.stats import norm
-
-    return float((norm.ppf(1 - (1 - confidence) / 2) + norm.ppf(power)) * se)
