@@ -10,7 +10,6 @@ short prompt (no instructions, no shots), which is part of its value.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import socket
 from collections.abc import Sequence
@@ -23,6 +22,7 @@ from harness.arms import ArmBase, ArmContext, ArmOutput, Companion, register
 from harness.arms.answering import answer, check_answering, describe_answering
 from harness.arms.trials import earlier_trials, objective
 from harness.data.examples import Example, Item, seeded_subset
+from harness.digest import content_hash
 from harness.errors import HarnessError
 from harness.metrics.builtin import higher_is_better
 from harness.prompting.conversations import conversation
@@ -95,12 +95,12 @@ class TunedArm(ArmBase):
             "metric": ctx.task.spec.decision.primary_metric,
             "train": [ex.id for ex in train],
             "validation": [ex.id for ex in validation],
-            "data": hashlib.sha256(json.dumps([[e.id, e.target] for e in train + validation]).encode()).hexdigest(),
+            "data": content_hash([[e.id, e.target] for e in train + validation], length=None),
             "epochs_cap": ctx.profile.epochs,
             "batch_size": ctx.profile.batch_size,
             "generation": ctx.task.spec.generation.model_dump(mode="json"),
         }
-        digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
+        digest = content_hash(identity, length=12)
         return f"{ctx.task.spec.name}-{self.name}-{digest}"
 
     def _check_given_adapter(self, ctx: ArmContext) -> Path:

@@ -6,8 +6,6 @@ earlier run of the same study trained are listed too, marked as reused.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +14,7 @@ import numpy as np
 
 from harness.arms import ArmContext
 from harness.data.examples import Example
+from harness.digest import content_hash
 from harness.metrics.builtin import aggregate_key, score_key
 from harness.processes import kill_point
 from harness.prompting.answer_end import answer_end_for
@@ -81,7 +80,7 @@ def objective(spec: TunedArmSpec, ctx: ArmContext, study_name: str, train: list[
     eval_every = sweep.eval_every if sweep else "epoch"
     device = ctx.models.device
     quantize = spec.type == "qlora"
-    fingerprint = hashlib.sha256(json.dumps([e.id for e in train]).encode()).hexdigest()[:16]
+    fingerprint = content_hash([e.id for e in train])
 
     def run(trial: Any) -> float:
         mark_owner(trial, owner)  # first: a trial killed from here on is known as this run's, and retried

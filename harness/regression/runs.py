@@ -8,7 +8,6 @@ is scored once: the base model's result is reused by every later run on the same
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict
@@ -20,6 +19,7 @@ import numpy as np
 from harness.backends import Generator
 from harness.backends.loglik import loglikelihood
 from harness.backends.pool import Generators
+from harness.digest import content_hash
 from harness.records import Adapter
 from harness.regression.choice import score_choices
 from harness.regression.items import category_subset, load_items
@@ -46,7 +46,7 @@ def _lm_eval_identity(spec: RegressionSpec, include: Path | None) -> list:
 
 def suite_key(base_hash: str, adapter: Adapter | None, merged: bool, plan: SuitePlan, lm_eval: list | None = None) -> str:
     identity = [base_hash, adapter.hash if adapter else None, merged, SUITE_VERSION, plan.fingerprint(), lm_eval or []]
-    return hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:16]
+    return content_hash(identity)
 
 
 def run_with(generator: Any, plan: SuitePlan, advance: Callable[[int], None]) -> Any:

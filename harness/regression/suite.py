@@ -11,8 +11,6 @@ records, and the same plan on the same weights gives the same rows (tests/test_r
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import Any
 
 from harness.backends import Advance
 from harness.backends.loglik import loglikelihood
+from harness.digest import content_hash
 from harness.errors import HarnessError
 from harness.regression.choice import ChoiceItem, score_choices
 from harness.regression.items import category_subset, load_items
@@ -81,7 +80,7 @@ class SuitePlan:
             "documents": [asdict(d) for d in self.documents],
             "probe_max_new_tokens": self.config.probe_max_new_tokens,
         }
-        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
+        return content_hash(content)
 
     def total_steps(self) -> int:
         """What `advance` adds up to over a run: one per choice, per document and per probe."""

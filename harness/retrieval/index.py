@@ -6,10 +6,9 @@ chunking), then reused by every run, and searched by a `Retriever`.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
+from harness.digest import content_hash
 from harness.models.embeddings import Embedder
 from harness.retrieval.retrievers import Chunk, Retriever, chunk_documents, corpus_fingerprint, load_corpus
 from harness.spec import Task
@@ -26,7 +25,7 @@ def build_retriever(task: Task, store: Store, progress: Any) -> Retriever | None
     embedder = Embedder(corpus.embedding_model)
     fingerprint = corpus_fingerprint(docs)
     identity = [fingerprint, embedder.resolved.weights_hash, corpus.chunk_tokens, corpus.overlap_tokens]
-    key = hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:16]
+    key = content_hash(identity)
     if store.index_info(key) is None:
         chunks = chunk_documents(docs, embedder.model.tokenizer, corpus.chunk_tokens, corpus.overlap_tokens)
         step = progress.add_task(f"index {len(chunks)} chunks of {path.name}", total=len(chunks))

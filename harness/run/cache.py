@@ -10,12 +10,12 @@ An arm answered by an OpenAI-compatible endpoint with failed items is not reused
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from typing import Any
 
 from harness.data.examples import Example
+from harness.digest import content_hash
 from harness.records import Adapter
 from harness.spec import TaskSpec
 from harness.store.database import Store
@@ -35,7 +35,7 @@ def result_key(identity: str, spec: TaskSpec, test: Sequence[Example], validatio
         SCORING_VERSION, metric_identity(spec), spec.decision.confidence, seed,
         spec.judge.model_dump(mode="json") if spec.judge else None,
     ]
-    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return content_hash(content)
 
 
 def metric_identity(spec: TaskSpec) -> list:

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import secrets
 import subprocess
 from datetime import datetime, timezone
@@ -13,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.data.examples import TaskData
+from harness.digest import content_hash
 from harness.models.loading import ResolvedModel
 from harness.redact import redacted
 from harness.spec import Task
@@ -53,7 +52,7 @@ def new_run_id() -> str:
 
 def config_hash(config: dict[str, Any]) -> str:
     """Hash of a config without its credentials."""
-    return hashlib.sha256(json.dumps(redacted(config), sort_keys=True).encode()).hexdigest()[:16]
+    return content_hash(redacted(config))
 
 
 def arm_identity(task: Task, described: dict[str, Any], base: ResolvedModel, data: TaskData,
