@@ -13,7 +13,9 @@ from __future__ import annotations
 import math
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -21,10 +23,22 @@ from harness import __version__
 from harness.errors import HarnessError, SpecError
 from harness.store.database import DEFAULT_DB
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 DB_OPTION = click.option(
     "--db", type=click.Path(path_type=Path), default=DEFAULT_DB, show_default=True,
     help="DuckDB file holding every run.",
 )
+
+
+def reports_option(help: str = "Folder the HTML pages are written to.") -> Callable[[F], F]:
+    return click.option("--reports", "reports_dir", type=click.Path(path_type=Path), default=Path("reports"),
+                        show_default=True, help=help)
+
+
+def workdir_option(help: str = "Where adapters, studies and indexes go.") -> Callable[[F], F]:
+    return click.option("--workdir", type=click.Path(path_type=Path), default=Path("experiments"), show_default=True,
+                        help=help)
 
 
 def _console(stderr: bool = False):
@@ -61,9 +75,8 @@ def cli() -> None:
 @cli.command()
 @click.argument("task_file", type=click.Path(path_type=Path))
 @DB_OPTION
-@click.option("--reports", "reports_dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
-@click.option("--workdir", type=click.Path(path_type=Path), default=Path("experiments"), show_default=True,
-              help="Where adapters, studies and indexes go.")
+@reports_option()
+@workdir_option()
 @click.option("--arm", "arms", multiple=True, help="Run only this arm (repeatable).")
 @click.option("--profile", default=None, help="A profile of the task file (e.g. quick, full); default: its default_profile.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Score a seeded subset of N test examples.")
@@ -136,10 +149,8 @@ def _print_results(outcome) -> None:
 @cli.command()
 @click.argument("task_file", type=click.Path(path_type=Path))
 @DB_OPTION
-@click.option("--reports", "reports_dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True,
-              help="Checked as `run` checks it.")
-@click.option("--workdir", type=click.Path(path_type=Path), default=Path("experiments"), show_default=True,
-              help="Checked as `run` checks it.")
+@reports_option(help="Checked as `run` checks it.")
+@workdir_option(help="Checked as `run` checks it.")
 @click.option("--profile", default=None, help="The profile `run` would use (its arms are the ones checked).")
 @click.option("--storage", default=None, help="The Optuna storage URL `run` would use.")
 @click.option("--fix", is_flag=True, help="Write cleaned copies (<name>.clean.jsonl, <task>.clean.yaml) beside the originals.")
@@ -217,7 +228,7 @@ def init(name: str, tasks_dir: Path) -> None:
 @cli.command()
 @DB_OPTION
 @click.option("--run", "run_id", default=None, help="Run id (default: the latest run).")
-@click.option("--reports", "reports_dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
+@reports_option()
 def report(db: Path, run_id: str | None, reports_dir: Path) -> None:
     """Re-render the HTML report of a stored run."""
     from harness.report import write_report
@@ -291,7 +302,7 @@ def history(db: Path, task: str | None) -> None:
 @click.argument("run_a")
 @click.argument("run_b")
 @DB_OPTION
-@click.option("--reports", "reports_dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
+@reports_option()
 def compare(run_a: str, run_b: str, db: Path, reports_dir: Path) -> None:
     """Run B against run A of the same task: per arm, B − A on the shared test items with an interval,
     the items that flipped, both verdicts and the regression-suite deltas; writes an HTML page too."""
