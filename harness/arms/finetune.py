@@ -54,7 +54,7 @@ class TunedArm(ArmBase):
         return self.spec.type == "qlora"
 
     def preflight(self, ctx: ArmContext) -> None:
-        device = ctx.models.device
+        device = ctx.generators.device
         if self.quantize and device != "cuda" and not self.spec.allow_cpu:
             raise HarnessError(
                 f"arm {self.name!r}: QLoRA needs a CUDA GPU (4-bit on {device} was measured ~20x slower than fp32 "
@@ -89,8 +89,8 @@ class TunedArm(ArmBase):
             spec.pop(how_it_answers_on_test)
         identity = {
             "arm": spec,
-            "base": ctx.models.base.weights_hash,
-            "precision": ctx.models.precision,
+            "base": ctx.generators.base.weights_hash,
+            "precision": ctx.generators.precision,
             "prompt": ctx.task.spec.prompt.model_dump(mode="json"),
             "metric": ctx.task.spec.decision.primary_metric,
             "train": [ex.id for ex in train],
@@ -117,9 +117,9 @@ class TunedArm(ArmBase):
                 trained_on = json.loads(read_text(meta_file)).get("base_model", {}).get("weights_hash")
             except (ValueError, AttributeError):
                 raise HarnessError(f"{meta_file}: expected the JSON object `harness train` writes") from None
-            if trained_on and trained_on != ctx.models.base.weights_hash:
+            if trained_on and trained_on != ctx.generators.base.weights_hash:
                 raise HarnessError(f"arm {self.name!r}: {adapter_dir} was trained on base weights {trained_on}, "
-                                   f"but this run's base model has {ctx.models.base.weights_hash}")
+                                   f"but this run's base model has {ctx.generators.base.weights_hash}")
         return adapter_dir
 
     def _given_adapter(self, ctx: ArmContext) -> Adapter:
@@ -142,8 +142,8 @@ class TunedArm(ArmBase):
         study = open_study(name, storage, sweep or SweepSpec(trials=1, pruner="none"), maximize)
         n_trials = self._trials(ctx)
         self.sweep_details = {"study": name, "storage": public_url(storage), "train_examples": len(train),
-                              "validation_examples": len(validation), "device": ctx.models.device,
-                              "precision": ctx.models.precision,
+                              "validation_examples": len(validation), "device": ctx.generators.device,
+                              "precision": ctx.generators.precision,
                               "trials_planned": n_trials}
         advance = ctx.tracker(f"{self.name}: sweep trials", n_trials)
         advance(len([t for t in study.trials if t.state.name in ("COMPLETE", "PRUNED")]))
@@ -184,7 +184,7 @@ class TunedArm(ArmBase):
         """The adapter answers the test items once; the merged model too, when asked."""
         if adapter is None:
             raise HarnessError(f"arm {self.name!r}: no adapter to answer with (prepare did not run)")
-        predictions = self._answer(items, ctx, ctx.models.get(adapter=adapter), "adapter")
+        predictions = self._answer(items, ctx, ctx.generators.get(adapter=adapter), "adapter")
         merge = ctx.profile.merge if ctx.profile.merge is not None else self.spec.merge
         companions = [self._merged(items, ctx, adapter, predictions)] if merge else []
         details = {**self.sweep_details, **describe_answering(self.spec, ctx.task.spec.output)}
@@ -203,7 +203,7 @@ class TunedArm(ArmBase):
                 adapter_predictions: list[Prediction]) -> Companion:
         """The adapter merged into full-precision base weights, answering the same items."""
         merged_dir = Path(adapter.path).parent / "merged"
-        predictions = self._answer(items, ctx, ctx.models.merged(adapter, merged_dir), "merged")
+        predictions = self._answer(items, ctx, ctx.generators.merged(adapter, merged_dir), "merged")
         same = [a.output == m.output for a, m in zip(adapter_predictions, predictions)]
         details = {"adapter_arm": self.name, "merged_dir": str(merged_dir),
                    "agreement_with_adapter": float(np.mean(same)) if same else None,

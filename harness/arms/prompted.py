@@ -28,7 +28,7 @@ class PromptedArm(ArmBase):
         if self.spec.shots > len(ctx.train):
             raise HarnessError(f"arm {self.name!r}: {self.spec.shots} shots, but the train split has {len(ctx.train)} examples")
         if isinstance(self.spec.backend, OpenAIBackend):
-            ctx.models.get(self.spec.backend)  # fails now, not mid-run, if the key variable is unset
+            ctx.generators.get(self.spec.backend)  # fails now, not mid-run, if the key variable is unset
         check_answering(self.spec, ctx.task.spec.output, self.spec.backend)
 
     def _shots(self, items: Sequence[Item], ctx: ArmContext) -> tuple[list[list[Example]], dict]:
@@ -50,7 +50,7 @@ class PromptedArm(ArmBase):
         if not items:
             raise HarnessError(f"arm {self.name!r}: nothing to predict")
         per_item, details = self._shots(items, ctx)
-        generator = ctx.models.get(self.spec.backend, seed=ctx.seed)
+        generator = ctx.generators.get(self.spec.backend, seed=ctx.seed)
         details["generator"] = generator.description
         prompt = ctx.task.spec.prompt
         conversations = [conversation(item, prompt, shots) for item, shots in zip(items, per_item)]

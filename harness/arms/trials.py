@@ -35,7 +35,7 @@ def validate(model: Any, ctx: ArmContext, items: list[Example], report: Any = No
     spec = ctx.task.spec
     shape = spec.output_shape()
     primary = spec.decision.primary_metric
-    generator = ctx.models.wrap(model, "trial")
+    generator = ctx.generators.wrap(model, "trial")
     batch = spec.generation.batch_size if report is None else max(spec.generation.batch_size, 8)
     preds: list[str] = []
     values: list[float] = []
@@ -78,7 +78,7 @@ def objective(spec: TunedArmSpec, ctx: ArmContext, study_name: str, train: list[
     sweep = spec.sweep
     wilcoxon = sweep is not None and sweep.pruner == "wilcoxon"
     eval_every = sweep.eval_every if sweep else "epoch"
-    device = ctx.models.device
+    device = ctx.generators.device
     quantize = spec.type == "qlora"
     fingerprint = content_hash([e.id for e in train])
 
@@ -100,13 +100,13 @@ def objective(spec: TunedArmSpec, ctx: ArmContext, study_name: str, train: list[
 
         try:
             model, _, result = train_adapter(
-                ctx.models.base, train, ctx.task.spec.prompt, hp, out_dir,
+                ctx.generators.base, train, ctx.task.spec.prompt, hp, out_dir,
                 device=device, quantize=quantize, max_length=spec.max_length, bias=spec.bias,
                 checkpointing=spec.gradient_checkpointing, seed=ctx.seed + seed_number(trial),
                 evaluate=None if (wilcoxon or not validation) else evaluate, eval_every=eval_every,
                 metadata={"task": ctx.task.spec.name, "arm": spec.name, "trial": trial.number,
                           "data_fingerprint": fingerprint},
-                prompt_format=ctx.models.prompt_format.name, dtype=ctx.models.precision,
+                prompt_format=ctx.generators.prompt_format.name, dtype=ctx.generators.precision,
             )
             for key in Trial.MEASURED:
                 setattr(record, key, getattr(result, key.replace("adapter_path", "adapter_dir")))

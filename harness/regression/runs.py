@@ -60,11 +60,11 @@ def run_with(generator: Any, plan: SuitePlan, advance: Callable[[int], None]) ->
 class SuiteRuns:
     """Scores (or finds in the store) the suite for each model a run produced, and links it to the run's arms."""
 
-    def __init__(self, spec: RegressionSpec, plan: SuitePlan, models: Generators, store: Store, run_id: str,
+    def __init__(self, spec: RegressionSpec, plan: SuitePlan, generators: Generators, store: Store, run_id: str,
                  tracker: Callable[[str, int], Callable[[int], None]], lm_eval_include: Path | None = None):
         self.spec = spec
         self.plan = plan
-        self.models = models
+        self.generators = generators
         self.store = store
         self.run_id = run_id
         self.tracker = tracker
@@ -74,12 +74,12 @@ class SuiteRuns:
 
     def score(self, arms: list[str], adapter: Adapter | None = None, merged_dir: Path | None = None) -> str:
         """The suite key of the model (base, base + adapter, or merged), scoring it only if no run has."""
-        key = suite_key(self.models.base.weights_hash, adapter, merged_dir is not None, self.plan, self.lm_eval)
+        key = suite_key(self.generators.base.weights_hash, adapter, merged_dir is not None, self.plan, self.lm_eval)
         reused = self.store.has_suite(key) and key not in self.scored_here  # scored by an earlier run
         if not self.store.has_suite(key):
             label = BASE if adapter is None else f"{adapter.arm}{' merged' if merged_dir else ''}"
-            generator: Generator = (self.models.merged(adapter, merged_dir) if merged_dir is not None and adapter
-                                    else self.models.get(adapter=adapter))
+            generator: Generator = (self.generators.merged(adapter, merged_dir) if merged_dir is not None and adapter
+                                    else self.generators.get(adapter=adapter))
             began = time.perf_counter()
             result = run_with(generator, self.plan, self.tracker(f"regression suite: {label}", self.plan.total_steps()))
             rows = [asdict(r) for r in result.rows]
@@ -90,7 +90,7 @@ class SuiteRuns:
                                     str(self.lm_eval_include) if self.lm_eval_include else None, self.spec.lm_eval_limit)
             self.scored_here.add(key)
             self.store.save_suite(key, {
-                "model": label, "base_hash": self.models.base.weights_hash,
+                "model": label, "base_hash": self.generators.base.weights_hash,
                 "adapter_hash": adapter.hash if adapter else None, "merged": merged_dir is not None,
                 "suite_version": result.version, "fingerprint": result.fingerprint,
                 "seconds": time.perf_counter() - began,
@@ -110,13 +110,13 @@ class SuiteRuns:
 
         def accuracy(model: Any) -> float:
             def loglik(requests: list) -> list:
-                return loglikelihood(model, self.models.tokenizer, self.models.device, requests, 16)
+                return loglikelihood(model, self.generators.tokenizer, self.generators.device, requests, 16)
 
             return float(np.mean([s.acc for s in score_choices(items, loglik)]))
 
         def probe(model: Any) -> float:
             if "acc" not in base:
-                base["acc"] = accuracy(self.models.get().model)
+                base["acc"] = accuracy(self.generators.get().model)
             was_training = model.training
             model.eval()
             try:

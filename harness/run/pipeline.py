@@ -116,7 +116,7 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
             f"data checks found {len(checks.errors)} error(s), first: {first.where}: {first.check}: {first.message}; "
             f"`harness validate {task.path}` lists them all (--fix writes cleaned copies)"
         )
-    models = ctx.models
+    generators = ctx.generators
     commit, dirty = git_state(task.base_dir)
     store = Store.open(options.db)
     try:
@@ -141,12 +141,12 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
             "base_model_source": base.source,
             "base_model_hash": base.weights_hash,
             "device": options.device or "auto",
-            "precision": models.precision,
+            "precision": generators.precision,
         })
         try:
             clock.attach(store, run_id)
             store.add_findings(run_id, checks.as_rows(), checks.stats)
-            suites = SuiteRuns(checked.regression, checked.suite_plan, models, store, run_id, ctx.tracker,
+            suites = SuiteRuns(checked.regression, checked.suite_plan, generators, store, run_id, ctx.tracker,
                                checked.lm_eval_include) if checked.regression else None
             ctx = replace(ctx, retriever=retriever, log_trial=lambda trial: store.add_trial(run_id, trial),
                           forgetting_probe=suites.trial_probe() if suites else None)
@@ -164,9 +164,9 @@ def _outputs(options: RunOptions) -> Outputs:
 
 def _context(task: Task, data: TaskData, arms: list[ArmBase], profile: ProfileSpec, base: ResolvedModel,
              progress: Any, workdir: Path, options: RunOptions) -> ArmContext:
-    models = Generators(base, task.spec.model.dtype, task.spec.generation.batch_size, progress, options.device,
+    generators = Generators(base, task.spec.model.dtype, task.spec.generation.batch_size, progress, options.device,
                         task.spec.model.prompt_format)
-    return ArmContext(task, data.train, data.validation, models, progress, workdir, options.seed, profile,
+    return ArmContext(task, data.train, data.validation, generators, progress, workdir, options.seed, profile,
                       options.storage, arm_names=tuple(a.name for a in arms),
                       embedder=LazyEmbedder(task.spec.embedding_model))
 
@@ -191,8 +191,8 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
     tuned_models: list[tuple[str, Adapter, str | None]] = []  # (arm, adapter, merged folder): for the suite
     failed = []
     for arm in arms:
-        config, digest = arm_identity(task, arm.describe(), base, data, ctx.models.prompt_format.name,
-                                      ctx.models.precision)
+        config, digest = arm_identity(task, arm.describe(), base, data, ctx.generators.prompt_format.name,
+                                      ctx.generators.precision)
         store.start_arm(run_id, arm.name, arm.kind, _role(arm), config, digest)
         began = time.perf_counter()
         try:
