@@ -38,8 +38,8 @@ class SuiteConfig:
     seed: int = 0
     batch_size: int = 16
     probe_max_new_tokens: int = 64
-    items_path: Path | None = None  # default tasks/general/items.jsonl
-    probes_path: Path | None = None  # default tasks/general/probes.jsonl
+    items_path: Path | None = None  # default harness/regression/general/items.jsonl
+    probes_path: Path | None = None  # default harness/regression/general/probes.jsonl
 
     def __post_init__(self) -> None:
         for name in ("mmlu_items", "general_items", "perplexity_docs"):

@@ -108,7 +108,7 @@ class SuiteSizes(Strict):
     """How much of the general-capability suite to score (a profile may shrink it)."""
 
     mmlu_items: int | None = Field(None, ge=0, description="seeded, subject-stratified MMLU test items (0: none)")
-    general_items: int | None = Field(None, ge=0, description="items of tasks/general (default: all)")
+    general_items: int | None = Field(None, ge=0, description="the project's own items, harness/regression/general (default: all)")
     perplexity_docs: int | None = Field(None, ge=0, description="State of the Union documents for perplexity")
     probes: bool | None = Field(None, description="format probes that generate")
     trial_items: int | None = Field(None, ge=0, description="general items each sweep trial is scored on (0: none)")
