@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -98,7 +98,7 @@ class Trial:
         for key in ("started_at", "finished_at"):
             stamp = values.get(key)
             if isinstance(stamp, datetime):  # stored as naive UTC
-                values[key] = stamp.replace(tzinfo=timezone.utc).timestamp()
+                values[key] = stamp.replace(tzinfo=UTC).timestamp()
         return cls(**values)
 
     @property

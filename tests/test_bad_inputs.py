@@ -5,9 +5,8 @@ cleaned copy. `validate` and `run` reject the same inputs, before a model loads.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest

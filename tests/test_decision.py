@@ -251,7 +251,8 @@ def test_lower_is_better_metrics_count_a_drop_as_lift():
     cont_b = rng.random(n)
     cont_t = np.clip(cont_b - 0.2 + rng.normal(0, 0.05, n), 0, 1)
     rule = DecisionSpec(primary_metric="json_field_f1", min_lift=0.05)
-    mk = lambda name, role, v: ArmResult(name, role, "completed", float(v.mean()), {f"e{i}": x for i, x in enumerate(v)})
+    mk = lambda name, role, v: ArmResult(  # noqa: E731
+        name, role, "completed", float(v.mean()), {f"e{i}": x for i, x in enumerate(v)})
     out = decide([mk("few", "baseline", cont_b), mk("lora", "tuned", cont_t)], {f"e{i}": "{}" for i in range(n)},
                  "json_field_f1", rule, OutputShape("json", fields=("a",)), higher_is_better=False)
     assert out.comparisons[0].diff > 0.15 and out.verdict == "GO"

@@ -5,9 +5,6 @@ from __future__ import annotations
 import json
 import re
 
-import duckdb
-import pytest
-
 from harness.cli import main
 from tests.browser import dump_dom
 from tests.conftest import query as _rows

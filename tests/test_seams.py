@@ -64,7 +64,7 @@ def test_the_pool_loads_each_model_once(tiny_model, monkeypatch):
     generators = pool.Generators(_resolved(tiny_model), "auto", 2, _Progress(), "cpu")
     assert generators.get() is generators.get()
     assert len(loads) == 1
-    with pytest.raises(Exception):  # not an adapter folder: the load is attempted with weights of its own
+    with pytest.raises(Exception):  # noqa: B017  not an adapter folder: the load is attempted with weights of its own
         generators.get(adapter=Adapter("lora", str(tiny_model / "missing"), None))
     assert len(loads) == 2
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -76,10 +75,10 @@ def test_failed_run_keeps_no_rows_of_unfinished_arms(tmp_path):
 def test_a_killed_run_is_marked_killed_on_next_open(tmp_path):
     db = tmp_path / "h.duckdb"
     code = (
-        "import os; from harness.store.database import Store; s = Store.open(%r);"
+        f"import os; from harness.store.database import Store; s = Store.open({str(db)!r});"
         "s.start_run({'run_id': 'k', 'task': 't', 'task_version': '1', 'spec_json': '{}', 'spec_hash': 'h',"
         " 'data_fingerprint': 'd'}); s.start_arm('k', 'a', 'prompted', 'baseline', {}, 'c'); s.close(); os._exit(9)"
-    ) % str(db)
+    )
     proc = subprocess.run([sys.executable, "-c", code])
     assert proc.returncode == 9
     with Store.open(db, read_only=True) as store:  # a reader that cannot write still sees it as killed

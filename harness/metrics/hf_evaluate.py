@@ -234,7 +234,7 @@ def build(d: Declared) -> Metric:
     scorer = Scorer(d)
 
     def score(pred: str, target: str, _shape: OutputShape) -> dict[str, float]:
-        scorer.module  # a module that cannot load fails the arm, it does not score NaN
+        _ = scorer.module  # a module that cannot load fails the arm, it does not score NaN
         try:
             value = scorer.value([pred], [target])
         except HarnessError:

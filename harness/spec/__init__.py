@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
@@ -270,7 +270,7 @@ def _metric_tag(value: Any) -> str:
     return "EvaluateMetricSpec" if isinstance(value, (dict, EvaluateMetricSpec)) else "str"
 
 
-MetricEntry = Annotated[Union[Annotated[str, Tag("str")], Annotated[EvaluateMetricSpec, Tag("EvaluateMetricSpec")]],
+MetricEntry = Annotated[Annotated[str, Tag("str")] | Annotated[EvaluateMetricSpec, Tag("EvaluateMetricSpec")],
                         Discriminator(_metric_tag)]
 
 

@@ -60,7 +60,7 @@ class OpenAIBackend(EndpointSettings):
                               "guided_* (vllm-legacy)")
 
 
-Backend = Annotated[Union[HFBackend, OpenAIBackend], Field(discriminator="type")]
+Backend = Annotated[HFBackend | OpenAIBackend, Field(discriminator="type")]
 
 
 class ArmSpecBase(Strict):
@@ -164,7 +164,7 @@ class FloatRange(Strict):
         return self
 
 
-SearchDimension = Union[FloatRange, list[Union[float, int, str, bool, list[str]]]]
+SearchDimension = FloatRange | list[float | int | str | bool | list[str]]
 
 # Hyperparameters a sweep may search, and the type each must have.
 TUNABLE = {
@@ -237,7 +237,7 @@ class TunedArmSpec(ArmSpecBase, AnswerSettings):
     r: int = Field(8, ge=1, le=1024)
     alpha: int = Field(16, ge=1)
     dropout: float = Field(0.05, ge=0, lt=1)
-    target_modules: Union[Literal["all-linear"], list[str]] = "all-linear"
+    target_modules: Literal["all-linear"] | list[str] = "all-linear"
     bias: Literal["none", "all", "lora_only"] = "none"
     epochs: int = Field(2, ge=1, le=100)
     batch_size: int = Field(8, ge=1, le=1024)
@@ -277,7 +277,7 @@ ARM_SPECS: dict[str, type[ArmSpecBase]] = {"prompted": PromptedArmSpec, "lora": 
 
 
 def _arm_union() -> Any:
-    return Annotated[Union[tuple(dict.fromkeys(ARM_SPECS.values()))], Field(discriminator="type")]
+    return Annotated[Union[tuple(dict.fromkeys(ARM_SPECS.values()))], Field(discriminator="type")]  # noqa: UP007
 
 
 ArmSpec = _arm_union()

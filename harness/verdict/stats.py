@@ -172,12 +172,12 @@ def tango_bound(b: int, c: int, n: int, alpha: float, upper: bool) -> float:
     d = (b - c) / n
     eps = 1e-12
     if upper:  # tango_z decreases in delta0; find where it falls to -z
-        f = lambda x: tango_z(b, c, n, x) + z
+        f = lambda x: tango_z(b, c, n, x) + z  # noqa: E731
         hi = 1.0 - eps
         if f(hi) >= 0:
             return 1.0
         return float(brentq(f, min(d, hi - eps), hi, xtol=1e-10))
-    f = lambda x: tango_z(b, c, n, x) - z
+    f = lambda x: tango_z(b, c, n, x) - z  # noqa: E731
     lo = -1.0 + eps
     if f(lo) <= 0:
         return -1.0
