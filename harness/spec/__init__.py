@@ -27,7 +27,6 @@ from harness.spec.arms import (  # noqa: F401
     ArmSpec,
     ArmSpecBase,
     Backend,
-    EndpointSettings,
     FloatRange,
     HFBackend,
     OpenAIBackend,
@@ -96,11 +95,21 @@ class CorpusSpec(Strict):
         return self
 
 
-class JudgeSpec(EndpointSettings):
+class JudgeSpec(Strict):
     """An LLM judge behind any OpenAI-compatible endpoint, for ragas faithfulness / answer relevancy."""
 
+    base_url: str
+    model: str
+    api_key_env: str | None = None
+    timeout_s: float = Field(60.0, gt=0)
     retries: int = Field(2, ge=0, le=10, description="retries of a judgment that fails to parse or times out")
+    backoff_s: float = Field(0.5, ge=0, le=60, description="wait before the first retry; it doubles each retry, "
+                                                           "with jitter, and is at least the server's Retry-After")
+    max_backoff_s: float = Field(30.0, gt=0, le=600, description="the longest wait between tries (Retry-After too)")
     concurrency: int = Field(4, ge=1, le=64)
+
+    _url = field_validator("base_url")(OpenAIBackend._url.__func__)
+    _env = field_validator("api_key_env")(OpenAIBackend._env_name.__func__)
 BACKEND_TYPES = ("hf", "openai")
 
 

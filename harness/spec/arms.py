@@ -20,16 +20,24 @@ class HFBackend(Strict):
     type: Literal["hf"] = "hf"
 
 
-class EndpointSettings(Strict):
-    """Where an OpenAI-compatible endpoint is and how to call it: shared by an arm's backend and the judge."""
+class OpenAIBackend(Strict):
+    """Any OpenAI-compatible chat endpoint (OpenAI, vLLM, llama.cpp server, ...)."""
 
+    type: Literal["openai"]
     base_url: str
     model: str
     api_key_env: str | None = Field(None, description="name of the environment variable holding the API key")
+    concurrency: int = Field(4, ge=1, le=256)
     timeout_s: float = Field(60.0, gt=0, description="seconds one request may take before it is tried again")
+    max_retries: int = Field(
+        2, ge=0, le=10, description="retries of a request that timed out, lost its connection, got a 408/409/429/5xx, "
+                                    "or a malformed or empty answer; what still fails is a failed item")
     backoff_s: float = Field(0.5, ge=0, le=60, description="wait before the first retry; it doubles each retry, "
                                                            "with jitter, and is at least the server's Retry-After")
     max_backoff_s: float = Field(30.0, gt=0, le=600, description="the longest wait between tries (Retry-After too)")
+    server: Literal["openai", "vllm", "vllm-legacy"] = Field(
+        "openai", description="how to pass constraints: response_format (openai), structured_outputs (vllm >= 0.12), "
+                              "guided_* (vllm-legacy)")
 
     @field_validator("base_url")
     @classmethod
@@ -45,19 +53,6 @@ class EndpointSettings(Strict):
             raise ValueError("must be the NAME of an environment variable that holds the key, e.g. OPENAI_API_KEY "
                              "(the key itself never goes in a task file)")
         return v
-
-
-class OpenAIBackend(EndpointSettings):
-    """Any OpenAI-compatible chat endpoint (OpenAI, vLLM, llama.cpp server, ...)."""
-
-    type: Literal["openai"]
-    concurrency: int = Field(4, ge=1, le=256)
-    max_retries: int = Field(
-        2, ge=0, le=10, description="retries of a request that timed out, lost its connection, got a 408/409/429/5xx, "
-                                    "or a malformed or empty answer; what still fails is a failed item")
-    server: Literal["openai", "vllm", "vllm-legacy"] = Field(
-        "openai", description="how to pass constraints: response_format (openai), structured_outputs (vllm >= 0.12), "
-                              "guided_* (vllm-legacy)")
 
 
 Backend = Annotated[HFBackend | OpenAIBackend, Field(discriminator="type")]
