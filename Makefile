@@ -7,7 +7,7 @@ TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.harness-installed
 
-.PHONY: install run test test-deps clean
+.PHONY: install run test test-deps lint clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,7 +47,11 @@ test-deps: $(STAMP)
 	scripts/install-chromium.sh
 	scripts/install-postgresql.sh
 
-test: test-deps
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: test-deps lint
 	$(BIN)/python -m pytest
 
 clean:

@@ -41,7 +41,7 @@ def workdir_option(help: str = "Where adapters, studies and indexes go.") -> Cal
                         help=help)
 
 
-def _console(stderr: bool = False):
+def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 
     console = Console(stderr=stderr, highlight=False)
@@ -50,7 +50,7 @@ def _console(stderr: bool = False):
     return console
 
 
-def _progress(quiet: bool):
+def _progress(quiet: bool) -> Any:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -111,7 +111,7 @@ def run(task_file: Path, db: Path, reports_dir: Path, workdir: Path, arms: tuple
 GATE_CODES = {"GO": 0, "NO-GO": 10, "INCONCLUSIVE": 11, "regression": 12}
 
 
-def gate_code(decision) -> int:
+def gate_code(decision: Any) -> int:
     """The exit code of `run --gate`: a tuned arm that was held back by the regression checks wins over the rest."""
     if decision is None:
         return GATE_CODES["INCONCLUSIVE"]
@@ -120,7 +120,7 @@ def gate_code(decision) -> int:
     return GATE_CODES[decision.verdict]
 
 
-def _print_results(outcome) -> None:
+def _print_results(outcome: Any) -> None:
     """Metrics as rows and arms as columns: a task has more metric keys than arms."""
     from rich.table import Table
 
@@ -189,7 +189,7 @@ def validate(task_file: Path, db: Path, reports_dir: Path, workdir: Path, profil
                   soft_wrap=True)
 
 
-def _print_stats(console, stats: dict) -> None:
+def _print_stats(console: Any, stats: dict) -> None:
     from rich.table import Table
 
     if stats.get("labels"):

@@ -275,7 +275,10 @@ def _arm_union() -> Any:
     return Annotated[Union[tuple(dict.fromkeys(ARM_SPECS.values()))], Field(discriminator="type")]  # noqa: UP007
 
 
-ArmSpec = _arm_union()
+if TYPE_CHECKING:  # a union built at run time from the registry: a checker cannot know its members
+    ArmSpec = Any
+else:
+    ArmSpec = _arm_union()
 
 
 def arm_types() -> tuple[str, ...]:
