@@ -3,10 +3,10 @@ tasks/contracts.yaml: zero-shot, fixed shots, similar shots constrained to the s
 LoRA sweep and RAG on its adapter, with the general-capability suite) on two checkouts, same seed, each into a
 fresh database and work folder; then every stored row compared, table by table.
 
-    .venv/bin/python bench/rows_unchanged.py --before 2a13df3        # this tree against commit 2a13df3
-    .venv/bin/python bench/rows_unchanged.py --before 2a13df3 --keep /tmp/rows    # ... keeping both databases
-    .venv/bin/python bench/rows_unchanged.py --before-db /tmp/rows/before-run/h.duckdb   # this tree against a kept run
-    .venv/bin/python bench/rows_unchanged.py --before-db a.duckdb --after-db b.duckdb    # two stored runs
+    .venv/bin/python bench/rows_unchanged.py --before 2a13df3                 # this tree against commit 2a13df3
+    .venv/bin/python bench/rows_unchanged.py --before 2a13df3 --after i24     # two commits
+    .venv/bin/python bench/rows_unchanged.py --before 2a13df3 --only-before --keep /tmp/rows   # run one side now
+    .venv/bin/python bench/rows_unchanged.py --before-db /tmp/rows/before-run/h.duckdb --after HEAD
 
 Times, run ids, hosts and the run's own folders are left out of the comparison (they differ by nature); a
 latency-derived figure in a decision (the cost view) is left out the same way. Prints, per table, the rows
@@ -109,30 +109,37 @@ def compare(before: Path, after: Path) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--before", help="a commit to compare this tree against")
-    parser.add_argument("--before-db", type=Path)
-    parser.add_argument("--after-db", type=Path)
-    parser.add_argument("--keep", type=Path, help="keep the databases in this folder")
+    parser.add_argument("--before", help="the commit to compare against")
+    parser.add_argument("--after", help="the commit to compare (default: this working tree)")
+    parser.add_argument("--before-db", type=Path, help="a kept run of --before instead of running it again")
+    parser.add_argument("--after-db", type=Path, help="a kept run of --after instead of running it again")
+    parser.add_argument("--keep", type=Path, help="keep the databases in this folder (before-run/, after-run/)")
+    parser.add_argument("--only-before", action="store_true", help="run --before only (with --keep)")
     args = parser.parse_args()
-    if args.before_db and args.after_db:
-        return compare(args.before_db, args.after_db)
-    if args.before_db:  # the earlier run kept (--keep): run this tree only
-        with tempfile.TemporaryDirectory(prefix="rows-unchanged-") as tmp:
-            after = run(ROOT, task_file(Path(tmp)), (args.keep or Path(tmp)) / "after-run")
-            return compare(args.before_db, after)
-    if not args.before:
-        parser.error("--before REV, or --before-db [--after-db]")
+    if not (args.before or args.before_db):
+        parser.error("--before REV or --before-db FILE")
     with tempfile.TemporaryDirectory(prefix="rows-unchanged-") as tmp:
         folder = args.keep or Path(tmp)
-        checkout = Path(tmp) / "before"
-        subprocess.run(["git", "worktree", "add", "--detach", str(checkout), args.before], cwd=ROOT, check=True)
+        task = task_file(Path(tmp))
+        checkouts: list[Path] = []
         try:
-            task = task_file(Path(tmp))
-            before = run(checkout, task, folder / "before-run")
-            after = run(ROOT, task, folder / "after-run")
+            def tree(rev: str | None) -> Path:
+                if rev is None:
+                    return ROOT
+                checkout = Path(tmp) / f"checkout-{len(checkouts)}"
+                subprocess.run(["git", "worktree", "add", "--detach", str(checkout), rev], cwd=ROOT, check=True)
+                checkouts.append(checkout)
+                return checkout
+
+            before = args.before_db or run(tree(args.before), task, folder / "before-run")
+            if args.only_before:
+                print(f"kept {before}")
+                return 0
+            after = args.after_db or run(tree(args.after), task, folder / "after-run")
             return compare(before, after)
         finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(checkout)], cwd=ROOT, check=False)
+            for checkout in checkouts:
+                subprocess.run(["git", "worktree", "remove", "--force", str(checkout)], cwd=ROOT, check=False)
 
 
 if __name__ == "__main__":
