@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from harness.errors import HarnessError, SpecError, did_you_mean
+from harness.plugins import load_plugins
 from harness.spec import BACKEND_TYPES, Task, TaskSpec, arm_types
 from harness.textfiles import read_text
 
@@ -180,7 +181,9 @@ def _keep_version_text(raw: dict, root: yaml.Node) -> None:
 
 
 def load_spec(path: str | Path) -> Task:
-    """Read and validate a task file; raise SpecError listing every problem."""
+    """Read and validate a task file; raise SpecError listing every problem. Installed plugins are loaded first,
+    so their arm and backend types are known."""
+    load_plugins()
     path = Path(path)
     if not path.is_file():
         raise SpecError([f"{path}: task file not found" if not path.exists() else f"{path}: expected a task file, found a folder"])
