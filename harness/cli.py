@@ -124,20 +124,20 @@ def _print_results(outcome: Any) -> None:
     """Metrics as rows and arms as columns: a task has more metric keys than arms."""
     from rich.table import Table
 
-    metrics = {(m["arm"], m["metric"]): m for m in outcome.metrics}
-    names = list(dict.fromkeys(m["metric"] for m in outcome.metrics))
+    metrics = {(m.arm, m.metric): m for m in outcome.metrics}
+    names = list(dict.fromkeys(m.metric for m in outcome.metrics))
     table = Table(title=f"run {outcome.run_id}")
     table.add_column("metric", no_wrap=True)
     for arm in outcome.arms:
-        table.add_column(arm["arm"], justify="right")
-    table.add_row("status", *[arm["status"] for arm in outcome.arms])
+        table.add_column(arm.arm, justify="right")
+    table.add_row("status", *[arm.status for arm in outcome.arms])
     for name in names:
         cells = []
         for arm in outcome.arms:
-            m = metrics.get((arm["arm"], name))
-            cells.append(f"{m['value']:.3f}" if m and m["value"] is not None else "–")
+            m = metrics.get((arm.arm, name))
+            cells.append(f"{m.value:.3f}" if m and m.value is not None else "–")
         table.add_row(name, *cells)
-    table.add_row("failed", *["–" if a["n_failed"] is None else f"{a['n_failed']}/{a['n_examples']}" for a in outcome.arms])
+    table.add_row("failed", *["–" if a.n_failed is None else f"{a.n_failed}/{a.n_examples}" for a in outcome.arms])
     console = _console()
     console.print(table)
     if outcome.decision is not None:
@@ -269,14 +269,12 @@ def history(db: Path, task: str | None) -> None:
 
     from harness.readside.compare import upgrade_flags
     from harness.readside.results import history as read_history
+    from harness.readside.results import upgrade_pairs
     from harness.store.database import Store
 
     with Store.open(db, read_only=True) as store, store.session():
         rows = read_history(store, task)
-        flags = {}  # the first run on each new base model, against the last one on the previous base
-        for previous_row, row in zip(rows, rows[1:]):
-            if row.base_weights != previous_row.base_weights and row.task == previous_row.task:
-                flags[row.run_id] = upgrade_flags(store, previous_row.run_id, row.run_id)
+        flags = {new.run_id: upgrade_flags(store, old.run_id, new.run_id) for old, new in upgrade_pairs(rows)}
     table = Table(title=f"history of {task or 'all tasks'} in {db}, grouped by base model")
     for col in ("run", "task", "status", "base model", "weights", "verdict", "arms (primary metric)", "tuned arm",
                 "lift [interval]", "suite Δ"):

@@ -83,7 +83,7 @@ def test_trial_records_round_trip_through_the_store(tmp_path):
         store.add_trial("r", trial)  # written again when it is listed again: replaced, not duplicated
         rows = store.trials("r")
     assert len(rows) == 1
-    back = Trial.from_row(rows[0])
+    back = rows[0]
     assert back == trial and back.curve == [0.4, 0.5]
 
 

@@ -12,8 +12,9 @@ from harness.records import Prediction
 from harness.store.database import Store
 from harness.verdict.decision import Decision
 
-SPEC = {"name": "t", "version": "1", "output": {"type": "label", "labels": ["a", "b"]},
-        "decision": {"primary_metric": "accuracy", "confidence": 0.95}}
+SPEC = {"name": "t", "version": "1", "data": {"train": "train.jsonl", "test": "test.jsonl"}, "model": {"base": "m"},
+        "output": {"type": "label", "labels": ["a", "b"]}, "metrics": ["accuracy"],
+        "arms": [{"name": "prompt", "type": "prompted"}], "decision": {"primary_metric": "accuracy", "confidence": 0.95}}
 N = 200
 
 

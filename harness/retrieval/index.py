@@ -36,9 +36,10 @@ def build_retriever(task: Task, store: Store, progress: Any) -> Retriever | None
             "overlap_tokens": corpus.overlap_tokens, "n_documents": len(docs),
         }, [{"chunk_id": c.id, "doc_id": c.doc_id, "position": c.position, "text": c.text, "n_tokens": c.n_tokens}
             for c in chunks], vectors)
-    chunks = [Chunk(r["chunk_id"], r["doc_id"], r["position"], r["text"], r["n_tokens"]) for r in store.index_chunks(key)]
+    chunks = [Chunk(*row) for row in store.index_chunks(key)]
     info = store.index_info(key)
+    assert info is not None  # written just above when it was missing
     return Retriever(chunks, lambda vectors, k: store.dense_search(key, vectors, k), embedder.encode,
-                     {"index": key, "chunks": info["n_chunks"], "documents": info["n_documents"],
-                      "embedding_model": info["embedding_model"], "chunk_tokens": info["chunk_tokens"],
-                      "overlap_tokens": info["overlap_tokens"]}, docs)
+                     {"index": key, "chunks": info.n_chunks, "documents": info.n_documents,
+                      "embedding_model": info.embedding_model, "chunk_tokens": info.chunk_tokens,
+                      "overlap_tokens": info.overlap_tokens}, docs)

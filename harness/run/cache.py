@@ -10,7 +10,6 @@ An arm answered by an OpenAI-compatible endpoint with failed items is not reused
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -54,15 +53,14 @@ def reuse(store: Store, key: str, run_id: str, arm: str) -> tuple[dict, list[tup
         return None
     source_run, source_arm = found
     source_arms = store.arms(source_run)
-    source = next(row for row in source_arms if row["arm"] == source_arm)
-    backend = (json.loads(source["config_json"]).get("arm", {}).get("backend") or {}).get("type")
-    if source["n_failed"] and backend == "openai":  # an endpoint's failures may have passed: ask it again
+    source = next(row for row in source_arms if row.arm == source_arm)
+    backend = ((source.config.get("arm") or {}).get("backend") or {}).get("type")
+    if source.n_failed and backend == "openai":  # an endpoint's failures may have passed: ask it again
         return None
     details = store.copy_arm(source_run, source_arm, run_id, arm, key)
     companions = []
     for row in source_arms:
-        config = json.loads(row["config_json"])
-        if row["role"] == "companion" and row["status"] == "completed" and config.get("merged_from") == source_arm:
-            store.start_arm(run_id, row["arm"], row["arm_type"], "companion", config, row["config_hash"])
-            companions.append((row["arm"], store.copy_arm(source_run, row["arm"], run_id, row["arm"], None)))
+        if row.role == "companion" and row.status == "completed" and row.config.get("merged_from") == source_arm:
+            store.start_arm(run_id, row.arm, row.arm_type, "companion", row.config, row.config_hash)
+            companions.append((row.arm, store.copy_arm(source_run, row.arm, run_id, row.arm, None)))
     return details, companions

@@ -40,6 +40,7 @@ from harness.scoring.scores import ScoredArm, score_arm
 from harness.spec import ProfileSpec, Task
 from harness.spec.taskfile import load_spec
 from harness.store.database import DEFAULT_DB, Store
+from harness.store.records import ArmRecord, MetricRecord
 from harness.verdict.decision import Decision
 
 
@@ -62,8 +63,8 @@ class RunOptions:
 class RunOutcome:
     run_id: str
     report_path: Path
-    metrics: list[dict[str, Any]]
-    arms: list[dict[str, Any]]
+    metrics: list[MetricRecord]
+    arms: list[ArmRecord]
     failed_arms: list[str] = field(default_factory=list)
     decision: Decision | None = None
 

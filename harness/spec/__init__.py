@@ -349,8 +349,11 @@ class TaskSpec(Strict):
     def _cross_checks(self, info: ValidationInfo) -> TaskSpec:
         problems = []
         base_dir = (info.context or {}).get("base_dir") if info is not None else None
+        stored = bool((info.context or {}).get("stored")) if info is not None else False
         declared = []
         for i, name in enumerate(self.metrics):
+            if isinstance(name, EvaluateMetricSpec) and stored:
+                continue  # a stored run's module may be gone: declare_stored made the metric known by name
             if isinstance(name, EvaluateMetricSpec):
                 found, wrong = name.declared(base_dir)
                 problems += [f"metrics[{i}]: {w}" for w in wrong]
@@ -411,6 +414,14 @@ class TaskSpec(Strict):
             if arm.name == name:
                 return arm
         raise KeyError(name)
+
+
+def stored_spec(spec_json: str) -> TaskSpec:
+    """The task spec a run stored (its JSON), validated again: its evaluate metrics are made known by name
+    (declare_stored) instead of loaded from a module that may have moved since."""
+    raw = json.loads(spec_json)
+    declare_stored(raw.get("metrics", []))
+    return TaskSpec.model_validate(raw, context={"stored": True})
 
 
 def register_arm_spec(model: type[ArmSpecBase]) -> None:

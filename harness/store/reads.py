@@ -5,23 +5,37 @@ reads as killed, even to a read-only reader.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.records import DocumentLoss, SuiteScore, Trial
 from harness.store.connection import KILLED, Connection, _as_seen, _connected
+from harness.store.records import (
+    ArmRecord,
+    ExampleRecord,
+    FindingRecord,
+    MetricRecord,
+    PredictionRecord,
+    RunRecord,
+    StageRecord,
+    SuiteRecord,
+)
 
 
 class Reads(Connection):
     """The read side of the store."""
 
     @_connected
-    def trials(self, run_id: str) -> list[dict[str, Any]]:
-        return self._dicts("SELECT * FROM trials WHERE run_id = ? ORDER BY arm, trial_number", [run_id])
+    def trials(self, run_id: str) -> list[Trial]:
+        return [Trial.from_row(r) for r in
+                self._dicts("SELECT * FROM trials WHERE run_id = ? ORDER BY arm, trial_number", [run_id])]
 
     @_connected
-    def stages(self, run_id: str) -> list[dict[str, Any]]:
-        return self._dicts("SELECT * FROM stages WHERE run_id = ? ORDER BY position", [run_id])
+    def stages(self, run_id: str) -> list[StageRecord]:
+        return [StageRecord.from_row(r) for r in
+                self._dicts("SELECT * FROM stages WHERE run_id = ? ORDER BY position", [run_id])]
 
     @_connected
     def copy_run(self, run_id: str, folder: Path, fmt: str) -> dict[str, int]:
@@ -54,27 +68,28 @@ class Reads(Connection):
         return self.con.execute("SELECT count(*) FROM suite_results WHERE suite_key = ?", [key]).fetchone()[0] > 0
 
     @_connected
-    def run_suites(self, run_id: str) -> dict[str, dict[str, Any]]:
-        """{arm ('base' for the base model): suite result row, with `reused`}."""
+    def run_suites(self, run_id: str) -> dict[str, SuiteRecord]:
+        """{arm ('base' for the base model): the suite result it uses}."""
         rows = self._dicts("SELECT l.arm, l.reused, r.* FROM run_suites l JOIN suite_results r USING (suite_key) "
                            "WHERE l.run_id = ? ORDER BY l.arm", [run_id])
-        return {r["arm"]: r for r in rows}
+        return {r["arm"]: SuiteRecord.from_row(r) for r in rows}
 
     @_connected
-    def suite_rows(self, key: str) -> list[dict[str, Any]]:
-        return self._dicts("SELECT part, category, item_id, metric, value FROM suite_rows WHERE suite_key = ? "
-                           "ORDER BY part, item_id, metric", [key])
+    def suite_rows(self, key: str) -> list[SuiteScore]:
+        return [SuiteScore(*row) for row in self.con.execute(
+            "SELECT part, category, item_id, metric, value FROM suite_rows WHERE suite_key = ? "
+            "ORDER BY part, item_id, metric", [key]).fetchall()]
 
     @_connected
-    def suite_documents(self, key: str) -> list[dict[str, Any]]:
-        return self._dicts("SELECT doc_id, loss, n_tokens FROM suite_documents WHERE suite_key = ? ORDER BY doc_id",
-                           [key])
+    def suite_documents(self, key: str) -> list[DocumentLoss]:
+        return [DocumentLoss(*row) for row in self.con.execute(
+            "SELECT doc_id, loss, n_tokens FROM suite_documents WHERE suite_key = ? ORDER BY doc_id", [key]).fetchall()]
 
     @_connected
-    def findings(self, run_id: str) -> list[dict[str, Any]]:
-        return self._dicts(
+    def findings(self, run_id: str) -> list[FindingRecord]:
+        return [FindingRecord.from_row(r) for r in self._dicts(
             "SELECT * FROM findings WHERE run_id = ? ORDER BY CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 "
-            "ELSE 2 END, location", [run_id])
+            "ELSE 2 END, location", [run_id])]
 
     @_connected
     def cached_arm(self, cache_key: str) -> tuple[str, str] | None:
@@ -85,11 +100,11 @@ class Reads(Connection):
         return (row[0], row[1]) if row else None
 
     @_connected
-    def run(self, run_id: str) -> dict[str, Any]:
+    def run(self, run_id: str) -> RunRecord:
         rows = self._dicts("SELECT * FROM runs WHERE run_id = ?", [run_id])
         if not rows:
             raise HarnessError(f"{self.path}: no run {run_id!r}")
-        return _as_seen(rows[0])
+        return RunRecord.from_row(_as_seen(rows[0]))
 
     @_connected
     def latest_run(self, task: str | None = None) -> str:
@@ -100,30 +115,33 @@ class Reads(Connection):
         return row[0]
 
     @_connected
-    def arms(self, run_id: str) -> list[dict[str, Any]]:
+    def arms(self, run_id: str) -> list[ArmRecord]:
         """The run's arms; those left 'running' by a killed run show as killed, as the run does."""
-        arms = self._dicts("SELECT * FROM arms WHERE run_id = ? ORDER BY started_at, arm", [run_id])
-        if any(a["status"] == "running" for a in arms) and self.run(run_id)["status"] == "killed":
-            arms = [dict(a, status="killed", error="run stopped: " + KILLED) if a["status"] == "running" else a
+        arms = [ArmRecord.from_row(r) for r in
+                self._dicts("SELECT * FROM arms WHERE run_id = ? ORDER BY started_at, arm", [run_id])]
+        if any(a.status == "running" for a in arms) and self.run(run_id).status == "killed":
+            arms = [replace(a, status="killed", error="run stopped: " + KILLED) if a.status == "running" else a
                     for a in arms]
         return arms
 
     @_connected
-    def metrics(self, run_id: str, split: str = "test") -> list[dict[str, Any]]:
-        return self._dicts("SELECT * FROM metrics WHERE run_id = ? AND split = ? ORDER BY arm, metric", [run_id, split])
+    def metrics(self, run_id: str, split: str = "test") -> list[MetricRecord]:
+        return [MetricRecord.from_row(r) for r in self._dicts(
+            "SELECT * FROM metrics WHERE run_id = ? AND split = ? ORDER BY arm, metric", [run_id, split])]
 
     @_connected
-    def examples(self, run_id: str, split: str = "test") -> list[dict[str, Any]]:
-        return self._dicts("SELECT * FROM examples WHERE run_id = ? AND split = ? ORDER BY example_id", [run_id, split])
+    def examples(self, run_id: str, split: str = "test") -> list[ExampleRecord]:
+        return [ExampleRecord.from_row(r) for r in self._dicts(
+            "SELECT * FROM examples WHERE run_id = ? AND split = ? ORDER BY example_id", [run_id, split])]
 
     @_connected
-    def predictions(self, run_id: str, arm: str | None = None, split: str = "test") -> list[dict[str, Any]]:
+    def predictions(self, run_id: str, arm: str | None = None, split: str = "test") -> list[PredictionRecord]:
         sql = "SELECT * FROM predictions WHERE run_id = ? AND split = ?"
         params: list[Any] = [run_id, split]
         if arm is not None:
             sql += " AND arm = ?"
             params.append(arm)
-        return self._dicts(sql + " ORDER BY arm, example_id", params)
+        return [PredictionRecord.from_row(r) for r in self._dicts(sql + " ORDER BY arm, example_id", params)]
 
     @_connected
     def scores(self, run_id: str, metric: str, split: str = "test") -> dict[str, dict[str, float]]:
@@ -137,6 +155,6 @@ class Reads(Connection):
         return out
 
     @_connected
-    def runs(self, task: str | None = None) -> list[dict[str, Any]]:
+    def runs(self, task: str | None = None) -> list[RunRecord]:
         sql = "SELECT * FROM runs" + (" WHERE task = ?" if task else "") + " ORDER BY started_at"
-        return [_as_seen(row) for row in self._dicts(sql, [task] if task else [])]
+        return [RunRecord.from_row(_as_seen(row)) for row in self._dicts(sql, [task] if task else [])]
