@@ -280,7 +280,7 @@ def inside(out_dir: Path, name: str) -> Path:
 def write_report(store: Store, run_id: str, out_dir: Path) -> Path:
     """Render the run to `out_dir/<task>-<run_id>.html`, written atomically."""
     view = build_view(store, run_id)
-    path = inside(out_dir, f"{view['run']['task']}-{run_id}.html")
+    path = inside(out_dir, f"{view['run'].task}-{run_id}.html")
     with atomic_file(path) as tmp:
         tmp.write_text(render(view), encoding="utf-8")
         kill_point("rendering")
