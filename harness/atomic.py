@@ -14,7 +14,35 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+from harness.errors import HarnessError, shown
 from harness.processes import process_alive
+from harness.textfiles import kind_of
+
+
+def writable_folder(folder: Path, what: str) -> None:
+    """The folder exists and is writable, or can be created: its nearest existing ancestor is a writable folder.
+    A symbolic link to a missing target on the way is refused: writing through it would create whatever it names."""
+    existing = folder
+    while not os.path.lexists(existing) and existing != existing.parent:
+        existing = existing.parent
+    if existing.is_symlink() and not existing.exists():
+        raise HarnessError(f"{what} {shown(folder)}: {shown(existing)} is a symbolic link to a missing target")
+    if not existing.is_dir():
+        found = kind_of(existing.stat().st_mode) if existing.exists() else "missing"
+        found = "a file" if found == "not a regular file" or existing.is_file() else found
+        where = f"is {found}" if existing == folder else f"cannot be created: {shown(existing)} is {found}"
+        raise HarnessError(f"{what} {shown(folder)}: expected a folder, but it {where}")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise HarnessError(f"{what} {shown(folder)}: {shown(existing)} is not writable")
+
+
+def writable_file(path: Path, what: str) -> None:
+    """A file can be written (replaced) at `path`: nothing but a regular file is there, and its folder is writable."""
+    if path.is_symlink() and not path.exists():
+        raise HarnessError(f"{what} {shown(path)}: a symbolic link to a missing target")
+    if path.exists() and not path.is_file():
+        raise HarnessError(f"{what} {shown(path)}: expected a file, but {kind_of(path.stat().st_mode)} is there")
+    writable_folder(path.parent, f"{what} {shown(path)}: its folder")
 
 
 def write_text_atomic(path: str | Path, text: str, encoding: str = "utf-8") -> Path:
@@ -28,6 +56,8 @@ def write_text_atomic(path: str | Path, text: str, encoding: str = "utf-8") -> P
 def atomic_file(path: str | Path) -> Iterator[Path]:
     """A temporary path next to `path` to write to; renamed to `path` when the block ends without an error."""
     path = Path(path)
+    if path.is_dir():  # os.replace cannot put a file there: say so before anything is written
+        raise HarnessError(f"{shown(path)}: expected to write a file there, but a folder is there")
     path.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(path)
     tmp = _sibling(path, "tmp")

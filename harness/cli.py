@@ -20,7 +20,8 @@ from typing import Any, TypeVar
 import click
 
 from harness import __version__
-from harness.errors import HarnessError, SpecError
+from harness.errors import HarnessError, SpecError, one_line
+from harness.redact import public_url
 from harness.store.database import DEFAULT_DB
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -29,6 +30,15 @@ DB_OPTION = click.option(
     "--db", type=click.Path(path_type=Path), default=DEFAULT_DB, show_default=True,
     help="DuckDB file holding every run.",
 )
+ALLOW_KEY = click.option(
+    "--allow-key", "allow_keys", multiple=True, metavar="VAR@HOST[:PORT]",
+    help="Let API key variable VAR go to HOST (repeatable; also HARNESS_ALLOW_KEYS). A task file cannot allow it.",
+)
+ALLOW_PATH = click.option(
+    "--allow-path", "allow_paths", multiple=True, metavar="DIR",
+    help="Let the task file read files under DIR, outside its own folder (repeatable; also HARNESS_ALLOW_PATHS).",
+)
+SEED = click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True)
 
 
 def reports_option(help: str = "Folder the HTML pages are written to.") -> Callable[[F], F]:
@@ -81,7 +91,7 @@ def cli() -> None:
 @click.option("--profile", default=None, help="A profile of the task file (e.g. quick, full); default: its default_profile.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Score a seeded subset of N test examples.")
 @click.option("--storage", default=None, help="Optuna storage URL for sweeps (default: experiments/<task>/optuna.db).")
-@click.option("--seed", type=int, default=0, show_default=True)
+@SEED
 @click.option("--device", type=click.Choice(["cpu", "cuda", "mps"]), default=None, help="Default: best available.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option("--base", "base_model", default=None, help="Run on this base model instead of the task file's "
@@ -89,16 +99,19 @@ def cli() -> None:
 @click.option("--no-cache", is_flag=True, help="Recompute every arm, even those whose results an earlier run holds.")
 @click.option("--gate", is_flag=True, help="Exit with the verdict's code (0 GO, 10 NO-GO, 11 INCONCLUSIVE, 12 regression), "
                                          "for CI pipelines that guard a model change.")
+@ALLOW_KEY
+@ALLOW_PATH
 def run(task_file: Path, db: Path, reports_dir: Path, workdir: Path, arms: tuple[str, ...], profile: str | None,
         limit: int | None, storage: str | None, seed: int, device: str | None, quiet: bool, base_model: str | None,
-        no_cache: bool, gate: bool) -> int:
+        no_cache: bool, gate: bool, allow_keys: tuple[str, ...], allow_paths: tuple[str, ...]) -> int:
     """Run every arm of TASK_FILE on its test split, store the results, write the report."""
     from harness.processes import stop_on_signals
     from harness.run.pipeline import RunOptions, run_task
+    from harness.spec.trust import Trust
 
     options = RunOptions(db=db, reports_dir=reports_dir, workdir=workdir, seed=seed, arms=list(arms) or None,
                          limit=limit, device=device, profile=profile, storage=storage, base=base_model,
-                         use_cache=not no_cache)
+                         use_cache=not no_cache, trust=Trust.of_user(allow_keys, allow_paths))
     stop_on_signals()  # a killed run is marked failed, never left looking 'running'
     with _progress(quiet) as progress:
         outcome = run_task(task_file, options, progress)
@@ -156,16 +169,20 @@ def _print_results(outcome: Any) -> None:
 @click.option("--fix", is_flag=True, help="Write cleaned copies (<name>.clean.jsonl, <task>.clean.yaml) beside the originals.")
 @click.option("--all", "show_all", is_flag=True, help="List every finding (default: 20 per check).")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@ALLOW_KEY
+@ALLOW_PATH
 def validate(task_file: Path, db: Path, reports_dir: Path, workdir: Path, profile: str | None, storage: str | None,
-             fix: bool, show_all: bool, quiet: bool) -> None:
+             fix: bool, show_all: bool, quiet: bool, allow_keys: tuple[str, ...], allow_paths: tuple[str, ...]) -> None:
     """Check a task file and its data: schema, duplicates, near-duplicates, leakage, labels, lengths, and all
     that `run` checks before a model loads (output folders, corpus, sweep points, API key variables).
 
     Loads only the embedding model and the base model's tokenizer, never the model itself.
     """
     from harness.run.pipeline import RunOptions, validate_task
+    from harness.spec.trust import Trust
 
-    options = RunOptions(db=db, reports_dir=reports_dir, workdir=workdir, profile=profile, storage=storage)
+    options = RunOptions(db=db, reports_dir=reports_dir, workdir=workdir, profile=profile, storage=storage,
+                         trust=Trust.of_user(allow_keys, allow_paths))
     with _progress(quiet) as progress:
         task, data, report, written = validate_task(task_file, progress, fix, options)
     console = _console()
@@ -232,8 +249,10 @@ def init(name: str, tasks_dir: Path) -> None:
 def report(db: Path, run_id: str | None, reports_dir: Path) -> None:
     """Re-render the HTML report of a stored run."""
     from harness.report import write_report
+    from harness.run.preflight import Outputs, check_outputs
     from harness.store.database import Store
 
+    check_outputs(Outputs(reports_dir=reports_dir))
     with Store.open(db, read_only=True) as store, store.session():
         path = write_report(store, run_id or store.latest_run(), reports_dir)
     _console().print(f"report: {path}", soft_wrap=True)
@@ -245,16 +264,19 @@ def report(db: Path, run_id: str | None, reports_dir: Path) -> None:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder for the adapter.")
 @click.option("--profile", default=None, help="A profile of the task file (its train_limit and epochs apply).")
 @click.option("--device", type=click.Choice(["cpu", "cuda", "mps"]), default=None)
-@click.option("--seed", type=int, default=0, show_default=True)
-def train(task_file: Path, arm_name: str | None, out_dir: Path, profile: str | None, device: str | None, seed: int) -> None:
+@SEED
+@ALLOW_PATH
+def train(task_file: Path, arm_name: str | None, out_dir: Path, profile: str | None, device: str | None, seed: int,
+          allow_paths: tuple[str, ...]) -> None:
     """Train one adapter on the train split with a tuned arm's settings (no sweep, no test split).
 
     On several GPUs: accelerate launch --num_processes 4 -m harness.cli train TASK_FILE --out DIR
     then evaluate it with `adapter: DIR/adapter` on the arm.
     """
+    from harness.spec.trust import Trust
     from harness.tuning.training import train_for_task
 
-    result = train_for_task(task_file, arm_name, out_dir, profile, device, seed)
+    result = train_for_task(task_file, arm_name, out_dir, profile, device, seed, Trust.of_user(paths=allow_paths))
     if os.environ.get("RANK", "0") == "0":
         _console().print(f"adapter: {result.adapter_dir} ({result.train_tokens} tokens, {result.tokens_per_s:.0f} tokens/s, "
                          f"{result.train_seconds:.0f} s)", soft_wrap=True)
@@ -309,8 +331,10 @@ def compare(run_a: str, run_b: str, db: Path, reports_dir: Path) -> None:
 
     from harness.readside.compare import compare_runs
     from harness.report import write_comparison
+    from harness.run.preflight import Outputs, check_outputs
     from harness.store.database import Store
 
+    check_outputs(Outputs(reports_dir=reports_dir))
     with Store.open(db, read_only=True) as store, store.session():
         result = compare_runs(store, run_a, run_b)
     path = write_comparison(result, reports_dir)
@@ -361,22 +385,28 @@ def export(run_id: str, db: Path, fmt: str, out_dir: Path) -> None:
                      markup=False)
 
 
+def _error(message: str) -> None:
+    """One line, whatever the message holds: a file name or value with a newline cannot start a forged second
+    line, and a URL's credentials are masked on every path that prints one."""
+    click.echo(f"error: {one_line(public_url(message))}", err=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         code = cli.main(args=argv, prog_name="harness", standalone_mode=False)
     except SpecError as exc:
         for problem in exc.problems:
-            click.echo(f"error: {problem}", err=True)
+            _error(problem)
         return 2
     except HarnessError as exc:
-        click.echo(f"error: {exc}", err=True)
+        _error(str(exc))
         return 2
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         return 130
     except click.UsageError as exc:  # one line, as every other mistake: `harness CMD --help` has the usage
         command = f"harness {exc.ctx.info_name} --help" if exc.ctx and exc.ctx.parent else "harness --help"
-        click.echo(f"error: {exc.format_message()} (see `{command}`)", err=True)
+        _error(f"{exc.format_message()} (see `{command}`)")
         return 2
     except click.ClickException as exc:
         exc.show()

@@ -22,3 +22,19 @@ def did_you_mean(name: str, choices: list[str] | tuple[str, ...]) -> str:
     close = difflib.get_close_matches(name, list(choices), n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
     return f"{hint}available: {', '.join(sorted(choices))}"
+
+
+def shown(name: object) -> str:
+    """A file name (or any name from outside) for a one-line message: as it is, or quoted with Python's escapes
+    when it holds a character that is not printable, so a newline in a name cannot end the line and forge the
+    next one."""
+    text = str(name)
+    return text if text.isprintable() else repr(text)
+
+
+def one_line(text: str) -> str:
+    """A message made safe to print as one line: characters that are not printable (newlines, carriage returns,
+    terminal escapes, U+2028) written as escapes."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

@@ -14,14 +14,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlparse
 
-from harness.atomic import write_text_atomic
+from harness.atomic import writable_folder, write_text_atomic
 
 TRUE = ("1", "true", "yes", "on")
+CACHE = "HARNESS_CACHE"
 
 
 def cache_root() -> Path:
-    root = os.environ.get("HARNESS_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "harness")
-    return Path(root)
+    """The harness's cache folder: HARNESS_CACHE, else ~/.cache/harness; it must be a folder that can be written."""
+    given = os.environ.get(CACHE, "").strip()
+    if not given:
+        return Path(os.path.expanduser("~")) / ".cache" / "harness"
+    writable_folder(Path(given), CACHE)
+    return Path(given)
 
 
 def file_digest(files: Sequence[Path], names: Sequence[str] | None = None) -> str:

@@ -88,7 +88,7 @@ def _start() -> PostgresServer:
                "--auth-local=trust", "--auth-host=scram-sha-256")
     with open(Path(pgdata) / "postgresql.conf", "a") as conf:
         conf.write(f"port = {server.port}\nlisten_addresses = '127.0.0.1'\n"
-                   f"unix_socket_directories = '{data_dir}'\nfsync = off\nmax_connections = 50\n")
+                   f"unix_socket_directories = '{data_dir}'\nfsync = off\nmax_connections = 200\n")
     server.run("pg_ctl", "start", "-w", "-t", "60", "-D", pgdata, "-l", str(data_dir / "server.log"))
     server.admin(f"CREATE ROLE {ROLE} LOGIN PASSWORD '{server.password}'")
     return server

@@ -5,12 +5,13 @@ cleaned copy. `validate` and `run` reject the same inputs, before a model loads.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import json_rows, tuned_arms, write_jsonl, write_tiny_task
+from conftest import json_rows, run_cli, tuned_arms, write_jsonl, write_tiny_task
 
 from harness.cli import main
 
@@ -32,6 +33,7 @@ class Case:
     expect: tuple[str, ...]  # what the one error line must contain (file and line, or field, or flag; and the rule)
     commands: tuple[str, ...] = ("validate", "run")
     hidden: tuple[str, ...] = ()  # what it must not contain
+    env: tuple[tuple[str, str], ...] = ()  # environment variables set for the command ({root}: the task folder)
 
 
 def edit(old: str, new: str) -> Callable[[Path], None]:
@@ -81,6 +83,40 @@ def args(*extra: str) -> Callable[[Path], list[str]]:
     return lambda root: [a.replace("{root}", str(root)) for a in extra]
 
 
+def fifo(relative: str) -> Callable[[Path], None]:
+    """A named pipe at `relative`: opening it for reading would wait for a writer for ever."""
+    def apply(root: Path) -> None:
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+        os.mkfifo(path)
+    return apply
+
+
+def link(relative: str, target: str) -> Callable[[Path], None]:
+    def apply(root: Path) -> None:
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+        path.symlink_to(target.replace("{root}", str(root)))
+    return apply
+
+
+def sparse(relative: str, size: int) -> Callable[[Path], None]:
+    """A file of `size` bytes that takes no disk space (its size is all a limit checked before reading sees)."""
+    def apply(root: Path) -> None:
+        with (root / relative).open("r+b") as fh:
+            fh.truncate(size)
+    return apply
+
+
+def prepend(text: str) -> Callable[[Path], None]:
+    def apply(root: Path) -> None:
+        task = root / "task.yaml"
+        task.write_text(text + task.read_text())
+    return apply
+
+
 def corpus(path: str = "corpus.jsonl") -> Callable[[Path], None]:
     return edit("checks:\n", f"corpus:\n  path: {path}\nchecks:\n")
 
@@ -98,6 +134,16 @@ GOOD_CORPUS = write_bytes("corpus.jsonl", b'{"id": "d1", "text": "Acme pays in 3
 CSV_TASK = edit("data:\n  train: data/train.jsonl\n  validation: data/validation.jsonl\n  test: data/test.jsonl\n",
                 "data:\n  format: fields\n  fields: {input: text, target: answer}\n  train: data/train.csv\n"
                 "  validation: data/validation.jsonl\n  test: data/test.jsonl\n")
+
+
+LABEL_TASK = both(edit("  type: json\n  fields: [party, months]", "  type: label\n  labels: [A, B]"),
+                  edit("metrics: [json_valid, json_field_f1, json_field_exact_match, exact_match]", "metrics: [accuracy]"),
+                  edit("primary_metric: json_field_f1", "primary_metric: accuracy"))
+TEXT_TASK = both(edit("  type: json\n  fields: [party, months]", "  type: text"),
+                 edit("metrics: [json_valid, json_field_f1, json_field_exact_match, exact_match]", "metrics: [exact_match]"),
+                 edit("primary_metric: json_field_f1", "primary_metric: exact_match"))
+BOMB = "".join(f"b{i}: &b{i} [{', '.join([f'*b{i - 1}' if i else '1'] * 10)}]\n" for i in range(6))  # 10^6 values
+COST = "  non_inferiority_margin: 0.02\n  cost: {requests_per_day: %s, serving_cost_per_hour: 2.0}\n"
 
 
 def csv_rows(root: Path, last: str) -> None:
@@ -145,7 +191,8 @@ CASES = [
          ("task.yaml", "unknown hyperparameter 'rank'")),
     Case("API key pasted as its variable name", edit("arms:\n", OPENAI_ARM % f"'{SECRET}'"),
          ("task.yaml:22", "api_key_env", "NAME of an environment variable"), hidden=(SECRET,)),
-    Case("API key variable not set", edit("arms:\n", OPENAI_ARM % "HARNESS_TEST_UNSET_KEY"),
+    Case("API key variable not set", both(edit("arms:\n", OPENAI_ARM % "HARNESS_TEST_UNSET_KEY"),
+                                          args("--allow-key", "HARNESS_TEST_UNSET_KEY@127.0.0.1:9")),
          ("task.yaml", "arms[0].backend.api_key_env", "HARNESS_TEST_UNSET_KEY is not set")),
     Case("endpoint that is not a URL", edit("arms:\n", OPENAI_ARM.replace("http://127.0.0.1:9/v1", "localhost:9") % "K"),
          ("task.yaml:22", "base_url", "must be an http(s) URL")),
@@ -224,6 +271,105 @@ CASES = [
          commands=("run",)),
     Case("--base folder without a config", lambda root: (root / "empty-model").mkdir() or ["--base", str(root / "empty-model")],
          ("empty-model", "no config.json"), commands=("run",)),
+    # ---------------------------------------------------------------- YAML a loader must not trust
+    Case("mapping key that is a list", prepend("? [a, b]\n: 1\n"), ("task.yaml:1:3", "a key must be text, got a list")),
+    Case("mapping key that is a mapping", prepend("? {a: 1}\n: 1\n"), ("task.yaml:1:3", "a key must be text, got a mapping")),
+    Case("integer of 5,000 digits", edit("version: 1", "version: " + "9" * 5000),
+         ("task.yaml:2:10", "integer of 5000 digits is out of range")),
+    Case("integer past 64 bits", edit("  batch_size: 4", "  batch_size: 99999999999999999999"),
+         ("task.yaml:", "is out of range (a 64-bit integer at most)")),
+    Case("YAML 1.1 !!binary", edit("version: 1", "version: !!binary aGVsbG8="), ("task.yaml:2:10", "tag !!binary is not read")),
+    Case("YAML 1.1 !!set", edit("fields: [party, months]", "fields: !!set {party, months}"), ("task.yaml:9", "tag !!set is not read")),
+    Case("YAML 1.1 !!timestamp", edit("version: 1", "version: !!timestamp 2024-06-01"), ("task.yaml:2", "tag !!timestamp")),
+    Case("a lone surrogate in the task file", edit("  system: Extract fields.", '  system: "Extract \\ud800 fields."'),
+         ("task.yaml:11:11", "\\ud800 is half of a UTF-16 surrogate pair")),
+    Case("an alias bomb", prepend(BOMB), ("task.yaml:", "expands to more than 100,000 values")),
+    Case("an alias inside itself", prepend("loop: &a [1, *a]\n"), ("task.yaml:1", "an alias refers to a node that contains it")),
+    Case("task file over 1 MiB", append("#" + "x" * (1 << 20) + "\n"), ("task.yaml: 1,04", "bytes, over the 1 MiB limit for a task file")),
+    Case("task file is a FIFO", fifo("task.yaml"), ("task.yaml: expected a task file, found a FIFO",)),
+    Case("task file is a dangling link", link("task.yaml", "{root}/gone.yaml"),
+         ("task.yaml: task file not found (a symbolic link to a missing target)",)),
+    # ---------------------------------------------------------------- numbers nobody means, settings a run refuses late
+    Case("min_lift of 5", edit("min_lift: 0.05", "min_lift: 5"), ("task.yaml:", "decision.min_lift", "less than 1")),
+    Case("an infinite cost", append(COST % ".inf"), ("task.yaml:", "decision.cost.requests_per_day", "finite number")),
+    Case("an infinite timeout", edit("arms:\n", OPENAI_ARM.replace("api_key_env: %s", "timeout_s: .inf")),
+         ("task.yaml:", "arms[0].backend.timeout_s", "finite number")),
+    Case("a timeout of a day", edit("arms:\n", OPENAI_ARM.replace("api_key_env: %s", "timeout_s: 86400")),
+         ("task.yaml:", "arms[0].backend.timeout_s", "less than or equal to 3600")),
+    Case("a seed past 2^32", edit("trials: 2", "trials: 2\n      seed: 4294967296"),
+         ("task.yaml:", "sweep.seed", "less than or equal to 4294967295")),
+    Case("sweep dropout up to 3", edit("r: [4, 8]}", "r: [4, 8], dropout: {low: 0.0, high: 3.0}}"),
+         ("task.yaml:", "arms[1]", "sweep.space.dropout: 3.0 is not a value of dropout", "less than 1")),
+    Case("sweep r below 1", both(edit("r: [4, 8]}", "r: [0, -4]}"), edit("r: 4}]", "r: 0}]")),
+         ("task.yaml:", "sweep.space.r: 0 is not a value of r")),
+    Case("sweep bound infinite", edit("high: 0.001", "high: .inf"),
+         ("task.yaml:", "sweep.space.learning_rate.high", "finite number")),
+    Case("json_schema xgrammar cannot compile", edit("  fields: [party, months]", "  fields: [party, months]\n  json_schema: {type: 42}"),
+         ("task.yaml: output.json_schema: json constraint does not compile",)),
+    Case("regex with a back-reference", both(TEXT_TASK, edit("  type: text", "  type: text\n  regex: '(a)\\1'")),
+         ("task.yaml: output.regex: regex constraint does not compile", "Backreference")),
+    Case("regex with a lookahead", both(TEXT_TASK, edit("  type: text", "  type: text\n  regex: 'a(?=b)'")),
+         ("task.yaml: output.regex", "Lookahead")),
+    Case("labels equal after normalisation", both(LABEL_TASK, edit("labels: [A, B]", "labels: [Yes, 'yes ', No]")),
+         ("task.yaml:", "labels 'Yes' and 'yes ' are the same answer after normalisation",)),
+    Case("a ligature and its letters", both(LABEL_TASK, edit("labels: [A, B]", "labels: [\ufb01ne, fine]")),
+         ("task.yaml:", "are the same answer after normalisation",)),
+    Case("labels of punctuation only", both(LABEL_TASK, edit("labels: [A, B]", "labels: ['?', '!']")),
+         ("task.yaml:", "label '?' is only spaces and punctuation")),
+    # ---------------------------------------------------------------- paths: where a task may read
+    Case("corpus path empty", both(RAG_ARM, corpus("''")), ("task.yaml:", "corpus.path", "at least 1 character")),
+    Case("data path escaping the task folder", edit("test: data/test.jsonl", "test: ../../../../etc/passwd"),
+         ("task.yaml:6: data.test", "is outside the task file's folder", "--allow-path")),
+    Case("data through a link out of the task folder", both(write_bytes("../outside/test.jsonl", b"{}\n"),
+                                                            link("data/test.jsonl", "{root}/../outside/test.jsonl")),
+         ("task.yaml:6: data.test", "is outside the task file's folder")),
+    Case("corpus file linking out of the task folder", both(RAG_ARM, corpus("docs"), write_bytes("../outside/a.txt", b"x"),
+                                                            link("docs/a.txt", "{root}/../outside/a.txt")),
+         ("corpus file", "a.txt is outside the task file's folder")),
+    Case("a file name with a newline", edit("test: data/test.jsonl", 'test: "data/te\\nerror: forged.jsonl"'),
+         ("'", "te\\nerror: forged.jsonl': data file not found")),
+    Case("data file is a FIFO", fifo("data/test.jsonl"), ("test.jsonl: expected a data file, found a FIFO",)),
+    Case("data file over 1 GiB", sparse("data/train.jsonl", (1 << 30) + 1),
+         ("train.jsonl: 1,073,741,825 bytes, over the 1 GiB limit for a data file", "data.dataset")),
+    Case("one example over 4 MiB", data_line("train", 1, json.dumps({"id": "big", "messages": [
+        {"role": "user", "content": "x" * (4 << 20)}, {"role": "assistant", "content": "{}"}]})),
+         ("train.jsonl:1: one example of 4,194,", "bytes, over the 4 MiB limit per example")),
+    Case("a lone surrogate in a data line", data_line("test", 1, '{"id": "te0", "messages": [{"role": "user", "content": '
+                                                                 '"hi \\ud800"}, {"role": "assistant", "content": "{}"}]}'),
+         ("test.jsonl:1: \\ud800 is half of a UTF-16 surrogate pair",)),
+    Case("a lone surrogate in the corpus", both(RAG_ARM, corpus(), write_bytes("corpus.jsonl", b'{"id": "d1", "text": "\\udfff"}\n')),
+         ("corpus.jsonl:1: \\udfff is half of a UTF-16 surrogate pair",)),
+    # ---------------------------------------------------------------- the environment and where outputs go
+    Case("HARNESS_DB_WAIT_S not a number", lambda root: None, ("HARNESS_DB_WAIT_S=ten: expected a number of seconds",),
+         env=(("HARNESS_DB_WAIT_S", "ten"),)),
+    Case("HARNESS_DB_WAIT_S infinite", lambda root: None, ("HARNESS_DB_WAIT_S=inf: expected a number of seconds",),
+         env=(("HARNESS_DB_WAIT_S", "inf"),)),
+    Case("HARNESS_CACHE is a file", write_bytes("cache-file", b"x"), ("HARNESS_CACHE", "cache-file: expected a folder, but it is a file"),
+         env=(("HARNESS_CACHE", "{root}/cache-file"),)),
+    Case("--db is a FIFO", both(fifo("pipe.duckdb"), args("--db", "{root}/pipe.duckdb")),
+         ("--db", "pipe.duckdb: expected a DuckDB file, found a FIFO")),
+    Case("--db is a dangling link", both(link("db.duckdb", "{root}/gone/db.duckdb"), args("--db", "{root}/db.duckdb")),
+         ("--db", "db.duckdb: a symbolic link to a missing target")),
+    Case("--reports is a dangling link", both(link("reports", "{root}/gone"), args("--reports", "{root}/reports")),
+         ("--reports", "reports is a symbolic link to a missing target")),
+    Case("--fix onto a folder", both(lambda root: (root / "task.clean.yaml").mkdir(), args("--fix")),
+         ("--fix", "task.clean.yaml: expected a file, but a folder is there"), commands=("validate",)),
+    Case("--fix onto a FIFO", both(fifo("data/test.clean.jsonl"), args("--fix")),
+         ("--fix", "test.clean.jsonl: expected a file, but a FIFO (named pipe) is there"), commands=("validate",)),
+    Case("--allow-key that is not VAR@HOST", args("--allow-key", "JUST_A_NAME"), ("--allow-key JUST_A_NAME: expected VARIABLE@HOST",)),
+    Case("--allow-path that is not a folder", args("--allow-path", "{root}/nowhere"), ("--allow-path", "nowhere: not a folder")),
+    # ---------------------------------------------------------------- secrets
+    Case("a secret variable for the task's host", edit("arms:\n", OPENAI_ARM % "AWS_SECRET_ACCESS_KEY"),
+         ("task.yaml: arms[0].backend.api_key_env: AWS_SECRET_ACCESS_KEY may not be sent to 127.0.0.1:9",), hidden=(SECRET,),
+         env=(("AWS_SECRET_ACCESS_KEY", SECRET),)),
+    Case("a URL password and a key variable", edit("arms:\n", OPENAI_ARM.replace("127.0.0.1", f"u:{SECRET}@127.0.0.1") % "K"),
+         ("task.yaml:22", "base_url holds a password and api_key_env names a key"), hidden=(SECRET,)),
+    Case("a base_url scheme typo", edit("arms:\n", OPENAI_ARM.replace("http://127.0.0.1", f"htp://u:{SECRET}@127.0.0.1") % "K"),
+         ("task.yaml:22", "must be an http(s) URL", "htp://***@127.0.0.1"), hidden=(SECRET,)),
+    Case("a base_url with a query", edit("arms:\n", OPENAI_ARM.replace("/v1", f"/v1?code={SECRET}") % "K"),
+         ("task.yaml:22", "a query or fragment cannot be part of it", "code=***"), hidden=(SECRET,)),
+    Case("a model with a token", edit("  base: ", f"  base: https://u:{SECRET}@hf.co/x\n#"), ("task.yaml:14", "model.base: holds a credential"),
+         hidden=(SECRET,)),
 ]
 
 
@@ -243,6 +389,8 @@ def tiny_task(tmp_path, tiny_model) -> Path:
 def test_bad_input_is_one_line_exit_2_and_nothing_written(case, command, tiny_task, tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("HARNESS_TEST_UNSET_KEY", raising=False)
     monkeypatch.setenv("K", "x")
+    for name, value in case.env:
+        monkeypatch.setenv(name, value.replace("{root}", str(tiny_task)))
     extra = case.mutate(tiny_task)
     extra = extra if isinstance(extra, list) else []
     before = _files(tiny_task)
@@ -272,7 +420,7 @@ def test_the_catalogue_is_large_and_each_case_can_fail(tiny_task, tmp_path, caps
 def test_yaml_1_1_surprises_read_as_written(tiny_task):
     import yaml
 
-    from harness.spec.taskfile import _UniqueKeyLoader, load_spec
+    from harness.spec.taskfile import TaskLoader, load_spec
 
     edit("version: 1", "version: 1.10")(tiny_task)
     edit("  type: json\n  fields: [party, months]", "  type: label\n  labels: [yes, no, on, off]")(tiny_task)
@@ -281,8 +429,46 @@ def test_yaml_1_1_surprises_read_as_written(tiny_task):
     task = load_spec(tiny_task / "task.yaml")
     assert task.spec.version == "1.10"
     assert task.spec.output.labels == ["yes", "no", "on", "off"]
-    read = yaml.load("a: 017\nb: 1:30\nc: 1e-4\nd: 0x1f\ne: true\nf: .inf", Loader=_UniqueKeyLoader)
-    assert read == {"a": 17, "b": "1:30", "c": 1e-4, "d": 31, "e": True, "f": float("inf")}  # YAML 1.1: 15, 90, "1e-4"
+    read = yaml.load("a: 017\nb: 1:30\nc: 1e-4\nd: 0x1f\ne: true\nf: .inf\ng: 2024-06-01\nh: 2001-12-14t21:59:43.10-05:00\n"
+                     "i: =\n1: one\ntrue: yes\n~: null key\n", Loader=TaskLoader)
+    assert read == {"a": 17, "b": "1:30", "c": 1e-4, "d": 31, "e": True, "f": float("inf"), "g": "2024-06-01",
+                    "h": "2001-12-14t21:59:43.10-05:00", "i": "=", "1": "one", "true": "yes", "~": "null key"}
+    # YAML 1.1 read 15, 90, "1e-4", dates and timestamps as datetimes, `=` as a value tag it cannot build; keys are text
+    merged = yaml.load("base: &b {r: 4, alpha: 8}\narm: {<<: *b, r: 8}\n", Loader=TaskLoader)
+    assert merged["arm"] == {"r": 8, "alpha": 8}  # the merge key is kept; the mapping's own key wins
+
+
+def test_dates_are_text_where_a_task_holds_them(tiny_task, tmp_path, capsys):
+    """`version: 2024-06-01` and an unquoted date inside a JSON schema are YAML 1.2 text, as the README says."""
+    edit("version: 1", "version: 2024-06-01")(tiny_task)
+    edit("  fields: [party, months]", "  fields: [party, months]\n  json_schema: {type: object, properties: "
+         "{party: {type: string, default: 2024-06-01}, months: {type: integer}}, required: [party, months]}")(tiny_task)
+    code = main(["validate", str(tiny_task / "task.yaml"), "--quiet", "--db", str(tmp_path / "h.duckdb"),
+                 "--reports", str(tmp_path / "r"), "--workdir", str(tmp_path / "e")])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert "(tiny v2024-06-01;" in out.out
+
+
+def test_split_folders_without_ids_just_work(tiny_task, tmp_path, capsys):
+    """train/data.jsonl, validation/data.jsonl and test/data.jsonl without ids: the split names the fallback ids."""
+    from harness.data.loading import load_data
+    from harness.spec.taskfile import load_spec
+
+    for split in ("train", "validation", "test"):
+        rows = [json.loads(line) for line in (tiny_task / "data" / f"{split}.jsonl").read_text().splitlines()]
+        (tiny_task / "data" / split).mkdir()
+        write_jsonl(tiny_task / "data" / split / "data.jsonl", [{"messages": r["messages"]} for r in rows])
+        edit(f"{split}: data/{split}.jsonl", f"{split}: data/{split}/data.jsonl")(tiny_task)
+    code = main(["validate", str(tiny_task / "task.yaml"), "--quiet", "--db", str(tmp_path / "h.duckdb"),
+                 "--reports", str(tmp_path / "r"), "--workdir", str(tmp_path / "e")])
+    assert code == 0, capsys.readouterr().err
+    data = load_data(load_spec(tiny_task / "task.yaml"))
+    assert [ex.id for ex in data.test][:2] == ["test-1", "test-2"] and data.train[0].id == "train-1"
+    # files with distinct names keep their names in fallback ids, as before
+    edit("test: data/test/data.jsonl", "test: data/test.jsonl")(tiny_task)
+    (tiny_task / "data" / "test.jsonl").write_text((tiny_task / "data" / "test" / "data.jsonl").read_text())
+    assert load_data(load_spec(tiny_task / "task.yaml")).test[0].id == "test-1"
 
 
 def test_a_byte_order_mark_is_accepted(tiny_task):
@@ -306,3 +492,43 @@ def test_report_history_and_compare_refuse_a_missing_or_foreign_database(tmp_pat
         assert code == 2 and "Traceback" not in err, (argv, err)
         assert len(err.strip().splitlines()) == 1 and err.startswith("error: "), (argv, err)
     assert not (tmp_path / "reports").exists()
+
+
+@pytest.fixture(scope="module")
+def stored_runs(tmp_path_factory, tiny_model) -> tuple[Path, list[str]]:
+    """A database holding two runs of a one-arm task."""
+    import duckdb
+
+    root = tmp_path_factory.mktemp("stored")
+    task = write_tiny_task(root, tiny_model, "\n  - name: zero_shot\n    type: prompted\n")
+    for _ in range(2):
+        assert run_cli(root, task) == 0
+    con = duckdb.connect(str(root / "h.duckdb"), read_only=True)
+    runs = [r[0] for r in con.execute("SELECT run_id FROM runs ORDER BY started_at").fetchall()]
+    con.close()
+    return root / "h.duckdb", runs
+
+
+@pytest.mark.parametrize("command", ["report", "compare"])
+@pytest.mark.parametrize("reports", ["a file", "a dangling link", "a folder at the page's name"])
+def test_report_and_compare_check_reports_before_writing(command, reports, stored_runs, tmp_path, capsys):
+    db, (run_a, run_b) = stored_runs
+    folder = tmp_path / "reports"
+    if reports == "a file":
+        folder.write_text("x")
+        expect = "--reports " + str(folder) + ": expected a folder, but it is a file"
+    elif reports == "a dangling link":
+        folder.symlink_to(tmp_path / "gone")
+        expect = "reports is a symbolic link to a missing target"
+    else:
+        name = f"tiny-{run_b}.html" if command == "report" else f"compare-{run_a}-{run_b}.html"
+        (folder / name).mkdir(parents=True)
+        expect = f"{name}: expected to write a file there, but a folder is there"
+    before = {str(p) for p in tmp_path.rglob("*")}
+    argv = (["report", "--run", run_b] if command == "report" else ["compare", run_a, run_b])
+    capsys.readouterr()
+    code = main([*argv, "--db", str(db), "--reports", str(folder)])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and err.startswith("error: "), err
+    assert expect in err and "Traceback" not in err
+    assert {str(p) for p in tmp_path.rglob("*")} == before, "something was written"

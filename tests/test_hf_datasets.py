@@ -110,8 +110,8 @@ def test_csv_file_divided_by_the_split_rule(tmp_path):
     path = hf_task(tmp_path, "x/y", spec)
     data = load_data(load_spec(path))
     assert len(data.test) == 6 and {ex.id for ex in data.all()} == {f"c{i}" for i in range(20)}
-    write_jsonl(tmp_path / "all.jsonl", rows)  # the same rows as one JSONL file: the rule splits them alike
-    jsonl = load_data(load_spec(hf_task(tmp_path / "jsonl", "x/y", "  file: ../all.jsonl\n  split: {validation: 0.2, "
+    write_jsonl(tmp_path / "jsonl" / "all.jsonl", rows)  # the same rows as one JSONL file: the rule splits them alike
+    jsonl = load_data(load_spec(hf_task(tmp_path / "jsonl", "x/y", "  file: all.jsonl\n  split: {validation: 0.2, "
                                                                   "test: 0.3, seed: 1}\n")))
     for name in ("train", "validation", "test"):
         assert [ex.id for ex in data.split(name)] == [ex.id for ex in jsonl.split(name)]

@@ -62,7 +62,9 @@ def test_judge_scores_and_counts_failed_judgments(tmp_path, tiny_model, monkeypa
                                         + (" JUDGE-FAIL" if i == 3 else "")},
             {"role": "assistant", "content": "Either side can end the agreement with notice."}]} for i in range(4)]
         write_jsonl(tmp_path / "data" / "test.jsonl", rows)
-        assert main(["run", str(task), "--db", str(tmp_path / "h.duckdb"), "--reports", str(tmp_path / "r"), "--quiet"]) == 0
+        host = url.split("//")[1].split("/")[0]  # the key goes to the local server because the user says so
+        assert main(["run", str(task), "--db", str(tmp_path / "h.duckdb"), "--reports", str(tmp_path / "r"), "--quiet",
+                     "--allow-key", f"JUDGE_KEY@{host}"]) == 0
     assert {r["auth"] for r in seen} == {"Bearer judge-secret"}
     con = duckdb.connect(str(tmp_path / "h.duckdb"), read_only=True)
     metrics = {(a, m): (v, n, f) for a, m, v, n, f in con.execute(

@@ -166,15 +166,20 @@ def test_a_worker_killed_mid_trial_has_its_trial_requeued_and_run_by_the_other(t
     task = _task(tmp_path, tiny_model, trials=3)
     victim = _worker(tmp_path, task, postgres_url, "victim")
     survivor = _worker(tmp_path, task, postgres_url, "survivor")
-    storage = postgres_url.replace("postgresql://", "postgresql+psycopg://")
+    # One storage for the whole poll: a URL string opens a new engine (and its pooled connections) per call,
+    # which ran the server out of connection slots in CI.
+    storage = optuna.storages.RDBStorage(postgres_url.replace("postgresql://", "postgresql+psycopg://"))
     deadline, killed = time.monotonic() + 180, None
-    while time.monotonic() < deadline and killed is None:
-        assert victim.poll() is None, f"the victim ended before it ran a trial: {(tmp_path / 'victim.stderr').read_text()[-2000:]}"
-        for name in optuna.get_all_study_names(storage):
-            for trial in optuna.load_study(study_name=name, storage=storage).trials:
-                if trial.state.name == "RUNNING" and trial.user_attrs.get("pid") == victim.pid:
-                    killed = trial
-        time.sleep(0.2)
+    try:
+        while time.monotonic() < deadline and killed is None:
+            assert victim.poll() is None, f"the victim ended before it ran a trial: {(tmp_path / 'victim.stderr').read_text()[-2000:]}"
+            for name in optuna.get_all_study_names(storage):
+                for trial in optuna.load_study(study_name=name, storage=storage).trials:
+                    if trial.state.name == "RUNNING" and trial.user_attrs.get("pid") == victim.pid:
+                        killed = trial
+            time.sleep(0.2)
+    finally:
+        storage.engine.dispose()
     assert killed is not None, "no trial of the victim was RUNNING within 180 s"
     victim.send_signal(signal.SIGKILL)
     victim.wait()

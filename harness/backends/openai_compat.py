@@ -1,7 +1,8 @@
 """Any OpenAI-compatible chat endpoint as a generator (hosted APIs, vLLM, llama.cpp server).
 
 The API key is read from the environment variable the task names, at call time; it is never stored, and
-never appears in a recorded error. Each request is retried on transient failures (harness.backends.retry)
+never appears in a recorded error, nor does a password in the URL, as it was sent (Authorization: Basic) or
+echoed back. Each request is retried on transient failures (harness.backends.retry)
 up to `max_retries` times; what still fails is one item's error, never the whole arm's.
 """
 
@@ -24,7 +25,7 @@ from harness.backends.retry import (
 from harness.errors import HarnessError
 from harness.prompting.answer_end import AnswerEnd, cut
 from harness.prompting.constraints import Constraint, openai_constraint_args
-from harness.redact import public_url
+from harness.redact import Scrubber, public_url
 
 
 class OpenAIGenerator:
@@ -53,7 +54,7 @@ class OpenAIGenerator:
             api_key = "not-needed"  # local servers (vLLM, llama.cpp) accept any key
         # our loop retries instead of the SDK's: it also covers malformed and empty answers, under one cap
         self.client = OpenAI(base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=0)
-        self._secret = api_key if api_key_env is not None else None
+        self._scrub = Scrubber(base_url, api_key if api_key_env is not None else None)
         self.max_retries, self.backoff_s, self.max_backoff_s = max_retries, backoff_s, max_backoff_s
         self.model = model
         self.concurrency = concurrency
@@ -111,11 +112,7 @@ class OpenAIGenerator:
                     break
                 time.sleep(backoff_s(attempt, self.backoff_s, self.max_backoff_s, retry_after_s(exc)))
         tries = f" (after {attempt + 1} attempts)" if attempt else ""
-        return Generation("", None, None, time.perf_counter() - began, error=self._redact(error)[:480] + tries)
-
-    def _redact(self, text: str) -> str:
-        """An error text without the API key (a server may echo what it was sent)."""
-        return text.replace(self._secret, "***") if self._secret and len(self._secret) >= 6 else text
+        return Generation("", None, None, time.perf_counter() - began, error=self._scrub(error)[:480] + tries)
 
     def generate(self, conversations: Sequence[Conversation], max_new_tokens: int, advance: Advance,
                  constraint: Constraint | None = None, answer_end: AnswerEnd | None = None) -> list[Generation]:

@@ -24,12 +24,14 @@ from harness.models.precision import choose_precision
 from harness.prompting.template import PromptFormat, choose_format
 from harness.records import Adapter
 from harness.spec import HFBackend, OpenAIBackend
+from harness.spec.trust import Trust
 
 
 class Generators:
     def __init__(self, base: ResolvedModel, dtype: str, batch_size: int, progress: Any, device: str | None = None,
-                 prompt_format: str = "auto"):
+                 prompt_format: str = "auto", trust: Trust | None = None):
         self.base = base
+        self.trust = trust or Trust()  # which API keys the user allowed to go to which hosts
         self.requested_format = prompt_format
         self.dtype = dtype
         self.batch_size = batch_size
@@ -73,6 +75,9 @@ class Generators:
         optional adapter on top. Local models are loaded on first use and kept for the run."""
         if isinstance(backend, OpenAIBackend):
             from harness.backends.openai_compat import OpenAIGenerator
+
+            if backend.api_key_env is not None:
+                self.trust.read_key(backend.api_key_env, backend.base_url)  # refused unless the user allowed it
 
             return OpenAIGenerator(backend.base_url, backend.model, backend.api_key_env, backend.concurrency,
                                    backend.timeout_s, backend.max_retries, seed, backend.server,

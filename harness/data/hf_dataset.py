@@ -25,8 +25,10 @@ from harness.data.examples import SPLITS, Example, chat_messages, check_target, 
 from harness.errors import SpecError, did_you_mean
 from harness.hub import cache_root, file_digest, hub_offline, offline_by_env
 from harness.spec import DatasetSpec, FieldMap, RowFilter, SplitRule, Task
+from harness.spec.data import GLOB, SUFFIX_BUILDERS
+from harness.spec.limits import EXAMPLE_LIMIT
+from harness.textfiles import oversized
 
-SUFFIX_BUILDERS = {".parquet": "parquet", ".csv": "csv", ".json": "json", ".jsonl": "json", ".arrow": "arrow"}
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*(/[A-Za-z0-9][\w.\-]*)?$")
 SAVED_MARKERS = ("dataset_dict.json", "state.json")  # a folder written by Dataset(Dict).save_to_disk
 COMPARE: dict[str, Callable[[Any, Any], bool]] = {
@@ -81,7 +83,7 @@ def _first_line(exc: Exception) -> str:
 
 def _open(task: Task, spec: DatasetSpec) -> Opened:
     local = task.resolve(str(Path(spec.path).expanduser()))
-    pattern = any(c in spec.path for c in "*?[")
+    pattern = any(c in spec.path for c in GLOB)
     looks_local = spec.path.startswith((".", "/", "~")) or Path(spec.path).suffix in SUFFIX_BUILDERS
     if local.exists() or pattern:
         return _open_local(task, spec, local, pattern)
@@ -99,12 +101,13 @@ def _open_local(task: Task, spec: DatasetSpec, local: Path, pattern: bool) -> Op
     if pattern and not glob.glob(str(local), recursive=True):
         raise _fail(task, "path", f"no files match {str(local)!r}")
     if local.is_dir() and any((local / m).is_file() for m in SAVED_MARKERS):
+        files = {"saved": sorted(p for p in local.rglob("*") if p.is_file())}
+        _admitted(task, files)
         try:
             saved = datasets.load_from_disk(str(local))
         except Exception as exc:  # noqa: BLE001 — any reading failure is the user's data, named in one line
             raise _fail(task, "path", f"cannot read the saved dataset {local}: {_first_line(exc)}") from None
         splits = dict(saved) if isinstance(saved, datasets.DatasetDict) else {"train": saved}
-        files = {"saved": sorted(p for p in local.rglob("*") if p.is_file())}
         return Opened(list(splits), splits.__getitem__, _files_origin(files, local))
     builder_name = spec.builder
     if builder_name is None and not local.is_dir():
@@ -131,7 +134,17 @@ def _open_local(task: Task, spec: DatasetSpec, local: Path, pattern: bool) -> Op
     except Exception as exc:  # noqa: BLE001
         raise _fail(task, "path", f"datasets cannot read {local}: {_first_line(exc)}") from None
     files = {str(split): sorted(Path(f) for f in found) for split, found in (builder.config.data_files or {}).items()}
+    _admitted(task, files)
     return Opened(list(files), _reader(task, builder, str(local)), _files_origin(files))
+
+
+def _admitted(task: Task, files: dict[str, list[Path]]) -> None:
+    """Every file a local dataset reads lies where the task may read (a link inside its folder may point out)."""
+    for paths in files.values():
+        for path in paths:
+            refusal = task.outside(path)
+            if refusal is not None:
+                raise _fail(task, "path", refusal)
 
 
 def _open_hub(task: Task, spec: DatasetSpec) -> Opened:
@@ -308,6 +321,11 @@ def _examples(task: Task, spec: DatasetSpec, ours: str, theirs: str, ds: Any, ro
         if parsed is None:
             continue
         messages, target = parsed
+        too_big = oversized(where, sum(len(m["content"].encode()) for m in messages) + len(target.encode()),
+                            EXAMPLE_LIMIT)
+        if too_big:
+            problems.append(too_big)
+            continue
         check_target(target, task, where, problems)
         gold = record.get(gold_field) if gold_field else []
         gold = [] if gold is None else gold

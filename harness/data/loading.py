@@ -10,36 +10,38 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 
 from harness.data.examples import SPLITS, Example, TaskData, chat_messages, check_target, field_messages, split_by_rule
-from harness.errors import HarnessError, SpecError
+from harness.errors import HarnessError, SpecError, shown
 from harness.spec import Task
-from harness.textfiles import read_text
+from harness.spec.limits import DATA_FILE_LIMIT, EXAMPLE_LIMIT, LARGER_DATA
+from harness.textfiles import json_record, oversized, read_text
 
 MAX_LISTED = 40
 
 
 def read_jsonl(path: Path, problems: list[str]) -> list[tuple[int, dict]]:
-    """(line number, object) for each non-blank line; a line that is not a JSON object is a problem, named by
-    file and line, and is left out of the rows (the caller decides whether any problem is fatal)."""
+    """(line number, object) for each non-blank line; a line that is not a JSON object (or is over the size limit
+    per example, or spells a lone surrogate) is a problem, named by file and line, and is left out of the rows (the
+    caller decides whether any problem is fatal)."""
     text = _text(path, problems)
     rows = []
     # split on newlines only: str.splitlines also breaks at U+2028 and friends, which JSON strings may hold
     for lineno, line in enumerate((text or "").split("\n"), start=1):
         if not line.strip():
             continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(f"{path}:{lineno}: not valid JSON ({exc.msg} at column {exc.colno})")
+        where = f"{shown(path)}:{lineno}"
+        too_big = oversized(where, len(line.encode()), EXAMPLE_LIMIT)
+        if too_big:
+            problems.append(too_big)
             continue
-        except RecursionError:
-            problems.append(f"{path}:{lineno}: JSON nested too deeply")
+        record, problem = json_record(line, where)
+        if problem:
+            problems.append(problem)
             continue
         if not isinstance(record, dict):
-            problems.append(f"{path}:{lineno}: expected a JSON object, got {type(record).__name__}")
+            problems.append(f"{where}: expected a JSON object, got {type(record).__name__}")
             continue
         rows.append((lineno, record))
     return rows
@@ -47,14 +49,15 @@ def read_jsonl(path: Path, problems: list[str]) -> list[tuple[int, dict]]:
 
 def _text(path: Path, problems: list[str]) -> str | None:
     try:
-        return read_text(path)
+        return read_text(path, DATA_FILE_LIMIT, "data file", LARGER_DATA)
     except HarnessError as exc:
         problems.append(str(exc))
         return None
 
 
 def read_csv(path: Path, problems: list[str]) -> list[tuple[int, dict]]:
-    """(line number, row) for each CSV record; a row with more values than the header has columns is a problem."""
+    """(line number, row) for each CSV record; a row with more values than the header has columns, or over the size
+    limit per example, is a problem."""
     text = _text(path, problems)
     if text is None:
         return []
@@ -62,13 +65,18 @@ def read_csv(path: Path, problems: list[str]) -> list[tuple[int, dict]]:
     rows = []
     try:
         for row in reader:
+            where = f"{shown(path)}:{reader.line_num}"
             if None in row:
-                problems.append(f"{path}:{reader.line_num}: {len(row[None])} more value(s) than the header has "
+                problems.append(f"{where}: {len(row[None])} more value(s) than the header has "
                                 f"columns ({', '.join(reader.fieldnames or [])})")
+                continue
+            too_big = oversized(where, sum(len(v.encode()) for v in row.values() if isinstance(v, str)), EXAMPLE_LIMIT)
+            if too_big:
+                problems.append(too_big)
                 continue
             rows.append((reader.line_num, dict(row)))
     except csv.Error as exc:
-        problems.append(f"{path}:{reader.line_num}: not valid CSV ({exc})")
+        problems.append(f"{shown(path)}:{reader.line_num}: not valid CSV ({exc})")
     return rows
 
 
@@ -82,20 +90,19 @@ def by_line(problems: list[str]) -> list[str]:
 
 
 def _read_records(path: Path, problems: list[str]) -> list[tuple[int, dict]]:
-    if not path.is_file():
-        problems.append(f"{path}: expected a data file, found a folder" if path.is_dir() else f"{path}: data file not found")
-        return []
+    before = len(problems)
     rows = read_csv(path, problems) if path.suffix == ".csv" else read_jsonl(path, problems)
-    if not rows and not any(p.startswith(str(path)) for p in problems):
-        problems.append(f"{path}: no examples in file")
+    if not rows and len(problems) == before:
+        problems.append(f"{shown(path)}: no examples in file")
     return rows
 
 
-def _examples_from(path: Path, split: str, task: Task, problems: list[str]) -> list[Example]:
+def _examples_from(path: Path, split: str, task: Task, problems: list[str], fallback_id: str) -> list[Example]:
+    """The file's examples; one without an id is `<fallback_id>-<line>`."""
     spec = task.spec.data
     examples = []
     for lineno, record in _read_records(path, problems):
-        where = f"{path}:{lineno}"
+        where = f"{shown(path)}:{lineno}"
         if spec.format == "chat":
             parsed = chat_messages(record, where, problems)
             raw_id = record.get("id")
@@ -110,9 +117,17 @@ def _examples_from(path: Path, split: str, task: Task, problems: list[str]) -> l
         if not isinstance(gold, list) or not all(isinstance(g, str) for g in gold):
             problems.append(f"{where}: {spec.gold_docs_field!r} must be a list of document ids")
             gold = []
-        example_id = str(raw_id) if raw_id not in (None, "") else f"{path.stem}-{lineno}"
+        example_id = str(raw_id) if raw_id not in (None, "") else f"{fallback_id}-{lineno}"
         examples.append(Example(example_id, split, messages, target, where, tuple(gold), record))
     return examples
+
+
+def _fallback_ids(files: dict[str, Path]) -> dict[str, str]:
+    """What ids without an `id` start with: the file's name (train.jsonl: train-3), or the split's when two files
+    share a name (train/data.jsonl, test/data.jsonl: train-3, test-3), so ids never collide across files."""
+    stems = [path.stem for path in files.values()]
+    unique = len(set(stems)) == len(stems)
+    return {name: path.stem if unique else name for name, path in files.items()}
 
 
 def _split_one_file(examples: list[Example], task: Task, problems: list[str]) -> dict[str, list[Example]]:
@@ -120,7 +135,7 @@ def _split_one_file(examples: list[Example], task: Task, problems: list[str]) ->
         return split_by_rule(examples, task)
     except ValueError as exc:
         rule = task.spec.data.split
-        problems.append(f"{task.resolve(task.spec.data.file)}: cannot split with data.split {rule.model_dump()}: {exc}")
+        problems.append(f"{shown(task.resolve(task.spec.data.file))}: cannot split with data.split {rule.model_dump()}: {exc}")
         return {name: [] for name in SPLITS}
 
 
@@ -134,13 +149,14 @@ def load_data(task: Task) -> TaskData:
 
         parts, origin = dataset_parts(task, problems)
     elif spec.file is not None:
-        everything = _examples_from(task.resolve(spec.file), "train", task, problems)
+        path = task.resolve(spec.file)
+        everything = _examples_from(path, "train", task, problems, path.stem)
         parts = _split_one_file(everything, task, problems) if not problems else {s: [] for s in SPLITS}
     else:
-        parts = {
-            name: _examples_from(task.resolve(getattr(spec, name)), name, task, problems) if getattr(spec, name) else []
-            for name in SPLITS
-        }
+        files = {name: task.resolve(getattr(spec, name)) for name in SPLITS if getattr(spec, name)}
+        fallback = _fallback_ids(files)
+        parts = {name: _examples_from(files[name], name, task, problems, fallback[name]) if name in files else []
+                 for name in SPLITS}
     seen: dict[str, str] = {}
     for name in SPLITS:
         for ex in parts[name]:
@@ -148,8 +164,8 @@ def load_data(task: Task) -> TaskData:
                 problems.append(f"{ex.source}: example id {ex.id!r} already used at {seen[ex.id]}")
             seen.setdefault(ex.id, ex.source)
     if problems:
-        shown = problems[:MAX_LISTED]
+        listed = problems[:MAX_LISTED]
         if len(problems) > MAX_LISTED:
-            shown.append(f"... and {len(problems) - MAX_LISTED} more problems")
-        raise SpecError(shown)
+            listed.append(f"... and {len(problems) - MAX_LISTED} more problems")
+        raise SpecError(listed)
     return TaskData(**parts, origin=origin)

@@ -86,8 +86,12 @@ def _strip_fences(text: str) -> str:
 
 
 def parse_json_strict(text: str) -> Any:
-    """The whole answer (code fences allowed) must be one JSON value; raises ValueError otherwise."""
-    return json.loads(_strip_fences(text))
+    """The whole answer (code fences allowed) must be one JSON value; raises ValueError otherwise (nesting too deep
+    for Python's reader included)."""
+    try:
+        return json.loads(_strip_fences(text))
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 def extract_json_object(text: str) -> dict | None:
@@ -98,7 +102,7 @@ def extract_json_object(text: str) -> dict | None:
     while start != -1:
         try:
             value, _ = decoder.raw_decode(body, start)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON here, or a number or nesting Python will not read
             start = body.find("{", start + 1)
             continue
         if isinstance(value, dict):

@@ -145,6 +145,12 @@ class Constraint:
         compiler = _compiler(tokenizer, stops, vocab_size)
         return CompiledConstraint(self, self._compile(compiler), stops)
 
+    def check_grammar(self) -> None:
+        """HarnessError when xgrammar cannot compile this constraint (a back-reference, a lookahead, a schema that is
+        not a JSON Schema); compiled over a one-token vocabulary, so no tokenizer is needed."""
+        self._compile(_text_compiler(), any_whitespace=True)
+        self._compile(_text_compiler())
+
     def check_text(self, text: str) -> str | None:
         """None when `text` satisfies the constraint (any JSON whitespace allowed), else why not.
 

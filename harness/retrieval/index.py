@@ -21,7 +21,7 @@ def build_retriever(task: Task, store: Store, progress: Any) -> Retriever | None
     if corpus is None:
         return None
     path = task.resolve(corpus.path)
-    docs = load_corpus(path)
+    docs = load_corpus(path, task.outside)
     embedder = Embedder(corpus.embedding_model)
     fingerprint = corpus_fingerprint(docs)
     identity = [fingerprint, embedder.resolved.weights_hash, corpus.chunk_tokens, corpus.overlap_tokens]

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.textfiles import read_text
+from harness.errors import HarnessError, shown
+from harness.spec.limits import DATA_FILE_LIMIT, EXAMPLE_LIMIT, LARGER_DATA
+from harness.textfiles import json_record, oversized, read_text
 
 RRF_K = 60  # the constant of Cormack et al.'s reciprocal-rank fusion
 WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
@@ -45,33 +46,46 @@ class Hit:
     score: float
 
 
-def load_corpus(path: Path) -> list[Document]:
-    """A folder of .txt/.md files (id = relative path) or a JSONL file of {id, text[, title]} records."""
+def load_corpus(path: Path, outside: Callable[[Path], str | None] = lambda p: None) -> list[Document]:
+    """A folder of .txt/.md files (id = relative path) or a JSONL file of {id, text[, title]} records. `outside`
+    says why a file may not be read (a link in the folder that points where the task may not read)."""
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.suffix in (".txt", ".md") and p.is_file())
-        docs = [Document(str(p.relative_to(path)), read_text(p)) for p in files]
-    elif path.is_file():
+        docs = [Document(str(p.relative_to(path)), _document_text(p, outside)) for p in files]
+    elif path.exists() or path.is_symlink():
         docs = []
-        for lineno, line in enumerate(read_text(path).split("\n"), start=1):
+        for lineno, line in enumerate(read_text(path, DATA_FILE_LIMIT, "corpus file", LARGER_DATA).split("\n"), start=1):
             if not line.strip():
                 continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise HarnessError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+            where = f"{shown(path)}:{lineno}"
+            record, problem = json_record(line, where)
+            problem = problem or oversized(where, len(line.encode()), EXAMPLE_LIMIT)
+            if problem:
+                raise HarnessError(problem)
             if not isinstance(record, dict) or not isinstance(record.get("id"), str) or not isinstance(record.get("text"), str):
-                raise HarnessError(f"{path}:{lineno}: a corpus record needs string 'id' and 'text'")
+                raise HarnessError(f"{where}: a corpus record needs string 'id' and 'text'")
             docs.append(Document(record["id"], record["text"], str(record.get("title", ""))))
     else:
-        raise HarnessError(f"{path}: corpus not found (a folder of .txt/.md files or a .jsonl file)")
+        raise HarnessError(f"{shown(path)}: corpus not found (a folder of .txt/.md files or a .jsonl file)")
     if not docs:
-        raise HarnessError(f"{path}: the corpus has no documents")
+        raise HarnessError(f"{shown(path)}: the corpus has no documents")
     seen: set[str] = set()
     for doc in docs:
         if doc.id in seen:
-            raise HarnessError(f"{path}: document id {doc.id!r} appears twice")
+            raise HarnessError(f"{shown(path)}: document id {doc.id!r} appears twice")
         seen.add(doc.id)
     return docs
+
+
+def _document_text(path: Path, outside: Callable[[Path], str | None]) -> str:
+    refusal = outside(path)
+    if refusal is not None:
+        raise HarnessError(f"corpus file {refusal}")
+    text = read_text(path, DATA_FILE_LIMIT, "corpus file")
+    problem = oversized(shown(path), len(text.encode()), EXAMPLE_LIMIT)
+    if problem:
+        raise HarnessError(problem)
+    return text
 
 
 def corpus_fingerprint(docs: Sequence[Document]) -> str:

@@ -7,6 +7,7 @@ and token lengths. Every finding names the file and line of the example it is ab
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.atomic import write_text_atomic
+from harness.atomic import atomic_file, writable_file
 from harness.data.examples import SPLITS, Example, TaskData
 from harness.metrics.builtin import normalize_text
 from harness.models.embeddings import Embedder
@@ -275,22 +276,37 @@ def check_task_data(task: Task, data: TaskData, progress: Any, model_source: str
     return run_checks(task, data, embed, tokenizer, window)
 
 
+def fixed_files(task: Task, data: TaskData) -> list[Path]:
+    """Where `validate --fix` writes: `<name>.clean.jsonl` beside each data file, `<task>.clean.yaml` beside the
+    task file."""
+    sources = sorted({Path(ex.source.rsplit(":", 1)[0]) for ex in data.all()})
+    return [src.with_name(src.stem + ".clean.jsonl") for src in sources] + [
+        task.path.with_name(task.path.stem + ".clean.yaml")]
+
+
+def check_fixed_files(task: Task, data: TaskData) -> None:
+    """Every cleaned copy can be written (a folder or a FIFO at its name, or a folder that cannot be written, is
+    found before the data checks run and before any copy is written)."""
+    for path in fixed_files(task, data):
+        writable_file(path, "--fix")
+
+
 def write_fixed(task: Task, data: TaskData, report: CheckReport) -> list[Path]:
     """Cleaned copies of the data files (`<name>.clean.jsonl`) and of the task file (`<task>.clean.yaml`),
-    without the examples the findings mark for dropping. The originals are never touched."""
+    without the examples the findings mark for dropping. The originals are never touched. All are written under
+    temporary names first and renamed together: a failure leaves none of them half-written."""
     import yaml
 
     dropped = {f.where for f in report.findings if f.drop}
     by_file: dict[str, list[Example]] = defaultdict(list)
     for ex in sorted(data.all(), key=lambda e: (e.source.rsplit(":", 1)[0], int(e.source.rsplit(":", 1)[1]))):
         by_file[ex.source.rsplit(":", 1)[0]].append(ex)
-    written, renamed = [], {}
+    texts, renamed = {}, {}
     for file, rows in by_file.items():
         src = Path(file)
         out = src.with_name(src.stem + ".clean.jsonl")
         kept = [ex for ex in rows if ex.source not in dropped]
-        write_text_atomic(out, "".join(json.dumps(ex.record, ensure_ascii=False) + "\n" for ex in kept))
-        written.append(out)
+        texts[out] = "".join(json.dumps(ex.record, ensure_ascii=False) + "\n" for ex in kept)
         renamed[src.resolve()] = out
     raw = json.loads(json.dumps(task.raw))
     for key in ("train", "validation", "test", "file"):
@@ -299,7 +315,9 @@ def write_fixed(task: Task, data: TaskData, report: CheckReport) -> list[Path]:
             new = renamed[task.resolve(value).resolve()]
             raw["data"][key] = str(Path(value).with_name(new.name))
     spec_out = task.path.with_name(task.path.stem + ".clean.yaml")
-    write_text_atomic(spec_out, "# written by `harness validate --fix`; the original is " + task.path.name + "\n"
-                      + yaml.safe_dump(raw, sort_keys=False, allow_unicode=True))
-    written.append(spec_out)
-    return written
+    texts[spec_out] = ("# written by `harness validate --fix`; the original is " + task.path.name + "\n"
+                       + yaml.safe_dump(raw, sort_keys=False, allow_unicode=True))
+    with contextlib.ExitStack() as stack:
+        for path, text in texts.items():
+            stack.enter_context(atomic_file(path)).write_text(text, encoding="utf-8")
+    return list(texts)

@@ -27,18 +27,20 @@ from harness.models.embeddings import LazyEmbedder
 from harness.models.loading import ResolvedModel, resolve
 from harness.readside.results import decide_run
 from harness.records import Adapter
+from harness.redact import public_url
 from harness.regression.runs import BASE, SuiteRuns
 from harness.report import inside, write_report
 from harness.retrieval.index import build_retriever
 from harness.run.cache import result_key, reuse
-from harness.run.checks import CheckReport, check_task_data, write_fixed
-from harness.run.preflight import Outputs, check_outputs, preflight, writable_folder
+from harness.run.checks import CheckReport, check_fixed_files, check_task_data, write_fixed
+from harness.run.preflight import Outputs, check_outputs, preflight
 from harness.run.provenance import arm_identity, config_hash, git_state, new_run_id, package_versions
 from harness.run.timing import StageClock
 from harness.scoring.judge import Judge
 from harness.scoring.scores import ScoredArm, score_arm
-from harness.spec import ProfileSpec, Task
+from harness.spec import ProfileSpec, Task, no_credentials
 from harness.spec.taskfile import load_spec
+from harness.spec.trust import Trust
 from harness.store.database import DEFAULT_DB, Store
 from harness.store.records import ArmRecord, MetricRecord
 from harness.verdict.decision import Decision
@@ -57,6 +59,7 @@ class RunOptions:
     storage: str | None = None  # Optuna storage URL for sweeps
     base: str | None = None  # another base model than the task file's (a hub id or a local folder)
     use_cache: bool = True  # reuse an earlier run's results for arms whose every input is unchanged
+    trust: Trust | None = None  # what the user allowed the task file to reach (default: their environment's)
 
 
 @dataclass
@@ -79,8 +82,12 @@ def prepare(task_path: str | Path, options: RunOptions) -> tuple[Task, TaskData,
 
 
 def _load(task_path: str | Path, options: RunOptions) -> tuple[Task, TaskData, list[ArmBase], ProfileSpec]:
-    task = load_spec(task_path)
+    task = load_spec(task_path, options.trust)
     if options.base:
+        try:
+            no_credentials(options.base)
+        except ValueError as exc:
+            raise HarnessError(f"--base {public_url(options.base)}: {exc}") from None
         task = task.with_base(options.base)
     data = load_data(task)
     if not data.test:
@@ -166,7 +173,7 @@ def _outputs(options: RunOptions) -> Outputs:
 def _context(task: Task, data: TaskData, arms: list[ArmBase], profile: ProfileSpec, base: ResolvedModel,
              progress: Any, workdir: Path, options: RunOptions) -> ArmContext:
     generators = Generators(base, task.spec.model.dtype, task.spec.generation.batch_size, progress, options.device,
-                        task.spec.model.prompt_format)
+                            task.spec.model.prompt_format, task.trust)
     return ArmContext(task, data.train, data.validation, generators, progress, workdir, options.seed, profile,
                       options.storage, arm_names=tuple(a.name for a in arms),
                       embedder=LazyEmbedder(task.spec.embedding_model))
@@ -286,8 +293,7 @@ def validate_task(task_path: str | Path, progress: Any, fix: bool = False,
         raise HarnessError(f"{task.path}: --fix writes cleaned copies of JSONL/CSV data files; data.dataset is read "
                            f"with datasets: drop rows with data.dataset.filter instead")
     if fix:
-        for folder in sorted({ex.source.rsplit(":", 1)[0] for ex in data.all()}):
-            writable_folder(Path(folder).parent, "--fix")
+        check_fixed_files(task, data)
     base = resolve(task.spec.model.base)
     ctx = _context(task, data, arms, profile, base, progress, options.workdir, options)
     preflight(task, arms, ctx)

@@ -11,16 +11,15 @@ dropped silently; the metric's n and failure count say how many were judged.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from harness.backends.retry import backoff_s, retry_after_s
 from harness.data.examples import Example
-from harness.errors import HarnessError
 from harness.models.loading import resolve
 from harness.records import Prediction, chunk_refs
-from harness.spec import JudgeSpec, TaskSpec
+from harness.redact import Scrubber
+from harness.spec import JudgeSpec, Task
 
 
 @dataclass
@@ -45,19 +44,16 @@ class Case:
 
 
 class Judge:
-    def __init__(self, spec: JudgeSpec, embedding_model_path: str):
+    def __init__(self, spec: JudgeSpec, embedding_model_path: str, api_key: str | None = None):
         from openai import AsyncOpenAI
         from ragas.embeddings import HuggingFaceEmbeddings
         from ragas.llms import llm_factory
         from ragas.metrics.collections import AnswerAccuracy, AnswerRelevancy, Faithfulness
 
-        key = "not-needed"
-        if spec.api_key_env is not None:
-            key = os.environ.get(spec.api_key_env) or ""
-            if not key:
-                raise HarnessError(f"environment variable {spec.api_key_env} is not set (it holds the judge's API key)")
+        key = api_key or "not-needed"
         # ragas retries inside instructor too; our own retry loop below decides what counts as failed
         client = AsyncOpenAI(base_url=spec.base_url, api_key=key, timeout=spec.timeout_s, max_retries=0)
+        self.scrub = Scrubber(spec.base_url, api_key)
         llm = llm_factory(spec.model, client=client, temperature=0.0)
         embeddings = HuggingFaceEmbeddings(model=embedding_model_path, device="cpu")
         self.spec = spec
@@ -94,7 +90,7 @@ class Judge:
                         out.values.setdefault(metric, {})[case.example_id] = await self._one(metric, case)
                         return
                     except Exception as exc:  # parse errors, timeouts, HTTP errors: all count as a failed try
-                        error = f"{type(exc).__name__}: {exc}"[:500]
+                        error = self.scrub(f"{type(exc).__name__}: {exc}")[:500]
                         if attempt < self.spec.retries:
                             await asyncio.sleep(backoff_s(attempt, self.spec.backoff_s, self.spec.max_backoff_s,
                                                           retry_after_s(exc)))
@@ -123,11 +119,14 @@ def judged_metrics(case: Case, output_type: str) -> list[str]:
     return chosen
 
 
-def make_judge(spec: TaskSpec) -> Judge | None:
-    """The task's judge, or None; its answer-relevancy embeddings use the task's embedding model."""
+def make_judge(task: Task) -> Judge | None:
+    """The task's judge, or None; its answer-relevancy embeddings use the task's embedding model, and its API key
+    is read only if the user allowed it to go to the judge's host."""
+    spec = task.spec
     if spec.judge is None:
         return None
-    return Judge(spec.judge, str(resolve(spec.embedding_model).path))
+    key = task.trust.read_key(spec.judge.api_key_env, spec.judge.base_url) if spec.judge.api_key_env else None
+    return Judge(spec.judge, str(resolve(spec.embedding_model).path), key)
 
 
 def judge_predictions(judge: Judge, examples: Sequence[Example], by_id: dict[str, Prediction],

@@ -37,8 +37,17 @@ from harness.spec.arms import (  # noqa: F401
     TunedArmSpec,
     _arm_union,
     arm_types,
+    one_credential,
 )
-from harness.spec.base import DEFAULT_BASE_MODEL, DEFAULT_EMBEDDING_MODEL, NAME, Strict  # noqa: F401
+from harness.spec.base import (  # noqa: F401
+    DEFAULT_BASE_MODEL,
+    DEFAULT_EMBEDDING_MODEL,
+    NAME,
+    NoCredentials,
+    Seed,
+    Strict,
+    no_credentials,
+)
 from harness.spec.data import (  # noqa: F401  (the schema is read as one: harness.spec)
     FILTER_OPS,
     SPLIT_NAMES,
@@ -50,6 +59,7 @@ from harness.spec.data import (  # noqa: F401  (the schema is read as one: harne
     RowFilter,
     SplitRule,
 )
+from harness.spec.trust import Trust
 
 
 class PromptSpec(Strict):
@@ -58,7 +68,7 @@ class PromptSpec(Strict):
 
 
 class ModelSpec(Strict):
-    base: str = DEFAULT_BASE_MODEL
+    base: NoCredentials = DEFAULT_BASE_MODEL
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     prompt_format: Literal["auto", "chat", "completion"] = Field(
         "auto", description="chat: the tokenizer's chat template; completion: Input:/Output: blocks for base models; "
@@ -75,7 +85,7 @@ class ChecksSpec(Strict):
 
     near_duplicates: bool = Field(True, description="embedding-based near-duplicate and leakage search")
     near_duplicate_threshold: float = Field(0.95, gt=0.0, le=1.0, description="cosine similarity")
-    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    embedding_model: NoCredentials = DEFAULT_EMBEDDING_MODEL
     leakage: Literal["error", "warning"] = Field("error", description="severity of test/validation items found in train")
     short_output_ratio: float = Field(0.25, ge=0.0, lt=1.0, description="flag targets shorter than this x the median")
 
@@ -83,10 +93,10 @@ class ChecksSpec(Strict):
 class CorpusSpec(Strict):
     """Documents for retrieval: a folder of .txt/.md files, or a JSONL of {id, text[, title]}."""
 
-    path: str
+    path: str = Field(min_length=1, description="a folder of .txt/.md files or a .jsonl file, relative to the task file")
     chunk_tokens: int = Field(200, ge=16, le=8192, description="chunk size in embedding-model tokens")
     overlap_tokens: int = Field(40, ge=0)
-    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    embedding_model: NoCredentials = DEFAULT_EMBEDDING_MODEL
 
     @model_validator(mode="after")
     def _overlap(self) -> CorpusSpec:
@@ -101,7 +111,7 @@ class JudgeSpec(Strict):
     base_url: str
     model: str
     api_key_env: str | None = None
-    timeout_s: float = Field(60.0, gt=0)
+    timeout_s: float = Field(60.0, gt=0, le=3600)
     retries: int = Field(2, ge=0, le=10, description="retries of a judgment that fails to parse or times out")
     backoff_s: float = Field(0.5, ge=0, le=60, description="wait before the first retry; it doubles each retry, "
                                                            "with jitter, and is at least the server's Retry-After")
@@ -110,6 +120,7 @@ class JudgeSpec(Strict):
 
     _url = field_validator("base_url")(OpenAIBackend._url.__func__)
     _env = field_validator("api_key_env")(OpenAIBackend._env_name.__func__)
+    _one = model_validator(mode="after")(one_credential)
 BACKEND_TYPES = ("hf", "openai")
 
 
@@ -136,11 +147,11 @@ class RegressionSpec(SuiteSizes):
     trial_items: int | None = Field(40, ge=0)
     lm_eval_tasks: list[str] = Field(default_factory=list, description="named lm-evaluation-harness tasks (log-likelihood "
                                      "ones, e.g. arc_easy, piqa, hellaswag: they need the hub) scored like the suite")
-    lm_eval_include: str | None = Field(None, description="a folder of local lm-eval task YAMLs (relative to the task file)")
+    lm_eval_include: str | None = Field(None, min_length=1, description="a folder of local lm-eval task YAMLs (relative to the task file)")
     lm_eval_limit: int | None = Field(None, ge=1, description="the first N documents of each lm-eval task")
     max_drop: float = Field(0.02, ge=0.0, le=1.0, description="tolerated fall of suite accuracy, tuned vs base")
     min_probe_pass_rate: float | None = Field(None, ge=0.0, le=1.0, description="a tuned model below it cannot be GO")
-    seed: int = 0
+    seed: Seed = 0
 
     def sized(self, sizes: SuiteSizes | None) -> RegressionSpec:
         """These settings with a profile's sizes in place of the task's."""
@@ -204,7 +215,8 @@ class CostSpec(Strict):
 
 class DecisionSpec(Strict):
     primary_metric: str
-    min_lift: float = Field(0.0, ge=0.0, description="smallest gain on the primary metric worth tuning for")
+    min_lift: float = Field(0.0, ge=0.0, lt=1.0, description="smallest gain on the primary metric worth tuning for "
+                                                            "(metrics are on a 0-1 scale)")
     confidence: float = Field(0.95, gt=0.5, lt=1.0)
     expected_lift: float | None = Field(
         None, gt=0.0, le=1.0, description="true lift assumed for 'items needed' when the observed lift does not exceed "
@@ -229,7 +241,7 @@ class DecisionSpec(Strict):
 class EvaluateMetricSpec(Strict):
     """A metric module of Hugging Face `evaluate`: `evaluate:<name or path>` in `metrics:`, or this mapping."""
 
-    evaluate: str = Field(min_length=1, description="hub name (needs the Hub) or a local path, relative to the task "
+    evaluate: NoCredentials = Field(min_length=1, description="hub name (needs the Hub) or a local path, relative to the task "
                                                     "file: a folder holding <folder>.py, or a .py file")
     name: str | None = Field(None, pattern=NAME, description="the metric's name in the task (decision.primary_metric, "
                                                              "the report); default: the module's name")
@@ -409,6 +421,23 @@ class TaskSpec(Strict):
         """The embedding model of retrieval and similar-shot selection: the corpus's, else the data checks'."""
         return self.corpus.embedding_model if self.corpus else self.checks.embedding_model
 
+    def read_paths(self, base_dir: Path) -> list[tuple[tuple, Path]]:
+        """(field path, file or folder) of everything local whose content becomes prompts, which an endpoint is sent
+        and the report shows: data files, a local dataset, the corpus. Models and adapters are weights (safetensors
+        only), evaluate scripts and lm-eval task folders are code and configuration the run executes locally: none
+        is sent anywhere, and they are not listed."""
+        def at(relative: str) -> Path:
+            path = Path(relative).expanduser()
+            return path if path.is_absolute() else base_dir / path
+
+        found = [(("data", key), at(getattr(self.data, key))) for key in ("train", "validation", "test", "file")
+                 if getattr(self.data, key)]
+        if self.data.dataset is not None and (local := self.data.dataset.local_path(base_dir)) is not None:
+            found.append((("data", "dataset", "path"), local))
+        if self.corpus is not None:
+            found.append((("corpus", "path"), at(self.corpus.path)))
+        return found
+
     def arm(self, name: str) -> ArmSpec:
         for arm in self.arms:
             if arm.name == name:
@@ -433,12 +462,14 @@ def register_arm_spec(model: type[ArmSpecBase]) -> None:
 
 
 class Task:
-    """A validated spec plus where it came from (paths in it are relative to the file)."""
+    """A validated spec plus where it came from (paths in it are relative to the file) and what its user allowed it
+    to reach outside its folder (`harness.spec.trust`)."""
 
-    def __init__(self, spec: TaskSpec, path: Path, raw: dict):
+    def __init__(self, spec: TaskSpec, path: Path, raw: dict, trust: Trust | None = None):
         self.spec = spec
         self.path = path
         self.raw = raw
+        self.trust = trust or Trust()
 
     @property
     def base_dir(self) -> Path:
@@ -447,7 +478,12 @@ class Task:
     def with_base(self, ref: str) -> Task:
         """The same task on another base model (`harness run --base`): an upgrade is one command."""
         spec = self.spec.model_copy(update={"model": self.spec.model.model_copy(update={"base": ref})})
-        return Task(spec, self.path, self.raw)
+        return Task(spec, self.path, self.raw, self.trust)
+
+    def outside(self, path: Path) -> str | None:
+        """Why the task may not read `path` (None: it may): it lies outside the task's folder and every folder its
+        user allowed (harness.spec.trust)."""
+        return self.trust.path_refusal(self.base_dir, path)
 
     def resolve(self, relative: str) -> Path:
         p = Path(relative)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
+from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from harness.errors import did_you_mean
-from harness.spec.base import NAME, Strict
+from harness.spec.base import NAME, Seed, Strict
 
 if TYPE_CHECKING:
     from harness.spec import TaskSpec
@@ -26,9 +28,10 @@ class OpenAIBackend(Strict):
     type: Literal["openai"]
     base_url: str
     model: str
-    api_key_env: str | None = Field(None, description="name of the environment variable holding the API key")
+    api_key_env: str | None = Field(None, description="name of the environment variable holding the API key; it goes "
+                                                      "only to a host the user allowed (--allow-key VAR@HOST)")
     concurrency: int = Field(4, ge=1, le=256)
-    timeout_s: float = Field(60.0, gt=0, description="seconds one request may take before it is tried again")
+    timeout_s: float = Field(60.0, gt=0, le=3600, description="seconds one request may take before it is tried again")
     max_retries: int = Field(
         2, ge=0, le=10, description="retries of a request that timed out, lost its connection, got a 408/409/429/5xx, "
                                     "or a malformed or empty answer; what still fails is a failed item")
@@ -42,9 +45,16 @@ class OpenAIBackend(Strict):
     @field_validator("base_url")
     @classmethod
     def _url(cls, v: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", v):
-            raise ValueError(f"must be an http(s) URL, got {v!r}")
+        if not re.match(r"^https?://[^\s/?#]+", v, re.IGNORECASE):
+            raise ValueError("must be an http(s) URL, such as http://127.0.0.1:8000/v1")
+        if "?" in v or "#" in v:  # the client would send /v1?x=1/chat/completions: every request a 404
+            raise ValueError("must end at the server's path (such as /v1): the client appends /chat/completions, "
+                             "so a query or fragment cannot be part of it")
         return v
+
+    @model_validator(mode="after")
+    def _one_credential(self) -> Any:
+        return one_credential(self)
 
     @field_validator("api_key_env")
     @classmethod
@@ -53,6 +63,15 @@ class OpenAIBackend(Strict):
             raise ValueError("must be the NAME of an environment variable that holds the key, e.g. OPENAI_API_KEY "
                              "(the key itself never goes in a task file)")
         return v
+
+
+def one_credential(endpoint: Any) -> Any:
+    """A password in base_url goes as `Authorization: Basic`, an API key as `Authorization: Bearer`: one header,
+    one credential. Both given, one would be dropped without a word (the SDK sends the URL's), so neither wins."""
+    if endpoint.api_key_env is not None and urlsplit(endpoint.base_url).password:
+        raise ValueError("base_url holds a password and api_key_env names a key: both would go in the one "
+                         "Authorization header, so the key would never be sent; keep one of them")
+    return endpoint
 
 
 Backend = Annotated[HFBackend | OpenAIBackend, Field(discriminator="type")]
@@ -97,7 +116,7 @@ class PromptedArmSpec(ArmSpecBase, AnswerSettings):
 
     type: Literal["prompted"]
     shots: int = Field(0, ge=0, le=64)
-    shot_seed: int = 0
+    shot_seed: Seed = 0
     shot_selection: Literal["fixed", "similar"] = Field(
         "fixed", description="fixed: the same seeded shots for every item; similar: the k most similar train items"
     )
@@ -121,7 +140,7 @@ class RagArmSpec(ArmSpecBase, AnswerSettings):
     top_k: int = Field(4, ge=1, le=100)
     context_tokens: int = Field(512, ge=16, description="token budget for retrieved text in the prompt")
     shots: int = Field(0, ge=0, le=64)
-    shot_seed: int = 0
+    shot_seed: Seed = 0
     adapter_from: str | None = Field(None, description="a lora/qlora arm of this task: RAG on top of its tuned model")
     backend: Backend = Field(default_factory=HFBackend)
 
@@ -185,7 +204,7 @@ class SweepSpec(Strict):
     """Optuna search over the arm's hyperparameters, scored by generation on the validation split."""
 
     trials: int = Field(4, ge=1, le=10000)
-    seed: int = 0
+    seed: Seed = 0
     pruner: Literal["median", "wilcoxon", "none"] = "median"
     startup_trials: int = Field(1, ge=0, description="trials that are never pruned (median pruner)")
     eval_every: Literal["epoch"] | int = Field("epoch", description="'epoch', or a number of optimizer steps")
@@ -223,6 +242,21 @@ class SweepSpec(Strict):
         return self
 
 
+@functools.cache
+def _field_adapter(model: type[Strict], name: str) -> TypeAdapter:
+    field = model.model_fields[name]
+    return TypeAdapter(Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation)
+
+
+def _field_refusal(model: type[Strict], name: str, value: Any) -> str | None:
+    """Why `value` is not a valid setting of field `name` of `model` (None: it is)."""
+    try:
+        _field_adapter(model, name).validate_python(value)
+    except ValidationError as exc:
+        return exc.errors()[0]["msg"].lower()
+    return None
+
+
 class TunedArmSpec(ArmSpecBase, AnswerSettings):
     """LoRA (or QLoRA: 4-bit NF4 base) fine-tuning with TRL's SFTTrainer; the sweep picks the hyperparameters."""
 
@@ -250,6 +284,24 @@ class TunedArmSpec(ArmSpecBase, AnswerSettings):
     adapter: str | None = Field(None, description="evaluate this saved adapter instead of training one "
                                 "(e.g. one trained on several GPUs with `accelerate launch ... harness train`)")
     sweep: SweepSpec | None = None
+
+    @model_validator(mode="after")
+    def _space_within_limits(self) -> TunedArmSpec:
+        """Every point a sweep may try is a setting the arm itself accepts (dropout below 1, r at least 1, ...):
+        otherwise the trial that draws it fails only after the model loads."""
+        problems = []
+        for name, dim in (self.sweep.space.items() if self.sweep else ()):
+            if name not in TUNABLE:
+                continue
+            values = [dim.low, dim.high] if isinstance(dim, FloatRange) else list(dim)
+            for value in values:
+                refusal = _field_refusal(type(self), name, value)
+                if refusal:
+                    problems.append(f"sweep.space.{name}: {value!r} is not a value of {name}: {refusal}")
+                    break
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _qlora_only(self) -> TunedArmSpec:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from harness.metrics.builtin import OutputShape
-from harness.spec.base import Strict
+from harness.metrics.builtin import OutputShape, normalize_text
+from harness.spec.base import NoCredentials, Seed, Strict
 
 
 class FieldMap(Strict):
@@ -24,7 +25,7 @@ class SplitRule(Strict):
 
     validation: float = Field(0.1, ge=0.0, lt=1.0)
     test: float = Field(0.2, gt=0.0, lt=1.0)
-    seed: int = 0
+    seed: Seed = 0
     stratify: bool = Field(True, description="stratify by label (label tasks only)")
 
     @model_validator(mode="after")
@@ -94,10 +95,14 @@ class DatasetColumns(Strict):
         return "chat" if self.messages is not None else "fields"
 
 
+SUFFIX_BUILDERS = {".parquet": "parquet", ".csv": "csv", ".json": "json", ".jsonl": "json", ".arrow": "arrow"}
+GLOB = "*?["
+
+
 class DatasetSpec(Strict):
     """Data read with `datasets`: a hub id (owner/name) or a local Parquet/CSV/JSON/Arrow file, glob or folder."""
 
-    path: str = Field(description="hub id, or a file / glob / folder relative to the task file")
+    path: NoCredentials = Field(min_length=1, description="hub id, or a file / glob / folder relative to the task file")
     builder: Literal["parquet", "csv", "json", "arrow"] | None = Field(
         None, description="the file format (default: from the suffix; a folder: what datasets infers)")
     name: str | None = Field(None, description="the dataset's configuration (hub)")
@@ -108,7 +113,14 @@ class DatasetSpec(Strict):
     filter: list[RowFilter] = Field(default_factory=list, description="keep rows for which every condition holds")
     limit: dict[Literal["train", "validation", "test"], Annotated[int, Field(ge=1)]] = Field(
         default_factory=dict, description="at most this many rows of a split: a seeded sample (`seed`) in dataset order")
-    seed: int = 0
+    seed: Seed = 0
+
+    def local_path(self, base_dir: Path) -> Path | None:
+        """The local file, glob or folder `path` names (relative to base_dir); None when it is a hub id."""
+        path = Path(self.path).expanduser()
+        path = path if path.is_absolute() else base_dir / path
+        looks_local = self.path.startswith((".", "/", "~")) or Path(self.path).suffix in SUFFIX_BUILDERS
+        return path if path.exists() or looks_local or any(c in self.path for c in GLOB) else None
 
     @field_validator("filter", mode="before")
     @classmethod
@@ -130,10 +142,10 @@ class DatasetSpec(Strict):
 class DataSpec(Strict):
     format: Literal["chat", "fields"] = "chat"
     fields: FieldMap | None = None
-    train: str | None = None
-    validation: str | None = None
-    test: str | None = None
-    file: str | None = None
+    train: str | None = Field(None, min_length=1)
+    validation: str | None = Field(None, min_length=1)
+    test: str | None = Field(None, min_length=1)
+    file: str | None = Field(None, min_length=1)
     split: SplitRule | None = None
     gold_docs_field: str | None = Field(None, description="record key listing the corpus document ids an example needs")
     dataset: DatasetSpec | None = Field(None, description="data read with `datasets` (hub id or local Parquet/CSV/...)")
@@ -192,6 +204,7 @@ class OutputSpec(Strict):
         for name, values in (("fields", self.fields), ("labels", self.labels)):
             if values and len(set(values)) != len(values):
                 raise ValueError(f"'{name}' has duplicates: {values}")
+        self._labels_tell_apart()
         if self.json_schema is not None and self.type != "json":
             raise ValueError("'json_schema' applies to output type 'json' only")
         if self.regex is not None:
@@ -202,6 +215,21 @@ class OutputSpec(Strict):
             except re.error as exc:
                 raise ValueError(f"'regex' is not a valid regular expression ({exc})") from None
         return self
+
+    def _labels_tell_apart(self) -> None:
+        """Answers are matched to labels after normalisation (case, Unicode compatibility forms, spaces and edge
+        punctuation): two labels equal after it could not be told apart, and a label that normalises to nothing
+        would match an empty or failed answer."""
+        normal: dict[str, str] = {}
+        for label in self.labels or ():
+            norm = normalize_text(label)
+            if not norm:
+                raise ValueError(f"label {label!r} is only spaces and punctuation: answers are matched to labels with "
+                                 f"those trimmed, so an empty answer would match it; use a word")
+            if norm in normal:
+                raise ValueError(f"labels {normal[norm]!r} and {label!r} are the same answer after normalisation "
+                                 f"({norm!r}: case, spacing, edge punctuation and Unicode forms are ignored)")
+            normal[norm] = label
 
     def shape(self) -> OutputShape:
         """What a metric needs to know about the task's outputs."""

@@ -1,4 +1,4 @@
-"""Reading a task file: YAML (safe, no duplicate keys) validated against `harness.spec`, and every mistake
+"""Reading a task file: YAML (safe, YAML 1.2's core schema, no duplicate keys, bounded) validated against `harness.spec`, and every mistake
 reported at once, each on one line as `file:line: field.path: what was expected (got value)`.
 
     harness validate tasks/contracts.yaml
@@ -13,52 +13,116 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from harness.errors import HarnessError, SpecError, did_you_mean
+from harness.errors import HarnessError, SpecError, did_you_mean, shown
 from harness.plugins import load_plugins
+from harness.redact import public_broken_url, public_url
 from harness.spec import BACKEND_TYPES, Task, TaskSpec, arm_types
-from harness.textfiles import read_text
+from harness.spec.limits import TASK_FILE_LIMIT, YAML_VALUES_LIMIT
+from harness.spec.trust import Trust
+from harness.textfiles import SURROGATE_HINT, lone_surrogate, read_text
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """safe_load that refuses a key given twice (plain YAML keeps the last one silently) and reads scalars as
-    YAML 1.2 does: `yes`, `no`, `on`, `off` stay text, `017` is 17, `1:30` is text, `1e-4` is a number."""
+class TaskLoader(yaml.SafeLoader):
+    """safe_load as YAML 1.2's core schema reads a file: `yes`, `no`, `on`, `off` stay text, `017` is 17, `1:30`
+    and `2024-06-01` are text, `1e-4` is a number; mapping keys are text; a key given twice is refused (plain YAML
+    keeps the last one silently); the `<<` merge key is kept. What the file can make the loader build is bounded
+    (`check_graph`)."""
 
 
 _BOOL, _INT, _FLOAT = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
-_UniqueKeyLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL, _INT, _FLOAT)]
+_MERGE, _MAP, _SEQ = "tag:yaml.org,2002:merge", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_CORE_TAGS = {"tag:yaml.org,2002:str", "tag:yaml.org,2002:null", _BOOL, _INT, _FLOAT, _MAP, _SEQ, _MERGE}
+# YAML 1.1's timestamps and `=` values are not resolved from plain scalars: they stay text
+TaskLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag in ("tag:yaml.org,2002:null", _MERGE)]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_UniqueKeyLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
-_UniqueKeyLoader.add_implicit_resolver(_INT, re.compile(r"^(?:[-+]?[0-9]+|0x[0-9a-fA-F]+|0o[0-7]+)$"),
-                                       list("-+0123456789"))
-_UniqueKeyLoader.add_implicit_resolver(
+TaskLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+TaskLoader.add_implicit_resolver(_INT, re.compile(r"^(?:[-+]?[0-9]+|0x[0-9a-fA-F]+|0o[0-7]+)$"),
+                                 list("-+0123456789"))
+TaskLoader.add_implicit_resolver(
     _FLOAT, re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
     list("-+.0123456789"))
 
+INT64 = (-(1 << 63), (1 << 63) - 1)
 
-def _construct_int(loader: _UniqueKeyLoader, node: yaml.ScalarNode) -> int:
+
+def _error(problem: str, node: yaml.Node) -> yaml.constructor.ConstructorError:
+    return yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
+
+
+def _construct_int(loader: TaskLoader, node: yaml.ScalarNode) -> int:
     text = loader.construct_scalar(node)
-    if text.startswith(("0x", "0o")):
-        return int(text, 0)
-    return int(text, 10)  # a leading zero is decimal, as in YAML 1.2 (YAML 1.1 read 017 as 15)
+    digits = text.lstrip("+-")
+    if len(digits) > 20:  # before int(): Python refuses to convert past 4,300 digits, and nothing here needs 20
+        raise _error(f"integer of {len(digits)} digits is out of range (a 64-bit integer at most)", node)
+    value = int(text, 0) if digits.startswith(("0x", "0o")) else int(text, 10)  # 017 is 17 (YAML 1.1: 15)
+    if not INT64[0] <= value <= INT64[1]:
+        raise _error(f"integer {text} is out of range (a 64-bit integer at most)", node)
+    return value
 
 
-_UniqueKeyLoader.add_constructor(_INT, _construct_int)
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: set = set()
+def _construct_mapping(loader: TaskLoader, node: yaml.MappingNode) -> dict:
+    """Keys as their text; a key given twice among the node's own keys is refused, a merged (`<<`) key is
+    overridden by the node's own, as YAML's merge says."""
+    seen: set[str] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"key {key!r} is given twice", key_node.start_mark)
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
+        if key_node.tag == _MERGE:
+            continue
+        if key_node.value in seen:
+            raise _error(f"key {key_node.value!r} is given twice", key_node)
+        seen.add(key_node.value)
+    loader.flatten_mapping(node)
+    return {key_node.value: loader.construct_object(value_node, deep=True) for key_node, value_node in node.value}
 
 
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+TaskLoader.add_constructor(_INT, _construct_int)
+TaskLoader.add_constructor(_MAP, _construct_mapping)
 
+
+def check_graph(root: yaml.Node) -> None:
+    """Refuse, before anything is built, what YAML lets a file make a loader do: expand anchors and aliases into
+    billions of values (an alias bomb), refer to a node from inside itself, use YAML 1.1 types (!!binary, !!set,
+    !!timestamp, ...), key a mapping by a list or a mapping, or spell a lone UTF-16 surrogate (\\ud800)."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if id(node) in open_nodes:
+            raise _error("an alias refers to a node that contains it (a cycle)", node)
+        if node.tag not in _CORE_TAGS:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            raise _error(f"tag {tag} is not read: task files hold YAML 1.2 text, numbers, true/false, null, lists "
+                         f"and mappings (quote the value to keep it as text)", node)
+        open_nodes.add(id(node))
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if not isinstance(key, yaml.ScalarNode):
+                    raise _error(f"a key must be text, got a {'list' if isinstance(key, yaml.SequenceNode) else 'mapping'}",
+                                 key)
+                total += size(key) + size(value)
+                if total > YAML_VALUES_LIMIT:
+                    break
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                total += size(item)
+                if total > YAML_VALUES_LIMIT:
+                    break
+        elif not node.value.isascii():
+            found = lone_surrogate(node.value)
+            if found is not None:
+                raise _error(f"{found} {SURROGATE_HINT}", node)
+        open_nodes.discard(id(node))
+        if total > YAML_VALUES_LIMIT:
+            raise _error(f"the file expands to more than {YAML_VALUES_LIMIT:,} values (anchors and aliases count each "
+                         f"time they are used)", node)
+        sizes[id(node)] = total
+        return total
+
+    size(root)
 
 
 def _line_of(root: yaml.Node | None, loc: tuple) -> int | None:
@@ -78,13 +142,16 @@ def _line_of(root: yaml.Node | None, loc: tuple) -> int | None:
     return line
 
 
+_MEMBER_TAGS = {"float", "int", "str", "bool", "FloatRange", "literal['epoch']"}
+
+
 def _format_loc(loc: tuple, tags: set[str]) -> tuple[tuple, str]:
     parts: list = []
     for part in loc:
-        if isinstance(part, str) and part in tags and parts and isinstance(parts[-1], int):
+        if isinstance(part, str) and part in tags and parts and (isinstance(parts[-1], int) or parts[-1] == "backend"):
             continue
-        if isinstance(part, str) and part.startswith("function-"):
-            continue
+        if isinstance(part, str) and (part.startswith("function-") or "[" in part or part in _MEMBER_TAGS):
+            continue  # a union member's name (list[...], float, ...), not a key of the file
         parts.append(part)
     text = ""
     for part in parts:
@@ -141,28 +208,47 @@ def _describe(err: dict) -> str:
     if err["type"] == "value_error" and isinstance(err["input"], (dict, list)):
         return msg  # a check across a section's fields names what it found itself
     value = err["input"]
-    shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
-    return f"{msg} (got {shown[:80]})"
+    text = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
+    text = public_broken_url(text) if "url" in str(err["loc"][-1]) else public_url(text)
+    return f"{msg} (got {text[:80]})"
+
+
+def _union_noise_dropped(errors: list[dict]) -> list[dict]:
+    """A value that fits no member of a union gets one error per member; when one member took the value's shape
+    (a mapping for FloatRange) and found a real problem in it, the others' "should be a valid list" are noise."""
+    def member(e: dict) -> int | None:
+        return next((i for i, part in enumerate(e["loc"]) if isinstance(part, str) and "[" in part), None)
+
+    real = [e["loc"] for e in errors if not e["type"].endswith("_type")]
+    kept = []
+    for e in errors:
+        at = member(e)
+        if at is not None and e["type"].endswith("_type") and any(
+                loc[:at] == e["loc"][:at] and loc != e["loc"] for loc in real):
+            continue
+        kept.append(e)
+    return kept
 
 
 def problems_from(err: ValidationError, file: str, root: yaml.Node | None) -> list[str]:
     tags = set(arm_types()) | set(BACKEND_TYPES) | {"list[...]", "FloatRange", "literal['epoch']", "int", "str",
                                                   "EvaluateMetricSpec"}
     lines = []
-    for e in err.errors():
+    for e in _union_noise_dropped(err.errors()):
+        if e["type"] == "extra_forbidden":  # the last part is the file's own key, whatever it looks like
+            parent, parent_text = _format_loc(e["loc"][:-1], tags)
+            key = str(e["loc"][-1])
+            line = _line_of(root, parent + (key,))
+            prefix = f"{file}:{line}" if line else file
+            allowed = _allowed_keys(tuple(p for p in e["loc"][:-1]))
+            hint = did_you_mean(key, allowed) if allowed else ""
+            lines.append(f"{prefix}: {parent_text}: unknown key {key!r}" + (f"; {hint}" if hint else ""))
+            continue
         loc, where = _format_loc(e["loc"], tags)
         if e["type"] in ("union_tag_invalid", "union_tag_not_found"):
             loc, where = loc + ("type",), where + ".type"
         line = _line_of(root, loc)
         prefix = f"{file}:{line}" if line else file
-        if e["type"] == "extra_forbidden":
-            key = str(loc[-1])
-            parent = loc[:-1]
-            _, parent_text = _format_loc(parent, tags)
-            allowed = _allowed_keys(tuple(p for p in e["loc"][:-1]))
-            hint = did_you_mean(key, allowed) if allowed else ""
-            lines.append(f"{prefix}: {parent_text}: unknown key {key!r}" + (f"; {hint}" if hint else ""))
-            continue
         if e["type"] == "value_error" and where == "(top level)":
             # cross-field checks name their own field path: point each at its line
             for part in e["msg"].removeprefix("Value error, ").split("\n"):
@@ -170,7 +256,7 @@ def problems_from(err: ValidationError, file: str, root: yaml.Node | None) -> li
                 lines.append(f"{file}:{_line_of(root, path) or line}: {part}")
             continue
         lines.append(f"{prefix}: {where}: {_describe(e)}")
-    return lines
+    return list(dict.fromkeys(lines))  # one value that fits no member of a union: one line
 
 
 def _keep_version_text(raw: dict, root: yaml.Node) -> None:
@@ -180,36 +266,62 @@ def _keep_version_text(raw: dict, root: yaml.Node) -> None:
         raw["version"] = node.value
 
 
-def load_spec(path: str | Path) -> Task:
-    """Read and validate a task file; raise SpecError listing every problem. Installed plugins are loaded first,
-    so their arm and backend types are known."""
+def parse_yaml(text: str) -> tuple[yaml.Node | None, Any]:
+    """(the node graph, the value) of one YAML document, read by TaskLoader after check_graph passed it."""
+    loader = TaskLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None, None
+        check_graph(root)
+        return root, loader.construct_document(root)
+    finally:
+        loader.dispose()
+
+
+def _outside(spec: TaskSpec, path: Path, root: yaml.Node | None, trust: Trust) -> list[str]:
+    """Each path the task reads that lies outside its folder and every folder its user allowed."""
+    problems = []
+    for loc, target in spec.read_paths(path.parent):
+        refusal = trust.path_refusal(path.parent, target)
+        if refusal is not None:
+            _, where = _format_loc(loc, set())
+            problems.append(f"{shown(path)}:{_line_of(root, loc)}: {where}: {refusal}")
+    return problems
+
+
+def load_spec(path: str | Path, trust: Trust | None = None) -> Task:
+    """Read and validate a task file; raise SpecError listing every problem. `trust`: what the user allowed it to
+    reach outside its folder (default: HARNESS_ALLOW_KEYS and HARNESS_ALLOW_PATHS). Installed plugins are loaded
+    first, so their arm and backend types are known."""
     load_plugins()
     path = Path(path)
-    if not path.is_file():
-        raise SpecError([f"{path}: task file not found" if not path.exists() else f"{path}: expected a task file, found a folder"])
     try:
-        text = read_text(path)
+        text = read_text(path, TASK_FILE_LIMIT, "task file")
     except HarnessError as exc:
         raise SpecError([str(exc)]) from None
     try:
-        root = yaml.compose(text, Loader=_UniqueKeyLoader)
-        raw = yaml.load(text, Loader=_UniqueKeyLoader)
+        root, raw = parse_yaml(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        where = f"{shown(path)}:{mark.line + 1}:{mark.column + 1}" if mark else shown(path)
         raise SpecError([f"{where}: invalid YAML: {exc.problem or exc.context}"]) from None
     except yaml.reader.ReaderError as exc:  # a control character: YAML allows printable text only
         line = text.count("\n", 0, exc.position) + 1
         column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
-        raise SpecError([f"{path}:{line}:{column}: invalid YAML: character U+{exc.character:04X} is not allowed "
+        raise SpecError([f"{shown(path)}:{line}:{column}: invalid YAML: character U+{exc.character:04X} is not allowed "
                          f"(YAML files hold printable text only)"]) from None
     except (yaml.YAMLError, RecursionError) as exc:
-        raise SpecError([f"{path}: invalid YAML: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"]) from None
+        raise SpecError([f"{shown(path)}: invalid YAML: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"]) from None
     if not isinstance(raw, dict):
-        raise SpecError([f"{path}: expected a mapping of task settings at the top level, got {type(raw).__name__}"])
+        raise SpecError([f"{shown(path)}: expected a mapping of task settings at the top level, got {type(raw).__name__}"])
     _keep_version_text(raw, root)
     try:
         spec = TaskSpec.model_validate(raw, context={"base_dir": path.parent})
     except ValidationError as err:
-        raise SpecError(problems_from(err, str(path), root)) from None
-    return Task(spec, path, raw)
+        raise SpecError(problems_from(err, shown(path), root)) from None
+    trust = trust if trust is not None else Trust.of_user()
+    problems = _outside(spec, path, root, trust)
+    if problems:
+        raise SpecError(problems)
+    return Task(spec, path, raw, trust)

@@ -19,11 +19,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from harness import environment
 from harness.errors import HarnessError
 from harness.processes import process_alive
 from harness.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
-DEFAULT_WAIT_S = 600.0  # a writer holds the file for one short transaction; ten minutes means something is stuck
 T = TypeVar("T")
 C = TypeVar("C", bound="Connection")
 
@@ -68,7 +68,7 @@ class Connection:
     def __init__(self, path: Path, read_only: bool = False, wait_s: float | None = None):
         self.path = path
         self.read_only = read_only
-        self.wait_s = float(os.environ.get("HARNESS_DB_WAIT_S", DEFAULT_WAIT_S)) if wait_s is None else wait_s
+        self.wait_s = environment.db_wait_s() if wait_s is None else wait_s
         self._con: Any = None
         self._depth = 0  # nesting of _transaction
         self.opens = 0

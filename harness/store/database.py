@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, shown
 from harness.store.reads import Reads
 from harness.store.vectors import VectorIndex
 from harness.store.writes import Writes
+from harness.textfiles import kind_of
 
 DEFAULT_DB = Path("experiments") / "harness.duckdb"
 
@@ -31,8 +32,10 @@ class Store(Writes, Reads, VectorIndex):
     @classmethod
     def open(cls, path: str | Path = DEFAULT_DB, read_only: bool = False, wait_s: float | None = None) -> Store:
         path = Path(path)
+        if path.exists() and not path.is_file():  # a FIFO would block the open for ever
+            raise HarnessError(f"{shown(path)}: expected a DuckDB file, found {kind_of(path.stat().st_mode)}")
         if read_only and not path.is_file():
-            raise HarnessError(f"{path}: no such database (run `harness run` first, or pass --db)")
+            raise HarnessError(f"{shown(path)}: no such database (run `harness run` first, or pass --db)")
         path.parent.mkdir(parents=True, exist_ok=True)
         store = cls(path, read_only, wait_s)
         with store.session():

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from harness import environment
 from harness.errors import HarnessError
 from harness.processes import process_alive, process_identity
 from harness.redact import public_url
@@ -87,17 +88,6 @@ def _with_driver(url: str) -> str:
 def _scrub(message: str, url: str) -> str:
     password = urlsplit(url).password
     return message.replace(password, "***") if password else message
-
-
-HEARTBEAT_ENV = "HARNESS_SWEEP_HEARTBEAT_S"
-
-
-def heartbeat_interval() -> int:
-    """Seconds between a running trial's heartbeats; a trial silent for three intervals is taken as dead."""
-    raw = os.environ.get(HEARTBEAT_ENV, "10")
-    if not raw.isdigit() or int(raw) < 1:
-        raise HarnessError(f"{HEARTBEAT_ENV}={raw!r}: expected a whole number of seconds, at least 1")
-    return int(raw)
 
 
 # ------------------------------------------------------------ one worker at a time where it matters
@@ -200,7 +190,7 @@ def open_study(name: str, storage: str, sweep: SweepSpec, maximize: bool = True)
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     url = _with_driver(storage)
-    interval = heartbeat_interval()
+    interval = environment.heartbeat_s()
     try:
         lock = SweepLock(url)
         try:
@@ -286,7 +276,7 @@ def _fail_unmarked_trials(study: Any) -> None:
     ever. Past the heartbeat's grace period it is failed and queued again, like any dead worker's trial."""
     from optuna.trial import TrialState
 
-    grace = timedelta(seconds=3 * heartbeat_interval())
+    grace = timedelta(seconds=3 * environment.heartbeat_s())
     now = datetime.now()  # Optuna stamps trials with the local naive time
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         if "owner" not in trial.user_attrs and trial.datetime_start and now - trial.datetime_start > grace:
@@ -337,7 +327,7 @@ def run_sweep(study: Any, objective: Objective, n_trials: int, enqueue: list[dic
                 break
             if done + running >= n_trials:  # the rest is running elsewhere: wait for it, or for it to die
                 lock.release()
-                time.sleep(heartbeat_interval())
+                time.sleep(environment.heartbeat_s())
                 continue
             study.optimize(claimed, n_trials=1, catch=(Exception,), gc_after_trial=True)
             lock.release()  # when the trial failed before reaching the objective

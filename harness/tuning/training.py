@@ -31,6 +31,7 @@ from harness.processes import kill_point, raise_if_stopping
 from harness.prompting.conversations import conversation
 from harness.prompting.template import ChatFormat, PromptFormat, choose_format
 from harness.spec import PromptSpec
+from harness.spec.trust import Trust
 
 # Called after each epoch (or every N steps) with (model, step, epoch); returns True to stop (pruned).
 Evaluate = Callable[[Any, int, float], bool]
@@ -322,7 +323,7 @@ class _EvalCallback:
 
 
 def train_for_task(task_path: str | Path, arm_name: str | None, out_dir: Path, profile_name: str | None,
-                   device: str | None, seed: int = 0) -> TrainResult:
+                   device: str | None, seed: int = 0, trust: Trust | None = None) -> TrainResult:
     """Train one adapter with a tuned arm's own hyperparameters: no sweep, no test split, no database.
 
     Safe under `accelerate launch` (several GPUs): the Trainer runs data-parallel and only the main
@@ -333,7 +334,7 @@ def train_for_task(task_path: str | Path, arm_name: str | None, out_dir: Path, p
     from harness.models.precision import choose_precision
     from harness.spec.taskfile import load_spec
 
-    task = load_spec(task_path)
+    task = load_spec(task_path, trust)
     data = load_data(task)
     tuned = [a for a in task.spec.arms if a.produces_adapter]
     if not tuned:
