@@ -132,7 +132,8 @@ def check_output_shape(task: Task) -> None:
     from harness.prompting.constraints import Constraint, library_version
 
     output = task.spec.output
-    given = [("output.json_schema", Constraint.json, output.json_schema), ("output.regex", Constraint.regex, output.regex)]
+    given: list[tuple[str, Any, Any]] = [("output.json_schema", Constraint.json, output.json_schema),
+                                         ("output.regex", Constraint.regex, output.regex)]
     given = [(where, make, value) for where, make, value in given if value is not None]
     if not given or library_version() == "not installed":
         return  # an arm that needs the engine says so in its own preflight

@@ -245,7 +245,8 @@ class SweepSpec(Strict):
 @functools.cache
 def _field_adapter(model: type[Strict], name: str) -> TypeAdapter:
     field = model.model_fields[name]
-    return TypeAdapter(Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation)
+    annotation: Any = field.annotation
+    return TypeAdapter(Annotated[annotation, *field.metadata] if field.metadata else annotation)
 
 
 def _field_refusal(model: type[Strict], name: str, value: Any) -> str | None:
