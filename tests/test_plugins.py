@@ -11,32 +11,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import query, write_tiny_task
+from tests.test_architecture import TOY_ARM as ECHO  # the same toy arm, installed as a package here
 
 ROOT = Path(__file__).resolve().parent.parent
-
-ECHO = '''
-"""A toy arm type: answers every item with a fixed text."""
-from typing import Literal
-
-from harness.arms import ArmBase, ArmOutput, register
-from harness.records import Prediction
-from harness.spec import ArmSpecBase
-
-
-class EchoSpec(ArmSpecBase):
-    type: Literal["echo"]
-    answer: str
-
-
-@register
-class EchoArm(ArmBase):
-    types = ("echo",)
-    spec_model = EchoSpec
-
-    def predict(self, items, ctx, adapter=None):
-        return ArmOutput([Prediction(i.id, list(i.messages), self.spec.answer, None, 0.0, 1, 1) for i in items],
-                         {"echoed": self.spec.answer})
-'''
 
 
 def install_plugin(tmp_path: Path, module: str, source: str, entry_points: str) -> Path:

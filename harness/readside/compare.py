@@ -15,7 +15,7 @@ import numpy as np
 
 from harness.errors import HarnessError
 from harness.metrics.builtin import METRICS, OutputShape, aggregate_key, higher_is_better
-from harness.readside.results import arm_results, forgetting, run_decision
+from harness.readside.results import arm_results, forgetting, run_decision, verdict_comparison
 from harness.store.database import Store
 from harness.store.records import ExampleRecord, RunRecord
 from harness.verdict.decision import ArmResult
@@ -105,10 +105,7 @@ class RunComparison:
 
 def _side(store: Store, run: RunRecord) -> RunSide:
     decision = run_decision(run)
-    best = None
-    if decision is not None:
-        best = next((c for c in decision.comparisons
-                     if c.arm == decision.candidate and c.baseline == decision.baseline), None)
+    best = verdict_comparison(decision)
     return RunSide(
         run.run_id, run.status, str(run.started_at)[:19], run.base_model_id or "",
         run.base_model_hash or "", run.data_fingerprint, len(store.examples(run.run_id)),

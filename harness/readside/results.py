@@ -14,7 +14,7 @@ from harness.regression.runs import BASE
 from harness.spec import RegressionSpec, TaskSpec
 from harness.store.database import Store
 from harness.store.records import RunRecord
-from harness.verdict.decision import ArmResult, Decision, decide
+from harness.verdict.decision import ArmResult, Comparison, Decision, decide
 from harness.verdict.forgetting import Forgetting, compare
 
 
@@ -88,6 +88,14 @@ def run_decision(run: RunRecord) -> Decision | None:
     return Decision.from_dict(run.decision) if run.decision else None
 
 
+def verdict_comparison(decision: Decision | None) -> Comparison | None:
+    """The comparison the verdict rests on: its candidate against its baseline (None without one)."""
+    if decision is None:
+        return None
+    return next((c for c in decision.comparisons if c.arm == decision.candidate and c.baseline == decision.baseline),
+                None)
+
+
 @dataclass(frozen=True)
 class HistoryRow:
     run_id: str
@@ -121,10 +129,7 @@ def history(store: Store, task: str | None = None) -> list[HistoryRow]:
 
 def _history_row(store: Store, run: RunRecord) -> HistoryRow:
     decision = run_decision(run)
-    best = None
-    if decision is not None:
-        best = next((c for c in decision.comparisons
-                     if c.arm == decision.candidate and c.baseline == decision.baseline), None)
+    best = verdict_comparison(decision)
     spec = run.spec
     primary = spec.decision.primary_metric
     completed = {a.arm for a in store.arms(run.run_id) if a.status == "completed"}

@@ -30,8 +30,16 @@ def from_row(cls: type[R], row: dict[str, Any]) -> R:
     return cls(**values)
 
 
+class Row:
+    """A record read from one table row (`from_row`)."""
+
+    @classmethod
+    def from_row(cls: type[R], row: dict[str, Any]) -> R:
+        return from_row(cls, row)
+
+
 @dataclass(frozen=True)
-class RunRecord:
+class RunRecord(Row):
     run_id: str
     task: str
     task_version: str
@@ -80,7 +88,7 @@ class RunRecord:
 
 
 @dataclass(frozen=True)
-class ArmRecord:
+class ArmRecord(Row):
     run_id: str
     arm: str
     arm_type: str
@@ -114,7 +122,7 @@ class ArmRecord:
 
 
 @dataclass(frozen=True)
-class ExampleRecord:
+class ExampleRecord(Row):
     split: str
     example_id: str
     target: str
@@ -133,7 +141,7 @@ class ExampleRecord:
 
 
 @dataclass(frozen=True)
-class PredictionRecord:
+class PredictionRecord(Row):
     arm: str
     split: str
     example_id: str
@@ -157,7 +165,7 @@ class PredictionRecord:
 
 
 @dataclass(frozen=True)
-class MetricRecord:
+class MetricRecord(Row):
     arm: str
     split: str
     metric: str
@@ -167,13 +175,9 @@ class MetricRecord:
     ci_low: float | None = None
     ci_high: float | None = None
 
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> MetricRecord:
-        return from_row(cls, row)
-
 
 @dataclass(frozen=True)
-class SuiteRecord:
+class SuiteRecord(Row):
     """The general-capability suite result an arm of a run uses (`base` for the base model)."""
 
     arm: str
@@ -188,13 +192,9 @@ class SuiteRecord:
     seconds: float | None = None
     created_at: datetime | None = None
 
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> SuiteRecord:
-        return from_row(cls, row)
-
 
 @dataclass(frozen=True)
-class StageRecord:
+class StageRecord(Row):
     position: int
     stage: str
     seconds: float
@@ -202,13 +202,9 @@ class StageRecord:
     failed: bool
     arm: str | None = None
 
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> StageRecord:
-        return from_row(cls, row)
-
 
 @dataclass(frozen=True)
-class FindingRecord:
+class FindingRecord(Row):
     check_name: str
     severity: str
     message: str
@@ -216,13 +212,9 @@ class FindingRecord:
     example_id: str | None = None
     related: str | None = None
 
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> FindingRecord:
-        return from_row(cls, row)
-
 
 @dataclass(frozen=True)
-class IndexRecord:
+class IndexRecord(Row):
     """A stored retrieval index: what it was built from and its size."""
 
     index_key: str
@@ -236,10 +228,6 @@ class IndexRecord:
     n_chunks: int
     corpus_path: str | None = None
     created_at: datetime | None = None
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> IndexRecord:
-        return from_row(cls, row)
 
 
 def _replace(record: R, **changes: Any) -> R:
