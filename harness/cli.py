@@ -155,6 +155,11 @@ def _print_results(outcome: Any) -> None:
     console.print(table)
     if outcome.decision is not None:
         console.print(f"verdict: {outcome.decision.verdict}: {outcome.decision.reasons[0]}", soft_wrap=True, markup=False)
+        from harness.verdict.reasons import flagged_sentence
+
+        slices = flagged_sentence(outcome.decision) if outcome.decision.rule != "slice-block" else None
+        if slices:
+            console.print(f"slices: {slices}", soft_wrap=True, markup=False)
         console.print(f"method: {outcome.decision.method}", soft_wrap=True, markup=False)
     console.print(f"report: {outcome.report_path}", soft_wrap=True)
 

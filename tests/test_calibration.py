@@ -21,7 +21,8 @@ from scipy.stats import binom, binomtest, norm
 
 from harness.metrics.builtin import OutputShape
 from harness.spec import DecisionSpec
-from harness.verdict.decision import ArmResult, decide
+from harness.verdict.comparison import ArmResult
+from harness.verdict.decision import decide
 from harness.verdict.stats import (
     MIN_DIFFERING,
     binary_power_exact,
@@ -186,7 +187,7 @@ def test_items_needed_gives_go_with_80_percent_probability(n0, wins, losses, exp
                  {i: "a" for i in ids}, "accuracy", rule, SHAPE)
     assert out.verdict == "INCONCLUSIVE"
     needed = out.items_needed
-    assert needed and f"about {needed:,} test items would give GO with 80% probability" in out.reasons[0]
+    assert needed and out.planned == "tuned"
     p_loss = losses / n0
     p_win = wins / n0 if expected_lift is None else p_loss + expected_lift
     assert 0.75 <= binary_power_exact(needed, p_win, p_loss, MIN_LIFT, 0.025) <= 0.85
@@ -260,4 +261,42 @@ def test_the_guard_blocks_bootstrap_verdicts_on_few_differing_items():
     rule = DecisionSpec(primary_metric="json_field_f1", min_lift=0.0)
     out = decide([_arm("base", "baseline", ids, base), _arm("tuned", "tuned", ids, tuned)],
                  {i: "{}" for i in ids}, "json_field_f1", rule, OutputShape("json", fields=("a",)))
-    assert out.verdict == "INCONCLUSIVE" and f"only {MIN_DIFFERING - 1} of {n} items differ" in out.reasons[0]
+    assert out.verdict == "INCONCLUSIVE" and out.rule == "guard"
+    assert out.comparisons[0].differing == MIN_DIFFERING - 1 and out.comparisons[0].guard
+
+
+def test_items_needed_on_the_cost_route_show_non_inferiority_with_80_percent_probability():
+    """The issue's intent task: 200 items, the tuned arm +0.015 (27 wins, 24 losses), far fewer prompt tokens, margin
+    0.05; INCONCLUSIVE. Its cost route's items needed, what 200 items show, and the chance on all 400 of the data,
+    each checked: exactly by the multinomial law, and end to end through `decide`."""
+    margin, n0 = 0.05, 200
+    rule = DecisionSpec(primary_metric="accuracy", min_lift=MIN_LIFT, non_inferiority_margin=margin,
+                        cost={"requests_per_day": 50000, "price_per_1k_input_tokens": 0.5,
+                              "training_cost_per_hour": 4.8})
+
+    def run(n, p_win, p_loss, rng=None, wins=None, losses=None):
+        if rng is not None:
+            wins, losses, _ = rng.multinomial(n, [p_win, p_loss, 1 - p_win - p_loss])
+        ids = _ids(n)
+        base = np.r_[np.zeros(wins), np.ones(losses), np.ones(n - wins - losses) * (np.arange(n - wins - losses) % 2)]
+        tuned = np.r_[np.ones(wins), np.zeros(losses), base[wins + losses:]]
+        arms = [_arm("base", "baseline", ids, base, prompt_tokens=837.0),
+                _arm("tuned", "tuned", ids, tuned, prompt_tokens=45.0, train_seconds=600.0)]
+        return decide(arms, {i: "a" for i in ids}, "accuracy", rule, SHAPE, available=400)
+
+    first = run(n0, 0, 0, wins=27, losses=24)
+    plan = first.cost_plan
+    assert first.verdict == "INCONCLUSIVE" and first.cost_open and -0.06 < first.comparisons[0].low < -margin
+    assert plan.assumed == plan.observed == pytest.approx(0.015) and 440 <= plan.items_needed <= 500, plan
+    p_win, p_loss = 27 / n0, 24 / n0
+    assert 0.75 <= binary_power_exact(plan.items_needed, p_win, p_loss, -margin, 0.025) <= 0.85
+    assert binary_power_exact(400, p_win, p_loss, -margin, 0.025) == pytest.approx(plan.power_available, abs=0.03)
+    detect = plan.detectable - plan.observed  # what 200 items show: P = 80% at that true difference
+    assert 0.75 <= binary_power_exact(n0, p_win + detect, p_loss, -margin, 0.025) <= 0.85
+    reps = 250
+    rng = np.random.default_rng(12)
+    cells = ((plan.items_needed, p_win, 0.8), (400, p_win, plan.power_available), (n0, p_win + detect, 0.8))
+    for n, win, rate in cells:
+        outs = [run(n, win, p_loss, rng) for _ in range(reps)]
+        by_cost = sum(o.verdict == "GO" and o.route == "cost" for o in outs) / reps
+        assert abs(by_cost - rate) <= 3 * math.sqrt(rate * (1 - rate) / reps) + 0.02, (n, by_cost, rate)

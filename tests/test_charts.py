@@ -12,15 +12,9 @@ from typing import Any
 import pytest
 from markupsafe import Markup
 
-from harness.report.charts import (
-    break_even_chart,
-    crossing,
-    importance_bars,
-    interval_chart,
-    nice_ticks,
-    param_importances,
-    trial_history,
-)
+from harness.report.charts import importance_bars, interval_chart, param_importances, trial_history
+from harness.report.costs import break_even_chart, crossing
+from harness.report.svg import nice_ticks
 
 NS = "{http://www.w3.org/2000/svg}"
 HOSTILE = ["<script>alert(1)</script>", '"onload="x', "\u202eevil"]

@@ -15,7 +15,8 @@ from harness.errors import HarnessError, SpecError
 from harness.metrics.builtin import METRICS, OutputShape
 from harness.spec import DecisionSpec
 from harness.spec.taskfile import load_spec
-from harness.verdict.decision import ArmResult, decide
+from harness.verdict.comparison import ArmResult
+from harness.verdict.decision import decide
 from harness.verdict.stats import bootstrap_ci, paired_bootstrap, resample_indices
 from tests.conftest import query, run_cli, write_tiny_task
 

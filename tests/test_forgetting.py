@@ -50,7 +50,8 @@ def test_no_change_is_no_regression_and_tolerance_is_respected():
 def test_a_tuned_arm_that_regressed_cannot_be_go():
     from harness.metrics.builtin import OutputShape
     from harness.spec import DecisionSpec
-    from harness.verdict.decision import ArmResult, decide
+    from harness.verdict.comparison import ArmResult
+    from harness.verdict.decision import decide
 
     n = 300
     rng = np.random.default_rng(1)
@@ -70,8 +71,8 @@ def test_a_tuned_arm_that_regressed_cannot_be_go():
     fine = compare("lora", _rows(general), _rows(general), [], [], RegressionSpec(), 0.95)
     assert decide(arms, targets, "accuracy", rule, shape, forgetting={"lora": fine}).verdict == "GO"
     blocked = decide(arms, targets, "accuracy", rule, shape, forgetting={"lora": broken})
-    assert blocked.verdict == "NO-GO" and "lost general capability" in blocked.reasons[0]
-    assert any("general/facts" in r for r in blocked.reasons)
+    assert blocked.verdict == "NO-GO" and blocked.regressed == ["lora"] and blocked.rule == "no-lift"
+    assert blocked.regression_reasons == broken.reasons
 
 
 SUITE = "regression: {mmlu_items: 8, general_items: 16, perplexity_docs: 3, probes: true, trial_items: 8}\n"

@@ -13,7 +13,7 @@ from tests.conftest import run_cli, write_tiny_task
     ("GO", [], 0), ("NO-GO", [], 10), ("INCONCLUSIVE", [], 11), ("NO-GO", ["lora"], 12), ("INCONCLUSIVE", ["lora"], 12),
 ])
 def test_each_outcome_has_its_own_code(verdict, regressed, code):
-    assert gate_code(Decision(verdict, [], [], "accuracy", regressed=regressed)) == code
+    assert gate_code(Decision(verdict=verdict, comparisons=[], primary="accuracy", regressed=regressed)) == code
     assert len(set(GATE_CODES.values())) == len(GATE_CODES) and 2 not in GATE_CODES.values()  # 2: bad input
 
 

@@ -181,6 +181,56 @@ decision: {{primary_metric: accuracy, min_lift: 0.05}}
     assert "accuracy 0.333" in zero  # "Billing." is read as billing, as the accuracy metric reads it
 
 
+def test_a_flagged_slice_is_charted_and_its_items_lead_the_disagreements(tmp_path):
+    """The tuned arm gets every months value right and no party: the party slice is flagged, drawn red in the slice
+    chart, and its items are listed above the item-by-item disagreements, with each arm's party value."""
+    task = write_tiny_task(tmp_path, "unused/model", n_test=40)
+    test = [json.loads(line) for line in (tmp_path / "data" / "test.jsonl").read_text().splitlines()]
+    gold = {r["id"]: json.loads(r["messages"][-1]["content"]) for r in test}
+    baseline = {eid: json.dumps({"party": g["party"], "months": g["months"] if i % 2 else 0})
+                for i, (eid, g) in enumerate(sorted(gold.items()))}
+    tuned = {eid: json.dumps({"party": "Nobody Ltd", "months": g["months"]}) for eid, g in gold.items()}
+    report = _store_run(tmp_path, task, {"few_shot": ("baseline", baseline), "lora": ("tuned", tuned)},
+                        {"few_shot": 900, "lora": 120})
+    dom = dump_dom(report)
+    assert load_page(report, 1366, 900).console == []
+    chart = re.search(r'<svg[^>]*id="slice-chart".*?</svg>', dom, re.S).group(0)
+    rows = re.findall(r'<g class="row (\S+)" data-slice="([^"]+)"', chart)
+    assert rows == [("flagged", "party"), ("tested", "months")]
+    assert "lora is worse than few_shot on party: 1.000 → 0.000" in dom
+    block = re.search(r'<div class="flagged-slice" data-slice="party">(.*?)</div>\s*</div>', dom, re.S).group(1)
+    rows = re.findall(r'<tr data-example="([^"]+)">.*?<code>([^<]*)</code></td><td><code>([^<]*)</code></td>'
+                      r'<td><code>([^<]*)</code>', block, re.S)
+    assert len(rows) == 40 and all(t == "\"Nobody Ltd\"" for *_, t in rows)
+    assert all(g == b and g.startswith("\"") for _, g, b, _ in rows)
+    assert dom.index('class="flagged-slice"') < dom.index('id="disagreement-counts"')
+
+
+def test_a_label_task_shows_per_class_slices(tmp_path):
+    """tasks/support_tickets.yaml answered by scripted arms: one slice per queue in the chart, each with its n."""
+    task = Path(__file__).parent.parent / "tasks" / "support_tickets.yaml"
+    data = load_data(load_spec(task))
+    gold = {ex.id: ex.target for ex in data.test}
+    baseline = {eid: g if i % 4 else "other" for i, (eid, g) in enumerate(sorted(gold.items()))}
+    tuned = {eid: "technical" if g == "shipping" else g for eid, g in gold.items()}  # never says shipping
+    report = _store_run(tmp_path, task, {"few_shot": ("baseline", baseline), "lora": ("tuned", tuned)},
+                        {"few_shot": 400, "lora": 40})
+    dom = dump_dom(report)
+    chart = re.search(r'<svg[^>]*id="slice-chart".*?</svg>', dom, re.S).group(0)
+    shown = dict((name, kind) for kind, name in re.findall(r'<g class="row (\S+)" data-slice="([^"]+)"', chart))
+    labels = load_spec(task).spec.output.labels
+    assert sorted(shown) == sorted(labels) and shown["shipping"] == "flagged"
+    assert all(f"{label} (n={sum(g == label for g in gold.values())})" in chart for label in labels)
+    assert 'data-slice="shipping"' in dom.split('id="disagreement-counts"')[0]
+    table = re.search(r'<details id="slice-table">.*?</details>', dom, re.S).group(0)
+    cells = r'<tr data-row="([^"]+)" class="(\S+)"><td>[^<]*</td><td>(\d+)</td><td>([^<]*)</td><td>([^<]*)</td>'
+    rows = re.findall(cells, table)
+    assert sorted(r[0] for r in rows) == sorted(labels) and rows[0][:2] == ("shipping", "flagged")
+    assert all(int(n) == sum(g == label for g in gold.values()) for label, _, n, *_ in rows)
+    shipping = next(r for r in rows if r[0] == "shipping")
+    assert float(shipping[4]) == 0.0 and float(shipping[3]) > 0  # the tuned arm never says shipping
+
+
 def test_the_contracts_full_run_report_stays_under_2_mb(tmp_path):
     """Every one of the 150 test items answered by six arms, the tuned and baseline arms disagreeing on all of
     them, and twelve trials: the page the contracts full profile would write."""

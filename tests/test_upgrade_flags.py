@@ -30,7 +30,8 @@ def _run(store: Store, run_id: str, weights: str, baseline: np.ndarray, tuned: n
         scores = [{"example_id": f"e{i}", "metric": "accuracy", "value": float(c)} for i, c in enumerate(correct)]
         store.finish_arm(run_id, arm, "test", preds, scores,
                          [{"metric": "accuracy", "value": float(np.mean(correct)), "n": N, "n_failed": 0}], 1.0)
-    store.finish_run(run_id, None, Decision("GO", [], [], "accuracy", baseline="prompt", candidate="lora").to_dict())
+    decision = Decision(verdict="GO", comparisons=[], primary="accuracy", baseline="prompt", candidate="lora")
+    store.finish_run(run_id, None, decision.to_dict())
 
 
 def test_an_upgrade_that_erases_the_lift_and_a_tuned_arm_that_regressed_are_flagged(tmp_path):

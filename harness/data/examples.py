@@ -55,6 +55,7 @@ class TaskData:
     validation: list[Example]
     test: list[Example]
     origin: str = ""  # what the examples were read from, beyond their content (a dataset's files or hub commit)
+    held: dict[str, int] = field(default_factory=dict)  # split -> rows it held before `subsample` cut it
 
     def split(self, name: str) -> list[Example]:
         return getattr(self, name)
@@ -78,7 +79,7 @@ class TaskData:
         rows = self.split(split)
         if n is None or n >= len(rows):
             return self
-        return replace(self, **{split: seeded_subset(rows, n, seed)})
+        return replace(self, **{split: seeded_subset(rows, n, seed)}, held={**self.held, split: len(rows)})
 
 
 def seeded_subset(rows: list[Example], n: int | None, seed: int) -> list[Example]:
@@ -176,3 +177,8 @@ def split_by_rule(rows: list[Example], task: Task, carve_test: bool = True) -> d
 
 def _with_split(ex: Example, split: str) -> Example:
     return Example(ex.id, split, ex.messages, ex.target, ex.source, ex.gold_doc_ids, ex.record)
+
+
+def slice_values(task: Task, examples: list[Example]) -> dict[str, dict[str, object]]:
+    """data field -> example id -> its value, for each field in data.slices (what the verdict slices by)."""
+    return {name: {ex.id: ex.record.get(name) for ex in examples} for name in task.spec.data.slices}

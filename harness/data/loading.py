@@ -13,7 +13,7 @@ import io
 from pathlib import Path
 
 from harness.data.examples import SPLITS, Example, TaskData, chat_messages, check_target, field_messages, split_by_rule
-from harness.errors import HarnessError, SpecError, shown
+from harness.errors import HarnessError, SpecError, did_you_mean, shown
 from harness.spec import Task
 from harness.spec.limits import DATA_FILE_LIMIT, EXAMPLE_LIMIT, LARGER_DATA
 from harness.textfiles import json_record, oversized, read_text
@@ -139,6 +139,24 @@ def _split_one_file(examples: list[Example], task: Task, problems: list[str]) ->
         return {name: [] for name in SPLITS}
 
 
+def _slice_problems(task: Task, parts: dict[str, list[Example]]) -> list[str]:
+    """Each field in data.slices must be a key of some record and hold one value (not a list or object) in test."""
+    problems = []
+    everything = [ex for name in SPLITS for ex in parts[name]]
+    keys = sorted({k for ex in everything for k in ex.record})
+    for name in task.spec.data.slices:
+        if everything and not any(name in ex.record for ex in everything):
+            problems.append(f"{shown(task.path)}: data.slices: no record has a field {name!r}; {did_you_mean(name, keys)}")
+            continue
+        for ex in parts["test"]:
+            value = ex.record.get(name)
+            if isinstance(value, (list, dict)):
+                problems.append(f"{ex.source}: data.slices: {name!r} holds a {type(value).__name__}; a slice field "
+                                f"holds one value per record (text, a number, true/false or null)")
+                break
+    return problems
+
+
 def load_data(task: Task) -> TaskData:
     """Read every split of a task; raise SpecError listing every problem found in the data."""
     problems: list[str] = []
@@ -163,6 +181,7 @@ def load_data(task: Task) -> TaskData:
             if ex.id in seen:
                 problems.append(f"{ex.source}: example id {ex.id!r} already used at {seen[ex.id]}")
             seen.setdefault(ex.id, ex.source)
+    problems += _slice_problems(task, parts)
     if problems:
         listed = problems[:MAX_LISTED]
         if len(problems) > MAX_LISTED:

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -138,24 +139,32 @@ def _canonical(value: Any) -> Any:
     return repr(value)
 
 
-def _field_values(text: str, fields: tuple[str, ...]) -> dict[str, Any] | None:
+def answer_fields(text: str, fields: tuple[str, ...]) -> dict[str, Any] | None:
+    """The answer's value of each field, canonical (as scoring compares them); None when no JSON object."""
     obj = extract_json_object(text)
     if obj is None:
         return None
     return {f: _canonical(obj.get(f)) for f in fields}
 
 
-def _target_fields(target: str, fields: tuple[str, ...]) -> dict[str, Any]:
+def gold_fields(target: str, fields: tuple[str, ...]) -> dict[str, Any]:
+    """The gold answer's value of each field, canonical; raises ValueError when the target is no JSON object."""
     obj = parse_json_strict(target)
     if not isinstance(obj, dict):
         raise ValueError("target is not a JSON object")
     return {f: _canonical(obj.get(f)) for f in fields}
 
 
+@lru_cache(maxsize=64)
+def _normalized_labels(labels: tuple[str, ...]) -> dict[str, str]:
+    """Normalised label -> label; cached, since every answer of a task parses against the same labels."""
+    return {normalize_text(label): label for label in labels}
+
+
 def parse_label(text: str, labels: tuple[str, ...]) -> str | None:
     """The declared label an answer names: the whole answer, else the only label word in it, else None."""
     answer = normalize_text(text)
-    by_norm = {normalize_text(label): label for label in labels}
+    by_norm = _normalized_labels(tuple(labels))
     if answer in by_norm:
         return by_norm[answer]
     found = {lab for norm, lab in by_norm.items() if re.search(rf"(?<!\w){re.escape(norm)}(?!\w)", answer)}
@@ -201,8 +210,8 @@ def _json_valid(pred: str, _target: str, _shape: OutputShape) -> dict[str, float
 
 
 def _json_field_f1(pred: str, target: str, shape: OutputShape) -> dict[str, float]:
-    gold = _target_fields(target, shape.fields)
-    got = _field_values(pred, shape.fields) or {}
+    gold = gold_fields(target, shape.fields)
+    got = answer_fields(pred, shape.fields) or {}
     tp = fp = fn = 0
     for f in shape.fields:
         g, p = gold[f], got.get(f)
@@ -216,22 +225,22 @@ def _json_field_f1(pred: str, target: str, shape: OutputShape) -> dict[str, floa
 
 
 def _json_field_accuracy(pred: str, target: str, shape: OutputShape) -> dict[str, float]:
-    gold = _target_fields(target, shape.fields)
-    got = _field_values(pred, shape.fields)
+    gold = gold_fields(target, shape.fields)
+    got = answer_fields(pred, shape.fields)
     if got is None:
         return {"json_field_accuracy": 0.0}
     return {"json_field_accuracy": sum(gold[f] == got[f] for f in shape.fields) / len(shape.fields)}
 
 
 def _json_record_exact_match(pred: str, target: str, shape: OutputShape) -> dict[str, float]:
-    gold = _target_fields(target, shape.fields)
-    got = _field_values(pred, shape.fields)
+    gold = gold_fields(target, shape.fields)
+    got = answer_fields(pred, shape.fields)
     return {"json_record_exact_match": float(got is not None and got == gold)}
 
 
 def _json_field_exact_match(pred: str, target: str, shape: OutputShape) -> dict[str, float]:
-    gold = _target_fields(target, shape.fields)
-    got = _field_values(pred, shape.fields)
+    gold = gold_fields(target, shape.fields)
+    got = answer_fields(pred, shape.fields)
     return {
         f"json_field_exact_match.{f}": float(got is not None and got[f] == gold[f]) for f in shape.fields
     }

@@ -18,7 +18,7 @@ from harness.metrics.builtin import METRICS, OutputShape, aggregate_key, higher_
 from harness.readside.results import arm_results, forgetting, run_decision, verdict_comparison
 from harness.store.database import Store
 from harness.store.records import ExampleRecord, RunRecord
-from harness.verdict.decision import ArmResult
+from harness.verdict.comparison import ArmResult
 from harness.verdict.forgetting import Delta
 from harness.verdict.stats import is_binary, paired_binary, paired_bootstrap
 

@@ -6,16 +6,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from harness.metrics.builtin import higher_is_better
 from harness.records import Trial
 from harness.regression.runs import BASE
-from harness.spec import RegressionSpec, TaskSpec
+from harness.spec import RagArmSpec, RegressionSpec, TaskSpec
 from harness.store.database import Store
 from harness.store.records import RunRecord
-from harness.verdict.decision import ArmResult, Comparison, Decision, decide
+from harness.verdict.comparison import ArmResult
+from harness.verdict.decision import Comparison, Decision, decide
 from harness.verdict.forgetting import Forgetting, compare
+from harness.verdict.outcome import Carrier
 
 
 def trials(store: Store, run_id: str) -> list[Trial]:
@@ -74,13 +78,22 @@ def forgetting(store: Store, run_id: str, regression: RegressionSpec | None, con
     return out
 
 
-def decide_run(store: Store, run_id: str, spec: TaskSpec, seed: int = 0) -> Decision:
-    """The verdict from what the store holds for this run."""
+def carriers(spec: TaskSpec, ran: set[str]) -> list[Carrier]:
+    """The task's arms that answer with a tuned arm's adapter and put facts into its prompt (retrieval, shots)."""
+    return [Carrier(a.name, a.adapter_from, True, a.shots, a.name in ran) for a in spec.arms
+            if isinstance(a, RagArmSpec) and a.adapter_from]
+
+
+def decide_run(store: Store, run_id: str, spec: TaskSpec, seed: int = 0,
+               data_fields: Mapping[str, Mapping[str, Any]] | None = None, available: int | None = None) -> Decision:
+    """The verdict from what the store holds for this run; `data_fields` (data field -> example id -> value) are the
+    values of data.slices, `available` the test items the data holds when a profile used fewer."""
     primary = spec.decision.primary_metric
     targets = {ex.example_id: ex.target for ex in store.examples(run_id)}
-    return decide(arm_results(store, run_id, primary), targets, primary, spec.decision, spec.output_shape(), seed,
-                  higher_is_better(primary),
-                  forgetting(store, run_id, spec.regression, spec.decision.confidence, seed))
+    arms = arm_results(store, run_id, primary)
+    return decide(arms, targets, primary, spec.decision, spec.output_shape(), seed, higher_is_better(primary),
+                  forgetting(store, run_id, spec.regression, spec.decision.confidence, seed), data_fields=data_fields,
+                  carriers=carriers(spec, {a.name for a in arms}), corpus=spec.corpus is not None, available=available)
 
 
 def run_decision(run: RunRecord) -> Decision | None:

@@ -24,6 +24,7 @@ from harness.report.timing import stage_times
 from harness.spec import TaskSpec
 from harness.store.database import Store
 from harness.store.records import ArmRecord, ExampleRecord, MetricRecord, PredictionRecord, RunRecord
+from harness.verdict.decision import Decision
 
 SAMPLE_SIZE = 12
 DISAGREEMENTS_SHOWN = 40  # per direction: enough to check a verdict by eye, and the page stays small
@@ -79,7 +80,7 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
                                if base_tokens is not None and arm["prompt_tokens_mean"] is not None else None)
     focus = _focus(decision, arms, table, primary)
     return {
-        **_task_views(store, run_id, spec, arms, focus, primary),
+        **_task_views(store, run_id, spec, arms, focus, primary, decision),
         **_charts(store, run_id, spec, arms, focus, table, primary, trials),
         "forgetting": forgetting(store, run_id, spec.regression, spec.decision.confidence),
         "history": _history(store, run),
@@ -167,9 +168,11 @@ def _focus(decision: Any, arms: list[dict], metric_table: dict[tuple[str, str], 
 
 
 def _task_views(store: Store, run_id: str, spec: TaskSpec, arms: list[dict], focus: tuple[str | None, str | None],
-                primary: str) -> dict[str, Any]:
-    """Where the verdict's two arms disagree; the confusion matrix (label tasks) or per-field accuracy (JSON)."""
-    from harness.report.views import DIFF_CAP, confusion, disagreements, field_accuracy
+                primary: str, decision: Decision | None) -> dict[str, Any]:
+    """Where the verdict's two arms disagree, the slices it checked (chart) and flagged (items); the confusion
+    matrix (label tasks) or per-field accuracy (JSON)."""
+    from harness.report.slice_chart import ordered, slice_chart
+    from harness.report.views import DIFF_CAP, confusion, disagreements, field_accuracy, flagged_slices
 
     tuned, baseline = focus
     completed = [a["arm"] for a in arms if a["status"] == "completed"]
@@ -181,6 +184,9 @@ def _task_views(store: Store, run_id: str, spec: TaskSpec, arms: list[dict], foc
         "confusion": confusion(store, run_id, shown, list(output.labels or ()))
         if output.type == "label" and output.labels and shown else None,
         "fields": field_accuracy(store, run_id, completed) if output.type == "json" else None,
+        "flagged_slices": flagged_slices(store, run_id, decision.slices if decision else None),
+        "slice_chart": slice_chart(decision.slices) if decision and decision.slices else None,
+        "slice_rows": ordered(decision.slices) if decision and decision.slices else [],
     }
 
 

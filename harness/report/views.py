@@ -1,5 +1,6 @@
-"""Plain data for three report sections: where a tuned arm and its baseline disagree (with a character diff of
-their answers), a confusion matrix per arm for label tasks, and per-field accuracy for JSON tasks.
+"""Plain data for four report sections: where a tuned arm and its baseline disagree (with a character diff of
+their answers), the items of the slices the verdict flagged, a confusion matrix per arm for label tasks, and
+per-field accuracy for JSON tasks.
 
 No jinja here: the template decides how segments, matrices and best cells look. Every test item is accounted
 for: a failed prediction is scored and shown with its error, and an item that cannot be compared is listed
@@ -9,11 +10,13 @@ with the reason, never dropped.
 from __future__ import annotations
 
 import difflib
+import json
 import math
 from dataclasses import dataclass
 
-from harness.metrics.builtin import higher_is_better, parse_label
+from harness.metrics.builtin import extract_json_object, higher_is_better, parse_label
 from harness.store.database import Store
+from harness.verdict.slices import Slice, SliceCheck
 
 DIFF_CAP = 4000  # chars of each output that are diffed: SequenceMatcher is O(n*m) and a runaway answer is huge
 OTHER = "(other)"
@@ -147,6 +150,57 @@ def disagreements(store: Store, run_id: str, tuned: str, baseline: str, metric: 
         n_shared=n_shared, n_same=n_same, tuned_better=order(tuned_better), baseline_better=order(baseline_better),
         not_compared=not_compared,
     )
+
+
+# ---------------------------------------------------------------- flagged slices
+
+
+@dataclass(frozen=True)
+class SliceItem:
+    """One item of a flagged slice on which the baseline did better: the gold value and each arm's answer, as the
+    slice reads them (a JSON field's value, the label, or the whole answer)."""
+
+    example_id: str
+    input: str
+    gold: str
+    baseline: str
+    tuned: str
+
+
+@dataclass(frozen=True)
+class FlaggedSlice:
+    slice: Slice
+    arm: str
+    baseline: str
+    items: list[SliceItem]
+
+
+def flagged_slices(store: Store, run_id: str, check: SliceCheck | None) -> list[FlaggedSlice]:
+    """Each slice the verdict flagged, with every item on which the baseline did better there."""
+    if check is None or not check.flagged:
+        return []
+    examples = {ex.example_id: ex for ex in store.examples(run_id)}
+    preds = {arm: {p.example_id: p for p in store.predictions(run_id, arm)} for arm in (check.arm, check.baseline)}
+
+    def read(text: str | None, s: Slice) -> str:
+        if s.kind != "field":
+            return (text or "").strip()
+        found = extract_json_object(text or "")
+        return "(no JSON object)" if found is None else json.dumps(found.get(s.name), ensure_ascii=False)
+
+    def answer(arm: str, eid: str, s: Slice) -> str:
+        p = preds[arm].get(eid)
+        if p is None:
+            return "(no prediction)"
+        return f"failed: {p.error}" if p.error else read(p.output, s)
+
+    out = []
+    for s in check.flagged:
+        items = [SliceItem(eid, examples[eid].input_text if eid in examples else "",
+                           read(examples[eid].target, s) if eid in examples else "",
+                           answer(check.baseline, eid, s), answer(check.arm, eid, s)) for eid in s.lost]
+        out.append(FlaggedSlice(s, check.arm, check.baseline, items))
+    return out
 
 
 # ---------------------------------------------------------------- confusion matrices

@@ -20,7 +20,7 @@ from harness import __version__
 from harness.arms import ArmBase, ArmContext, ArmOutput
 from harness.arms.catalog import build_arm
 from harness.backends.pool import Generators
-from harness.data.examples import Example, TaskData, seeded_subset
+from harness.data.examples import Example, TaskData, seeded_subset, slice_values
 from harness.data.loading import load_data
 from harness.errors import HarnessError
 from harness.models.embeddings import LazyEmbedder
@@ -257,6 +257,12 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
                              {**companion.details, **scored.details})
             if companion.adapter is not None:
                 tuned_models.append((companion.name, companion.adapter, companion.merged_dir))
+    return _finish(task, data, store, run_id, options, suites, tuned_models, failed, clock)
+
+
+def _finish(task: Task, data: TaskData, store: Store, run_id: str, options: RunOptions, suites: SuiteRuns | None,
+            tuned_models: list[tuple[str, Adapter, str | None]], failed: list[str], clock: StageClock) -> RunOutcome:
+    """After the arms: the general-capability suite on each tuned model, the verdict, the report."""
     if suites is not None and tuned_models:  # did tuning make the model worse at everything else?
         with clock("suite", BASE):
             suites.score([BASE])
@@ -266,7 +272,8 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
     report_path = inside(options.reports_dir, f"{task.spec.name}-{run_id}.html")
     with store.session():  # many reads in a row: one connection, held for a second or two
         with clock("decision"):
-            decision = decide_run(store, run_id, task.spec, options.seed)
+            decision = decide_run(store, run_id, task.spec, options.seed, slice_values(task, data.test),
+                                  data.held.get("test"))
             store.finish_run(run_id, str(report_path), decision.to_dict())
         with clock("report"):  # a page cannot show its own writing: this row shows when it is re-rendered
             written = write_report(store, run_id, options.reports_dir)

@@ -149,6 +149,17 @@ class DataSpec(Strict):
     split: SplitRule | None = None
     gold_docs_field: str | None = Field(None, description="record key listing the corpus document ids an example needs")
     dataset: DatasetSpec | None = Field(None, description="data read with `datasets` (hub id or local Parquet/CSV/...)")
+    slices: list[str] = Field(default_factory=list, description="record keys (dataset columns) whose values split the "
+                                                               "test items into slices the verdict checks one by one")
+
+    @field_validator("slices")
+    @classmethod
+    def _distinct_slices(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError(f"slices has duplicates: {v}")
+        if any(not name.strip() for name in v):
+            raise ValueError("slices: a name is empty")
+        return v
 
     @model_validator(mode="after")
     def _one_layout(self) -> DataSpec:
