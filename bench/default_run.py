@@ -13,7 +13,6 @@ model answering the tuned arm's exact prompt (no instructions, no shots) on the 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -44,10 +43,10 @@ def show(db: Path, wall: float, label: str) -> tuple[str, list[str]]:
         metrics = store.query("SELECT arm, metric, value FROM metrics WHERE run_id = ? AND split = 'test' "
                               "AND metric IN ('json_valid', 'json_field_f1')", [run_id])
         tests = store.query("SELECT example_id FROM examples WHERE run_id = ? AND split = 'test'", [run_id])
-    decision = json.loads(run["decision_json"] or "{}")
-    print(f"\n{label}: {wall / 60:.1f} min wall ({wall:.0f} s), run {run_id}, {run['status']}, precision {run['precision']}")
+    decision = run.decision or {}
+    print(f"\n{label}: {wall / 60:.1f} min wall ({wall:.0f} s), run {run_id}, {run.status}, precision {run.precision}")
     for s in stages:
-        print(f"  {s['stage']:22} {s['arm'] or '':30} {s['seconds']:7.1f} s")
+        print(f"  {s.stage:22} {s.arm or '':30} {s.seconds:7.1f} s")
     table: dict[str, dict[str, float]] = {}
     for arm, metric, value in metrics:
         table.setdefault(arm, {})[metric] = value
