@@ -112,7 +112,7 @@ class SuiteRuns:
             return float(np.mean([s.acc for s in score_choices(items, scored_by(generator))]))
 
         def probe(generator: Generator, backend: Any) -> float:
-            key = json.dumps(backend.model_dump(mode="json"), sort_keys=True)
+            key = content_hash(backend.model_dump(mode="json"))
             if key not in base:
                 base[key] = accuracy(self.generators.get(backend))
             return accuracy(generator) - base[key]

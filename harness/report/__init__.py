@@ -87,7 +87,7 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
         "history": _history(store, run),
         "higher_is_better_perplexity": higher_is_better("perplexity"),
         "suites": store.run_suites(run_id),
-        "agreements": [(a.arm, a.details["backend_agreement"]) for a in arms if "backend_agreement" in a.details],
+        "agreements": [(a["arm"], a["details"]["backend_agreement"]) for a in arms if "backend_agreement" in a["details"]],
         "learning_vs_forgetting": _scatter(trials),
         "curves": _curves(store, run_id),
         "disagreements_shown": DISAGREEMENTS_SHOWN,

@@ -304,8 +304,9 @@ class TunedArmSpec(ArmSpecBase, AnswerSettings):
             problems += self.backend.problems(["merged"], where, "merge: true (set merge: false)")
         ranks = [self.r] + [int(r) for r in (self.sweep.space.get("r", []) if self.sweep else [])
                             if isinstance(r, (int, float)) and not isinstance(r, bool)]
-        if self.sweep is not None and isinstance(self.sweep.space.get("r"), FloatRange):
-            ranks.append(int(self.sweep.space["r"].high))
+        swept_r = self.sweep.space.get("r") if self.sweep is not None else None
+        if isinstance(swept_r, FloatRange):
+            ranks.append(int(swept_r.high))
         most = getattr(self.backend, "max_lora_rank", None)
         if most is not None and max(ranks) > most:
             problems.append(f"{where}.max_lora_rank: {most} is below this arm's largest adapter rank r={max(ranks)}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
@@ -222,7 +222,7 @@ BACKEND_SPECS: dict[str, type[BackendSpecBase]] = {"hf": HFBackend, "openai": Op
 
 
 def backend_union() -> Any:
-    return Annotated[Union[tuple(dict.fromkeys(BACKEND_SPECS.values()))], Field(discriminator="type")]
+    return Annotated[tuple(dict.fromkeys(BACKEND_SPECS.values())), Field(discriminator="type")]
 
 
 Backend = backend_union()
