@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Union
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
@@ -222,7 +222,7 @@ BACKEND_SPECS: dict[str, type[BackendSpecBase]] = {"hf": HFBackend, "openai": Op
 
 
 def backend_union() -> Any:
-    return Annotated[tuple(dict.fromkeys(BACKEND_SPECS.values())), Field(discriminator="type")]
+    return Annotated[Union[tuple(dict.fromkeys(BACKEND_SPECS.values()))], Field(discriminator="type")]  # noqa: UP007
 
 
 Backend = backend_union()
