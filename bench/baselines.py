@@ -24,6 +24,10 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+
+def mean(xs: list[int]) -> float:
+    return sum(xs) / len(xs)
+
 def main() -> None:
     from dataclasses import replace
 
@@ -54,9 +58,9 @@ def main() -> None:
         ctx = _context(task, data, arms, profile, resolve(task.spec.model.base), progress, Path(tmp), RunOptions())
         store = Store.open(Path(tmp) / "h.duckdb")
         ctx = replace(ctx, retriever=build_retriever(task, store, progress))
-        ctx.models.get(None)  # load the base model before the clocks start
+        ctx.generators.get(None)  # load the base model before the clocks start
         primary = task.spec.decision.primary_metric
-        print(f"{len(items)} validation items, {task.spec.model.base}, precision {ctx.models.precision}, "
+        print(f"{len(items)} validation items, {task.spec.model.base}, precision {ctx.generators.precision}, "
               f"{os.cpu_count()} cores, torch threads {_threads()}")
         print(f"{'arm':32} {'json_valid':>10} {primary:>14} {'s/item':>8} {'CPU s/item':>10} {'prompt':>7} "
               f"{'shared':>7} {'own':>6} {'answer':>7}")
@@ -67,10 +71,9 @@ def main() -> None:
             scored = score_arm(task.spec, items, output.predictions, lambda *a: (lambda k: None), args.seed,
                                ctx.retriever)
             metrics = {m["metric"]: m["value"] for m in scored.metrics}
-            generator = ctx.models.get(None)
+            generator = ctx.generators.get(None)
             encoded = [generator._encode(p.prompt) for p in output.predictions]
             shared = shared_prefix_length(encoded)
-            mean = lambda xs: sum(xs) / len(xs)
             print(f"{arm.name:32} {metrics.get('json_valid', float('nan')):10.3f} "
                   f"{metrics.get(primary, float('nan')):14.3f} {wall / len(items):8.2f} {cpu / len(items):10.2f} "
                   f"{mean([len(e) for e in encoded]):7.0f} {shared:7d} {mean([len(e) - shared for e in encoded]):6.0f} "

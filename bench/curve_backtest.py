@@ -49,7 +49,7 @@ def show(db: Path, tasks: list[str], walls: dict[str, float]) -> None:
         run_id = store.latest_run(name)
         seconds: dict[str, float] = {}
         for row in store.stages(run_id):
-            seconds[row["stage"]] = seconds.get(row["stage"], 0.0) + row["seconds"]
+            seconds[row.stage] = seconds.get(row.stage, 0.0) + row.seconds
         total = sum(seconds.values())
         curve = sum(seconds.get(s, 0.0) for s in CURVE_STAGES)
         wall = f"{walls[task]:.0f} s wall, " if task in walls else ""

@@ -21,7 +21,6 @@ shots) on the same test items.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import subprocess
@@ -79,12 +78,12 @@ def show(db: Path, wall: float, cpu: float, label: str) -> tuple[str, list[str]]
         counts = dict(store.query("SELECT split, count(*) FROM examples WHERE run_id = ? GROUP BY split", [run_id]))
         tests = store.query("SELECT example_id FROM examples WHERE run_id = ? AND split = 'test'", [run_id])
         trials = store.trials(run_id)
-    decision = json.loads(run["decision_json"] or "{}")
-    print(f"\n{label}: {wall / 60:.1f} min wall ({wall:.0f} s), run {run_id}, {run['status']}, precision "
-          f"{run['precision']}; the run's process got {cpu:.0f} CPU s, {cpu / wall:.2f} cores on average "
+    decision = run.decision or {}
+    print(f"\n{label}: {wall / 60:.1f} min wall ({wall:.0f} s), run {run_id}, {run.status}, precision "
+          f"{run.precision}; the run's process got {cpu:.0f} CPU s, {cpu / wall:.2f} cores on average "
           f"({os.cpu_count()} cores here)")
     for s in stages:
-        print(f"  {s['stage']:22} {s['arm'] or '':30} {s['seconds']:7.1f} s")
+        print(f"  {s.stage:22} {s.arm or '':30} {s.seconds:7.1f} s")
     table: dict[str, dict[tuple[str, str], float]] = {}
     for arm, split, metric, value in metrics:
         table.setdefault(arm, {})[(split, metric)] = value
@@ -95,9 +94,9 @@ def show(db: Path, wall: float, cpu: float, label: str) -> tuple[str, list[str]]
         print(f"  {arm:30} {values.get(('test', 'json_valid'), nan):10.3f} {values.get(('test', 'json_field_f1'), nan):14.3f}"
               f"   {values.get(('validation', 'json_field_f1'), nan):14.3f}")
     for t in trials:
-        steps = [e.get("step") for e in json.loads(t["intermediate_json"] or "[]")]
-        print(f"  trial {t['arm']}/{t['trial_number']}: {t['state']}, validation {t['value'] if t['value'] is not None else nan:.3f}, "
-              f"scored at steps {steps}, trained {t['train_seconds'] or 0:.0f} s, {json.loads(t['params_json'] or '{}')}")
+        steps = [e.get("step") for e in t.intermediate]
+        print(f"  trial {t.arm}/{t.trial_number}: {t.state}, validation {t.value if t.value is not None else nan:.3f}, "
+              f"scored at steps {steps}, trained {t.train_seconds or 0:.0f} s, {t.params}")
     print(f"  baseline: {decision.get('baseline')} (chosen by {decision.get('baseline_selection')} from "
           f"{', '.join(decision.get('baselines') or []) or '-'})")
     print(f"  verdict: {decision.get('verdict')}: {(decision.get('reasons') or [''])[0]}")

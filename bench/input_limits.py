@@ -45,9 +45,9 @@ def validate(task: Path, work: Path) -> tuple[int, float, float, str]:
     out = subprocess.run([sys.executable, "-c", RUNNER.format(root=str(ROOT)), "validate", str(task), "--quiet",
                           "--db", str(work / "h.duckdb"), "--reports", str(work / "r"), "--workdir", str(work / "e")],
                          capture_output=True, text=True, env=env)
-    line = next(l for l in out.stderr.splitlines() if l.startswith("BENCH"))
+    line = next(x for x in out.stderr.splitlines() if x.startswith("BENCH"))
     _, code, seconds, kib = line.split()
-    error = next((l for l in out.stderr.splitlines() if l.startswith("error:")), "")
+    error = next((x for x in out.stderr.splitlines() if x.startswith("error:")), "")
     return int(code), float(seconds), int(kib) / 1024, error
 
 
@@ -76,6 +76,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="skip the 64 MiB data file")
     args = parser.parse_args()
     from conftest import build_tiny_model, write_tiny_task
+
     from harness.spec.limits import EXAMPLE_LIMIT
 
     work = Path(tempfile.mkdtemp(prefix="input-limits-"))

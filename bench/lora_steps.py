@@ -52,7 +52,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ctx = _context(task, data, arms, quick, base, _progress(True), Path(tmp), RunOptions())
         primary = task.spec.decision.primary_metric
-        print(f"{arm.name}: {len(train)} training examples, {len(items)} validation items, precision {ctx.models.precision}")
+        print(f"{arm.name}: {len(train)} training examples, {len(items)} validation items, precision {ctx.generators.precision}")
         print(f"{'lr':>8} {'step':>5} {'json_valid':>10} {primary:>14} {'train s':>8} {'train CPU s':>11} {'eval s':>7}")
         for rate in [float(r) for r in args.rates.split(",")]:
             hp = dict(arm.spec.hyperparameters(), learning_rate=rate, epochs=1)
@@ -73,9 +73,9 @@ def main() -> None:
                       f"{time.perf_counter() - began:7.0f}", flush=True)
                 return False
 
-            train_adapter(base, train, task.spec.prompt, hp, Path(tmp) / f"lr-{rate}", device=ctx.models.device,
+            train_adapter(base, train, task.spec.prompt, hp, Path(tmp) / f"lr-{rate}", device=ctx.generators.device,
                           max_length=arm.spec.max_length, evaluate=evaluate, eval_every=1, max_steps=max(at),
-                          prompt_format=ctx.models.prompt_format.name, dtype=ctx.models.precision)
+                          prompt_format=ctx.generators.prompt_format.name, dtype=ctx.generators.precision)
 
 
 def _scores(model: Any, ctx: Any, items: list[Any]) -> tuple[float, float]:
@@ -89,7 +89,7 @@ def _scores(model: Any, ctx: Any, items: list[Any]) -> tuple[float, float]:
 
     spec = ctx.task.spec
     shape = spec.output_shape()
-    generator = ctx.models.wrap(model, "trial")
+    generator = ctx.generators.wrap(model, "trial")
     convs = [conversation(ex.item(), spec.prompt, with_instructions=False) for ex in items]
     outs = generator.generate(convs, spec.generation.max_new_tokens, lambda n: None,
                               answer_end=answer_end_for(spec.output.type))

@@ -56,7 +56,7 @@ def sweep(task: Path, folder: Path) -> dict:
     wall = time.perf_counter() - began
     with Store.open(folder / "h.duckdb", read_only=True) as store, store.session():
         run_id = store.query("SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 1")[0][0]
-        prepare = sum(s["seconds"] for s in store.stages(run_id) if s["stage"] == "prepare")
+        prepare = sum(s.seconds for s in store.stages(run_id) if s.stage == "prepare")
         trials = store.query("SELECT trial_number, state, value, params_json FROM trials WHERE run_id = ? ORDER BY trial_number",
                              [run_id])
     return {"wall": wall, "prepare": prepare, "trials": trials}

@@ -13,7 +13,9 @@ from __future__ import annotations
 import math
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -21,6 +23,11 @@ from harness import __version__
 from harness.errors import HarnessError, SpecError, one_line
 from harness.redact import public_url
 from harness.store.database import DEFAULT_DB
+
+if TYPE_CHECKING:
+    from harness.store.records import StageRecord
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 DB_OPTION = click.option(
     "--db", type=click.Path(path_type=Path), default=DEFAULT_DB, show_default=True,
@@ -37,7 +44,17 @@ ALLOW_PATH = click.option(
 SEED = click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True)
 
 
-def _console(stderr: bool = False):
+def reports_option(help: str = "Folder the HTML pages are written to.") -> Callable[[F], F]:
+    return click.option("--reports", "reports_dir", type=click.Path(path_type=Path), default=Path("reports"),
+                        show_default=True, help=help)
+
+
+def workdir_option(help: str = "Where adapters, studies and indexes go.") -> Callable[[F], F]:
+    return click.option("--workdir", type=click.Path(path_type=Path), default=Path("experiments"), show_default=True,
+                        help=help)
+
+
+def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 
     console = Console(stderr=stderr, highlight=False)
@@ -46,7 +63,7 @@ def _console(stderr: bool = False):
     return console
 
 
-def _progress(quiet: bool):
+def _progress(quiet: bool) -> Any:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -71,9 +88,8 @@ def cli() -> None:
 @cli.command()
 @click.argument("task_file", type=click.Path(path_type=Path))
 @DB_OPTION
-@click.option("--reports", "reports_dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
-@click.option("--workdir", type=click.Path(path_type=Path), default=Path("experiments"), show_default=True,
-              help="Where adapters, studies and indexes go.")
+@reports_option()
+@workdir_option()
 @click.option("--arm", "arms", multiple=True, help="Run only this arm (repeatable).")
 @click.option("--profile", default=None, help="A profile of the task file (e.g. quick, full); default: its default_profile.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Score a seeded subset of N test examples.")
@@ -118,7 +134,7 @@ def run(task_file: Path, db: Path, reports_dir: Path, workdir: Path, arms: tuple
 GATE_CODES = {"GO": 0, "NO-GO": 10, "INCONCLUSIVE": 11, "regression": 12}
 
 
-def gate_code(decision) -> int:
+def gate_code(decision: Any) -> int:
     """The exit code of `run --gate`: a tuned arm that was held back by the regression checks wins over the rest."""
     if decision is None:
         return GATE_CODES["INCONCLUSIVE"]
@@ -127,24 +143,24 @@ def gate_code(decision) -> int:
     return GATE_CODES[decision.verdict]
 
 
-def _print_results(outcome) -> None:
+def _print_results(outcome: Any) -> None:
     """Metrics as rows and arms as columns: a task has more metric keys than arms."""
     from rich.table import Table
 
-    metrics = {(m["arm"], m["metric"]): m for m in outcome.metrics}
-    names = list(dict.fromkeys(m["metric"] for m in outcome.metrics))
+    metrics = {(m.arm, m.metric): m for m in outcome.metrics}
+    names = list(dict.fromkeys(m.metric for m in outcome.metrics))
     table = Table(title=f"run {outcome.run_id}")
     table.add_column("metric", no_wrap=True)
     for arm in outcome.arms:
-        table.add_column(arm["arm"], justify="right")
-    table.add_row("status", *[arm["status"] for arm in outcome.arms])
+        table.add_column(arm.arm, justify="right")
+    table.add_row("status", *[arm.status for arm in outcome.arms])
     for name in names:
         cells = []
         for arm in outcome.arms:
-            m = metrics.get((arm["arm"], name))
-            cells.append(f"{m['value']:.3f}" if m and m["value"] is not None else "–")
+            m = metrics.get((arm.arm, name))
+            cells.append(f"{m.value:.3f}" if m and m.value is not None else "–")
         table.add_row(name, *cells)
-    table.add_row("failed", *["–" if a["n_failed"] is None else f"{a['n_failed']}/{a['n_examples']}" for a in outcome.arms])
+    table.add_row("failed", *["–" if a.n_failed is None else f"{a.n_failed}/{a.n_examples}" for a in outcome.arms])
     console = _console()
     console.print(table)
     if outcome.decision is not None:
@@ -167,20 +183,18 @@ def _print_results(outcome) -> None:
     console.print(f"report: {outcome.report_path}", soft_wrap=True)
 
 
-def time_line(seconds: float, stages: list[dict]) -> str:
+def time_line(seconds: float, stages: list[StageRecord]) -> str:
     """The run's time and its longest stages (the report's "Where the time went" lists every one)."""
-    longest = sorted(stages, key=lambda s: -s["seconds"])[:4]
-    named = ", ".join(f"{s['stage']}{' ' + s['arm'] if s['arm'] else ''} {s['seconds']:.0f} s" for s in longest)
+    longest = sorted(stages, key=lambda s: -s.seconds)[:4]
+    named = ", ".join(f"{s.stage}{' ' + s.arm if s.arm else ''} {s.seconds:.0f} s" for s in longest)
     return f"time: {seconds / 60:.1f} min ({seconds:.0f} s); longest stages: {named}"
 
 
 @cli.command()
 @click.argument("task_file", type=click.Path(path_type=Path))
 @DB_OPTION
-@click.option("--reports", "reports_dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True,
-              help="Checked as `run` checks it.")
-@click.option("--workdir", type=click.Path(path_type=Path), default=Path("experiments"), show_default=True,
-              help="Checked as `run` checks it.")
+@reports_option(help="Checked as `run` checks it.")
+@workdir_option(help="Checked as `run` checks it.")
 @click.option("--profile", default=None, help="The profile `run` would use (its arms are the ones checked).")
 @click.option("--storage", default=None, help="The Optuna storage URL `run` would use.")
 @click.option("--fix", is_flag=True, help="Write cleaned copies (<name>.clean.jsonl, <task>.clean.yaml) beside the originals.")
@@ -223,7 +237,7 @@ def validate(task_file: Path, db: Path, reports_dir: Path, workdir: Path, profil
                   soft_wrap=True)
 
 
-def _print_stats(console, stats: dict) -> None:
+def _print_stats(console: Any, stats: dict) -> None:
     from rich.table import Table
 
     if stats.get("labels"):
@@ -293,7 +307,7 @@ def prepare(task_files: tuple[Path, ...]) -> None:
 @cli.command()
 @DB_OPTION
 @click.option("--run", "run_id", default=None, help="Run id (default: the latest run).")
-@click.option("--reports", "reports_dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
+@reports_option()
 def report(db: Path, run_id: str | None, reports_dir: Path) -> None:
     """Re-render the HTML report of a stored run."""
     from harness.report import write_report
@@ -340,14 +354,12 @@ def history(db: Path, task: str | None) -> None:
 
     from harness.readside.compare import upgrade_flags
     from harness.readside.results import history as read_history
+    from harness.readside.results import upgrade_pairs
     from harness.store.database import Store
 
     with Store.open(db, read_only=True) as store, store.session():
         rows = read_history(store, task)
-        flags = {}  # the first run on each new base model, against the last one on the previous base
-        for previous_row, row in zip(rows, rows[1:]):
-            if row.base_weights != previous_row.base_weights and row.task == previous_row.task:
-                flags[row.run_id] = upgrade_flags(store, previous_row.run_id, row.run_id)
+        flags = {new.run_id: upgrade_flags(store, old.run_id, new.run_id) for old, new in upgrade_pairs(rows)}
     table = Table(title=f"history of {task or 'all tasks'} in {db}, grouped by base model")
     crossing = any(row.crossing for row in rows)  # a column only when some run drew a learning curve
     for col in ("run", "task", "status", "base model", "weights", "verdict", "arms (primary metric)", "tuned arm",
@@ -375,7 +387,7 @@ def history(db: Path, task: str | None) -> None:
 @click.argument("run_a")
 @click.argument("run_b")
 @DB_OPTION
-@click.option("--reports", "reports_dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
+@reports_option()
 def compare(run_a: str, run_b: str, db: Path, reports_dir: Path) -> None:
     """Run B against run A of the same task: per arm, B − A on the shared test items with an interval,
     the items that flipped, both verdicts and the regression-suite deltas; writes an HTML page too."""
@@ -383,8 +395,8 @@ def compare(run_a: str, run_b: str, db: Path, reports_dir: Path) -> None:
     from rich.text import Text
 
     from harness.readside.compare import compare_runs
-    from harness.run.preflight import Outputs, check_outputs
     from harness.report import write_comparison
+    from harness.run.preflight import Outputs, check_outputs
     from harness.store.database import Store
 
     check_outputs(Outputs(reports_dir=reports_dir))

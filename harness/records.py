@@ -1,4 +1,4 @@
-"""Records that cross modules: a prediction, a sweep trial and a retrieved chunk, as types rather than dicts.
+"""Records that cross modules: a prediction, a sweep trial, a retrieved chunk, suite scores, as types rather than dicts.
 
 Arms produce them, the store writes them, and `harness.readside.results` reads them back for the decision,
 the report, `history` and `compare`.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -98,13 +98,33 @@ class Trial:
         for key in ("started_at", "finished_at"):
             stamp = values.get(key)
             if isinstance(stamp, datetime):  # stored as naive UTC
-                values[key] = stamp.replace(tzinfo=timezone.utc).timestamp()
+                values[key] = stamp.replace(tzinfo=UTC).timestamp()
         return cls(**values)
 
     @property
     def curve(self) -> list[float | None]:
         """The validation metric at each evaluation (what the report plots)."""
         return [e.get("value") for e in self.intermediate]
+
+
+@dataclass(frozen=True)
+class SuiteScore:
+    """One general-suite item's score for one model: `acc`/`acc_norm` of a choice item, `pass` of a probe."""
+
+    part: str
+    category: str
+    item_id: str
+    metric: str
+    value: float
+
+
+@dataclass(frozen=True)
+class DocumentLoss:
+    """One perplexity document's summed loss for one model."""
+
+    doc_id: str
+    loss: float
+    n_tokens: int
 
 
 @dataclass(frozen=True)

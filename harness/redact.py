@@ -106,7 +106,7 @@ class Scrubber:
         if password or (user and looks_like_a_secret(unquote(user))):
             for text in {f"{user}:{password or ''}", f"{unquote(user or '')}:{unquote(password or '')}"}:
                 secrets.append(base64.b64encode(text.encode()).decode())
-            secrets += [password, unquote(password)] if password else [user, unquote(user or "")]
+            secrets += [password, unquote(password)] if password else [user or "", unquote(user or "")]
         # the longest first, and nothing so short that masking it would mangle ordinary text
         self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
 

@@ -84,7 +84,7 @@ def check_task(task: str, model, threshold: float, top: int) -> bool:
 
     seen = {}
     dups = []
-    for split, rid, text, _ in records:
+    for _split, rid, text, _ in records:
         key = " ".join(text.split()).lower()
         if key in seen:
             dups.append((seen[key], rid))
@@ -102,7 +102,6 @@ def check_task(task: str, model, threshold: float, top: int) -> bool:
     split_of = np.array([r[0] for r in records])
     names = list(dict.fromkeys(split_of))
 
-    pairs = []  # (sim, i, j) for reporting
     same = split_of[:, None] == split_of[None, :]
     iu = np.triu_indices(len(records), k=1)
 

@@ -72,6 +72,45 @@ def tiny_model(tmp_path_factory) -> Path:
     return build_tiny_model(tmp_path_factory.mktemp("tiny-model") / "tiny-llama")
 
 
+# The fast loop (`pytest -m "not slow"`) runs what needs no model weights, embedder, browser or PostgreSQL; a test
+# that needs one of these fixtures is slow unless it answers with the scripted generator (`mock_generator`).
+HEAVY_FIXTURES = {"tiny_model", "postgres_server", "embedder", "embed"}
+BROWSER_MODULES = {"test_report_page"}  # every test there opens Chromium
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        heavy = names & HEAVY_FIXTURES and "mock_generator" not in names
+        if heavy or item.module.__name__.rsplit(".", 1)[-1] in BROWSER_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture
+def mock_generator(monkeypatch):
+    """The run's local base model replaced by a scripted one (harness.backends.mock.MockGenerator), for pipeline,
+    report and store tests that need answers, not weights. By default it answers the tiny task's JSON correctly
+    for even-numbered items and with prose for odd ones; a test may set `.answers` / `.default` before running."""
+    from harness.backends import pool
+    from harness.backends.mock import MockGenerator
+
+    generator = MockGenerator(answers=_tiny_task_answer, description="mock")
+    monkeypatch.setattr(pool.Generators, "_load", lambda self, adapter: generator)
+    return generator
+
+
+def _tiny_task_answer(conversation) -> str:
+    """The tiny task's answer to its last user message ("Contract te3: Delta plc agrees with ... for 5 months."):
+    right for even item numbers, prose for odd ones, so arms differ and the verdict has something to weigh."""
+    import re
+
+    text = next(m["content"] for m in reversed(conversation) if m["role"] == "user")
+    found = re.match(r"Contract [a-z]+(\d+): (.+?) agrees with .+ for (\d+) months", text)
+    if found is None or int(found.group(1)) % 2:
+        return "I cannot tell."
+    return json.dumps({"party": found.group(2), "months": int(found.group(3))})
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("HARNESS_CACHE", str(tmp_path_factory.getbasetemp() / "harness-cache"))

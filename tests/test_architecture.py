@@ -21,7 +21,7 @@ PACKAGE = Path(harness.__file__).parent
 # - run/ holds the pipeline, the one module that sequences the stages, and what it does around them (checks,
 #   preflight, timing, the arm cache); only the CLI comes after it.
 ROOT = ["harness", "harness.errors", "harness.processes", "harness.records", "harness.textfiles", "harness.redact",
-        "harness.atomic", "harness.hub", "harness.environment"]
+        "harness.digest", "harness.atomic", "harness.hub", "harness.plugins", "harness.environment"]
 STAGES = ["metrics", "spec", "data", "prompting", "models", "backends", "store", "retrieval", "tuning", "arms",
           "regression", "verdict", "scoring", "readside", "report", "run", "cli"]
 

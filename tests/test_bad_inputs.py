@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -347,7 +346,8 @@ CASES = [
     # ---------------------------------------------------------------- the environment and where outputs go
     Case("HARNESS_DB_WAIT_S not a number", lambda root: None, ("HARNESS_DB_WAIT_S=ten: expected a number of seconds",),
          env=(("HARNESS_DB_WAIT_S", "ten"),)),
-    Case("HARNESS_DB_WAIT_S infinite", lambda root: None, ("HARNESS_DB_WAIT_S=inf: expected a number of seconds",), env=(("HARNESS_DB_WAIT_S", "inf"),)),
+    Case("HARNESS_DB_WAIT_S infinite", lambda root: None, ("HARNESS_DB_WAIT_S=inf: expected a number of seconds",),
+         env=(("HARNESS_DB_WAIT_S", "inf"),)),
     Case("HARNESS_CACHE is a file", write_bytes("cache-file", b"x"), ("HARNESS_CACHE", "cache-file: expected a folder, but it is a file"),
          env=(("HARNESS_CACHE", "{root}/cache-file"),)),
     Case("--db is a FIFO", both(fifo("pipe.duckdb"), args("--db", "{root}/pipe.duckdb")),

@@ -11,7 +11,7 @@ from harness.cli import main
 from harness.data.loading import load_data
 from harness.models.embeddings import Embedder
 from harness.run.checks import check_task_data as check_data
-from harness.run.checks import run_checks, write_fixed
+from harness.run.checks import run_checks
 from harness.spec.taskfile import load_spec
 from tests.conftest import chat_row, write_jsonl
 
@@ -145,7 +145,7 @@ def test_fix_writes_clean_copies_that_validate(tmp_path, embed, capsys):
     out = capsys.readouterr().out
     assert "wrote" in out and "leakage" in out
     assert {p: p.read_bytes() for p in originals} == originals  # never overwritten
-    clean_train = [json.loads(l)["id"] for l in (tmp_path / "d" / "train.clean.jsonl").read_text().splitlines()]
+    clean_train = [json.loads(line)["id"] for line in (tmp_path / "d" / "train.clean.jsonl").read_text().splitlines()]
     assert clean_train == ["tr0", "tr1", "tr4"]  # duplicate tr5 and leaking tr2, tr3 dropped
     assert main(["validate", str(tmp_path / "t.clean.yaml"), "--quiet"]) == 0
 

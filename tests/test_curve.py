@@ -68,7 +68,6 @@ def test_curve_flag_and_history(tmp_path, tiny_model, capsys):
     assert "<th>clears min_lift at</th>" in report  # the report's history of the task, per base model
     capsys.readouterr()
     from harness.cli import main
-
     from harness.readside.results import history
     from harness.store.database import Store
 

@@ -16,7 +16,16 @@ from harness.metrics.builtin import OutputShape
 from harness.spec import CurveSpec
 from harness.tuning.curve import nested_order, plan_points, steps_for
 from harness.verdict.curve import (
-    C_HIGH, C_LOW, CurveAnalysis, CurvePoint, analyse, crossings, curve_values, fit_curves, rule_of_thumb, sentence,
+    C_HIGH,
+    C_LOW,
+    CurveAnalysis,
+    CurvePoint,
+    analyse,
+    crossings,
+    curve_values,
+    fit_curves,
+    rule_of_thumb,
+    sentence,
     short,
 )
 
@@ -35,7 +44,7 @@ def test_the_fit_finds_the_least_squares_minimum_that_scipy_finds():
         ours = fit_curves(sizes, y[None], ceiling=1.0)[0]
         assert ours[1] >= 0 and ours[0] <= 1 + 1e-12 and C_LOW <= ours[2] <= C_HIGH
         sse = float(np.sum((y - curve_values(ours, sizes)[0]) ** 2))
-        best = min(2 * least_squares(lambda p: y - (p[0] - p[1] * sizes ** -p[2]), [a, b, c],
+        best = min(2 * least_squares(lambda p, y=y: y - (p[0] - p[1] * sizes ** -p[2]), [a, b, c],
                                      bounds=([-np.inf, 0, C_LOW], [1.0, np.inf, C_HIGH])).cost
                    for a in (0.5, 1.0) for b in (0.1, 2.0) for c in (0.1, 0.6, 2.0))
         assert sse <= best + 1e-9, (case, y, ours, sse, best)

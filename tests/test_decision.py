@@ -18,7 +18,7 @@ from harness.verdict.stats import (
     holm,
     mcnemar_p,
     paired_binary,
-    paired_difference,
+    paired_bootstrap,
     stratified_resample_indices,
 )
 
@@ -243,7 +243,8 @@ def test_lower_is_better_metrics_count_a_drop_as_lift():
     cont_b = rng.random(n)
     cont_t = np.clip(cont_b - 0.2 + rng.normal(0, 0.05, n), 0, 1)
     rule = DecisionSpec(primary_metric="json_field_f1", min_lift=0.05)
-    mk = lambda name, role, v: ArmResult(name, role, "completed", float(v.mean()), {f"e{i}": x for i, x in enumerate(v)})
+    mk = lambda name, role, v: ArmResult(  # noqa: E731
+        name, role, "completed", float(v.mean()), {f"e{i}": x for i, x in enumerate(v)})
     out = decide([mk("few", "baseline", cont_b), mk("lora", "tuned", cont_t)], {f"e{i}": "{}" for i in range(n)},
                  "json_field_f1", rule, OutputShape("json", fields=("a",)), higher_is_better=False)
     assert out.comparisons[0].diff > 0.15 and out.verdict == "GO"
@@ -338,9 +339,9 @@ def test_paired_difference_is_paired():
     a = hard.astype(float)
     b = a.copy()
     b[:15] = 1.0  # b fixes a few items
-    d = paired_difference("accuracy", ["x"] * 300, ["x"] * 300, ["x"] * 300, a, b, SHAPE)
-    assert d["diff"] == pytest.approx(np.mean(b) - np.mean(a))
-    assert d["low"] >= 0.0  # paired: the shared difficulty cancels, so the interval is tight and above zero
+    d = paired_bootstrap("accuracy", ["x"] * 300, ["x"] * 300, ["x"] * 300, a, b, SHAPE, 0.0, 0.025, 0.025, 0)
+    assert d.diff == pytest.approx(np.mean(b) - np.mean(a))
+    assert d.low >= 0.0  # paired: the shared difficulty cancels, so the interval is tight and above zero
 
 
 def test_mcnemar_and_holm():

@@ -8,18 +8,19 @@ import json
 import numpy as np
 import pytest
 
+from harness.records import DocumentLoss, SuiteScore
 from harness.spec import RegressionSpec
 from harness.verdict.forgetting import compare
 from tests.conftest import query, run_cli, tuned_arms, write_tiny_task
 
 
-def _rows(correct: dict[str, list[int]], part: str = "general") -> list[dict]:
-    return [{"part": part, "category": cat, "item_id": f"{cat}{i}", "metric": "acc", "value": float(v)}
-            for cat, values in correct.items() for i, v in enumerate(values)]
+def _rows(correct: dict[str, list[int]], part: str = "general") -> list[SuiteScore]:
+    return [SuiteScore(part, cat, f"{cat}{i}", "acc", float(v)) for cat, values in correct.items()
+            for i, v in enumerate(values)]
 
 
-def _docs(losses: list[float]) -> list[dict]:
-    return [{"doc_id": f"d{i}", "loss": loss, "n_tokens": 100} for i, loss in enumerate(losses)]
+def _docs(losses: list[float]) -> list[DocumentLoss]:
+    return [DocumentLoss(f"d{i}", loss, 100) for i, loss in enumerate(losses)]
 
 
 def test_a_category_that_fell_blocks_and_is_named():
@@ -150,7 +151,7 @@ def test_damaged_adapter_regresses_and_a_zero_adapter_does_not_on_the_real_model
     rows = {}
     for name, adapter in (("base", None), ("damaged", make_adapter("damaged", 0.5)), ("zero", make_adapter("zero", 0.0))):
         result = run_suite(models.get(adapter=adapter), plan)
-        rows[name] = ([r.__dict__ for r in result.rows], [d.__dict__ for d in result.documents])
+        rows[name] = (list(result.rows), list(result.documents))
     damaged = compare("damaged", *rows["base"][:1], *rows["damaged"][:1], rows["base"][1], rows["damaged"][1], spec, 0.95)
     zero = compare("zero", *rows["base"][:1], *rows["zero"][:1], rows["base"][1], rows["zero"][1], spec, 0.95)
     assert damaged.blocked and damaged.overall.high < -0.02 and damaged.perplexity_ratio > 1.5

@@ -14,7 +14,6 @@ import pytest
 
 from harness.cli import main
 from harness.data.loading import load_data
-from harness.errors import SpecError
 from harness.spec.taskfile import load_spec
 from tests.conftest import json_rows, query, run_cli, write_jsonl, write_tiny_task
 

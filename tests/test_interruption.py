@@ -106,7 +106,7 @@ def test_a_run_killed_at_each_stage_completes_when_run_again(stage, reference, t
     assert _sql(db, "SELECT status FROM runs")[0][0] == ("completed" if stage == "rendering" else "running")
     with Store.open(db, read_only=True) as store:  # readers see the kill before anything writes it down
         shown = {row.run_id: row.status for row in history(store)}
-        arms = {a["arm"]: a["status"] for a in store.arms(killed_run)}
+        arms = {a.arm: a.status for a in store.arms(killed_run)}
     if stage == "rendering":  # every result was stored before the page: the run is complete, its page is not
         assert shown[killed_run] == "completed"
         assert not list((tmp_path / "reports").glob("*.html"))
@@ -167,7 +167,7 @@ def test_a_recycled_pid_does_not_keep_a_killed_run_alive(tmp_path):
             con.execute("UPDATE runs SET pid = ?, process = ?, host = ?", [pid, process, host])
             con.close()
             with Store.open(db, read_only=True) as store:
-                return store.run("r")["status"]
+                return store.run("r").status
 
         assert status(other.pid, real) == "running"
         assert status(other.pid, f"{boot}:1") == "killed"  # the pid now belongs to a process that started later

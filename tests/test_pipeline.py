@@ -5,9 +5,6 @@ from __future__ import annotations
 import json
 import re
 
-import duckdb
-import pytest
-
 from harness.cli import main
 from tests.browser import dump_dom
 from tests.conftest import query as _rows
@@ -234,3 +231,26 @@ def test_base_flag_runs_the_task_on_another_model_and_records_it(tmp_path, tiny_
     assert rows[0][0] == str(tiny_model) and rows[1][0] == str(other) and rows[0][1] != rows[1][1]
     assert json.loads(rows[1][2])["base"] == str(other) and json.loads(rows[1][3])["model"]["base"] == str(other)
     assert _run(tmp_path, task, "--arm", "zero_shot", "--base", str(tmp_path / "nowhere")) == 2
+
+
+def test_a_run_on_the_scripted_model_stores_every_answer_score_and_the_report(tmp_path, tiny_model, mock_generator,
+                                                                               capsys):
+    """The whole pipeline in the fast loop: the base model is the scripted generator, everything else is real."""
+    task = write_tiny_task(tmp_path, tiny_model)
+    assert _run(tmp_path, task) == 0
+    assert "report:" in capsys.readouterr().out
+    outputs = dict(_rows(tmp_path, "SELECT arm || '/' || example_id, output FROM predictions WHERE split = 'test'"))
+    assert outputs["zero_shot/te0"] == '{"party": "Acme Corp", "months": 2}' and outputs["two_shot/te1"] == "I cannot tell."
+    assert len(outputs) == 12
+    valid = dict(_rows(tmp_path, "SELECT example_id, value FROM scores WHERE arm = 'zero_shot' AND split = 'test' "
+                                 "AND metric = 'json_valid'"))
+    assert valid == {f"te{i}": float(i % 2 == 0) for i in range(6)}
+    (value, n, n_failed), = _rows(tmp_path, "SELECT value, n, n_failed FROM metrics WHERE arm = 'two_shot' AND "
+                                            "split = 'test' AND metric = 'json_field_f1'")
+    assert (value, n, n_failed) == (0.5, 6, 0)
+    shots = [len(json.loads(p)) for (p,) in _rows(tmp_path, "SELECT prompt_json FROM predictions WHERE arm = 'two_shot'")]
+    assert set(shots) == {6}  # system + two user/assistant pairs + the item
+    (status, decision), = _rows(tmp_path, "SELECT status, decision_json FROM runs")
+    assert status == "completed" and json.loads(decision)["verdict"]  # no tuned arm: a verdict that says so
+    assert len(mock_generator.conversations) == 2 * (6 + 4)  # test and validation items of both arms
+    assert list((tmp_path / "reports").glob("*.html"))

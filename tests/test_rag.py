@@ -14,10 +14,8 @@ from harness.retrieval.index import build_retriever
 from harness.retrieval.retrievers import (
     Chunk,
     Hit,
-    KeywordIndex,
     chunk_documents,
     fit_context,
-    load_corpus,
     reciprocal_rank_fusion,
     retrieval_scores,
 )

@@ -9,6 +9,7 @@ from dataclasses import replace
 import numpy as np
 
 from harness.metrics.builtin import OutputShape
+from harness.records import SuiteScore
 from harness.spec import DecisionSpec, RegressionSpec
 from harness.verdict.comparison import ArmResult
 from harness.verdict.decision import Decision, explain
@@ -107,8 +108,8 @@ def test_failed_arms_and_failed_items_come_first():
 
 def test_a_tuned_arm_that_lost_general_capability():
     base, tuned = _clear_win(1, 300)
-    rows = lambda correct: [{"part": "general", "category": "facts", "item_id": f"g{i}", "metric": "acc",  # noqa: E731
-                             "value": float(c)} for i, c in enumerate(correct)]
+    rows = lambda correct: [SuiteScore("general", "facts", f"g{i}", "acc", float(c))  # noqa: E731
+                            for i, c in enumerate(correct)]
     broken = compare("lora", rows([1] * 100), rows([1] * 50 + [0] * 50), [], [], RegressionSpec(), 0.95)
     words = reasons(_judge([_arm("few_shot", "baseline", base), _arm("lora", "tuned", tuned)], 300,
                            forgetting={"lora": broken}))

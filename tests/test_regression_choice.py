@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from harness.backends import LogLik
 from harness.errors import HarnessError
 from harness.regression.choice import ChoiceItem, score_choices
-from harness.backends import LogLik
 
 # context -> {continuation: logprob}, chosen by hand so acc and acc_norm disagree on item q2.
 TABLE = {

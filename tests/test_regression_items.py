@@ -67,7 +67,7 @@ def test_shipped_items_are_valid_and_balanced():
 
 
 def test_generator_reproduces_the_shipped_files(tmp_path):
-    script = ROOT / "tasks" / "general" / "generate.py"
+    script = ROOT / "harness" / "regression" / "general" / "generate.py"
     copy = tmp_path / "generate.py"
     copy.write_text(script.read_text())
     subprocess.run([sys.executable, str(copy)], check=True, capture_output=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.errors import HarnessError
 from harness.backends import LogLik
 from harness.backends.loglik import encode_request, loglikelihood, loglikelihood_naive
+from harness.errors import HarnessError
 
 QUESTIONS = [
     "Question: Which party signs the contract?\nAnswer:",

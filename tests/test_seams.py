@@ -64,7 +64,7 @@ def test_the_pool_loads_each_model_once(tiny_model, monkeypatch):
     generators = pool.Generators(_resolved(tiny_model), "auto", 2, _Progress(), "cpu")
     assert generators.get() is generators.get()
     assert len(loads) == 1
-    with pytest.raises(Exception):  # not an adapter folder: the load is attempted with weights of its own
+    with pytest.raises(Exception):  # noqa: B017  not an adapter folder: the load is attempted with weights of its own
         generators.get(adapter=Adapter("lora", str(tiny_model / "missing"), None))
     assert len(loads) == 2
 
@@ -83,7 +83,7 @@ def test_trial_records_round_trip_through_the_store(tmp_path):
         store.add_trial("r", trial)  # written again when it is listed again: replaced, not duplicated
         rows = store.trials("r")
     assert len(rows) == 1
-    back = Trial.from_row(rows[0])
+    back = rows[0]
     assert back == trial and back.curve == [0.4, 0.5]
 
 

@@ -72,8 +72,8 @@ def test_two_runs_on_one_database_both_complete_and_history_reads_during_them(tm
     assert seen_running > 0  # history answered while a run was still going
     store = Store.open(db, read_only=True)
     rows = store.runs("tiny")
-    assert [r["status"] for r in rows] == ["completed", "completed"]
+    assert [r.status for r in rows] == ["completed", "completed"]
     for row in rows:
-        assert {a["arm"]: a["status"] for a in store.arms(row["run_id"])} == \
+        assert {a.arm: a.status for a in store.arms(row.run_id)} == \
             {"zero_shot": "completed", "two_shot": "completed"}
-        assert len(store.predictions(row["run_id"])) == 24
+        assert len(store.predictions(row.run_id)) == 24

@@ -134,9 +134,9 @@ def test_help_and_spec_errors_import_no_heavy_library(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(BAD)
     code = (
-        "import sys; from harness.cli import main; main(['--help']); rc = main(['validate', %r]);"
+        f"import sys; from harness.cli import main; main(['--help']); rc = main(['validate', {str(bad)!r}]);"
         "heavy = [m for m in ('torch', 'transformers', 'trl', 'duckdb') if m in sys.modules]; print(rc, heavy)"
-    ) % str(bad)
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent.parent)
     assert out.stdout.strip().endswith("2 []"), out.stdout + out.stderr
 
@@ -148,8 +148,8 @@ def test_validate_loads_no_model_weights(tmp_path, tiny_model):
         "import sys, transformers; loaded = [];"
         "orig = transformers.PreTrainedModel.from_pretrained.__func__;"
         "transformers.PreTrainedModel.from_pretrained = classmethod(lambda cls, *a, **k: loaded.append(cls) or orig(cls, *a, **k));"
-        "from harness.cli import main; rc = main(['validate', %r, '--quiet']); print(rc, loaded)"
-    ) % str(path)
+        f"from harness.cli import main; rc = main(['validate', {str(path)!r}, '--quiet']); print(rc, loaded)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent.parent)
     assert out.stdout.strip().endswith("0 []"), out.stdout + out.stderr
 

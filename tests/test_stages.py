@@ -12,6 +12,7 @@ import pytest
 from harness.report.timing import duration, stage_times
 from harness.run.timing import StageClock
 from harness.store.database import Store
+from harness.store.records import StageRecord
 
 RUN = {
     "run_id": "r1", "task": "t", "task_version": "1", "spec_json": "{}", "spec_hash": "h", "data_fingerprint": "d",
@@ -27,12 +28,12 @@ def test_stages_are_stored_in_order_and_read_back(tmp_path):
         store.add_stage("r1", "test answers", 12.25, arm="zero_shot")
         store.add_stage("r1", "prepare", 3.0, arm="lora", started_at=datetime(2026, 1, 2, 3, 4, 5), failed=True)
         rows = store.stages("r1")
-        assert [(r["position"], r["stage"], r["arm"], r["seconds"], r["failed"]) for r in rows] == [
+        assert [(r.position, r.stage, r.arm, r.seconds, r.failed) for r in rows] == [
             (1, "resolve", None, 1.5, False), (2, "test answers", "zero_shot", 12.25, False),
             (3, "prepare", "lora", 3.0, True)]
-        assert rows[0]["started_at"] == datetime(2023, 11, 14, 22, 13, 20)  # a Unix time, stored as UTC
-        assert rows[2]["started_at"] == datetime(2026, 1, 2, 3, 4, 5)
-        assert [r["position"] for r in store.stages("r2")] == [1]  # each run numbers its own
+        assert rows[0].started_at == datetime(2023, 11, 14, 22, 13, 20)  # a Unix time, stored as UTC
+        assert rows[2].started_at == datetime(2026, 1, 2, 3, 4, 5)
+        assert [r.position for r in store.stages("r2")] == [1]  # each run numbers its own
 
 
 def test_the_clock_holds_stages_until_the_run_exists_and_keeps_them_through_a_failure(tmp_path):
@@ -53,11 +54,11 @@ def test_the_clock_holds_stages_until_the_run_exists_and_keeps_them_through_a_fa
             raise RuntimeError("out of memory")
         store.fail_run("r1", "RuntimeError: out of memory")
         rows = store.stages("r1")
-    assert [(r["stage"], r["arm"], r["failed"]) for r in rows] == [
+    assert [(r.stage, r.arm, r.failed) for r in rows] == [
         ("resolve", None, False), ("data checks", None, False), ("test answers", "zero_shot", False),
         ("prepare", "lora", True)]
-    assert all(r["seconds"] >= 0 for r in rows)
-    assert rows[0]["started_at"] <= rows[1]["started_at"] <= rows[2]["started_at"]
+    assert all(r.seconds >= 0 for r in rows)
+    assert rows[0].started_at <= rows[1].started_at <= rows[2].started_at
 
 
 def test_a_stage_written_before_the_process_is_killed_remains(tmp_path):
@@ -68,18 +69,16 @@ def test_a_stage_written_before_the_process_is_killed_remains(tmp_path):
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 9
     with Store.open(db, read_only=True) as store:
-        assert store.run("r1")["status"] == "killed"
-        assert [(r["stage"], r["arm"]) for r in store.stages("r1")] == [("resolve", None), ("test answers", "a")]
+        assert store.run("r1").status == "killed"
+        assert [(r.stage, r.arm) for r in store.stages("r1")] == [("resolve", None), ("test answers", "a")]
 
 
 def test_stage_times_are_shares_of_the_wall_time():
     t0 = datetime(2026, 1, 1, 12, 0, 0)
     rows = [
-        {"position": 1, "stage": "resolve", "arm": None, "seconds": 10.0, "started_at": t0, "failed": False},
-        {"position": 2, "stage": "prepare", "arm": "lora", "seconds": 60.0, "started_at": t0 + timedelta(seconds=12),
-         "failed": True},
-        {"position": 3, "stage": "test answers", "arm": "lora", "seconds": 28.0,
-         "started_at": t0 + timedelta(seconds=72), "failed": False},
+        StageRecord(1, "resolve", 10.0, t0, False),
+        StageRecord(2, "prepare", 60.0, t0 + timedelta(seconds=12), True, "lora"),
+        StageRecord(3, "test answers", 28.0, t0 + timedelta(seconds=72), False, "lora"),
     ]
     view = stage_times(rows)
     assert view.wall_seconds == 100.0 and view.untimed_seconds == pytest.approx(2.0)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -50,12 +49,12 @@ def test_arm_rows_land_together_or_not_at_all(tmp_path):
             store.finish_arm("r1", "a", "test", [_prediction("e1", "x")],
                              [{"example_id": "e1", "metric": "m", "value": 1.0, "bogus": 1}], [], 1.0)
         assert store.predictions("r1") == []  # rolled back with the bad score row
-        assert store.arms("r1")[0]["status"] == "running"
+        assert store.arms("r1")[0].status == "running"
         store.finish_arm("r1", "a", "test", [_prediction("e1", "x", "boom")],
                          [{"example_id": "e1", "metric": "m", "value": 0.0}],
                          [{"metric": "m", "value": 0.0, "n": 1, "n_failed": 1}], 2.0)
         arm = store.arms("r1")[0]
-        assert (arm["status"], arm["n_examples"], arm["n_failed"]) == ("completed", 1, 1)
+        assert (arm.status, arm.n_examples, arm.n_failed) == ("completed", 1, 1)
 
 
 def test_failed_run_keeps_no_rows_of_unfinished_arms(tmp_path):
@@ -67,29 +66,29 @@ def test_failed_run_keeps_no_rows_of_unfinished_arms(tmp_path):
                          [{"metric": "m", "value": 1.0, "n": 1, "n_failed": 0}], 1.0)
         store.start_arm("r1", "half", "prompted", "baseline", {}, "c")
         store.fail_run("r1", "KeyboardInterrupt: ")
-        assert store.run("r1")["status"] == "failed"
-        statuses = {a["arm"]: a["status"] for a in store.arms("r1")}
+        assert store.run("r1").status == "failed"
+        statuses = {a.arm: a.status for a in store.arms("r1")}
         assert statuses == {"done": "completed", "half": "failed"}
-        assert {p["arm"] for p in store.predictions("r1")} == {"done"}
+        assert {p.arm for p in store.predictions("r1")} == {"done"}
 
 
 def test_a_killed_run_is_marked_killed_on_next_open(tmp_path):
     db = tmp_path / "h.duckdb"
     code = (
-        "import os; from harness.store.database import Store; s = Store.open(%r);"
+        f"import os; from harness.store.database import Store; s = Store.open({str(db)!r});"
         "s.start_run({'run_id': 'k', 'task': 't', 'task_version': '1', 'spec_json': '{}', 'spec_hash': 'h',"
         " 'data_fingerprint': 'd'}); s.start_arm('k', 'a', 'prompted', 'baseline', {}, 'c'); s.close(); os._exit(9)"
-    ) % str(db)
+    )
     proc = subprocess.run([sys.executable, "-c", code])
     assert proc.returncode == 9
     with Store.open(db, read_only=True) as store:  # a reader that cannot write still sees it as killed
-        assert store.run("k")["status"] == "killed" and store.runs()[0]["status"] == "killed"
-        assert store.arms("k")[0]["status"] == "killed"
+        assert store.run("k").status == "killed" and store.runs()[0].status == "killed"
+        assert store.arms("k")[0].status == "killed"
         assert store.query("SELECT status FROM runs")[0][0] == "running"  # nothing was written
     with Store.open(db) as store:
         run = store.run("k")
-        assert run["status"] == "killed" and "ended without finishing" in run["error"]
-        assert store.arms("k")[0]["status"] == "killed"
+        assert run.status == "killed" and "ended without finishing" in (run.error or "")
+        assert store.arms("k")[0].status == "killed"
         assert store.query("SELECT status FROM runs")[0][0] == "killed"
 
 
@@ -111,5 +110,5 @@ def test_an_older_database_is_upgraded_in_place(tmp_path):
     con.close()
     with Store.open(db) as store:
         assert store.schema_version() == SCHEMA_VERSION
-        assert store.run("old")["status"] == "completed"
+        assert store.run("old").status == "completed"
         assert store.findings("old") == []

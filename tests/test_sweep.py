@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from harness.backends.hf import HFGenerator
 from harness.cli import main
@@ -86,7 +85,7 @@ def test_sweep_prunes_picks_the_best_and_never_reads_test_before_the_end(tmp_pat
     assert [t[1] for t in trials][:2] == ["complete", "pruned"]  # the tiny learning rate is stopped after epoch 1
     assert len(trials) == 3 and not any(t[4] for t in trials)
     assert json.loads(trials[0][3])["learning_rate"] == 5e-2 and trials[0][2] == 1.0
-    for number, state, *_, adapter in trials:
+    for _number, state, *_, adapter in trials:
         if state == "complete":
             assert Path(adapter, "adapter_model.safetensors").is_file()
     intermediate = json.loads(_sql(tmp_path, "SELECT intermediate_json FROM trials WHERE trial_number = 1")[0][0])

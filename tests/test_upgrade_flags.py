@@ -12,8 +12,9 @@ from harness.records import Prediction
 from harness.store.database import Store
 from harness.verdict.decision import Decision
 
-SPEC = {"name": "t", "version": "1", "output": {"type": "label", "labels": ["a", "b"]},
-        "decision": {"primary_metric": "accuracy", "confidence": 0.95}}
+SPEC = {"name": "t", "version": "1", "data": {"train": "train.jsonl", "test": "test.jsonl"}, "model": {"base": "m"},
+        "output": {"type": "label", "labels": ["a", "b"]}, "metrics": ["accuracy"],
+        "arms": [{"name": "prompt", "type": "prompted"}], "decision": {"primary_metric": "accuracy", "confidence": 0.95}}
 N = 200
 
 
@@ -45,3 +46,17 @@ def test_an_upgrade_that_erases_the_lift_and_a_tuned_arm_that_regressed_are_flag
         assert any(f.startswith(UPGRADE_ERASED) for f in erased)
         assert any(f.startswith(TUNED_REGRESSED + " on the task") for f in erased)
         assert upgrade_flags(store, "r1", "r3") == []
+
+
+def test_upgrade_pairs_are_the_last_run_on_a_base_and_the_first_on_the_next_per_task_and_version():
+    from harness.readside.results import HistoryRow, upgrade_pairs
+
+    def row(run_id: str, task: str, weights: str, version: str = "1") -> HistoryRow:
+        return HistoryRow(run_id, task, version, "completed", f"model-{weights}", weights, "d", None, None, None,
+                          None, None, None)
+
+    # history order: grouped by base model; two tasks interleaved, and a task version that changed
+    rows = [row("a1", "t", "A"), row("b1", "u", "A"), row("a2", "t", "A"), row("a3", "t", "B"),
+            row("b2", "u", "B"), row("a4", "t", "C", version="2"), row("a5", "t", "D", version="2")]
+    assert [(old.run_id, new.run_id) for old, new in upgrade_pairs(rows)] == [("a2", "a3"), ("b1", "b2"),
+                                                                             ("a4", "a5")]

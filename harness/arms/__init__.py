@@ -58,7 +58,7 @@ class ArmContext:
     task: Task
     train: list[Example]
     validation: list[Example]
-    models: Any  # harness.backends.pool.Generators: the one owner of loaded models
+    generators: Any  # harness.backends.pool.Generators: the pool that loads each model once and hands out generators
     progress: Any  # a rich Progress (disabled in quiet mode)
     workdir: Path  # this run's folder: experiments/<task>/<run_id>
     seed: int = 0

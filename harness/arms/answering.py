@@ -84,7 +84,7 @@ def choose(generator: Generator, conversations: Sequence[Conversation], labels: 
     scores = generator.loglikelihood(requests, per_item)
     latency = (time.perf_counter() - began) / max(len(prompts), 1)
     answers = []
-    for i, prompt in enumerate(prompts):
+    for i in range(len(prompts)):
         row = scores[i * len(labels) : (i + 1) * len(labels)]
         ranked = [normalised(s.logprob, s.n_tokens, label, how) for s, label in zip(row, labels)]
         best = max(range(len(labels)), key=lambda k: (ranked[k], -k))

@@ -10,7 +10,6 @@ short prompt (no instructions, no shots), which is part of its value.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import socket
 from collections.abc import Callable, Sequence
@@ -23,6 +22,7 @@ from harness.arms import ArmBase, ArmContext, ArmOutput, Companion, register
 from harness.arms.answering import agreement_details, answer, check_answering, describe_answering
 from harness.arms.trials import earlier_trials, objective
 from harness.data.examples import Example, Item, seeded_subset
+from harness.digest import content_hash
 from harness.errors import HarnessError
 from harness.metrics.builtin import higher_is_better
 from harness.prompting.conversations import conversation
@@ -62,7 +62,7 @@ class TunedArm(ArmBase):
         return self.spec.type == "qlora"
 
     def preflight(self, ctx: ArmContext) -> None:
-        device = ctx.models.device
+        device = ctx.generators.device
         if self.quantize and device != "cuda" and not self.spec.allow_cpu:
             raise HarnessError(
                 f"arm {self.name!r}: QLoRA needs a CUDA GPU (4-bit on {device} was measured ~20x slower than fp32 "
@@ -77,7 +77,7 @@ class TunedArm(ArmBase):
             self._check_given_adapter(ctx)
         elif not ctx.train:
             raise HarnessError(f"arm {self.name!r}: the train split is empty")
-        ctx.models.preflight(self.spec.backend)
+        ctx.generators.preflight(self.spec.backend)
         check_answering(self.spec, ctx.task.spec.output, self.spec.backend)
         searching = self.spec.sweep is not None and (self.spec.sweep.space or self._trials(ctx) > 1)
         if searching and not ctx.validation:
@@ -111,20 +111,20 @@ class TunedArm(ArmBase):
             spec.pop("backend")  # the default keeps the names of studies begun before arms could name a backend
         identity = {
             "arm": spec,
-            "base": ctx.models.base.weights_hash,
-            "precision": ctx.models.precision,
+            "base": ctx.generators.base.weights_hash,
+            "precision": ctx.generators.precision,
             "prompt": ctx.task.spec.prompt.model_dump(mode="json"),
             "metric": ctx.task.spec.decision.primary_metric,
             "train": [ex.id for ex in train],
             "validation": [ex.id for ex in validation],
-            "data": hashlib.sha256(json.dumps([[e.id, e.target] for e in train + validation]).encode()).hexdigest(),
+            "data": content_hash([[e.id, e.target] for e in train + validation], length=None),
             "epochs_cap": ctx.profile.epochs,
             "batch_size": ctx.profile.batch_size,
             "generation": ctx.task.spec.generation.model_dump(mode="json"),
         }
         if ctx.profile.eval_every is not None:  # when trials are scored, and so where they can be pruned
             identity["eval_every"] = ctx.profile.eval_every
-        digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
+        digest = content_hash(identity, length=12)
         return f"{ctx.task.spec.name}-{self.name}-{digest}"
 
     def _check_given_adapter(self, ctx: ArmContext) -> Path:
@@ -141,9 +141,9 @@ class TunedArm(ArmBase):
                 trained_on = json.loads(read_text(meta_file)).get("base_model", {}).get("weights_hash")
             except (ValueError, AttributeError):
                 raise HarnessError(f"{meta_file}: expected the JSON object `harness train` writes") from None
-            if trained_on and trained_on != ctx.models.base.weights_hash:
+            if trained_on and trained_on != ctx.generators.base.weights_hash:
                 raise HarnessError(f"arm {self.name!r}: {adapter_dir} was trained on base weights {trained_on}, "
-                                   f"but this run's base model has {ctx.models.base.weights_hash}")
+                                   f"but this run's base model has {ctx.generators.base.weights_hash}")
         return adapter_dir
 
     def _given_adapter(self, ctx: ArmContext) -> Adapter:
@@ -165,8 +165,8 @@ class TunedArm(ArmBase):
         study = open_study(name, storage, sweep or SweepSpec(trials=1, pruner="none"), maximize)
         n_trials = self._trials(ctx)
         self.sweep_details = {"study": name, "storage": public_url(storage), "train_examples": len(train),
-                              "validation_examples": len(validation), "device": ctx.models.device,
-                              "precision": ctx.models.precision,
+                              "validation_examples": len(validation), "device": ctx.generators.device,
+                              "precision": ctx.generators.precision,
                               "trials_planned": n_trials}
         advance = ctx.tracker(f"{self.name}: sweep trials", n_trials)
         advance(len([t for t in study.trials if t.state.name in ("COMPLETE", "PRUNED")]))
@@ -222,12 +222,12 @@ class TunedArm(ArmBase):
 
         def train_point(point: PointPlan) -> tuple[Any, dict]:
             model, _, result = train_adapter(
-                ctx.models.base, [by_id[i] for i in point.train_ids], ctx.task.spec.prompt, hp,
-                ctx.workdir / self.name / "curve" / point.name.split("@", 1)[1], device=ctx.models.device,
+                ctx.generators.base, [by_id[i] for i in point.train_ids], ctx.task.spec.prompt, hp,
+                ctx.workdir / self.name / "curve" / point.name.split("@", 1)[1], device=ctx.generators.device,
                 quantize=self.quantize, max_length=self.spec.max_length, bias=self.spec.bias,
                 checkpointing=self.spec.gradient_checkpointing, seed=point.train_seed, max_steps=point.steps,
                 metadata={"task": ctx.task.spec.name, "arm": self.name, "curve_point": point.identity()},
-                prompt_format=ctx.models.prompt_format.name, dtype=ctx.models.precision,
+                prompt_format=ctx.generators.prompt_format.name, dtype=ctx.generators.precision,
             )
             return model, {"curve_of": self.name, "size": point.size, "seed": point.seed, "steps": result.steps,
                            "train_seconds": result.train_seconds, "train_tokens": result.train_tokens,
@@ -235,7 +235,8 @@ class TunedArm(ArmBase):
                            "adapter_hash": result.adapter_hash, "hyperparameters": hp}
 
         def answer(point: PointPlan, model: Any, items: Sequence[Item]) -> ArmOutput:
-            predictions = self._answer(items, ctx, ctx.models.wrap(model, point.name), point.name)
+            # the point's own HF model answers: no other backend to agree with
+            predictions, _ = self._answer(items, ctx, ctx.generators.wrap(model, point.name), None, point.name)
             return ArmOutput(predictions, describe_answering(self.spec, output))
 
         return LearningCurve(self.name, settings, points, len(ctx.train), describe, train_point, answer)
@@ -246,22 +247,23 @@ class TunedArm(ArmBase):
         """The adapter answers the test items once; the merged model too, when asked."""
         if adapter is None:
             raise HarnessError(f"arm {self.name!r}: no adapter to answer with (prepare did not run)")
-        predictions, agreement = self._answer(items, ctx, ctx.models.get(self.spec.backend, adapter=adapter),
-                                              lambda: ctx.models.get(adapter=adapter), "adapter")
+        predictions, agreement = self._answer(items, ctx, ctx.generators.get(self.spec.backend, adapter=adapter),
+                                              lambda: ctx.generators.get(adapter=adapter), "adapter")
         merge = ctx.profile.merge if ctx.profile.merge is not None else self.spec.merge
         companions = [self._merged(items, ctx, adapter, predictions)] if merge else []
         details = {**self.sweep_details, **describe_answering(self.spec, ctx.task.spec.output), **agreement}
         return ArmOutput(predictions, details, companions, adapter)
 
-    def _answer(self, items: Sequence[Item], ctx: ArmContext, generator: Any, reference: Callable[[], Any],
+    def _answer(self, items: Sequence[Item], ctx: ArmContext, generator: Any, reference: Callable[[], Any] | None,
                 label: str) -> tuple[list[Prediction], dict]:
         """The test predictions, and the agreement sample with the reference backend where the arm's asks for one."""
         spec = ctx.task.spec
         convs = [conversation(item, spec.prompt, with_instructions=False) for item in items]
         answers = answer(generator, convs, self.spec, spec.output, spec.generation.max_new_tokens,
                          ctx.tracker(f"{self.name}: {label} on test", len(items)))
-        agreement = agreement_details(self.spec.backend, generator, reference, convs, answers, self.spec, spec.output,
-                                      spec.generation.max_new_tokens, [item.id for item in items], ctx.seed)
+        agreement = {} if reference is None else agreement_details(
+            self.spec.backend, generator, reference, convs, answers, self.spec, spec.output,
+            spec.generation.max_new_tokens, [item.id for item in items], ctx.seed)
         return [Prediction(item.id, conv, a.generation.text, a.generation.error, a.generation.latency_s,
                            a.generation.prompt_tokens, a.generation.output_tokens, a.details)
                 for item, conv, a in zip(items, convs, answers)], agreement
@@ -270,8 +272,8 @@ class TunedArm(ArmBase):
                 adapter_predictions: list[Prediction]) -> Companion:
         """The adapter merged into full-precision base weights, answering the same items."""
         merged_dir = Path(adapter.path).parent / "merged"
-        predictions, agreement = self._answer(items, ctx, ctx.models.merged(adapter, merged_dir, self.spec.backend),
-                                              lambda: ctx.models.merged(adapter, merged_dir), "merged")
+        predictions, agreement = self._answer(items, ctx, ctx.generators.merged(adapter, merged_dir, self.spec.backend),
+                                              lambda: ctx.generators.merged(adapter, merged_dir), "merged")
         same = [a.output == m.output for a, m in zip(adapter_predictions, predictions)]
         details = {"adapter_arm": self.name, "merged_dir": str(merged_dir),
                    "agreement_with_adapter": float(np.mean(same)) if same else None,

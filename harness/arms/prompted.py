@@ -27,7 +27,7 @@ class PromptedArm(ArmBase):
     def preflight(self, ctx: ArmContext) -> None:
         if self.spec.shots > len(ctx.train):
             raise HarnessError(f"arm {self.name!r}: {self.spec.shots} shots, but the train split has {len(ctx.train)} examples")
-        ctx.models.preflight(self.spec.backend)  # a missing key or environment fails now, not mid-run
+        ctx.generators.preflight(self.spec.backend)  # a missing key or environment fails now, not mid-run
         check_answering(self.spec, ctx.task.spec.output, self.spec.backend)
 
     def _shots(self, items: Sequence[Item], ctx: ArmContext) -> tuple[list[list[Example]], dict]:
@@ -49,14 +49,14 @@ class PromptedArm(ArmBase):
         if not items:
             raise HarnessError(f"arm {self.name!r}: nothing to predict")
         per_item, details = self._shots(items, ctx)
-        generator = ctx.models.get(self.spec.backend, seed=ctx.seed)
+        generator = ctx.generators.get(self.spec.backend, seed=ctx.seed)
         details["generator"] = generator.description
         prompt = ctx.task.spec.prompt
         conversations = [conversation(item, prompt, shots) for item, shots in zip(items, per_item)]
         answers = answer(generator, conversations, self.spec, ctx.task.spec.output, ctx.task.spec.generation.max_new_tokens,
                          ctx.tracker(f"{self.name}: answer", len(items)))
         details.update(describe_answering(self.spec, ctx.task.spec.output))
-        details.update(agreement_details(self.spec.backend, generator, lambda: ctx.models.get(), conversations, answers,
+        details.update(agreement_details(self.spec.backend, generator, lambda: ctx.generators.get(), conversations, answers,
                                          self.spec, ctx.task.spec.output, ctx.task.spec.generation.max_new_tokens,
                                          [item.id for item in items], ctx.seed))
         similar = self.spec.shot_selection == "similar"

@@ -49,14 +49,14 @@ class RagArm(ArmBase):
                                f"which is not part of this run; add --arm {self.spec.adapter_from}")
         if self.spec.shots > len(ctx.train):
             raise HarnessError(f"arm {self.name!r}: {self.spec.shots} shots, but the train split has {len(ctx.train)} examples")
-        ctx.models.preflight(self.spec.backend)
+        ctx.generators.preflight(self.spec.backend)
         check_answering(self.spec, ctx.task.spec.output, self.spec.backend)
 
     def predict(self, items: Sequence[Item], ctx: ArmContext, adapter: Adapter | None = None) -> ArmOutput:
         spec = ctx.task.spec
         if self.spec.adapter_from and adapter is None:
             raise HarnessError(f"arm {self.name!r}: arm {self.spec.adapter_from!r} produced no adapter (it failed)")
-        tokenizer = ctx.models.tokenizer
+        tokenizer = ctx.generators.tokenizer
         count = lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])  # noqa: E731
         hits = ctx.retriever.search([query_text(i) for i in items], self.spec.retriever, self.spec.top_k)
         shots = fixed_shots(ctx.train, self.spec.shots, self.spec.shot_seed) if self.spec.shots else []
@@ -66,13 +66,13 @@ class RagArm(ArmBase):
             context, used, n_tokens = fit_context(item_hits, self.spec.context_tokens, count)
             conversations.append(conversation(item, spec.prompt, shots, with_instructions=not tuned, context=context))
             used_hits.append((used, n_tokens))
-        generator = ctx.models.get(self.spec.backend, adapter=adapter, seed=ctx.seed)
+        generator = ctx.generators.get(self.spec.backend, adapter=adapter, seed=ctx.seed)
         details = {"retriever": self.spec.retriever, "top_k": self.spec.top_k, "index": ctx.retriever.description,
                    "generator": generator.description, "shot_ids": [s.id for s in shots]}
         answers = answer(generator, conversations, self.spec, spec.output, spec.generation.max_new_tokens,
                          ctx.tracker(f"{self.name}: answer", len(items)))
         details.update(describe_answering(self.spec, spec.output))
-        details.update(agreement_details(self.spec.backend, generator, lambda: ctx.models.get(adapter=adapter),
+        details.update(agreement_details(self.spec.backend, generator, lambda: ctx.generators.get(adapter=adapter),
                                          conversations, answers, self.spec, spec.output, spec.generation.max_new_tokens,
                                          [item.id for item in items], ctx.seed))
         return ArmOutput([

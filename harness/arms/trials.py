@@ -6,8 +6,6 @@ earlier run of the same study trained are listed too, marked as reused.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +15,7 @@ import numpy as np
 from harness.arms import ArmContext
 from harness.backends import Generator
 from harness.data.examples import Example
+from harness.digest import content_hash
 from harness.metrics.builtin import aggregate_key, score_key
 from harness.processes import kill_point
 from harness.prompting.answer_end import answer_end_for
@@ -91,9 +90,9 @@ def objective(spec: TunedArmSpec, ctx: ArmContext, study_name: str, train: list[
     sweep = spec.sweep
     wilcoxon = sweep is not None and sweep.pruner == "wilcoxon"
     eval_every = ctx.profile.eval_every or (sweep.eval_every if sweep else "epoch")
-    device = ctx.models.device
+    device = ctx.generators.device
     quantize = spec.type == "qlora"
-    fingerprint = hashlib.sha256(json.dumps([e.id for e in train]).encode()).hexdigest()[:16]
+    fingerprint = content_hash([e.id for e in train])
 
     def run(trial: Any) -> float:
         mark_owner(trial, owner)  # first: a trial killed from here on is known as this run's, and retried
@@ -106,7 +105,7 @@ def objective(spec: TunedArmSpec, ctx: ArmContext, study_name: str, train: list[
 
         def scorer(model: Any, step: int) -> Generator:
             """The trial's model as it is at this step; a server-side backend loads it as an adapter."""
-            return ctx.models.training(model, out_dir / "scored" / f"step-{step}", spec.backend, f"trial {trial.number}")
+            return ctx.generators.training(model, out_dir / "scored" / f"step-{step}", spec.backend, f"trial {trial.number}")
 
         def evaluate(model: Any, step: int, epoch: float) -> bool:
             score, values, _ = validate(scorer(model, step), ctx, validation)
@@ -117,13 +116,13 @@ def objective(spec: TunedArmSpec, ctx: ArmContext, study_name: str, train: list[
 
         try:
             model, _, result = train_adapter(
-                ctx.models.base, train, ctx.task.spec.prompt, hp, out_dir,
+                ctx.generators.base, train, ctx.task.spec.prompt, hp, out_dir,
                 device=device, quantize=quantize, max_length=spec.max_length, bias=spec.bias,
                 checkpointing=spec.gradient_checkpointing, seed=ctx.seed + seed_number(trial),
                 evaluate=None if (wilcoxon or not validation) else evaluate, eval_every=eval_every,
                 metadata={"task": ctx.task.spec.name, "arm": spec.name, "trial": trial.number,
                           "data_fingerprint": fingerprint},
-                prompt_format=ctx.models.prompt_format.name, dtype=ctx.models.precision,
+                prompt_format=ctx.generators.prompt_format.name, dtype=ctx.generators.precision,
             )
             for key in Trial.MEASURED:
                 setattr(record, key, getattr(result, key.replace("adapter_path", "adapter_dir")))

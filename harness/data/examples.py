@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from harness.metrics.builtin import parse_json_strict
-from harness.spec import Task
+from harness.spec import FieldMap, Task
 
 SPLITS = ("train", "validation", "test")
 ROLES = ("system", "user", "assistant")
@@ -117,7 +117,7 @@ def chat_messages(record: dict, where: str, problems: list[str]) -> tuple[tuple[
     return clean[:-1], clean[-1]["content"]
 
 
-def field_messages(record: dict, fields, where: str, problems: list[str]) -> tuple[tuple[dict, ...], str] | None:
+def field_messages(record: dict, fields: FieldMap, where: str, problems: list[str]) -> tuple[tuple[dict, ...], str] | None:
     missing = [name for name in (fields.input, fields.target) if name not in record]
     if missing:
         problems.append(f"{where}: missing field(s) {missing}; record has {sorted(record)[:10]}")

@@ -28,6 +28,7 @@ from harness.spec import DatasetSpec, FieldMap, RowFilter, SplitRule, Task
 from harness.spec.data import GLOB, SUFFIX_BUILDERS
 from harness.spec.limits import EXAMPLE_LIMIT
 from harness.textfiles import oversized
+
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*(/[A-Za-z0-9][\w.\-]*)?$")
 SAVED_MARKERS = ("dataset_dict.json", "state.json")  # a folder written by Dataset(Dict).save_to_disk
 COMPARE: dict[str, Callable[[Any, Any], bool]] = {

@@ -37,7 +37,6 @@ CORPUS_LEVEL = frozenset({"bleu", "chrf", "google_bleu", "sacrebleu", "ter", "we
 # The field of compute()'s result that is the score, where the module returns several numbers.
 DEFAULT_KEY = {"sacrebleu": "score", "chrf": "score", "ter": "score", "bleu": "bleu", "google_bleu": "google_bleu",
                "meteor": "meteor", "exact_match": "exact_match", "accuracy": "accuracy", "f1": "f1"}
-KINDS = ("per_example", "aggregate")
 
 
 def base_name(source: str) -> str:
@@ -235,7 +234,7 @@ def build(d: Declared) -> Metric:
     scorer = Scorer(d)
 
     def score(pred: str, target: str, _shape: OutputShape) -> dict[str, float]:
-        scorer.module  # a module that cannot load fails the arm, it does not score NaN
+        _ = scorer.module  # a module that cannot load fails the arm, it does not score NaN
         try:
             value = scorer.value([pred], [target])
         except HarnessError:

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.atomic import atomic_dir, atomic_file, write_text_atomic
-from harness.errors import HarnessError
 from harness.environment import cache_root
+from harness.errors import HarnessError
 from harness.hub import file_digest, hub_offline
 from harness.processes import kill_point
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.atomic import write_text_atomic
+from harness.digest import content_hash
 from harness.hub import cache_root
 
 # bf16 must beat fp32 by this margin in the probe: a near tie is not worth outputs that differ from fp32
@@ -92,7 +93,7 @@ def _cache_file() -> Path:
 def cpu_choice() -> dict[str, Any]:
     """{'dtype': 'float32' | 'bfloat16', 'reason': ...}, probed once per machine kind and cached."""
     identity = _cpu_identity()
-    key = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
+    key = content_hash(identity)
     path = _cache_file()
     try:
         cached = json.loads(path.read_text())

@@ -8,7 +8,6 @@ Built from the store through harness.readside.results only; the terminal table a
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,9 +15,9 @@ import numpy as np
 
 from harness.errors import HarnessError
 from harness.metrics.builtin import METRICS, OutputShape, aggregate_key, higher_is_better
-from harness.readside.results import arm_results, forgetting, run_decision
-from harness.spec import OutputSpec, RegressionSpec, declare_stored
+from harness.readside.results import arm_results, forgetting, run_decision, verdict_comparison
 from harness.store.database import Store
+from harness.store.records import ExampleRecord, RunRecord
 from harness.verdict.comparison import ArmResult
 from harness.verdict.forgetting import Delta
 from harness.verdict.stats import is_binary, paired_binary, paired_bootstrap
@@ -104,33 +103,26 @@ class RunComparison:
     skipped: list[str] = field(default_factory=list)  # arms not completed in both runs, with why
 
 
-def _side(store: Store, run: dict[str, Any]) -> RunSide:
+def _side(store: Store, run: RunRecord) -> RunSide:
     decision = run_decision(run)
-    best = None
-    if decision is not None:
-        best = next((c for c in decision.comparisons
-                     if c.arm == decision.candidate and c.baseline == decision.baseline), None)
+    best = verdict_comparison(decision)
     return RunSide(
-        run["run_id"], run["status"], str(run["started_at"])[:19], run["base_model_id"] or "",
-        run["base_model_hash"] or "", run["data_fingerprint"], len(store.examples(run["run_id"])),
+        run.run_id, run.status, str(run.started_at)[:19], run.base_model_id or "",
+        run.base_model_hash or "", run.data_fingerprint, len(store.examples(run.run_id)),
         decision.verdict if decision else None, decision.reasons[0] if decision and decision.reasons else None,
         decision.baseline if decision else None, decision.candidate if decision else None,
         best.diff if best else None, best.low if best else None, best.high if best else None,
     )
 
 
-def _input_text(example: dict[str, Any]) -> str:
-    return "\n\n".join(m["content"] for m in json.loads(example["input_json"]) if m["role"] != "system")
-
-
-def _arm_delta(name: str, a: ArmResult, b: ArmResult, ids: list[str], examples: dict[str, dict], primary: str,
+def _arm_delta(name: str, a: ArmResult, b: ArmResult, ids: list[str], examples: dict[str, ExampleRecord], primary: str,
                shape: OutputShape, confidence: float, seed: int) -> ArmDelta:
     ids = [i for i in ids if i in a.values and i in b.values]
     va = np.array([a.values[i] for i in ids], dtype=float)
     vb = np.array([b.values[i] for i in ids], dtype=float)
     preds_a = [a.outputs.get(i, "") for i in ids]
     preds_b = [b.outputs.get(i, "") for i in ids]
-    targets = [examples[i]["target"] for i in ids]
+    targets = [examples[i].target for i in ids]
     up = higher_is_better(primary)
     sign = 1.0 if up else -1.0
     alpha = (1 - confidence) / 2
@@ -142,7 +134,7 @@ def _arm_delta(name: str, a: ArmResult, b: ArmResult, ids: list[str], examples: 
         r = paired_binary(first, second, 0.0, alpha, alpha)
     else:
         r = paired_bootstrap(primary, preds_a, preds_b, targets, va, vb, shape, 0.0, alpha, alpha, seed, sign)
-    flips = [Flip(i, _input_text(examples[i]), examples[i]["target"], pa, pb, float(x), float(y),
+    flips = [Flip(i, examples[i].input_text, examples[i].target, pa, pb, float(x), float(y),
                   bool((y > x) == up))
              for i, pa, pb, x, y in zip(ids, preds_a, preds_b, va, vb) if abs(x - y) > 1e-12]
     wins = sum(f.better for f in flips)
@@ -151,35 +143,40 @@ def _arm_delta(name: str, a: ArmResult, b: ArmResult, ids: list[str], examples: 
                     flips, wins, len(flips) - wins)
 
 
-def _suite(store: Store, run: dict[str, Any], spec: dict[str, Any], confidence: float, seed: int) -> dict[str, Delta]:
-    regression = RegressionSpec.model_validate(spec["regression"]) if spec.get("regression") else None
-    found = forgetting(store, run["run_id"], regression, confidence, seed)
+def _suite(store: Store, run: RunRecord, confidence: float, seed: int) -> dict[str, Delta]:
+    found = forgetting(store, run.run_id, run.spec.regression, confidence, seed)
     return {arm: f.overall for arm, f in found.items() if f.overall is not None}
+
+
+def _examples(store: Store, run_id: str) -> dict[str, ExampleRecord]:
+    return {e.example_id: e for e in store.examples(run_id)}
+
+
+def _shared(ex_a: dict[str, ExampleRecord], ex_b: dict[str, ExampleRecord]) -> list[str]:
+    """The test items both runs scored: same example id and same gold answer."""
+    return sorted(i for i in ex_a if i in ex_b and ex_a[i].target == ex_b[i].target)
 
 
 def compare_runs(store: Store, run_a: str, run_b: str, seed: int = 0) -> RunComparison:
     """Run B against run A on the test items both scored (same example id and same gold answer)."""
     ra, rb = store.run(run_a), store.run(run_b)
     refuse = f"cannot compare runs {run_a} and {run_b}"
-    if ra["task"] != rb["task"]:
-        raise HarnessError(f"{refuse}: they are runs of different tasks ({ra['task']!r} and {rb['task']!r})")
-    if ra["task_version"] != rb["task_version"]:
-        raise HarnessError(f"{refuse}: task {ra['task']!r} versions differ (v{ra['task_version']} and "
-                           f"v{rb['task_version']}); compare runs of one version")
-    spec_a, spec_b = json.loads(ra["spec_json"]), json.loads(rb["spec_json"])
-    declare_stored(spec_a["metrics"])
-    primary = spec_a["decision"]["primary_metric"]
-    if spec_b["decision"]["primary_metric"] != primary:
+    if ra.task != rb.task:
+        raise HarnessError(f"{refuse}: they are runs of different tasks ({ra.task!r} and {rb.task!r})")
+    if ra.task_version != rb.task_version:
+        raise HarnessError(f"{refuse}: task {ra.task!r} versions differ (v{ra.task_version} and "
+                           f"v{rb.task_version}); compare runs of one version")
+    primary = ra.spec.decision.primary_metric
+    if rb.spec.decision.primary_metric != primary:
         raise HarnessError(f"{refuse}: their primary metrics differ ({primary} and "
-                           f"{spec_b['decision']['primary_metric']})")
-    ex_a = {e["example_id"]: e for e in store.examples(run_a)}
-    ex_b = {e["example_id"]: e for e in store.examples(run_b)}
-    shared = sorted(i for i in ex_a if i in ex_b and ex_a[i]["target"] == ex_b[i]["target"])
+                           f"{rb.spec.decision.primary_metric})")
+    ex_a, ex_b = _examples(store, run_a), _examples(store, run_b)
+    shared = _shared(ex_a, ex_b)
     if not shared:
         raise HarnessError(f"{refuse}: they share no test items (same example id and gold answer; "
                            f"{len(ex_a)} in {run_a}, {len(ex_b)} in {run_b})")
-    confidence = spec_a["decision"].get("confidence", 0.95)
-    shape = OutputSpec.model_validate(spec_a["output"]).shape()
+    confidence = ra.spec.decision.confidence
+    shape = ra.spec.output_shape()
     arms_a = {r.name: r for r in arm_results(store, run_a, primary)}
     arms_b = {r.name: r for r in arm_results(store, run_b, primary)}
     deltas, skipped = [], []
@@ -191,12 +188,12 @@ def compare_runs(store: Store, run_a: str, run_b: str, seed: int = 0) -> RunComp
             skipped.append(f"{name}: {a.status} in {run_a}, {b.status} in {run_b}")
         else:
             deltas.append(_arm_delta(name, a, b, shared, ex_a, primary, shape, confidence, seed))
-    suite_a = _suite(store, ra, spec_a, confidence, seed)
-    suite_b = _suite(store, rb, spec_b, confidence, seed)
+    suite_a = _suite(store, ra, confidence, seed)
+    suite_b = _suite(store, rb, confidence, seed)
     regression = [SuiteDelta(arm, suite_a.get(arm), suite_b.get(arm))
                   for arm in list(suite_a) + [x for x in suite_b if x not in suite_a]]
     return RunComparison(
-        ra["task"], ra["task_version"], primary, higher_is_better(primary), confidence, len(shared),
+        ra.task, ra.task_version, primary, higher_is_better(primary), confidence, len(shared),
         _side(store, ra), _side(store, rb), deltas, regression,
         only_a=len(ex_a) - len(shared), only_b=len(ex_b) - len(shared), skipped=skipped,
     )
@@ -213,15 +210,14 @@ def upgrade_flags(store: Store, old_run: str, new_run: str, seed: int = 0) -> li
     the general-capability suite."""
     old, new = store.run(old_run), store.run(new_run)
     d_old, d_new = run_decision(old), run_decision(new)
-    if d_old is None or d_new is None or old["task"] != new["task"] or old["task_version"] != new["task_version"]:
+    if d_old is None or d_new is None or old.task != new.task or old.task_version != new.task_version:
         return []
-    spec = json.loads(old["spec_json"])
-    primary = spec["decision"]["primary_metric"]
-    confidence = spec["decision"].get("confidence", 0.95)
-    shape = OutputSpec.model_validate(spec["output"]).shape()
-    ex_old = {e["example_id"]: e for e in store.examples(old_run)}
-    ex_new = {e["example_id"]: e for e in store.examples(new_run)}
-    shared = sorted(i for i in ex_old if i in ex_new and ex_old[i]["target"] == ex_new[i]["target"])
+    spec = old.spec
+    primary = spec.decision.primary_metric
+    confidence = spec.decision.confidence
+    shape = spec.output_shape()
+    ex_old, ex_new = _examples(store, old_run), _examples(store, new_run)
+    shared = _shared(ex_old, ex_new)
     arms_old = {r.name: r for r in arm_results(store, old_run, primary) if r.status == "completed"}
     arms_new = {r.name: r for r in arm_results(store, new_run, primary) if r.status == "completed"}
     flags = []
@@ -248,13 +244,12 @@ def upgrade_flags(store: Store, old_run: str, new_run: str, seed: int = 0) -> li
 def _paired_suite(store: Store, old_run: str, old_arm: str | None, new_run: str, new_arm: str | None,
                   confidence: float) -> Any:
     """The new tuned model's suite accuracy minus the old one's, on the suite items both were scored on."""
-    old_key = store.run_suites(old_run).get(old_arm or "", {}).get("suite_key")
-    new_key = store.run_suites(new_run).get(new_arm or "", {}).get("suite_key")
-    if old_key is None or new_key is None:
+    old_suite = store.run_suites(old_run).get(old_arm or "")
+    new_suite = store.run_suites(new_run).get(new_arm or "")
+    if old_suite is None or new_suite is None:
         return None
-    acc = lambda key: {(r["part"], r["item_id"]): r["value"] for r in store.suite_rows(key)  # noqa: E731
-                       if r["metric"] == "acc"}
-    a, b = acc(old_key), acc(new_key)
+    acc = lambda key: {(r.part, r.item_id): r.value for r in store.suite_rows(key) if r.metric == "acc"}  # noqa: E731
+    a, b = acc(old_suite.suite_key), acc(new_suite.suite_key)
     shared = sorted(set(a) & set(b))
     if not shared:
         return None

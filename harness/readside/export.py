@@ -48,9 +48,9 @@ def _run_id(store: Store, ref: str) -> str:
     if ref == "latest":
         return store.latest_run()
     runs = store.runs()
-    if any(r["run_id"] == ref for r in runs):
+    if any(r.run_id == ref for r in runs):
         return ref
-    recent = ", ".join(f"{r['run_id']} ({r['task']}, {r['status']}, {r['started_at']:%Y-%m-%d %H:%M})"
+    recent = ", ".join(f"{r.run_id} ({r.task}, {r.status}, {r.started_at:%Y-%m-%d %H:%M})"
                        for r in reversed(runs[-RECENT:]))
     raise HarnessError(f"{store.path}: no run {ref!r}; " + (f"recent runs: {recent}" if recent else "it holds no runs"))
 
@@ -70,11 +70,11 @@ def export_run(db: Path, ref: str, fmt: str, out: Path) -> Export:
             raise HarnessError(f"{out}: cannot create the export folder: {exc.strerror or exc}") from None
         try:
             rows = store.copy_run(run_id, staging, fmt)
-            decision = json.loads(run["decision_json"]) if run.get("decision_json") else None
+            decision = run.decision
             (staging / DECISION).write_text(json.dumps(decision, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
             names = [f"{name}.{fmt}" for name in rows] + [DECISION]
             manifest = {
-                "run_id": run_id, "task": run["task"], "task_version": run["task_version"], "status": run["status"],
+                "run_id": run_id, "task": run.task, "task_version": run.task_version, "status": run.status,
                 "format": fmt, "database": str(db), "harness_version": __version__,
                 "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "tables": {name: {"file": f"{name}.{fmt}", "rows": n} for name, n in rows.items()},
@@ -90,4 +90,4 @@ def export_run(db: Path, ref: str, fmt: str, out: Path) -> Export:
             raise HarnessError(f"{out}: cannot write the export: {exc.strerror or exc}") from None
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-    return Export(run_id, run["status"], folder, rows, files)
+    return Export(run_id, run.status, folder, rows, files)

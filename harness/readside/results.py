@@ -1,13 +1,11 @@
-"""The read side: stored rows turned into the typed records that the decision, the report, `history`
-and `compare` use (decisions, trials, arm results, suite comparisons). The report and `compare` still read a
-run's stored task spec (`spec_json`) themselves, for its output shape and regression settings.
+"""The read side: stored records turned into what the decision, the report, `history` and `compare` use
+(decisions, trials, arm results, suite comparisons, the history of a task and its upgrade pairs).
 
     harness history --task contracts
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -15,18 +13,19 @@ from typing import Any
 from harness.metrics.builtin import higher_is_better
 from harness.records import Trial
 from harness.regression.runs import BASE
-from harness.spec import RagArmSpec, RegressionSpec, TaskSpec, declare_stored
+from harness.spec import RagArmSpec, RegressionSpec, TaskSpec
 from harness.store.database import Store
+from harness.store.records import RunRecord
 from harness.tuning.curve import LearningCurve
 from harness.verdict.comparison import ArmResult
 from harness.verdict.curve import CurveAnalysis, CurvePoint, analyse, sentence, short
-from harness.verdict.decision import Decision, decide
+from harness.verdict.decision import Comparison, Decision, decide
 from harness.verdict.forgetting import Forgetting, compare
 from harness.verdict.outcome import Carrier
 
 
 def trials(store: Store, run_id: str) -> list[Trial]:
-    return [Trial.from_row(row) for row in store.trials(run_id)]
+    return store.trials(run_id)
 
 
 def _mean(values: list[float | None]) -> float | None:
@@ -39,25 +38,25 @@ def arm_results(store: Store, run_id: str, primary: str) -> list[ArmResult]:
     example) and on validation, answers, mean tokens and latency per request, and training time."""
     values = store.scores(run_id, primary)
     validation_values = store.scores(run_id, primary, split="validation")
-    on_test = {m["arm"]: m["value"] for m in store.metrics(run_id) if m["metric"] == primary}
-    on_validation = {m["arm"]: m["value"] for m in store.metrics(run_id, "validation") if m["metric"] == primary}
+    on_test = {m.arm: m.value for m in store.metrics(run_id) if m.metric == primary}
+    on_validation = {m.arm: m.value for m in store.metrics(run_id, "validation") if m.metric == primary}
     train_seconds: dict[str, float] = {}
     for trial in trials(store, run_id):
         train_seconds[trial.arm] = train_seconds.get(trial.arm, 0.0) + (trial.train_seconds or 0.0)
     results = []
     for arm in store.arms(run_id):
-        preds = store.predictions(run_id, arm["arm"])
+        preds = store.predictions(run_id, arm.arm)
         results.append(ArmResult(
-            arm["arm"], arm["role"], arm["status"], on_test.get(arm["arm"]), values.get(arm["arm"], {}),
-            {p["example_id"]: ("" if p["error"] else p["output"]) for p in preds},
-            prompt_tokens=_mean([p["prompt_tokens"] for p in preds]),
-            train_seconds=train_seconds.get(arm["arm"]),
-            output_tokens=_mean([p["output_tokens"] for p in preds]),
-            latency_s=_mean([p["latency_s"] for p in preds]),
-            validation_value=on_validation.get(arm["arm"]),
-            validation_values=validation_values.get(arm["arm"], {}),
-            answer=json.loads(arm["config_json"]).get("arm", {}).get("answer", "free"),
-            n_failed=sum(1 for p in preds if p["error"]),
+            arm.arm, arm.role, arm.status, on_test.get(arm.arm), values.get(arm.arm, {}),
+            {p.example_id: p.answer for p in preds},
+            prompt_tokens=_mean([p.prompt_tokens for p in preds]),
+            train_seconds=train_seconds.get(arm.arm),
+            output_tokens=_mean([p.output_tokens for p in preds]),
+            latency_s=_mean([p.latency_s for p in preds]),
+            validation_value=on_validation.get(arm.arm),
+            validation_values=validation_values.get(arm.arm, {}),
+            answer=arm.answer,
+            n_failed=sum(1 for p in preds if p.error),
         ))
     return results
 
@@ -70,14 +69,14 @@ def forgetting(store: Store, run_id: str, regression: RegressionSpec | None, con
     linked = store.run_suites(run_id)
     if BASE not in linked:
         return {}
-    base_key = linked[BASE]["suite_key"]
+    base_key = linked[BASE].suite_key
     base_rows, base_docs = store.suite_rows(base_key), store.suite_documents(base_key)
     out = {}
     for arm, row in linked.items():
         if arm == BASE:
             continue
-        out[arm] = compare(arm, base_rows, store.suite_rows(row["suite_key"]), base_docs,
-                           store.suite_documents(row["suite_key"]), regression, confidence, seed)
+        out[arm] = compare(arm, base_rows, store.suite_rows(row.suite_key), base_docs,
+                           store.suite_documents(row.suite_key), regression, confidence, seed)
     return out
 
 
@@ -92,7 +91,7 @@ def decide_run(store: Store, run_id: str, spec: TaskSpec, seed: int = 0,
     """The verdict from what the store holds for this run; `data_fields` (data field -> example id -> value) are the
     values of data.slices, `available` the test items the data holds when a profile used fewer."""
     primary = spec.decision.primary_metric
-    targets = {ex["example_id"]: ex["target"] for ex in store.examples(run_id)}
+    targets = {ex.example_id: ex.target for ex in store.examples(run_id)}
     arms = arm_results(store, run_id, primary)
     return decide(arms, targets, primary, spec.decision, spec.output_shape(), seed, higher_is_better(primary),
                   forgetting(store, run_id, spec.regression, spec.decision.confidence, seed), data_fields=data_fields,
@@ -105,11 +104,11 @@ def analyse_curves(store: Store, run_id: str, spec: TaskSpec, decision: Decision
     with (the binding one: GO must beat each); none for an arm the verdict compared with nothing."""
     primary = spec.decision.primary_metric
     examples = store.examples(run_id)
-    ids, targets = [e["example_id"] for e in examples], [e["target"] for e in examples]
+    ids, targets = [e.example_id for e in examples], [e.target for e in examples]
     scores = store.scores(run_id, primary)
 
     def answers(arm: str) -> list[str]:
-        given = {p["example_id"]: "" if p["error"] else p["output"] for p in store.predictions(run_id, arm)}
+        given = {p.example_id: "" if p.error else p.output for p in store.predictions(run_id, arm)}
         return [given.get(i, "") for i in ids]
 
     out = []
@@ -139,9 +138,17 @@ def curves(store: Store, run_id: str) -> list[CurveAnalysis]:
     return [CurveAnalysis.from_dict(d) for d in store.curves(run_id)]
 
 
-def run_decision(run: dict[str, Any]) -> Decision | None:
-    """The decision stored with a run row (either format), or None while it runs (or when it failed)."""
-    return Decision.from_dict(json.loads(run["decision_json"])) if run.get("decision_json") else None
+def run_decision(run: RunRecord) -> Decision | None:
+    """The decision stored with a run (either format), or None while it runs (or when it failed)."""
+    return Decision.from_dict(run.decision) if run.decision else None
+
+
+def verdict_comparison(decision: Decision | None) -> Comparison | None:
+    """The comparison the verdict rests on: its candidate against its baseline (None without one)."""
+    if decision is None:
+        return None
+    return next((c for c in decision.comparisons if c.arm == decision.candidate and c.baseline == decision.baseline),
+                None)
 
 
 @dataclass(frozen=True)
@@ -169,37 +176,48 @@ class HistoryRow:
 def history(store: Store, task: str | None = None) -> list[HistoryRow]:
     """Every run (of one task) with its verdict, the best tuned arm's lift, each arm's primary metric and the
     suite delta; grouped by base model (in order of each model's first run), oldest first within a group."""
-    rows = []
-    for run in store.runs(task):
-        decision = run_decision(run)
-        best = None
-        if decision is not None:
-            best = next((c for c in decision.comparisons
-                         if c.arm == decision.candidate and c.baseline == decision.baseline), None)
-        spec = json.loads(run["spec_json"])
-        declare_stored(spec["metrics"])
-        primary = spec["decision"]["primary_metric"]
-        completed = {a["arm"] for a in store.arms(run["run_id"]) if a["status"] == "completed"}
-        arms = {m["arm"]: m["value"] for m in store.metrics(run["run_id"])
-                if m["metric"] == primary and m["arm"] in completed and m["value"] is not None}
-        suite_delta = None
-        if decision is not None and decision.candidate and spec.get("regression"):
-            regression = RegressionSpec.model_validate(spec["regression"])
-            lost = forgetting(store, run["run_id"], regression, spec["decision"].get("confidence", 0.95))
-            overall = lost[decision.candidate].overall if decision.candidate in lost else None
-            suite_delta = overall.diff if overall else None
-        fitted = {c.arm: c for c in curves(store, run["run_id"])}
-        curve = fitted.get(decision.candidate) if decision is not None and decision.candidate in fitted else \
-            next(iter(fitted.values()), None)
-        rows.append(HistoryRow(
-            run["run_id"], run["task"], run["task_version"], run["status"], run["base_model_id"] or "",
-            run["base_model_hash"] or "", run["data_fingerprint"], decision.verdict if decision else None,
-            decision.baseline if decision else None, decision.candidate if decision else None,
-            best.diff if best else None, best.low if best else None, best.high if best else None,
-            higher_is_better(primary), primary, arms, suite_delta,
-            f"{curve.arm} {short(curve)}" if curve is not None else None,
-        ))
+    rows = [_history_row(store, run) for run in store.runs(task)]
     first_seen: dict[str, int] = {}
     for i, row in enumerate(rows):
         first_seen.setdefault(row.base_weights, i)
     return sorted(rows, key=lambda r: first_seen[r.base_weights])  # stable: time order within a base model
+
+
+def _history_row(store: Store, run: RunRecord) -> HistoryRow:
+    decision = run_decision(run)
+    best = verdict_comparison(decision)
+    spec = run.spec
+    primary = spec.decision.primary_metric
+    completed = {a.arm for a in store.arms(run.run_id) if a.status == "completed"}
+    arms = {m.arm: m.value for m in store.metrics(run.run_id)
+            if m.metric == primary and m.arm in completed and m.value is not None}
+    suite_delta = None
+    if decision is not None and decision.candidate and spec.regression is not None:
+        lost = forgetting(store, run.run_id, spec.regression, spec.decision.confidence)
+        overall = lost[decision.candidate].overall if decision.candidate in lost else None
+        suite_delta = overall.diff if overall else None
+    fitted = {c.arm: c for c in curves(store, run.run_id)}
+    curve = fitted.get(decision.candidate) if decision is not None and decision.candidate in fitted else \
+        next(iter(fitted.values()), None)
+    return HistoryRow(
+        run.run_id, run.task, run.task_version, run.status, run.base_model_id or "", run.base_model_hash or "",
+        run.data_fingerprint, decision.verdict if decision else None, decision.baseline if decision else None,
+        decision.candidate if decision else None, best.diff if best else None, best.low if best else None,
+        best.high if best else None, higher_is_better(primary), primary, arms, suite_delta,
+        f"{curve.arm} {short(curve)}" if curve is not None else None,
+    )
+
+
+def upgrade_pairs(rows: list[HistoryRow]) -> list[tuple[HistoryRow, HistoryRow]]:
+    """(last run on the previous base model, first run on the new one) for each base-model change of a task at
+    one task version, in history order: the pairs whose upgrade flags `history` and the report show. Runs of other
+    tasks or task versions in between do not count: an upgrade is judged on the same task and the same items."""
+    pairs = []
+    last: dict[tuple[str, str], HistoryRow] = {}
+    for row in rows:
+        key = (row.task, row.task_version)
+        previous = last.get(key)
+        if previous is not None and previous.base_weights != row.base_weights:
+            pairs.append((previous, row))
+        last[key] = row
+    return pairs

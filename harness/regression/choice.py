@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from harness.errors import HarnessError
 from harness.backends import LogLik
 from harness.backends.loglik import Request
+from harness.errors import HarnessError
 
 LoglikFn = Callable[[Sequence[Request]], list[LogLik]]
 

@@ -1,4 +1,4 @@
-"""The project's own multiple-choice items (tasks/general/items.jsonl): read and validated like any task's data.
+"""The project's own multiple-choice items (harness/regression/general/items.jsonl, shipped as package data): read and validated like any task's data.
 
     python -c "from harness.regression.items import item_problems, default_items_path as p; print(item_problems(p()))"
 
@@ -23,7 +23,7 @@ FIELDS = ("id", "category", "question", "choices", "answer")
 
 
 def default_items_path() -> Path:
-    return Path(__file__).resolve().parents[2] / "tasks" / "general" / "items.jsonl"
+    return Path(__file__).resolve().parent / "general" / "items.jsonl"
 
 
 def _row_problems(row: dict) -> list[str]:

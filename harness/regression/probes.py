@@ -4,7 +4,7 @@
     results = run_probes(load_probes(), generate_fn, max_new_tokens=64)   # generate_fn(conversations, n) -> texts
 
 Tuning on one output format often breaks others; these catch it. Probes are data
-(tasks/general/probes.jsonl: id, instruction, check, params); each check is a function in CHECKS taking the
+(harness/regression/general/probes.jsonl: id, instruction, check, params); each check is a function in CHECKS taking the
 reply and the probe's params. tests/test_regression_probes.py has a passing and a failing reply for each.
 """
 
@@ -150,7 +150,7 @@ class ProbeResult:
 
 
 def default_probes_path() -> Path:
-    return Path(__file__).resolve().parents[2] / "tasks" / "general" / "probes.jsonl"
+    return Path(__file__).resolve().parent / "general" / "probes.jsonl"
 
 
 def _params_problem(check: str, params: object) -> str | None:

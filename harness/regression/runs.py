@@ -8,7 +8,6 @@ is scored once: the base model's result is reused by every later run on the same
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict
@@ -19,6 +18,7 @@ import numpy as np
 
 from harness.backends import Generator
 from harness.backends.pool import Generators
+from harness.digest import content_hash
 from harness.records import Adapter
 from harness.regression.choice import score_choices
 from harness.regression.items import category_subset, load_items
@@ -50,18 +50,18 @@ def suite_key(base_hash: str, adapter: Adapter | None, merged: bool, plan: Suite
     identity = [base_hash, adapter.hash if adapter else None, merged, SUITE_VERSION, plan.fingerprint(), lm_eval or []]
     if backend is not None and backend.get("backend") != "hf":
         identity.append(backend)
-    return hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:16]
+    return content_hash(identity)
 
 
 
 class SuiteRuns:
     """Scores (or finds in the store) the suite for each model a run produced, and links it to the run's arms."""
 
-    def __init__(self, spec: RegressionSpec, plan: SuitePlan, models: Generators, store: Store, run_id: str,
+    def __init__(self, spec: RegressionSpec, plan: SuitePlan, generators: Generators, store: Store, run_id: str,
                  tracker: Callable[[str, int], Callable[[int], None]], lm_eval_include: Path | None = None):
         self.spec = spec
         self.plan = plan
-        self.models = models
+        self.generators = generators
         self.store = store
         self.run_id = run_id
         self.tracker = tracker
@@ -72,13 +72,13 @@ class SuiteRuns:
     def score(self, arms: list[str], adapter: Adapter | None = None, merged_dir: Path | None = None) -> str:
         """The suite key of the model (base, base + adapter, or merged), scoring it only if no run has."""
         backend = self.spec.backend
-        key = suite_key(self.models.base.weights_hash, adapter, merged_dir is not None, self.plan, self.lm_eval,
-                        self.models.identity(backend))
+        key = suite_key(self.generators.base.weights_hash, adapter, merged_dir is not None, self.plan, self.lm_eval,
+                        self.generators.identity(backend))
         reused = self.store.has_suite(key) and key not in self.scored_here  # scored by an earlier run
         if not self.store.has_suite(key):
             label = BASE if adapter is None else f"{adapter.arm}{' merged' if merged_dir else ''}"
-            generator: Generator = (self.models.merged(adapter, merged_dir, backend) if merged_dir is not None and adapter
-                                    else self.models.get(backend, adapter=adapter))
+            generator: Generator = (self.generators.merged(adapter, merged_dir, backend) if merged_dir is not None and adapter
+                                    else self.generators.get(backend, adapter=adapter))
             began = time.perf_counter()
             result = run_suite(generator, self.plan, self.tracker(f"regression suite: {label}", self.plan.total_steps()))
             rows = [asdict(r) for r in result.rows]
@@ -89,7 +89,7 @@ class SuiteRuns:
                                     str(self.lm_eval_include) if self.lm_eval_include else None, self.spec.lm_eval_limit)
             self.scored_here.add(key)
             self.store.save_suite(key, {
-                "model": label, "base_hash": self.models.base.weights_hash,
+                "model": label, "base_hash": self.generators.base.weights_hash,
                 "adapter_hash": adapter.hash if adapter else None, "merged": merged_dir is not None,
                 "suite_version": result.version, "fingerprint": result.fingerprint,
                 "seconds": time.perf_counter() - began,
@@ -112,9 +112,9 @@ class SuiteRuns:
             return float(np.mean([s.acc for s in score_choices(items, scored_by(generator))]))
 
         def probe(generator: Generator, backend: Any) -> float:
-            key = json.dumps(backend.model_dump(mode="json"), sort_keys=True)
+            key = content_hash(backend.model_dump(mode="json"))
             if key not in base:
-                base[key] = accuracy(self.models.get(backend))
+                base[key] = accuracy(self.generators.get(backend))
             return accuracy(generator) - base[key]
 
         return probe

@@ -13,14 +13,13 @@ decision code: the result is plain records, and the same plan on the same weight
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from harness.backends import Advance, Generator, LogLik
+from harness.digest import content_hash
 from harness.errors import HarnessError
 from harness.regression.choice import ChoiceItem, score_choices
 from harness.regression.items import category_subset, load_items
@@ -40,8 +39,8 @@ class SuiteConfig:
     seed: int = 0
     batch_size: int = 16
     probe_max_new_tokens: int = 64
-    items_path: Path | None = None  # default tasks/general/items.jsonl
-    probes_path: Path | None = None  # default tasks/general/probes.jsonl
+    items_path: Path | None = None  # default harness/regression/general/items.jsonl
+    probes_path: Path | None = None  # default harness/regression/general/probes.jsonl
 
     def __post_init__(self) -> None:
         for name in ("mmlu_items", "general_items", "perplexity_docs"):
@@ -82,7 +81,7 @@ class SuitePlan:
             "documents": [asdict(d) for d in self.documents],
             "probe_max_new_tokens": self.config.probe_max_new_tokens,
         }
-        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
+        return content_hash(content)
 
     def total_steps(self) -> int:
         """What `advance` adds up to over a run: one per choice, per document and per probe."""

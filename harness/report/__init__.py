@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,9 @@ from harness.readside.results import curves as read_curves
 from harness.readside.results import forgetting, run_decision
 from harness.readside.results import trials as read_trials
 from harness.report.timing import stage_times
-from harness.spec import RegressionSpec, declare_stored
+from harness.spec import TaskSpec
 from harness.store.database import Store
+from harness.store.records import ArmRecord, ExampleRecord, MetricRecord, PredictionRecord, RunRecord
 from harness.verdict.decision import Decision
 
 SAMPLE_SIZE = 12
@@ -58,49 +60,30 @@ def _mean(values: list[float | None]) -> float | None:
 def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dict[str, Any]:
     """Everything the page shows, as plain data (tests assert on it as well as on the page)."""
     run = store.run(run_id)
-    spec = json.loads(run["spec_json"])
-    declare_stored(spec["metrics"])
-    primary = spec["decision"]["primary_metric"]
-    arms = store.arms(run_id)
+    spec = run.spec
+    primary = spec.decision.primary_metric
     metrics = store.metrics(run_id)
-    metric_names = list(dict.fromkeys(m["metric"] for m in metrics))
-    table = {(m["arm"], m["metric"]): m for m in metrics}
-    predictions = store.predictions(run_id)
-    by_arm: dict[str, dict[str, dict]] = {}
-    for p in predictions:
-        by_arm.setdefault(p["arm"], {})[p["example_id"]] = p
-    for arm in arms:
-        rows = list(by_arm.get(arm["arm"], {}).values())
-        arm["prompt_tokens_mean"] = _mean([r["prompt_tokens"] for r in rows])
-        arm["output_tokens_mean"] = _mean([r["output_tokens"] for r in rows])
-        arm["latency_mean"] = _mean([r["latency_s"] for r in rows])
-        arm["errors"] = [(r["example_id"], r["error"]) for r in rows if r["error"]]
+    metric_names = list(dict.fromkeys(m.metric for m in metrics))
+    table = {(m.arm, m.metric): m for m in metrics}
+    by_arm: dict[str, dict[str, PredictionRecord]] = {}
+    for p in store.predictions(run_id):
+        by_arm.setdefault(p.arm, {})[p.example_id] = p
+    arms = [_arm_view(arm, list(by_arm.get(arm.arm, {}).values())) for arm in store.arms(run_id)]
     examples = store.examples(run_id)
     completed = [arm["arm"] for arm in arms if arm["status"] == "completed"]
     sample = _sample(examples[:sample_size], completed, by_arm, store.scores(run_id, primary))
     trials = read_trials(store, run_id)
-    for arm in arms:
-        config = json.loads(arm["config_json"])
-        arm["answer"] = config.get("arm", {}).get("answer", "free")
-        arm["prompt_format"] = config.get("prompt_format", "chat")
-        # A base model continues text; without shots it has no pattern to continue, so its score is not a finding
-        arm["base_zero_shot"] = (arm["prompt_format"] == "completion" and arm["role"] == "baseline"
-                                 and config.get("arm", {}).get("shots", 0) == 0)
-        arm["details"] = json.loads(arm["details_json"] or "{}")
-        arm["judge_failures"] = arm["details"].get("judge_failures", [])
     decision = run_decision(run)
     baseline = decision.baseline if decision else None
     base_tokens = next((a["prompt_tokens_mean"] for a in arms if a["arm"] == baseline), None)
     for arm in arms:
         arm["tokens_saved"] = (base_tokens - arm["prompt_tokens_mean"]
                                if base_tokens is not None and arm["prompt_tokens_mean"] is not None else None)
-    regression = RegressionSpec.model_validate(spec["regression"]) if spec.get("regression") else None
-    confidence = spec["decision"].get("confidence", 0.95)
     focus = _focus(decision, arms, table, primary)
     return {
         **_task_views(store, run_id, spec, arms, focus, primary, decision),
         **_charts(store, run_id, spec, arms, focus, table, primary, trials),
-        "forgetting": forgetting(store, run_id, regression, confidence),
+        "forgetting": forgetting(store, run_id, spec.regression, spec.decision.confidence),
         "history": _history(store, run),
         "higher_is_better_perplexity": higher_is_better("perplexity"),
         "suites": store.run_suites(run_id),
@@ -109,18 +92,19 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
         "curves": _curves(store, run_id),
         "disagreements_shown": DISAGREEMENTS_SHOWN,
         "judge_metrics": ("faithfulness", "answer_relevancy", "judge_accuracy"),
-        "profile": json.loads(run["profile"] or "{}") if (run.get("profile") or "").startswith("{") else {},
+        "profile": run.profile_settings,
         "run": run,
         "trials": trials,
         "baseline": baseline,
         "findings": store.findings(run_id),
         "stage_times": stage_times(store.stages(run_id)),
-        "data_stats": json.loads(run.get("data_stats_json") or "{}"),
+        "data_stats": run.data_stats or {},
         "spec": spec,
         "primary": primary,
         "arms": arms,
         "metric_names": metric_names,
-        "key_metrics": (key := key_metrics(primary, spec["metrics"], metric_names)),
+        # evaluate metrics are listed by their settings, not a name: they fold away with the rest
+        "key_metrics": (key := key_metrics(primary, [m for m in spec.metrics if isinstance(m, str)], metric_names)),
         "other_metrics": [m for m in metric_names if m not in key],
         "higher_is_better": {name: higher_is_better(name) for name in metric_names},
         "metric_kinds": metric_kinds(metric_names),
@@ -128,50 +112,65 @@ def build_view(store: Store, run_id: str, sample_size: int = SAMPLE_SIZE) -> dic
         "sample": sample,
         "n_examples": len(examples),
         "decision": decision,
-        "packages": json.loads(run["packages_json"] or "{}"),
+        "packages": run.packages or {},
     }
 
 
-def _sample(examples: list[dict], completed: list[str], by_arm: dict[str, dict[str, dict]],
-            primary_scores: dict[str, dict[str, float]]) -> list[dict[str, Any]]:
+def _arm_view(arm: ArmRecord, predictions: list[PredictionRecord]) -> dict[str, Any]:
+    """An arm's row of the page: its stored record, its means per request and its failures."""
+    settings = arm.config.get("arm") or {}
+    return {
+        **{f.name: getattr(arm, f.name) for f in fields(arm)},
+        "config_json": json.dumps(arm.config, sort_keys=True),  # as stored
+        "prompt_tokens_mean": _mean([r.prompt_tokens for r in predictions]),
+        "output_tokens_mean": _mean([r.output_tokens for r in predictions]),
+        "latency_mean": _mean([r.latency_s for r in predictions]),
+        "errors": [(r.example_id, r.error) for r in predictions if r.error],
+        "answer": arm.answer,
+        "prompt_format": arm.prompt_format,
+        # A base model continues text; without shots it has no pattern to continue, so its score is not a finding
+        "base_zero_shot": (arm.prompt_format == "completion" and arm.role == "baseline"
+                           and settings.get("shots", 0) == 0),
+        "judge_failures": arm.details.get("judge_failures", []),
+    }
+
+
+def _sample(examples: list[ExampleRecord], completed: list[str], by_arm: dict[str, dict[str, PredictionRecord]],
+            scores: dict[str, dict[str, float]]) -> list[dict[str, Any]]:
     """The first test items with every completed arm's answer, score, retrieved chunks and shots."""
     sample = []
     for ex in examples:
         answers = []
         for name in completed:
-            pred = by_arm.get(name, {}).get(ex["example_id"], {})
-            details = json.loads(pred.get("details_json") or "{}")
+            pred = by_arm.get(name, {}).get(ex.example_id)
+            details = pred.details if pred is not None else {}
             answers.append({
                 "arm": name,
-                "output": pred.get("output"),
-                "error": pred.get("error"),
-                "score": primary_scores.get(name, {}).get(ex["example_id"]),
+                "output": pred.output if pred is not None else None,
+                "error": pred.error if pred is not None else None,
+                "score": scores.get(name, {}).get(ex.example_id),
                 "chunks": details.get("chunks"),
                 "shot_ids": details.get("shot_ids"),
             })
-        sample.append({
-            "id": ex["example_id"],
-            "source": ex["source"],
-            "input": "\n\n".join(m["content"] for m in json.loads(ex["input_json"]) if m["role"] != "system"),
-            "target": ex["target"],
-            "answers": answers,
-        })
+        sample.append({"id": ex.example_id, "source": ex.source, "input": ex.input_text, "target": ex.target,
+                       "answers": answers})
     return sample
 
 
-def _focus(decision: Any, arms: list[dict], metric_table: dict, primary: str) -> tuple[str | None, str | None]:
+def _focus(decision: Any, arms: list[dict], metric_table: dict[tuple[str, str], MetricRecord],
+           primary: str) -> tuple[str | None, str | None]:
     """(tuned arm, baseline) the verdict is about: the compared pair with the largest lift; without a comparison,
     no tuned arm and the best completed arm."""
     if decision is not None and decision.comparisons:
         best = max(decision.comparisons, key=lambda c: c.diff if c.diff == c.diff else float("-inf"))
         return best.arm, best.baseline
-    scored = [(metric_table[(a["arm"], primary)]["value"], a["arm"]) for a in arms
-              if (a["arm"], primary) in metric_table and metric_table[(a["arm"], primary)]["value"] is not None]
+    values = {a["arm"]: metric_table[(a["arm"], primary)].value for a in arms if (a["arm"], primary) in metric_table}
+    scored = [(value, arm) for arm, value in values.items() if value is not None]
     sign = 1 if higher_is_better(primary) else -1
     return None, (max(scored, key=lambda t: sign * t[0])[1] if scored else None)
 
 
-def _task_views(store: Store, run_id: str, spec: dict, arms: list[dict], focus: tuple[str | None, str | None],
+def _task_views(store: Store, run_id: str, spec: TaskSpec, arms: list[dict], focus: tuple[str | None, str | None],
                 primary: str, decision: Decision | None) -> dict[str, Any]:
     """Where the verdict's two arms disagree, the slices it checked (chart) and flagged (items); the confusion
     matrix (label tasks) or per-field accuracy (JSON)."""
@@ -180,22 +179,22 @@ def _task_views(store: Store, run_id: str, spec: dict, arms: list[dict], focus: 
 
     tuned, baseline = focus
     completed = [a["arm"] for a in arms if a["status"] == "completed"]
-    output = spec.get("output", {})
+    output = spec.output
     shown = [a for a in (baseline, tuned) if a is not None]
     return {
         "disagreements": disagreements(store, run_id, tuned, baseline, primary) if tuned and baseline else None,
         "diff_cap": DIFF_CAP,
-        "confusion": confusion(store, run_id, shown, list(output.get("labels") or ()))
-        if output.get("type") == "label" and output.get("labels") and shown else None,
-        "fields": field_accuracy(store, run_id, completed) if output.get("type") == "json" else None,
+        "confusion": confusion(store, run_id, shown, list(output.labels or ()))
+        if output.type == "label" and output.labels and shown else None,
+        "fields": field_accuracy(store, run_id, completed) if output.type == "json" else None,
         "flagged_slices": flagged_slices(store, run_id, decision.slices if decision else None),
         "slice_chart": slice_chart(decision.slices) if decision and decision.slices else None,
         "slice_rows": ordered(decision.slices) if decision and decision.slices else [],
     }
 
 
-def _charts(store: Store, run_id: str, spec: dict, arms: list[dict], focus: tuple[str | None, str | None],
-            table: dict, primary: str, trials: list) -> dict[str, Any]:
+def _charts(store: Store, run_id: str, spec: TaskSpec, arms: list[dict], focus: tuple[str | None, str | None],
+            table: dict[tuple[str, str], MetricRecord], primary: str, trials: list) -> dict[str, Any]:
     """Inline SVG: every arm's primary metric with its interval, the sweep, and the break-even; the cost table."""
     from harness.readside.results import arm_results
     from harness.report import charts
@@ -205,17 +204,17 @@ def _charts(store: Store, run_id: str, spec: dict, arms: list[dict], focus: tupl
     better = higher_is_better(primary)
     rows = []
     for arm in arms:
-        cell = table.get((arm["arm"], primary)) or {}
+        cell = table.get((arm["arm"], primary))
         marker = "baseline" if arm["arm"] == baseline else "verdict's tuned arm" if arm["arm"] == tuned else None
-        rows.append({"arm": arm["arm"], "value": cell.get("value"), "low": cell.get("ci_low"),
-                     "high": cell.get("ci_high"), "role": arm["role"], "marker": marker})
+        rows.append({"arm": arm["arm"], "value": cell.value if cell else None, "low": cell.ci_low if cell else None,
+                     "high": cell.ci_high if cell else None, "role": arm["role"], "marker": marker})
     importances = charts.param_importances(trials, higher_is_better=better) if trials else None
     return {
         "interval_chart": charts.interval_chart(rows, metric=primary, higher_is_better=better) if rows else None,
         "trial_chart": charts.trial_history(trials, metric=primary, higher_is_better=better) if trials else None,
         "importances": importances,
         "importance_chart": charts.importance_bars(importances) if importances else None,
-        "costs": cost_view(arm_results(store, run_id, primary), spec["decision"].get("cost"),
+        "costs": cost_view(arm_results(store, run_id, primary), spec.decision.cost,
                            (tuned, baseline) if tuned and baseline else None),
     }
 
@@ -226,17 +225,17 @@ def _curves(store: Store, run_id: str) -> list[dict[str, Any]]:
     from harness.report.curve_chart import learning_curve_chart
     from harness.verdict.curve import RULE_OF_THUMB, rule_of_thumb, sentence
 
-    primary = json.loads(store.run(run_id)["spec_json"])["decision"]["primary_metric"]
+    primary = store.run(run_id).spec.decision.primary_metric
     values = dict(store.query("SELECT arm, value FROM metrics WHERE run_id = ? AND split = 'test' AND metric = ?",
                               [run_id, primary]))
-    points = [dict(p, plan=json.loads(p["config_json"]).get("arm", {}), details=json.loads(p["details_json"] or "{}"),
-                   value=values.get(p["arm"])) for p in store.curve_points(run_id)]
+    points = [dict(asdict(p), plan=p.config.get("arm", {}), value=values.get(p.arm))
+              for p in store.curve_points(run_id)]
     stages = store.stages(run_id)
     out = []
     for analysis in read_curves(store, run_id):
         mine = [p for p in points if p["plan"].get("curve_of") == analysis.arm]
         names = {p["arm"] for p in mine}
-        seconds = {stage: sum(r["seconds"] for r in stages if r["stage"] == stage and r["arm"] in names)
+        seconds = {stage: sum(r.seconds for r in stages if r.stage == stage and r.arm in names)
                    for stage in ("curve training", "curve answers", "curve scoring")}
         out.append({"analysis": analysis, "sentence": sentence(analysis), "rule": rule_of_thumb(analysis.largest),
                     "chart": learning_curve_chart(analysis, chart_id=f"learning-curve-{analysis.arm}"),
@@ -264,20 +263,18 @@ def key_metrics(primary: str, listed: list[str], present: list[str], most: int =
     return [m for m in ordered if m in present and "." not in m][:most]
 
 
-def _history(store: Store, run: dict[str, Any]) -> dict[str, Any] | None:
-    """The task's earlier runs up to this one (grouped by base model), with the upgrade flags; None if it is the first."""
+def _history(store: Store, run: RunRecord) -> dict[str, Any] | None:
+    """The task's earlier runs up to this one at its task version (grouped by base model), with the upgrade flags;
+    None if it is the first."""
     from harness.readside.compare import upgrade_flags
-    from harness.readside.results import history
+    from harness.readside.results import history, upgrade_pairs
 
-    rows = [r for r in history(store, run["task"]) if r.task_version == run["task_version"]]
-    order = [r["run_id"] for r in store.runs(run["task"])]
-    rows = [r for r in rows if order.index(r.run_id) <= order.index(run["run_id"])]
+    order = [r.run_id for r in store.runs(run.task)]
+    rows = [r for r in history(store, run.task)
+            if r.task_version == run.task_version and order.index(r.run_id) <= order.index(run.run_id)]
     if len(rows) < 2:
         return None
-    flags = {}
-    for previous, row in zip(rows, rows[1:]):
-        if row.base_weights != previous.base_weights:
-            flags[row.run_id] = upgrade_flags(store, previous.run_id, row.run_id)
+    flags = {new.run_id: upgrade_flags(store, old.run_id, new.run_id) for old, new in upgrade_pairs(rows)}
     return {"rows": rows, "flags": flags, "crossing": any(r.crossing for r in rows)}
 
 
@@ -317,7 +314,7 @@ def inside(out_dir: Path, name: str) -> Path:
 def write_report(store: Store, run_id: str, out_dir: Path) -> Path:
     """Render the run to `out_dir/<task>-<run_id>.html`, written atomically."""
     view = build_view(store, run_id)
-    path = inside(out_dir, f"{view['run']['task']}-{run_id}.html")
+    path = inside(out_dir, f"{view['run'].task}-{run_id}.html")
     with atomic_file(path) as tmp:
         tmp.write_text(render(view), encoding="utf-8")
         kill_point("rendering")

@@ -55,10 +55,9 @@ class CostView:
     missing: str | None  # why there is no chart
 
 
-def cost_view(results: list[ArmResult], cost_spec: dict | None, pair: tuple[str, str] | None) -> CostView:
+def cost_view(results: list[ArmResult], cost: CostSpec | None, pair: tuple[str, str] | None) -> CostView:
     """Costs of every arm; the break-even of `pair`, (the tuned arm the verdict is about, its baseline)."""
 
-    cost = CostSpec.model_validate(cost_spec) if cost_spec else None
     rows = []
     for r in results:
         per_request, missing = cost_per_request(r, cost) if cost else (None, f"no cost inputs ({COST_FIELDS})")

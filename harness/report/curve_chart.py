@@ -9,12 +9,25 @@ Pure: a `harness.verdict.curve.CurveAnalysis` in, inline SVG `Markup` out (the c
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from markupsafe import Markup
 
 from harness.report.charts import ROLE_COLOURS, _legend
 from harness.report.svg import (
-    INK, MUTED, WIDTH, coord, el, linear, nice_ticks, short_number, shorten, svg_root, text_el, tick_label, x_axis,
+    INK,
+    MUTED,
+    WIDTH,
+    coord,
+    el,
+    linear,
+    nice_ticks,
+    short_number,
+    shorten,
+    svg_root,
+    text_el,
+    tick_label,
+    x_axis,
     y_axis,
 )
 from harness.verdict.curve import CurveAnalysis, interval_text
@@ -120,7 +133,7 @@ def learning_curve_chart(a: CurveAnalysis, *, chart_id: str = "learning-curve") 
     return svg_root(chart_id, "curve", label, WIDTH, y1 + 54 + legend_h, body)
 
 
-def _crossing(a: CurveAnalysis, xs, ys, y0: float, y1: float) -> list[Markup]:  # noqa: ANN001 - scales
+def _crossing(a: CurveAnalysis, xs: Any, ys: Any, y0: float, y1: float) -> list[Markup]:  # xs, ys: scales
     """Where the curve clears the target: the measured point, or the fitted crossing with its interval."""
     if a.kind in ("already", "reached") and a.reached_at is not None:
         x, y = xs(a.reached_at), ys(next(s.value for s in a.sizes if s.size == a.reached_at))

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+
+from harness.store.records import StageRecord
 
 
 @dataclass(frozen=True)
@@ -40,18 +41,18 @@ def duration(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
-def stage_times(rows: list[dict[str, Any]]) -> StageTimes | None:
+def stage_times(rows: list[StageRecord]) -> StageTimes | None:
     """From the store's stage rows (in order); None for a run that recorded none (one from before they were)."""
     if not rows:
         return None
-    start = min(r["started_at"] for r in rows)
-    end = max(r["started_at"] + timedelta(seconds=r["seconds"]) for r in rows)
-    timed = sum(r["seconds"] for r in rows)
+    start = min(r.started_at for r in rows)
+    end = max(r.started_at + timedelta(seconds=r.seconds) for r in rows)
+    timed = sum(r.seconds for r in rows)
     wall = max((end - start).total_seconds(), timed)  # wall clock and stopwatch may disagree by microseconds
 
     def share(seconds: float) -> float | None:
         return seconds / wall if wall > 0 else None
 
-    times = [StageTime(r["position"], r["stage"], r["arm"], r["seconds"], share(r["seconds"]), r["failed"])
+    times = [StageTime(r.position, r.stage, r.arm, r.seconds, share(r.seconds), r.failed)
              for r in rows]
     return StageTimes(times, wall, wall - timed, share(wall - timed), duration(wall))

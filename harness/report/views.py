@@ -13,7 +13,6 @@ import difflib
 import json
 import math
 from dataclasses import dataclass
-from typing import Any
 
 from harness.metrics.builtin import extract_json_object, higher_is_better, parse_label
 from harness.store.database import Store
@@ -69,11 +68,6 @@ class Disagreements:
     not_compared: dict[str, str]  # example id -> why
 
 
-def input_text(example: dict[str, Any]) -> str:
-    """What the model was asked: the contents of the non-system messages, joined by blank lines."""
-    return "\n\n".join(m["content"] for m in json.loads(example["input_json"]) if m["role"] != "system")
-
-
 def char_diff(baseline: str, tuned: str, cap: int = DIFF_CAP) -> tuple[Segments, Segments, bool]:
     """Character-level diff of two outputs, each cut to `cap` chars: (baseline segments, tuned segments,
     truncated). Adjacent segments of one kind are merged, so the template wraps each change once."""
@@ -107,8 +101,8 @@ def disagreements(store: Store, run_id: str, tuned: str, baseline: str, metric: 
     """The test items on which `tuned` and `baseline` score differently on `metric`, each side's wins ordered by
     how much the scores differ (largest first), then example id."""
     better_high = higher_is_better(metric)
-    examples = {ex["example_id"]: ex for ex in store.examples(run_id)}
-    preds = {arm: {p["example_id"]: p for p in store.predictions(run_id, arm)} for arm in (tuned, baseline)}
+    examples = {ex.example_id: ex for ex in store.examples(run_id)}
+    preds = {arm: {p.example_id: p for p in store.predictions(run_id, arm)} for arm in (tuned, baseline)}
     scores = store.scores(run_id, metric)
     values = {arm: scores.get(arm, {}) for arm in (tuned, baseline)}
     ids = set(examples) | set(preds[tuned]) | set(preds[baseline]) | set(values[tuned]) | set(values[baseline])
@@ -137,12 +131,12 @@ def disagreements(store: Store, run_id: str, tuned: str, baseline: str, metric: 
             n_same += 1
             continue
         bp, tp = preds[baseline][eid], preds[tuned][eid]
-        left, right, truncated = char_diff(bp["output"], tp["output"])
+        left, right, truncated = char_diff(bp.output, tp.output)
         ex = examples.get(eid)
         item = Disagreement(
-            example_id=eid, input=input_text(ex) if ex else "", target=ex["target"] if ex else None,
-            baseline_output=bp["output"], tuned_output=tp["output"], baseline_score=b, tuned_score=t,
-            baseline_error=bp["error"], tuned_error=tp["error"], difference=abs(t - b),
+            example_id=eid, input=ex.input_text if ex else "", target=ex.target if ex else None,
+            baseline_output=bp.output, tuned_output=tp.output, baseline_score=b, tuned_score=t,
+            baseline_error=bp.error, tuned_error=tp.error, difference=abs(t - b),
             baseline_diff=left, tuned_diff=right, diff_truncated=truncated,
         )
         (tuned_better if gain > 0 else baseline_better).append(item)
@@ -185,8 +179,8 @@ def flagged_slices(store: Store, run_id: str, check: SliceCheck | None) -> list[
     """Each slice the verdict flagged, with every item on which the baseline did better there."""
     if check is None or not check.flagged:
         return []
-    examples = {ex["example_id"]: ex for ex in store.examples(run_id)}
-    preds = {arm: {p["example_id"]: p for p in store.predictions(run_id, arm)} for arm in (check.arm, check.baseline)}
+    examples = {ex.example_id: ex for ex in store.examples(run_id)}
+    preds = {arm: {p.example_id: p for p in store.predictions(run_id, arm)} for arm in (check.arm, check.baseline)}
 
     def read(text: str | None, s: Slice) -> str:
         if s.kind != "field":
@@ -198,12 +192,12 @@ def flagged_slices(store: Store, run_id: str, check: SliceCheck | None) -> list[
         p = preds[arm].get(eid)
         if p is None:
             return "(no prediction)"
-        return f"failed: {p['error']}" if p["error"] else read(p["output"], s)
+        return f"failed: {p.error}" if p.error else read(p.output, s)
 
     out = []
     for s in check.flagged:
-        items = [SliceItem(eid, input_text(examples[eid]) if eid in examples else "",
-                           read(examples[eid]["target"], s) if eid in examples else "",
+        items = [SliceItem(eid, examples[eid].input_text if eid in examples else "",
+                           read(examples[eid].target, s) if eid in examples else "",
                            answer(check.baseline, eid, s), answer(check.arm, eid, s)) for eid in s.lost]
         out.append(FlaggedSlice(s, check.arm, check.baseline, items))
     return out
@@ -239,14 +233,14 @@ def confusion(store: Store, run_id: str, arms: list[str], labels: list[str]) -> 
 
     declared = tuple(labels)
     names = list(labels) + [OTHER]
-    gold = {ex["example_id"]: _as_label(ex["target"], declared) for ex in store.examples(run_id)}
+    gold = {ex.example_id: _as_label(ex.target, declared) for ex in store.examples(run_id)}
     out = {}
     for arm in arms:
-        preds = {p["example_id"]: p for p in store.predictions(run_id, arm)}
+        preds = {p.example_id: p for p in store.predictions(run_id, arm)}
         ids = sorted(set(gold) | set(preds))
         y_true = [gold.get(eid, OTHER) for eid in ids]
-        y_pred = [OTHER if eid not in preds or preds[eid]["error"] is not None
-                  else _as_label(preds[eid]["output"], declared) for eid in ids]
+        y_pred = [OTHER if eid not in preds or preds[eid].error is not None
+                  else _as_label(preds[eid].output, declared) for eid in ids]
         if ids:
             matrix = confusion_matrix(y_true, y_pred, labels=names).astype(int).tolist()
         else:
@@ -254,7 +248,7 @@ def confusion(store: Store, run_id: str, arms: list[str], labels: list[str]) -> 
         correct = sum(1 for t, p in zip(y_true, y_pred) if t == p and t != OTHER)
         out[arm] = ConfusionMatrix(
             arm=arm, labels=names, matrix=matrix, n=len(ids), accuracy=correct / len(ids) if ids else None,
-            n_failed=sum(1 for eid in ids if eid in preds and preds[eid]["error"] is not None),
+            n_failed=sum(1 for eid in ids if eid in preds and preds[eid].error is not None),
             n_missing=sum(1 for eid in ids if eid not in preds),
             n_other=sum(1 for p in y_pred if p == OTHER),
         )
@@ -287,10 +281,10 @@ class FieldTable:
 
 def field_accuracy(store: Store, run_id: str, arms: list[str]) -> FieldTable | None:
     """The per-field table for `arms`, or None when the run stored no per-field metrics for any of them."""
-    rows = [m for m in store.metrics(run_id) if m["metric"].startswith(FIELD_PREFIX) and m["arm"] in arms]
+    rows = [m for m in store.metrics(run_id) if m.metric.startswith(FIELD_PREFIX) and m.arm in arms]
     if not rows:
         return None
-    by_key = {(m["metric"][len(FIELD_PREFIX):], m["arm"]): m for m in rows}
+    by_key = {(m.metric[len(FIELD_PREFIX):], m.arm): m for m in rows}
     fields = sorted({f for f, _ in by_key})
     cells: dict[str, dict[str, FieldCell | None]] = {}
     best: dict[str, list[str]] = {}
@@ -300,7 +294,7 @@ def field_accuracy(store: Store, run_id: str, arms: list[str]) -> FieldTable | N
         for arm in arms:
             m = by_key.get((f, arm))
             cells[f][arm] = None if m is None else FieldCell(
-                _nan_to_none(m["value"]), _nan_to_none(m["ci_low"]), _nan_to_none(m["ci_high"]), m["n"], m["n_failed"])
+                _nan_to_none(m.value), _nan_to_none(m.ci_low), _nan_to_none(m.ci_high), m.n, m.n_failed)
         scored = {arm: sign * c.value for arm, c in cells[f].items() if c is not None and c.value is not None}
         top = max(scored.values(), default=None)
         best[f] = [arm for arm, v in scored.items() if top is not None and abs(v - top) <= _TIE]

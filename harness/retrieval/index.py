@@ -6,10 +6,9 @@ chunking), then reused by every run, and searched by a `Retriever`.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
+from harness.digest import content_hash
 from harness.models.embeddings import Embedder
 from harness.retrieval.retrievers import Chunk, Retriever, chunk_documents, corpus_fingerprint, load_corpus
 from harness.spec import Task
@@ -26,7 +25,7 @@ def build_retriever(task: Task, store: Store, progress: Any) -> Retriever | None
     embedder = Embedder(corpus.embedding_model)
     fingerprint = corpus_fingerprint(docs)
     identity = [fingerprint, embedder.resolved.weights_hash, corpus.chunk_tokens, corpus.overlap_tokens]
-    key = hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:16]
+    key = content_hash(identity)
     if store.index_info(key) is None:
         chunks = chunk_documents(docs, embedder.model.tokenizer, corpus.chunk_tokens, corpus.overlap_tokens)
         step = progress.add_task(f"index {len(chunks)} chunks of {path.name}", total=len(chunks))
@@ -37,9 +36,10 @@ def build_retriever(task: Task, store: Store, progress: Any) -> Retriever | None
             "overlap_tokens": corpus.overlap_tokens, "n_documents": len(docs),
         }, [{"chunk_id": c.id, "doc_id": c.doc_id, "position": c.position, "text": c.text, "n_tokens": c.n_tokens}
             for c in chunks], vectors)
-    chunks = [Chunk(r["chunk_id"], r["doc_id"], r["position"], r["text"], r["n_tokens"]) for r in store.index_chunks(key)]
+    chunks = [Chunk(*row) for row in store.index_chunks(key)]
     info = store.index_info(key)
+    assert info is not None  # written just above when it was missing
     return Retriever(chunks, lambda vectors, k: store.dense_search(key, vectors, k), embedder.encode,
-                     {"index": key, "chunks": info["n_chunks"], "documents": info["n_documents"],
-                      "embedding_model": info["embedding_model"], "chunk_tokens": info["chunk_tokens"],
-                      "overlap_tokens": info["overlap_tokens"]}, docs)
+                     {"index": key, "chunks": info.n_chunks, "documents": info.n_documents,
+                      "embedding_model": info.embedding_model, "chunk_tokens": info.chunk_tokens,
+                      "overlap_tokens": info.overlap_tokens}, docs)

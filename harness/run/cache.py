@@ -11,12 +11,11 @@ asks again.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from harness.data.examples import Example
+from harness.digest import content_hash
 from harness.records import Adapter
 from harness.spec import BACKEND_SPECS, TaskSpec
 from harness.store.database import Store
@@ -36,7 +35,7 @@ def result_key(identity: str, spec: TaskSpec, test: Sequence[Example], validatio
         SCORING_VERSION, metric_identity(spec), spec.decision.confidence, seed,
         spec.judge.model_dump(mode="json") if spec.judge else None,
     ]
-    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return content_hash(content)
 
 
 def metric_identity(spec: TaskSpec) -> list:
@@ -55,16 +54,15 @@ def reuse(store: Store, key: str, run_id: str, arm: str) -> tuple[dict, list[tup
         return None
     source_run, source_arm = found
     source_arms = store.arms(source_run, curve_points=True)
-    source = next(row for row in source_arms if row["arm"] == source_arm)
-    backend = (json.loads(source["config_json"]).get("arm", {}).get("backend") or {}).get("type")
+    source = next(row for row in source_arms if row.arm == source_arm)
+    backend = ((source.config.get("arm") or {}).get("backend") or {}).get("type")
     spec = BACKEND_SPECS.get(backend or "hf")
-    if source["n_failed"] and (spec is None or spec.failures_may_pass):  # an endpoint's or server's failures may
-        return None                                                     # have passed: ask it again
+    if source.n_failed and (spec is None or spec.failures_may_pass):  # an endpoint's or server's failures may
+        return None                                                  # have passed: ask it again
     details = store.copy_arm(source_run, source_arm, run_id, arm, key)
     companions = []
     for row in source_arms:
-        config = json.loads(row["config_json"])
-        if row["role"] == "companion" and row["status"] == "completed" and config.get("merged_from") == source_arm:
-            store.start_arm(run_id, row["arm"], row["arm_type"], "companion", config, row["config_hash"])
-            companions.append((row["arm"], store.copy_arm(source_run, row["arm"], run_id, row["arm"], None)))
+        if row.role == "companion" and row.status == "completed" and row.config.get("merged_from") == source_arm:
+            store.start_arm(run_id, row.arm, row.arm_type, "companion", row.config, row.config_hash)
+            companions.append((row.arm, store.copy_arm(source_run, row.arm, run_id, row.arm, None)))
     return details, companions

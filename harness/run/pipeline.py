@@ -28,9 +28,9 @@ from harness.models.embeddings import LazyEmbedder
 from harness.models.loading import ResolvedModel, resolve
 from harness.readside.results import analyse_curves, decide_run, with_curves
 from harness.records import Adapter
+from harness.redact import public_url
 from harness.regression.runs import BASE, SuiteRuns
 from harness.report import inside, write_report
-from harness.redact import public_url
 from harness.retrieval.index import build_retriever
 from harness.run.cache import result_key, reuse
 from harness.run.checks import CheckReport, check_fixed_files, check_task_data, write_fixed
@@ -43,6 +43,7 @@ from harness.spec import CurveSpec, ProfileSpec, Task, no_credentials
 from harness.spec.taskfile import load_spec
 from harness.spec.trust import Trust
 from harness.store.database import DEFAULT_DB, Store
+from harness.store.records import ArmRecord, MetricRecord, StageRecord
 from harness.tuning.curve import LearningCurve
 from harness.verdict.curve import CurveAnalysis
 from harness.verdict.decision import Decision
@@ -70,11 +71,11 @@ class RunOptions:
 class RunOutcome:
     run_id: str
     report_path: Path
-    metrics: list[dict[str, Any]]
-    arms: list[dict[str, Any]]
+    metrics: list[MetricRecord]
+    arms: list[ArmRecord]
     failed_arms: list[str] = field(default_factory=list)
     decision: Decision | None = None
-    stages: list[dict[str, Any]] = field(default_factory=list)  # where the time went, in order
+    stages: list[StageRecord] = field(default_factory=list)  # where the time went, in order
     seconds: float = 0.0  # the run, from reading the task file to the written report
     curves: list[CurveAnalysis] = field(default_factory=list)
 
@@ -130,7 +131,7 @@ def run_task(task_path: str | Path, options: RunOptions, progress: Any) -> RunOu
         outcome = _checked_run(task, data, arms, base, ctx, run_id, options, clock)
         return replace(outcome, seconds=time.perf_counter() - began)
     finally:
-        ctx.models.close()  # servers it started stop with the run: done, failed or interrupted
+        ctx.generators.close()  # servers it started stop with the run: done, failed or interrupted
 
 
 def _checked_run(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedModel, ctx: ArmContext, run_id: str,
@@ -145,7 +146,7 @@ def _checked_run(task: Task, data: TaskData, arms: list[ArmBase], base: Resolved
             f"data checks found {len(checks.errors)} error(s), first: {first.where}: {first.check}: {first.message}; "
             f"`harness validate {task.path}` lists them all (--fix writes cleaned copies)"
         )
-    models = ctx.models
+    generators = ctx.generators
     commit, dirty = git_state(task.base_dir)
     store = Store.open(options.db)
     try:
@@ -170,12 +171,12 @@ def _checked_run(task: Task, data: TaskData, arms: list[ArmBase], base: Resolved
             "base_model_source": base.source,
             "base_model_hash": base.weights_hash,
             "device": options.device or "auto",
-            "precision": models.precision,
+            "precision": generators.precision,
         })
         try:
             clock.attach(store, run_id)
             store.add_findings(run_id, checks.as_rows(), checks.stats)
-            suites = SuiteRuns(checked.regression, checked.suite_plan, models, store, run_id, ctx.tracker,
+            suites = SuiteRuns(checked.regression, checked.suite_plan, generators, store, run_id, ctx.tracker,
                                checked.lm_eval_include) if checked.regression else None
             ctx = replace(ctx, retriever=retriever, log_trial=lambda trial: store.add_trial(run_id, trial),
                           forgetting_probe=suites.trial_probe() if suites else None)
@@ -194,10 +195,10 @@ def _outputs(options: RunOptions) -> Outputs:
 
 def _context(task: Task, data: TaskData, arms: list[ArmBase], profile: ProfileSpec, base: ResolvedModel,
              progress: Any, workdir: Path, options: RunOptions) -> ArmContext:
-    models = Generators(base, task.spec.model.dtype, task.spec.generation.batch_size, progress, options.device,
-                        task.spec.model.prompt_format, task.trust)
-    models.workdir = workdir
-    return ArmContext(task, data.train, data.validation, models, progress, workdir, options.seed, profile,
+    generators = Generators(base, task.spec.model.dtype, task.spec.generation.batch_size, progress, options.device,
+                            task.spec.model.prompt_format, task.trust)
+    generators.workdir = workdir
+    return ArmContext(task, data.train, data.validation, generators, progress, workdir, options.seed, profile,
                       options.storage, arm_names=tuple(a.name for a in arms),
                       embedder=LazyEmbedder(task.spec.embedding_model))
 
@@ -222,8 +223,8 @@ def _run_arms(task: Task, data: TaskData, arms: list[ArmBase], base: ResolvedMod
     tuned_models: list[tuple[str, Adapter, str | None]] = []  # (arm, adapter, merged folder): for the suite
     failed = []
     for arm in arms:
-        config, digest = arm_identity(task, arm.describe(), base, data, ctx.models.prompt_format.name,
-                                      ctx.models.precision, ctx.models.identity(arm.backend))
+        config, digest = arm_identity(task, arm.describe(), base, data, ctx.generators.prompt_format.name,
+                                      ctx.generators.precision, ctx.generators.identity(arm.backend))
         store.start_arm(run_id, arm.name, arm.kind, _role(arm), config, digest)
         began = time.perf_counter()
         try:
@@ -308,7 +309,8 @@ def _finish(task: Task, data: TaskData, store: Store, run_id: str, options: RunO
         with clock("report"):  # a page cannot show its own writing: this row shows when it is re-rendered
             written = write_report(store, run_id, options.reports_dir)
         assert written == report_path
-        return RunOutcome(run_id, report_path, store.metrics(run_id), store.arms(run_id), failed, decision, analyses)
+        return RunOutcome(run_id, report_path, store.metrics(run_id), store.arms(run_id), failed, decision,
+                          curves=analyses)
 
 
 def _run_curve(task: Task, data: TaskData, curve: LearningCurve, base: ResolvedModel, ctx: ArmContext, store: Store,
@@ -319,8 +321,8 @@ def _run_curve(task: Task, data: TaskData, curve: LearningCurve, base: ResolvedM
     for point in curve.points:
         if point.own:  # the full size's first seed is the arm's own result
             continue
-        config, digest = arm_identity(task, curve.describe(point), base, data, ctx.models.prompt_format.name,
-                                      ctx.models.precision)
+        config, digest = arm_identity(task, curve.describe(point), base, data, ctx.generators.prompt_format.name,
+                                      ctx.generators.precision)
         key = result_key(digest, task.spec, data.test, [], None, None, options.seed)
         store.start_arm(run_id, point.name, "curve", "curve", config, digest)
         began = time.perf_counter()
@@ -384,7 +386,7 @@ def validate_task(task_path: str | Path, progress: Any, fix: bool = False,
     try:
         preflight(task, arms, ctx)
     finally:
-        ctx.models.close()
+        ctx.generators.close()
     report = check_task_data(task, data, progress, str(base.path))
     written = write_fixed(task, data, report) if fix else []
     return task, data, report, written

@@ -58,10 +58,10 @@ def preflight(task: Task, arms: list[ArmBase], ctx: ArmContext) -> Checked:
         load_corpus(task.resolve(task.spec.corpus.path), task.outside)  # read in full: a bad record fails here, not mid-run
     for arm in arms:
         arm.preflight(ctx)
-    judge = make_judge(task, ctx.models)
+    judge = make_judge(task, ctx.generators)
     regression = task.spec.regression.sized(ctx.profile.regression) if task.spec.regression else None
     if regression is not None and any(arm.trains for arm in arms):
-        ctx.models.preflight(regression.backend)
+        ctx.generators.preflight(regression.backend)
     suite_plan = plan_suite(suite_config(regression)) if regression else None  # reads the items
     include = None
     if regression is not None and regression.lm_eval_tasks:
@@ -136,7 +136,8 @@ def check_output_shape(task: Task) -> None:
     from harness.prompting.constraints import Constraint, library_version
 
     output = task.spec.output
-    given = [("output.json_schema", Constraint.json, output.json_schema), ("output.regex", Constraint.regex, output.regex)]
+    given: list[tuple[str, Any, Any]] = [("output.json_schema", Constraint.json, output.json_schema),
+                                         ("output.regex", Constraint.regex, output.regex)]
     given = [(where, make, value) for where, make, value in given if value is not None]
     if not given or library_version() == "not installed":
         return  # an arm that needs the engine says so in its own preflight

@@ -3,16 +3,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import secrets
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from harness.data.examples import TaskData
+from harness.digest import content_hash
 from harness.models.loading import ResolvedModel
 from harness.redact import redacted
 from harness.spec import Task
@@ -48,12 +47,12 @@ def git_state(where: Path) -> tuple[str | None, bool | None]:
 
 
 def new_run_id() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
 
 
 def config_hash(config: dict[str, Any]) -> str:
     """Hash of a config without its credentials."""
-    return hashlib.sha256(json.dumps(redacted(config), sort_keys=True).encode()).hexdigest()[:16]
+    return content_hash(redacted(config))
 
 
 def arm_identity(task: Task, described: dict[str, Any], base: ResolvedModel, data: TaskData,

@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
@@ -140,7 +140,7 @@ class SuiteSizes(Strict):
     """How much of the general-capability suite to score (a profile may shrink it)."""
 
     mmlu_items: int | None = Field(None, ge=0, description="seeded, subject-stratified MMLU test items (0: none)")
-    general_items: int | None = Field(None, ge=0, description="items of tasks/general (default: all)")
+    general_items: int | None = Field(None, ge=0, description="the project's own items, harness/regression/general (default: all)")
     perplexity_docs: int | None = Field(None, ge=0, description="State of the Union documents for perplexity")
     probes: bool | None = Field(None, description="format probes that generate")
     trial_items: int | None = Field(None, ge=0, description="general items each sweep trial is scored on (0: none)")
@@ -264,7 +264,7 @@ def _metric_tag(value: Any) -> str:
     return "EvaluateMetricSpec" if isinstance(value, (dict, EvaluateMetricSpec)) else "str"
 
 
-MetricEntry = Annotated[Union[Annotated[str, Tag("str")], Annotated[EvaluateMetricSpec, Tag("EvaluateMetricSpec")]],
+MetricEntry = Annotated[Annotated[str, Tag("str")] | Annotated[EvaluateMetricSpec, Tag("EvaluateMetricSpec")],
                         Discriminator(_metric_tag)]
 
 
@@ -334,8 +334,11 @@ class TaskSpec(Strict):
     def _cross_checks(self, info: ValidationInfo) -> TaskSpec:
         problems = []
         base_dir = (info.context or {}).get("base_dir") if info is not None else None
+        stored = bool((info.context or {}).get("stored")) if info is not None else False
         declared = []
         for i, name in enumerate(self.metrics):
+            if isinstance(name, EvaluateMetricSpec) and stored:
+                continue  # a stored run's module may be gone: declare_stored made the metric known by name
             if isinstance(name, EvaluateMetricSpec):
                 found, wrong = name.declared(base_dir)
                 problems += [f"metrics[{i}]: {w}" for w in wrong]
@@ -417,6 +420,14 @@ class TaskSpec(Strict):
             if arm.name == name:
                 return arm
         raise KeyError(name)
+
+
+def stored_spec(spec_json: str) -> TaskSpec:
+    """The task spec a run stored (its JSON), validated again: its evaluate metrics are made known by name
+    (declare_stored) instead of loaded from a module that may have moved since."""
+    raw = json.loads(spec_json)
+    declare_stored(raw.get("metrics", []))
+    return TaskSpec.model_validate(raw, context={"stored": True})
 
 
 def register_arm_spec(model: type[ArmSpecBase]) -> None:

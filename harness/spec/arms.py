@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import Field, TypeAdapter, ValidationError, field_validator, model_validator
+from pydantic import Field, TypeAdapter, ValidationError, model_validator
 
 from harness.errors import did_you_mean
 from harness.spec.backends import Backend, HFBackend
@@ -118,7 +118,7 @@ class FloatRange(Strict):
         return self
 
 
-SearchDimension = Union[FloatRange, list[Union[float, int, str, bool, list[str]]]]
+SearchDimension = FloatRange | list[float | int | str | bool | list[str]]
 
 # Hyperparameters a sweep may search, and the type each must have.
 TUNABLE = {
@@ -179,10 +179,11 @@ class SweepSpec(Strict):
         return self
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _field_adapter(model: type[Strict], name: str) -> TypeAdapter:
     field = model.model_fields[name]
-    return TypeAdapter(Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation)
+    annotation: Any = field.annotation
+    return TypeAdapter(Annotated[annotation, *field.metadata] if field.metadata else annotation)
 
 
 def _field_refusal(model: type[Strict], name: str, value: Any) -> str | None:
@@ -242,7 +243,7 @@ class TunedArmSpec(ArmSpecBase, AnswerSettings):
     r: int = Field(8, ge=1, le=1024)
     alpha: int = Field(16, ge=1)
     dropout: float = Field(0.05, ge=0, lt=1)
-    target_modules: Union[Literal["all-linear"], list[str]] = "all-linear"
+    target_modules: Literal["all-linear"] | list[str] = "all-linear"
     bias: Literal["none", "all", "lora_only"] = "none"
     epochs: int = Field(2, ge=1, le=100)
     batch_size: int = Field(8, ge=1, le=1024)
@@ -300,8 +301,9 @@ class TunedArmSpec(ArmSpecBase, AnswerSettings):
             problems += self.backend.problems(["merged"], where, "merge: true (set merge: false)")
         ranks = [self.r] + [int(r) for r in (self.sweep.space.get("r", []) if self.sweep else [])
                             if isinstance(r, (int, float)) and not isinstance(r, bool)]
-        if self.sweep is not None and isinstance(self.sweep.space.get("r"), FloatRange):
-            ranks.append(int(self.sweep.space["r"].high))
+        swept_r = self.sweep.space.get("r") if self.sweep is not None else None
+        if isinstance(swept_r, FloatRange):
+            ranks.append(int(swept_r.high))
         most = getattr(self.backend, "max_lora_rank", None)
         if most is not None and max(ranks) > most:
             problems.append(f"{where}.max_lora_rank: {most} is below this arm's largest adapter rank r={max(ranks)}")
@@ -317,10 +319,13 @@ ARM_SPECS: dict[str, type[ArmSpecBase]] = {"prompted": PromptedArmSpec, "lora": 
 
 
 def _arm_union() -> Any:
-    return Annotated[Union[tuple(dict.fromkeys(ARM_SPECS.values()))], Field(discriminator="type")]
+    return Annotated[Union[tuple(dict.fromkeys(ARM_SPECS.values()))], Field(discriminator="type")]  # noqa: UP007
 
 
-ArmSpec = _arm_union()
+if TYPE_CHECKING:  # a union built at run time from the registry: a checker cannot know its members
+    ArmSpec = Any
+else:
+    ArmSpec = _arm_union()
 
 
 def arm_types() -> tuple[str, ...]:

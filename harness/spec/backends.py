@@ -222,7 +222,7 @@ BACKEND_SPECS: dict[str, type[BackendSpecBase]] = {"hf": HFBackend, "openai": Op
 
 
 def backend_union() -> Any:
-    return Annotated[Union[tuple(dict.fromkeys(BACKEND_SPECS.values()))], Field(discriminator="type")]
+    return Annotated[Union[tuple(dict.fromkeys(BACKEND_SPECS.values()))], Field(discriminator="type")]  # noqa: UP007
 
 
 Backend = backend_union()

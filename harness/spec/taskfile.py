@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from harness.errors import HarnessError, SpecError, did_you_mean, shown
+from harness.plugins import load_plugins
 from harness.redact import public_broken_url, public_url
 from harness.spec import Task, TaskSpec, arm_types, backend_types
 from harness.spec.limits import TASK_FILE_LIMIT, YAML_VALUES_LIMIT
@@ -291,7 +292,9 @@ def _outside(spec: TaskSpec, path: Path, root: yaml.Node | None, trust: Trust) -
 
 def load_spec(path: str | Path, trust: Trust | None = None) -> Task:
     """Read and validate a task file; raise SpecError listing every problem. `trust`: what the user allowed it to
-    reach outside its folder (default: HARNESS_ALLOW_KEYS and HARNESS_ALLOW_PATHS)."""
+    reach outside its folder (default: HARNESS_ALLOW_KEYS and HARNESS_ALLOW_PATHS). Installed plugins are loaded
+    first, so their arm and backend types are known."""
+    load_plugins()
     path = Path(path)
     try:
         text = read_text(path, TASK_FILE_LIMIT, "task file")

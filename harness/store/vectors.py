@@ -9,6 +9,7 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.store.connection import Connection, _connected, _now
+from harness.store.records import IndexRecord
 
 
 class VectorIndex(Connection):
@@ -21,9 +22,9 @@ class VectorIndex(Connection):
         return f"chunks_{key}"
 
     @_connected
-    def index_info(self, key: str) -> dict[str, Any] | None:
+    def index_info(self, key: str) -> IndexRecord | None:
         rows = self._dicts("SELECT * FROM indexes WHERE index_key = ?", [key])
-        return rows[0] if rows else None
+        return IndexRecord.from_row(rows[0]) if rows else None
 
     @_connected
     def create_index(self, key: str, meta: dict[str, Any], chunks: Sequence[dict[str, Any]], vectors: Any) -> None:
@@ -54,9 +55,11 @@ class VectorIndex(Connection):
             self._insert("indexes", [dict(meta, index_key=key, dimension=dim, n_chunks=len(chunks), created_at=_now())])
 
     @_connected
-    def index_chunks(self, key: str) -> list[dict[str, Any]]:
-        return self._dicts(f"SELECT chunk_id, doc_id, position, text, n_tokens FROM {self._chunk_table(key)} "
-                           "ORDER BY doc_id, position")
+    def index_chunks(self, key: str) -> list[tuple[str, str, int, str, int]]:
+        """(chunk_id, doc_id, position, text, n_tokens) of every chunk, in document order."""
+        return [tuple(row) for row in self.con.execute(
+            f"SELECT chunk_id, doc_id, position, text, n_tokens FROM {self._chunk_table(key)} "
+            "ORDER BY doc_id, position").fetchall()]
 
     @_connected
     def dense_search(self, key: str, vectors: Sequence[Sequence[float]], k: int) -> list[list[tuple[str, float]]]:
@@ -65,7 +68,7 @@ class VectorIndex(Connection):
         info = self.index_info(key)
         if info is None:
             raise HarnessError(f"{self.path}: no retrieval index {key}")
-        dim = info["dimension"]
+        dim = info.dimension
         sql = (f"SELECT chunk_id, array_cosine_similarity(embedding, ?::FLOAT[{dim}]) AS score "
                f"FROM {self._chunk_table(key)} ORDER BY score DESC, chunk_id LIMIT ?")
         return [[(r[0], float(r[1])) for r in self.con.execute(sql, [list(v), k]).fetchall()] for v in vectors]

@@ -279,7 +279,7 @@ def _answer_logits_trainer(sft_trainer: type) -> type:
     fused head's tiles cost more than they save, and projecting only answer positions saves most of the
     head. On CUDA TRL's fused head stays: there it saves the memory of full logits."""
 
-    class AnswerLogitsSFTTrainer(sft_trainer):  # type: ignore[misc, valid-type]
+    class AnswerLogitsSFTTrainer(sft_trainer):
         def compute_loss(self, model: Any, inputs: Any, return_outputs: bool = False, num_items_in_batch: Any = None) -> Any:
             loss = answer_positions_loss(model, inputs, num_items_in_batch)
             return (loss, None) if return_outputs else loss
@@ -294,7 +294,7 @@ class _EvalCallback:
         self.stopped = False
         outer = self
 
-        class Callback(base_cls):  # type: ignore[misc, valid-type]
+        class Callback(base_cls):
             def _run(self, state: Any, control: Any, model: Any) -> None:
                 if evaluate is None:
                     return

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from harness.metrics.builtin import higher_is_better
-from harness.records import json_safe
+from harness.records import DocumentLoss, SuiteScore, json_safe
 from harness.spec import RegressionSpec
 from harness.verdict.stats import paired_binary
 
@@ -72,17 +72,18 @@ class Forgetting:
         return cls(**{**d, "deltas": deltas})
 
 
-def _by_item(rows: Sequence[dict[str, Any]], metric: str) -> dict[tuple[str, str], dict[str, float]]:
+def _by_item(rows: Sequence[SuiteScore], metric: str) -> dict[tuple[str, str], dict[str, float]]:
     out: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
     for r in rows:
-        if r["metric"] == metric:
-            out[(r["part"], r["category"])][r["item_id"]] = r["value"]
+        if r.metric == metric:
+            out[(r.part, r.category)][r.item_id] = r.value
     return out
 
 
-def _perplexity_ratio(base_docs: Sequence[dict], tuned_docs: Sequence[dict], alpha: float, seed: int) -> tuple:
-    tuned = {d["doc_id"]: d for d in tuned_docs}
-    pairs = [(b["loss"], tuned[b["doc_id"]]["loss"], b["n_tokens"]) for b in base_docs if b["doc_id"] in tuned]
+def _perplexity_ratio(base_docs: Sequence[DocumentLoss], tuned_docs: Sequence[DocumentLoss], alpha: float,
+                      seed: int) -> tuple:
+    tuned = {d.doc_id: d for d in tuned_docs}
+    pairs = [(b.loss, tuned[b.doc_id].loss, b.n_tokens) for b in base_docs if b.doc_id in tuned]
     if not pairs:
         return None, None, None, None, None
     lb, lt, nt = (np.array(x, dtype=float) for x in zip(*pairs))
@@ -93,8 +94,9 @@ def _perplexity_ratio(base_docs: Sequence[dict], tuned_docs: Sequence[dict], alp
     return base_ppl, tuned_ppl, tuned_ppl / base_ppl, float(low), float(high)
 
 
-def compare(arm: str, base_rows: Sequence[dict], tuned_rows: Sequence[dict], base_docs: Sequence[dict],
-            tuned_docs: Sequence[dict], spec: RegressionSpec, confidence: float, seed: int = 0) -> Forgetting:
+def compare(arm: str, base_rows: Sequence[SuiteScore], tuned_rows: Sequence[SuiteScore],
+            base_docs: Sequence[DocumentLoss], tuned_docs: Sequence[DocumentLoss], spec: RegressionSpec,
+            confidence: float, seed: int = 0) -> Forgetting:
     """The tuned model against the base model on the items both were scored on."""
     alpha = 1 - confidence
     base, tuned = _by_item(base_rows, "acc"), _by_item(tuned_rows, "acc")
@@ -141,7 +143,8 @@ def compare(arm: str, base_rows: Sequence[dict], tuned_rows: Sequence[dict], bas
                       blocked=bool(reasons), reasons=reasons, notes=notes)
 
 
-def _probes(base_rows: Sequence[dict], tuned_rows: Sequence[dict]) -> tuple[float | None, float | None, list[str]]:
+def _probes(base_rows: Sequence[SuiteScore], tuned_rows: Sequence[SuiteScore]) -> tuple[float | None, float | None,
+                                                                                     list[str]]:
     base = _by_item(base_rows, "pass")
     tuned = _by_item(tuned_rows, "pass")
     if not base or not tuned:

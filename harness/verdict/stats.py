@@ -172,12 +172,12 @@ def tango_bound(b: int, c: int, n: int, alpha: float, upper: bool) -> float:
     d = (b - c) / n
     eps = 1e-12
     if upper:  # tango_z decreases in delta0; find where it falls to -z
-        f = lambda x: tango_z(b, c, n, x) + z
+        f = lambda x: tango_z(b, c, n, x) + z  # noqa: E731
         hi = 1.0 - eps
         if f(hi) >= 0:
             return 1.0
         return float(brentq(f, min(d, hi - eps), hi, xtol=1e-10))
-    f = lambda x: tango_z(b, c, n, x) - z
+    f = lambda x: tango_z(b, c, n, x) - z  # noqa: E731
     lo = -1.0 + eps
     if f(lo) <= 0:
         return -1.0
@@ -255,25 +255,6 @@ def paired_bootstrap(
     high = float(np.quantile(boot, 1 - alpha_high))
     p = float(np.mean(boot <= delta0))
     return Paired(float(diff), low, high, p, float(np.std(boot)), n, differing, method)
-
-
-def paired_difference(
-    key: str,
-    preds_a: Sequence[str],
-    preds_b: Sequence[str],
-    targets: Sequence[str],
-    values_a: np.ndarray,
-    values_b: np.ndarray,
-    shape: OutputShape,
-    confidence: float = 0.95,
-    seed: int = 0,
-) -> dict[str, float]:
-    """Metric(b) - metric(a) with a two-sided paired-bootstrap interval at `confidence` (a plain summary;
-    the verdict uses `paired_binary` / `paired_bootstrap`). `p` is one-sided for H0: difference <= 0."""
-    alpha = (1 - confidence) / 2
-    r = paired_bootstrap(key, preds_a, preds_b, targets, values_a, values_b, shape, 0.0, alpha, alpha, seed,
-                         n_resamples=N_RESAMPLES)
-    return {"diff": r.diff, "low": r.low, "high": r.high, "p": r.p, "se": r.se, "n": r.n}
 
 
 def mcnemar_p(values_a: np.ndarray, values_b: np.ndarray) -> float | None:
@@ -372,10 +353,3 @@ def bootstrap_items_needed(sd: float, delta: float, delta0: float, alpha: float,
     if delta <= delta0 or not sd > 0:
         return None
     return math.ceil(((z_of(alpha) + z_of(1 - power)) * sd / (delta - delta0)) ** 2)
-
-
-def detectable_effect(se: float, confidence: float = 0.95, power: float = 0.8) -> float:
-    """Smallest true difference this comparison would detect with the given power (normal approximation)."""
-    from scipy.stats import norm
-
-    return float((norm.ppf(1 - (1 - confidence) / 2) + norm.ppf(power)) * se)

@@ -3,12 +3,12 @@
 
 Run from the repository root:
 
-    python tasks/general/generate.py
+    python harness/regression/general/generate.py
 
 It rewrites, byte-for-byte identically on every run,
 
-    tasks/general/items.jsonl    (480 multiple-choice items: arithmetic, facts, commonsense, reading)
-    tasks/general/probes.jsonl   (48 format probes)
+    harness/regression/general/items.jsonl    (480 multiple-choice items: arithmetic, facts, commonsense, reading)
+    harness/regression/general/probes.jsonl   (48 format probes)
 
 Items are scored in cloze form (harness/regression/choice.py): the log-likelihood of each choice, with a
 leading space, after `question`. See DATA_CARD.md for what each category holds and how SmolLM2 scores.
