@@ -282,7 +282,7 @@ def test_the_learning_curve_reads_in_a_real_browser(tmp_path):
     run_id = "20261124-000000-page"
     n = 30
     with Store.open(tmp_path / "h.duckdb") as store:
-        ids = [e["example_id"] for e in store.examples(run_id)]
+        ids = [e.example_id for e in store.examples(run_id)]
         base = [v for _, v in sorted(store.scores(run_id, "json_field_f1")["few_shot"].items())]
         points = []
         for size, right in ((12, 6), (24, 10), (48, 13), (96, 15)):

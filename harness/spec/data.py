@@ -183,7 +183,8 @@ class DataSpec(Strict):
         given = [k for k in ("train", "validation", "test", "file") if getattr(self, k) is not None]
         if given:
             raise ValueError(f"give either 'dataset' or data files, not both (remove {', '.join(given)})")
-        if "format" in self.model_fields_set or self.fields is not None:
+        # the default written out (a stored spec is a full dump) says nothing; another format would be ignored
+        if self.format != type(self).model_fields["format"].default or self.fields is not None:
             raise ValueError("with 'dataset', name the columns in dataset.columns (input, target, id, or messages) "
                              "instead of 'format' / 'fields'")
         splits = self.dataset.splits
