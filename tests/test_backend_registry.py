@@ -195,9 +195,18 @@ def test_a_task_with_a_vllm_arm_round_trips(tmp_path):
     ({"type": "vllm", "api_key_env": "VLLM_KEY"}, "`api_key_env` names the key of a running server: give base_url"),
     ({"type": "vllm", "base_url": "http://u:pw@h:8000/v1", "api_key_env": "VLLM_KEY"}, "keep one of them"),
     ({"type": "vllm", "base_url": "http://h:8000/v1?x=1"}, "a query or fragment cannot be part of it"),
+    ({"type": "vllm", "extra_args": ["--trust-remote-code"]}, "--trust-remote-code may not be set from a task file"),
+    ({"type": "vllm", "extra_args": ["--chat-template=/etc/passwd"]}, "--chat-template may not be set"),
+    ({"type": "vllm", "extra_args": ["8", "--max-num-seqs"]}, "must start with a flag"),
 ])
 def test_vllm_settings_a_task_file_may_not_give(tmp_path, backend, needle):
     assert needle in _problems(tmp_path, arms=[{"name": "a", "type": "prompted", "backend": backend}])
+
+
+def test_scheduling_flags_may_be_added_to_vllm_serve(tmp_path):
+    backend = {"type": "vllm", "extra_args": ["--max-num-seqs", "8", "--enable-prefix-caching", "--block-size=16"]}
+    task = load_spec(_task(tmp_path, arms=[{"name": "a", "type": "prompted", "backend": backend}]))
+    assert task.spec.arms[0].backend.extra_args == backend["extra_args"]
 
 
 def test_a_running_vllm_servers_key_goes_only_to_a_host_the_user_allowed(tmp_path, monkeypatch):

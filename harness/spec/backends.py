@@ -162,6 +162,27 @@ class OpenAIBackend(BackendSpecBase, EndpointSettings):
         return (self.api_key_env, self.base_url) if self.api_key_env else None
 
 
+# What a task file may add to `vllm serve`: how it schedules and uses memory, nothing that runs code or reads files
+# (`--trust-remote-code`, `--chat-template PATH`, `--allowed-local-media-path`: a task file may come from a stranger).
+VLLM_EXTRA_FLAGS = frozenset({
+    "max-num-seqs", "max-num-batched-tokens", "block-size", "swap-space", "cpu-offload-gb", "kv-cache-dtype",
+    "enable-prefix-caching", "no-enable-prefix-caching", "enable-chunked-prefill", "no-enable-chunked-prefill",
+    "max-cpu-loras", "data-parallel-size", "pipeline-parallel-size", "dtype", "seed", "disable-log-stats",
+})
+
+
+def vllm_extra_args(args: list[str]) -> list[str]:
+    """`extra_args` as flags of VLLM_EXTRA_FLAGS, each followed by its values (or `--flag=value`)."""
+    if args and not args[0].startswith("--"):
+        raise ValueError(f"must start with a flag (--max-num-seqs ...), got {args[0]!r}")
+    for arg in args:
+        flag = arg[2:].split("=", 1)[0] if arg.startswith("--") else None
+        if flag is not None and flag not in VLLM_EXTRA_FLAGS:
+            raise ValueError(f"--{flag} may not be set from a task file; allowed: "
+                             + ", ".join(f"--{f}" for f in sorted(VLLM_EXTRA_FLAGS)))
+    return args
+
+
 class VLLMBackend(BackendSpecBase, EndpointSettings):
     """vLLM: a server the harness starts and owns in vLLM's own environment (`make vllm`), or a running one at
     `base_url` (tensor-parallel, or replicas behind a load balancer). Prompts are rendered and tokenized by the
@@ -184,7 +205,8 @@ class VLLMBackend(BackendSpecBase, EndpointSettings):
     max_model_len: int | None = Field(None, ge=16, description="default: the base model's context window")
     enforce_eager: bool | None = Field(None, description="default: on for a CPU (compiling was measured 3x slower "
                                                          "to start), off on a GPU (CUDA graphs)")
-    extra_args: list[str] = Field(default_factory=list, description="more arguments to `vllm serve`")
+    extra_args: list[str] = Field(default_factory=list, description="more arguments to `vllm serve`: scheduling "
+                                  "and memory flags only (VLLM_EXTRA_FLAGS)")
     max_servers: int | None = Field(None, ge=1, le=8, description="servers kept running at once (the base model's, a "
                                     "merged model's); default 2 on a CPU, 1 on a GPU (each takes its share of memory)")
     agreement_items: int = Field(8, ge=0, le=1000, description="items each arm also answers with the hf backend, "
@@ -194,6 +216,11 @@ class VLLMBackend(BackendSpecBase, EndpointSettings):
     @classmethod
     def _url(cls, v: str | None) -> str | None:
         return None if v is None else endpoint_url(v)
+
+    @field_validator("extra_args")
+    @classmethod
+    def _extra(cls, v: list[str]) -> list[str]:
+        return vllm_extra_args(v)
 
     @field_validator("max_lora_rank")
     @classmethod
