@@ -175,7 +175,9 @@ def test_a_worker_killed_mid_trial_has_its_trial_requeued_and_run_by_the_other(t
             assert victim.poll() is None, f"the victim ended before it ran a trial: {(tmp_path / 'victim.stderr').read_text()[-2000:]}"
             for name in optuna.get_all_study_names(storage):
                 for trial in optuna.load_study(study_name=name, storage=storage).trials:
-                    if trial.state.name == "RUNNING" and trial.user_attrs.get("pid") == victim.pid:
+                    # owned (pid) and sampled (params): a trial under way, not one just claimed
+                    if (trial.state.name == "RUNNING" and trial.user_attrs.get("pid") == victim.pid
+                            and trial.params):
                         killed = trial
             time.sleep(0.2)
     finally:
@@ -191,7 +193,7 @@ def test_a_worker_killed_mid_trial_has_its_trial_requeued_and_run_by_the_other(t
     retries = [t for t in trials if t.user_attrs.get("retry_of") == killed.number]
     assert len(retries) == 1, [(t.number, t.state.name, t.user_attrs) for t in trials]
     retry = retries[0]
-    assert retry.params == killed.params and retry.state.name == "COMPLETE"
+    assert retry.params == failed.params == killed.params and retry.state.name == "COMPLETE"
     assert retry.user_attrs["pid"] == survivor.pid
     assert sum(t.state.name == "COMPLETE" for t in trials) == 3  # the killed trial does not use up the budget
     assert [t.state.name for t in trials].count("FAIL") == 1
