@@ -253,3 +253,16 @@ def test_a_filter_is_never_run_as_code(tmp_path, capsys):
     err = _error(tmp_path, capsys, PARQUET.replace(
         "label != 'spam'", f"label == __import__('os').system('touch {marker}')"))
     assert "data.dataset.filter[0]" in err and "is not a literal value" in err and not marker.exists()
+
+
+def test_format_beside_a_dataset_is_refused_but_a_stored_spec_reads_back(tmp_path):
+    from harness.errors import SpecError
+    from harness.spec import stored_spec
+
+    write_parquet_folder(tmp_path / "pq")
+    task = load_spec(hf_task(tmp_path, "x/y", PARQUET))
+    # a stored spec is a full dump, 'format' included: it validates again as it did when the run was made
+    assert stored_spec(task.spec.model_dump_json()).data == task.spec.data
+    path = hf_task(tmp_path / "again", "x/y", PARQUET + "  format: chat\n")
+    with pytest.raises(SpecError, match="name the columns in dataset.columns"):
+        load_spec(path)

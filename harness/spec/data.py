@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from harness.metrics.builtin import OutputShape, normalize_text
 from harness.spec.base import NoCredentials, Seed, Strict
@@ -162,7 +162,9 @@ class DataSpec(Strict):
         return v
 
     @model_validator(mode="after")
-    def _one_layout(self) -> DataSpec:
+    def _one_layout(self, info: ValidationInfo) -> DataSpec:
+        if (info.context or {}).get("stored"):  # checked when the run was made; a stored spec is a full dump, so
+            return self                         # every key would read as given ('format' beside 'dataset')
         if self.dataset is not None:
             return self._dataset_layout()
         if self.format == "fields" and self.fields is None:
@@ -183,8 +185,7 @@ class DataSpec(Strict):
         given = [k for k in ("train", "validation", "test", "file") if getattr(self, k) is not None]
         if given:
             raise ValueError(f"give either 'dataset' or data files, not both (remove {', '.join(given)})")
-        # the default written out (a stored spec is a full dump) says nothing; another format would be ignored
-        if self.format != type(self).model_fields["format"].default or self.fields is not None:
+        if "format" in self.model_fields_set or self.fields is not None:
             raise ValueError("with 'dataset', name the columns in dataset.columns (input, target, id, or messages) "
                              "instead of 'format' / 'fields'")
         splits = self.dataset.splits
