@@ -175,9 +175,10 @@ def test_a_worker_killed_mid_trial_has_its_trial_requeued_and_run_by_the_other(t
             assert victim.poll() is None, f"the victim ended before it ran a trial: {(tmp_path / 'victim.stderr').read_text()[-2000:]}"
             for name in optuna.get_all_study_names(storage):
                 for trial in optuna.load_study(study_name=name, storage=storage).trials:
-                    # owned (pid) and sampled (params): a trial under way, not one just claimed
+                    # owned (pid) and fully sampled: a trial under way, not one just claimed or caught
+                    # between its two suggest calls (the races CI met)
                     if (trial.state.name == "RUNNING" and trial.user_attrs.get("pid") == victim.pid
-                            and trial.params):
+                            and set(trial.params) == {"learning_rate", "r"}):
                         killed = trial
             time.sleep(0.2)
     finally:
