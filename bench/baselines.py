@@ -32,7 +32,7 @@ def main() -> None:
     from dataclasses import replace
 
     from harness.backends.hf import shared_prefix_length
-    from harness.cli import _progress
+    from harness.cli.output import progress as quiet_progress
     from harness.data.examples import seeded_subset
     from harness.models.loading import resolve
     from harness.retrieval.index import build_retriever
@@ -53,7 +53,7 @@ def main() -> None:
     arms = [by_name[name] for name in wanted]  # in the order asked
     n = args.items or task.spec.profile(None).validation_limit
     items = seeded_subset(data.validation, n, args.seed)  # the subset a run's baselines answer
-    progress = _progress(True)  # a Progress that prints nothing
+    progress = quiet_progress(True)  # a Progress that prints nothing
     with tempfile.TemporaryDirectory() as tmp:
         ctx = _context(task, data, arms, profile, resolve(task.spec.model.base), progress, Path(tmp), RunOptions())
         store = Store.open(Path(tmp) / "h.duckdb")

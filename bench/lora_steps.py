@@ -26,7 +26,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def main() -> None:
-    from harness.cli import _progress
+    from harness.cli.output import progress
     from harness.data.examples import seeded_subset
     from harness.models.loading import resolve
     from harness.run.pipeline import RunOptions, _context, _load
@@ -50,7 +50,7 @@ def main() -> None:
 
     base = resolve(task.spec.model.base)
     with tempfile.TemporaryDirectory() as tmp:
-        ctx = _context(task, data, arms, quick, base, _progress(True), Path(tmp), RunOptions())
+        ctx = _context(task, data, arms, quick, base, progress(True), Path(tmp), RunOptions())
         primary = task.spec.decision.primary_metric
         print(f"{arm.name}: {len(train)} training examples, {len(items)} validation items, precision {ctx.generators.precision}")
         print(f"{'lr':>8} {'step':>5} {'json_valid':>10} {primary:>14} {'train s':>8} {'train CPU s':>11} {'eval s':>7}")

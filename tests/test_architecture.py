@@ -131,6 +131,38 @@ def test_the_cycle_check_can_fail(tmp_path):
     assert import_cycle(pkg) is None  # annotations only: not a cycle
 
 
+MAX_MODULE_LINES, MAX_FUNCTION_LINES = 400, 80
+
+
+def too_long(path: Path, root: Path = PACKAGE) -> list[str]:
+    """A module over MAX_MODULE_LINES lines, or a function (methods and nested ones included) over
+    MAX_FUNCTION_LINES from its `def` to its last line: a newcomer reads either in one sitting."""
+    source = path.read_text()
+    name = module_name(path, root)
+    lines = source.count("\n")
+    found = [f"{name}: {lines} lines"] if lines > MAX_MODULE_LINES else []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno is not None:
+            length = node.end_lineno - node.lineno + 1
+            if length > MAX_FUNCTION_LINES:
+                found.append(f"{name}.{node.name} (line {node.lineno}): {length} lines")
+    return found
+
+
+def test_no_module_over_400_lines_and_no_function_over_80():
+    found = [problem for path in sorted(PACKAGE.rglob("*.py")) for problem in too_long(path)]
+    assert not found, found
+
+
+def test_the_size_check_can_fail(tmp_path):
+    package = tmp_path / "harness"
+    package.mkdir()
+    (package / "long.py").write_text("def f():\n" + "    x = 1\n" * 80 + "\n" * 330)
+    (package / "short.py").write_text("def g():\n" + "    x = 1\n" * 79)
+    assert too_long(package / "long.py", package) == ["harness.long: 411 lines", "harness.long.f (line 1): 81 lines"]
+    assert too_long(package / "short.py", package) == []
+
+
 def test_only_store_imports_duckdb_and_only_report_imports_jinja2():
     for path in PACKAGE.rglob("*.py"):
         text = path.read_text()

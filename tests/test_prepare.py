@@ -3,7 +3,8 @@ near-duplicate check's embeddings of exactly the texts that run checks, so the r
 
 from __future__ import annotations
 
-from harness.cli import _progress, main
+from harness.cli import main
+from harness.cli.output import progress
 from harness.hub import cache_root
 from harness.run.checks import check_task_data
 from harness.run.pipeline import RunOptions, prepare
@@ -26,5 +27,5 @@ def test_prepare_embeds_what_a_default_run_checks(tmp_path, tiny_model, monkeypa
 
     task, data, _, _ = prepare(task_path, RunOptions())  # what `harness run` checks
     assert len(data.test) == 5
-    check_task_data(task, data, _progress(True))
+    check_task_data(task, data, progress(True))
     assert _embeddings() == written  # every text found in the cache: nothing embedded again

@@ -15,6 +15,7 @@ from harness.errors import HarnessError
 from harness.regression.items import category_subset, default_items_path, item_problems, load_items
 
 ROOT = Path(__file__).resolve().parent.parent
+PROBES_SHA = "9352652c56d83074"
 
 
 def good(i: int, **over) -> dict:
@@ -66,14 +67,23 @@ def test_shipped_items_are_valid_and_balanced():
     assert all(len(i.choices) == 4 for i in items)
 
 
-def test_generator_reproduces_the_shipped_files(tmp_path):
+def test_generator_reproduces_the_shipped_items(tmp_path):
     script = ROOT / "harness" / "regression" / "general" / "generate.py"
     copy = tmp_path / "generate.py"
     copy.write_text(script.read_text())
     subprocess.run([sys.executable, str(copy)], check=True, capture_output=True)
-    for name in ("items.jsonl", "probes.jsonl"):
-        shipped = (default_items_path().parent / name).read_bytes()
-        assert hashlib.sha256((tmp_path / name).read_bytes()).digest() == hashlib.sha256(shipped).digest(), name
+    shipped = (default_items_path().parent / "items.jsonl").read_bytes()
+    assert hashlib.sha256((tmp_path / "items.jsonl").read_bytes()).digest() == hashlib.sha256(shipped).digest()
+    assert not (tmp_path / "probes.jsonl").exists()  # written by hand, not generated
+
+
+def test_hand_written_probes_are_numbered_in_order_and_unchanged():
+    lines = (default_items_path().parent / "probes.jsonl").read_text().splitlines()
+    rows = [json.loads(line) for line in lines]
+    assert [r["id"] for r in rows] == [f"probe-{k:03d}" for k in range(1, 49)]
+    assert all(set(r) == {"id", "instruction", "check", "params"} for r in rows)
+    # the probes the suite's stored results were scored on (a change is a new suite: say so in the data card)
+    assert hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16] == PROBES_SHA
 
 
 def test_category_subset_takes_evenly_and_is_seeded():

@@ -124,24 +124,19 @@ def objective(spec: TunedArmSpec, ctx: ArmContext, study_name: str, train: list[
                           "data_fingerprint": fingerprint},
                 prompt_format=ctx.generators.prompt_format.name, dtype=ctx.generators.precision,
             )
-            for key in Trial.MEASURED:
-                setattr(record, key, getattr(result, key.replace("adapter_path", "adapter_dir")))
-                if key != "final_loss":
-                    trial.set_user_attr(key, getattr(record, key))
+            _measured(record, trial, result)
             if result.stopped_early:
                 raise optuna.TrialPruned()
             if not validation:
                 value, values = float("nan"), []
             elif wilcoxon:
-                value, values, pruned = validate(scorer(model, result.steps), ctx, validation,
-                                                 report=WilcoxonReporter(trial))
+                value, values, pruned = validate(scorer(model, result.steps), ctx, validation, report=WilcoxonReporter(trial))
                 evaluations.append({"step": result.steps, "epoch": hp["epochs"], "value": value, "values": values})
                 if pruned:
                     raise optuna.TrialPruned()
-            elif state["last_step"] != result.steps:
-                evaluate(model, result.steps, float(hp["epochs"]))
-                value, values = evaluations[-1]["value"], evaluations[-1]["values"]
-            else:
+            else:  # the last step's score, taken now if the evaluations did not land on it
+                if state["last_step"] != result.steps:
+                    evaluate(model, result.steps, float(hp["epochs"]))
                 value, values = evaluations[-1]["value"], evaluations[-1]["values"]
             record.state, record.value = "complete", value
             trial.set_user_attr("validation_values", values)
@@ -162,13 +157,25 @@ def objective(spec: TunedArmSpec, ctx: ArmContext, study_name: str, train: list[
             retry(trial.study, trial)  # the next run retries them
             raise
         finally:
-            record.intermediate = [{k: v for k, v in e.items() if k != "values"} for e in evaluations]
-            record.validation_values = evaluations[-1]["values"] if evaluations else []
-            record.finished_at = time.time()
+            _close(record, evaluations)
             ctx.log_trial(record)
             advance(1)
 
     return run
+
+
+def _measured(record: Trial, trial: Any, result: Any) -> None:
+    """What training measured, on the record and (but the loss) on the Optuna trial for other workers to read."""
+    for key in Trial.MEASURED:
+        setattr(record, key, getattr(result, key.replace("adapter_path", "adapter_dir")))
+        if key != "final_loss":
+            trial.set_user_attr(key, getattr(record, key))
+
+
+def _close(record: Trial, evaluations: list[dict]) -> None:
+    record.intermediate = [{k: v for k, v in e.items() if k != "values"} for e in evaluations]
+    record.validation_values = evaluations[-1]["values"] if evaluations else []
+    record.finished_at = time.time()
 
 
 def earlier_trials(study: Any, arm: str, trained_here: set[int]) -> list[Trial]:

@@ -202,87 +202,113 @@ def decode_in_slots(model: Any, prompts: Sequence[list[int]], shared: int, width
     constraints.RowGrammars over the prompts) masks each row's logits to its grammar. Rows longer than the
     `max_new_tokens` budget are cut there."""
     import torch
-    from transformers import DynamicCache
 
-    device = next(model.parameters()).device
-    queue = list(range(len(prompts)))
-    capacity = max(len(p) for p in prompts) + max_new_tokens
-    width = min(width, len(prompts))
-    cache = _slot_cache(model, width, capacity)
-    valid = torch.zeros(width, capacity, dtype=torch.bool, device=device)  # the columns each row attends to
-    last = torch.full((width,), pad_token_id, dtype=torch.long, device=device)
-    rows: list[_Row | None] = [None] * width
-    fresh = [True] * width  # slots whose shared head columns are not written yet
-    head: list[tuple[Any, Any]] = []
-
-    def choose(logits: Any, slots: list[int]) -> list[int]:
-        answers = [rows[s].prompt for s in slots]  # type: ignore[union-attr]
-        if grammars is not None:
-            grammars.mask(logits, answers)
-        tokens = logits.argmax(-1).tolist()
-        for slot, token in zip(slots, tokens):
-            rows[slot].tokens.append(token)  # type: ignore[union-attr]
-            if grammars is not None:
-                grammars.accept(rows[slot].prompt, token)  # type: ignore[union-attr]
-        return tokens
-
-    def ended(slot: int) -> bool:
-        row = rows[slot]
-        if not (done(row.tokens) or len(row.tokens) >= max_new_tokens):  # type: ignore[union-attr]
-            return False
-        finish(row.prompt, row.tokens)  # type: ignore[union-attr]
-        rows[slot] = None
-        return True
-
-    def admit(slot: int) -> None:
-        """Prefill the next prompt on its own into `slot` and choose its first token."""
-        while queue:
-            k = queue.pop(0)
-            ids = prompts[k]
-            own = DynamicCache(config=model.config)
-            for i, (keys, values) in enumerate(head):  # update() copies: the head stays as it is
-                own.update(keys, values, i)
-            logits = model(input_ids=torch.tensor([ids[shared:]], device=device), use_cache=True, logits_to_keep=1,
-                           **cache_argument(model, own)).logits[:, -1]
-            for layer, filled in zip(cache.layers, own.layers):
-                layer.fill(slot, filled, 0 if fresh[slot] else shared)
-            fresh[slot] = False
-            rows[slot] = _Row(k, [])
-            token = choose(logits, [slot])[0]
-            if ended(slot):
-                continue
-            valid[slot] = False
-            valid[slot, : len(ids)] = True
-            cache.columns[slot] = len(ids)
-            last[slot] = token
-            return
-
+    decoder = _SlotDecoder(model, prompts, shared, min(width, len(prompts)), max_new_tokens, pad_token_id, done,
+                           finish, grammars)
     with torch.inference_mode(), _grouped_attention(model) as grouped:
-        if shared:
-            head = [(layer.keys, layer.values) for layer in prefill(model, prompts[0][:shared]).layers]
-        for slot in range(width):
-            admit(slot)
+        decoder.run(grouped)
+
+
+class _SlotDecoder:
+    """The state of one decode_in_slots call: the slot cache, each slot's row, the columns it attends to, its
+    last token, and the prompts still queued."""
+
+    def __init__(self, model: Any, prompts: Sequence[list[int]], shared: int, width: int, max_new_tokens: int,
+                 pad_token_id: int, done: Callable[[list[int]], bool], finish: Callable[[int, list[int]], None],
+                 grammars: Any) -> None:
+        import torch
+
+        self.model, self.prompts, self.shared, self.max_new_tokens = model, prompts, shared, max_new_tokens
+        self.done, self.finish, self.grammars = done, finish, grammars
+        self.device = next(model.parameters()).device
+        self.queue = list(range(len(prompts)))
+        capacity = max(len(p) for p in prompts) + max_new_tokens
+        self.cache = _slot_cache(model, width, capacity)
+        self.valid = torch.zeros(width, capacity, dtype=torch.bool, device=self.device)  # columns each row attends to
+        self.last = torch.full((width,), pad_token_id, dtype=torch.long, device=self.device)
+        self.rows: list[_Row | None] = [None] * width
+        self.fresh = [True] * width  # slots whose shared head columns are not written yet
+        self.head: list[tuple[Any, Any]] = []
+
+    def run(self, grouped: bool) -> None:
+        model, cache = self.model, self.cache
+        if self.shared:
+            self.head = [(layer.keys, layer.values) for layer in prefill(model, self.prompts[0][: self.shared]).layers]
+        for slot in range(cache.width):
+            self.admit(slot)
         while True:
-            live = [s for s in range(cache.width) if rows[s] is not None]
+            live = [s for s in range(cache.width) if self.rows[s] is not None]
             if not live:
                 return
-            if not queue and len(live) <= cache.width // 2:  # the tail: stop computing finished rows
-                keep = torch.tensor(live, device=device)
-                cache.keep(keep)
-                valid, last = valid.index_select(0, keep), last.index_select(0, keep)
-                rows, fresh = [rows[s] for s in live], [fresh[s] for s in live]
-                live = list(range(len(live)))
+            if not self.queue and len(live) <= cache.width // 2:  # the tail: stop computing finished rows
+                live = self.compact(live)
             columns = cache.columns
             cache.length = int(columns[live].max()) + 1
-            valid[live, columns[live]] = True
+            self.valid[live, columns[live]] = True
             extra = {"slot_groups": _groups(columns.tolist(), set(live), cache.width)} if grouped else {}
-            logits = model(input_ids=last[:, None], attention_mask=valid[:, : cache.length],
+            logits = model(input_ids=self.last[:, None], attention_mask=self.valid[:, : cache.length],
                            position_ids=columns[:, None], use_cache=True, **cache_argument(model, cache),
                            **extra).logits[:, -1]
-            tokens = choose(logits if len(live) == cache.width else logits[live], live)
+            tokens = self.choose(logits if len(live) == cache.width else logits[live], live)
             for slot, token in zip(live, tokens):
-                if ended(slot):
-                    admit(slot)
+                if self.ended(slot):
+                    self.admit(slot)
                 else:
                     columns[slot] += 1
-                    last[slot] = token
+                    self.last[slot] = token
+
+    def compact(self, live: list[int]) -> list[int]:
+        """Keep only the live rows' slots; they become slots 0..len(live)-1."""
+        import torch
+
+        keep = torch.tensor(live, device=self.device)
+        self.cache.keep(keep)
+        self.valid, self.last = self.valid.index_select(0, keep), self.last.index_select(0, keep)
+        self.rows, self.fresh = [self.rows[s] for s in live], [self.fresh[s] for s in live]
+        return list(range(len(live)))
+
+    def choose(self, logits: Any, slots: list[int]) -> list[int]:
+        answers = [self.rows[s].prompt for s in slots]  # type: ignore[union-attr]
+        if self.grammars is not None:
+            self.grammars.mask(logits, answers)
+        tokens = logits.argmax(-1).tolist()
+        for slot, token in zip(slots, tokens):
+            self.rows[slot].tokens.append(token)  # type: ignore[union-attr]
+            if self.grammars is not None:
+                self.grammars.accept(self.rows[slot].prompt, token)  # type: ignore[union-attr]
+        return tokens
+
+    def ended(self, slot: int) -> bool:
+        row = self.rows[slot]
+        if not (self.done(row.tokens) or len(row.tokens) >= self.max_new_tokens):  # type: ignore[union-attr]
+            return False
+        self.finish(row.prompt, row.tokens)  # type: ignore[union-attr]
+        self.rows[slot] = None
+        return True
+
+    def admit(self, slot: int) -> None:
+        """Prefill the next prompt on its own into `slot` and choose its first token."""
+        import torch
+        from transformers import DynamicCache
+
+        model, shared = self.model, self.shared
+        while self.queue:
+            k = self.queue.pop(0)
+            ids = self.prompts[k]
+            own = DynamicCache(config=model.config)
+            for i, (keys, values) in enumerate(self.head):  # update() copies: the head stays as it is
+                own.update(keys, values, i)
+            logits = model(input_ids=torch.tensor([ids[shared:]], device=self.device), use_cache=True,
+                           logits_to_keep=1, **cache_argument(model, own)).logits[:, -1]
+            for layer, filled in zip(self.cache.layers, own.layers):
+                layer.fill(slot, filled, 0 if self.fresh[slot] else shared)
+            self.fresh[slot] = False
+            self.rows[slot] = _Row(k, [])
+            token = self.choose(logits, [slot])[0]
+            if self.ended(slot):
+                continue
+            self.valid[slot] = False
+            self.valid[slot, : len(ids)] = True
+            self.cache.columns[slot] = len(ids)
+            self.last[slot] = token
+            return

@@ -72,18 +72,40 @@ def learning_curve_chart(a: CurveAnalysis, *, chart_id: str = "learning-curve") 
     direction = "↑ higher is better" if a.higher_is_better else "↓ lower is better"
     body.append(text_el(x0, top - 8, f"{a.metric} on the test items ({direction})", "axis-label"))
     body.append(text_el((x0 + x1) / 2, y1 + 32, "training examples (log scale)", "axis-label", "middle"))
+    body += _fit(a, xs, ys)
+    body += _references(a, ys, x0, x1)
+    body += [_point(s, xs(s.size), ys) for s in a.sizes]
+    body.append(el("line", x1=xs(a.largest), x2=xs(a.largest), y1=y0, y2=y1, stroke=MUTED, stroke_dasharray="1 3",
+                    class_="you-have"))
+    body.append(text_el(xs(a.largest) + 3, y0 + 10, f"you have {a.largest:,}", "you-have-label", fill=MUTED))
+    body += _crossing(a, xs, ys, y0, y1)
 
+    legend, legend_h = _curve_legend(a, x0, y1 + 54)
+    body.append(el("g", *legend, class_="legend"))
+    label = f"learning curve of {a.arm}: {a.metric} by training examples against {a.baseline} + min_lift"
+    return svg_root(chart_id, "curve", label, WIDTH, y1 + 54 + legend_h, body)
+
+
+def _fit(a: CurveAnalysis, xs: Any, ys: Any) -> list[Markup]:
+    """The fitted curve (solid where measured, dashed beyond) and its band."""
+    if not a.band:
+        return []
     measured = [b for b in a.band if b.n <= a.largest * 1.0001]
     beyond = [b for b in a.band if b.n >= a.largest * 0.9999]
-    if a.band:
-        outline = [(xs(b.n), ys(b.high)) for b in a.band] + [(xs(b.n), ys(b.low)) for b in reversed(a.band)]
-        body.append(el("path", el("title", f"{a.confidence:.0%} band of the fitted curve"), d=_path(outline) + "Z",
-                        class_="band", fill=TUNED, fill_opacity=0.12, stroke="none"))
-        body.append(el("path", d=_path([(xs(b.n), ys(b.value)) for b in measured]), class_="fit measured",
-                        fill="none", stroke=TUNED, stroke_width=2))
-        body.append(el("path", d=_path([(xs(b.n), ys(b.value)) for b in beyond]), class_="fit extrapolated",
-                        fill="none", stroke=TUNED, stroke_width=2, stroke_dasharray="5 4"))
+    outline = [(xs(b.n), ys(b.high)) for b in a.band] + [(xs(b.n), ys(b.low)) for b in reversed(a.band)]
+    return [
+        el("path", el("title", f"{a.confidence:.0%} band of the fitted curve"), d=_path(outline) + "Z",
+           class_="band", fill=TUNED, fill_opacity=0.12, stroke="none"),
+        el("path", d=_path([(xs(b.n), ys(b.value)) for b in measured]), class_="fit measured",
+           fill="none", stroke=TUNED, stroke_width=2),
+        el("path", d=_path([(xs(b.n), ys(b.value)) for b in beyond]), class_="fit extrapolated",
+           fill="none", stroke=TUNED, stroke_width=2, stroke_dasharray="5 4"),
+    ]
 
+
+def _references(a: CurveAnalysis, ys: Any, x0: float, x1: float) -> list[Markup]:
+    """The baseline and baseline + min_lift as labelled lines."""
+    out: list[Markup] = []
     at = {"baseline": ys(a.baseline_value), "target": ys(a.target)}
     labels = dict(at)
     if abs(labels["baseline"] - labels["target"]) < 13:  # keep the two labels from overprinting
@@ -93,30 +115,29 @@ def learning_curve_chart(a: CurveAnalysis, *, chart_id: str = "learning-curve") 
     for cls, name, shown, value, colour, dash in (
             ("baseline", f"baseline {a.baseline}", "baseline", a.baseline_value, BASE, None),
             ("target", "baseline + min_lift", "+ min_lift", a.target, TARGET, "2 3")):
-        body.append(el("g", el("title", f"{name}: {short_number(value)}"),
-                        el("line", x1=x0, x2=x1, y1=at[cls], y2=at[cls], stroke=colour, stroke_width=1.5,
-                            stroke_dasharray=dash),
-                        text_el(x1 + 6, labels[cls] + 4, f"{shown} {short_number(value)}", "line-label", fill=colour),
-                        class_=f"reference {cls}"))
+        out.append(el("g", el("title", f"{name}: {short_number(value)}"),
+                      el("line", x1=x0, x2=x1, y1=at[cls], y2=at[cls], stroke=colour, stroke_width=1.5,
+                         stroke_dasharray=dash),
+                      text_el(x1 + 6, labels[cls] + 4, f"{shown} {short_number(value)}", "line-label", fill=colour),
+                      class_=f"reference {cls}"))
+    return out
 
-    for s in a.sizes:
-        x = xs(s.size)
-        parts = [el("title", f"{s.size:,} examples: {short_number(s.value)}"
-                     + (f" ({short_number(s.low)} to {short_number(s.high)})" if s.low is not None and s.high is not None else "")
-                     + (f"; seeds {', '.join(short_number(v) for v in s.seeds)}" if len(s.seeds) > 1 else ""))]
-        if s.low is not None and s.high is not None:
-            parts.append(el("line", x1=x, x2=x, y1=ys(s.low), y2=ys(s.high), stroke=TUNED, stroke_width=1.5))
-        if len(s.seeds) > 1:
-            parts += [el("circle", cx=x, cy=ys(v), r=2.5, class_="seed", fill="#fff", stroke=TUNED) for v in s.seeds]
-        parts.append(el("circle", cx=x, cy=ys(s.value), r=4.5, class_="point", fill=TUNED))
-        body.append(el("g", *parts, class_="size", data_size=s.size))
 
-    body.append(el("line", x1=xs(a.largest), x2=xs(a.largest), y1=y0, y2=y1, stroke=MUTED, stroke_dasharray="1 3",
-                    class_="you-have"))
-    body.append(text_el(xs(a.largest) + 3, y0 + 10, f"you have {a.largest:,}", "you-have-label", fill=MUTED))
-    body += _crossing(a, xs, ys, y0, y1)
+def _point(s: Any, x: float, ys: Any) -> Markup:
+    """One measured size: its value, interval and seeds."""
+    parts = [el("title", f"{s.size:,} examples: {short_number(s.value)}"
+                 + (f" ({short_number(s.low)} to {short_number(s.high)})" if s.low is not None and s.high is not None else "")
+                 + (f"; seeds {', '.join(short_number(v) for v in s.seeds)}" if len(s.seeds) > 1 else ""))]
+    if s.low is not None and s.high is not None:
+        parts.append(el("line", x1=x, x2=x, y1=ys(s.low), y2=ys(s.high), stroke=TUNED, stroke_width=1.5))
+    if len(s.seeds) > 1:
+        parts += [el("circle", cx=x, cy=ys(v), r=2.5, class_="seed", fill="#fff", stroke=TUNED) for v in s.seeds]
+    parts.append(el("circle", cx=x, cy=ys(s.value), r=4.5, class_="point", fill=TUNED))
+    return el("g", *parts, class_="size", data_size=s.size)
 
-    legend, legend_h = _legend([
+
+def _curve_legend(a: CurveAnalysis, x0: float, y: float) -> tuple[list[Markup], float]:
+    return _legend([
         (lambda x, y: el("circle", cx=x + 8, cy=y, r=4, fill=TUNED), f"{a.arm}, measured", "measured"),
         (lambda x, y: el("line", x1=x, x2=x + 16, y1=y, y2=y, stroke=TUNED, stroke_width=2), "fitted", "fitted"),
         (lambda x, y: el("line", x1=x, x2=x + 16, y1=y, y2=y, stroke=TUNED, stroke_width=2, stroke_dasharray="5 4"),
@@ -127,10 +148,7 @@ def learning_curve_chart(a: CurveAnalysis, *, chart_id: str = "learning-curve") 
          f"baseline: {shorten(a.baseline, 40)}", "baseline"),
         (lambda x, y: el("line", x1=x, x2=x + 16, y1=y, y2=y, stroke=TARGET, stroke_width=1.5, stroke_dasharray="2 3"),
          f"baseline + min_lift ({a.min_lift:g})", "target"),
-    ], x0, y1 + 54, WIDTH - x0 - 16)
-    body.append(el("g", *legend, class_="legend"))
-    label = f"learning curve of {a.arm}: {a.metric} by training examples against {a.baseline} + min_lift"
-    return svg_root(chart_id, "curve", label, WIDTH, y1 + 54 + legend_h, body)
+    ], x0, y, WIDTH - x0 - 16)
 
 
 def _crossing(a: CurveAnalysis, xs: Any, ys: Any, y0: float, y1: float) -> list[Markup]:  # xs, ys: scales

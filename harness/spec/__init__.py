@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import Discriminator, Field, Tag, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
 from harness.errors import did_you_mean
@@ -73,6 +72,8 @@ from harness.spec.data import (  # noqa: F401  (the schema is read as one: harne
     SplitRule,
 )
 from harness.spec.decision import CostSpec, DecisionSpec  # noqa: F401  (the schema is read as one: harness.spec)
+from harness.spec.metrics import EvaluateMetricSpec, MetricEntry, declare_stored
+from harness.spec.regression import RegressionSpec, SuiteSizes  # noqa: F401  (the schema is read as one: harness.spec)
 from harness.spec.trust import Trust
 
 
@@ -136,52 +137,6 @@ class JudgeSpec(EndpointSettings):
         return (self.api_key_env, self.base_url) if self.api_key_env else None
 
 
-class SuiteSizes(Strict):
-    """How much of the general-capability suite to score (a profile may shrink it)."""
-
-    mmlu_items: int | None = Field(None, ge=0, description="seeded, subject-stratified MMLU test items (0: none)")
-    general_items: int | None = Field(None, ge=0, description="the project's own items, harness/regression/general (default: all)")
-    perplexity_docs: int | None = Field(None, ge=0, description="State of the Union documents for perplexity")
-    probes: bool | None = Field(None, description="format probes that generate")
-    trial_items: int | None = Field(None, ge=0, description="general items each sweep trial is scored on (0: none)")
-
-
-class RegressionSpec(SuiteSizes):
-    """General-capability regression checks: the base model and every tuned model on the same real items.
-
-    A tuned arm whose suite accuracy falls significantly more than `max_drop` below the base model's (overall,
-    or in any category, corrected for the number of categories) cannot be GO."""
-
-    mmlu_items: int | None = Field(200, ge=0)
-    general_items: int | None = Field(None, ge=0)
-    perplexity_docs: int | None = Field(32, ge=0)
-    probes: bool | None = True
-    trial_items: int | None = Field(40, ge=0)
-    backend: Backend = Field(default_factory=HFBackend, description="what scores the suite (hf or vllm)")
-    lm_eval_tasks: list[str] = Field(default_factory=list, description="named lm-evaluation-harness tasks (log-likelihood "
-                                     "ones, e.g. arc_easy, piqa, hellaswag: they need the hub) scored like the suite")
-    lm_eval_include: str | None = Field(None, min_length=1, description="a folder of local lm-eval task YAMLs (relative to the task file)")
-    lm_eval_limit: int | None = Field(None, ge=1, description="the first N documents of each lm-eval task")
-    max_drop: float = Field(0.02, ge=0.0, le=1.0, description="tolerated fall of suite accuracy, tuned vs base")
-    min_probe_pass_rate: float | None = Field(None, ge=0.0, le=1.0, description="a tuned model below it cannot be GO")
-    seed: Seed = 0
-
-    def needs(self, merged: bool) -> list[str]:
-        """The capabilities scoring the suite takes from its backend (the tuned models carry adapters)."""
-        needs = ["loglikelihood", "adapters"] + (["merged"] if merged else [])
-        if self.perplexity_docs != 0:
-            needs.append("token_losses")
-        if self.probes:
-            needs.append("generate")
-        return needs
-
-    def sized(self, sizes: SuiteSizes | None) -> RegressionSpec:
-        """These settings with a profile's sizes in place of the task's."""
-        if sizes is None:
-            return self
-        return self.model_copy(update={k: v for k, v in sizes.model_dump().items() if v is not None})
-
-
 class ProfileSpec(Strict):
     """Run-size trade-offs: limits per split and sweep size, chosen with --profile."""
 
@@ -209,87 +164,6 @@ class ProfileSpec(Strict):
         if self.batch_size is not None:
             hp["batch_size"] = self.batch_size
         return hp
-
-
-class EvaluateMetricSpec(Strict):
-    """A metric module of Hugging Face `evaluate`: `evaluate:<name or path>` in `metrics:`, or this mapping."""
-
-    evaluate: NoCredentials = Field(min_length=1, description="hub name (needs the Hub) or a local path, relative to the task "
-                                                    "file: a folder holding <folder>.py, or a .py file")
-    name: str | None = Field(None, pattern=NAME, description="the metric's name in the task (decision.primary_metric, "
-                                                             "the report); default: the module's name")
-    kind: Literal["per_example", "aggregate"] | None = Field(
-        None, description="per_example: the module scores each item alone and the arm value is the mean; aggregate: "
-                          "the module scores all items at once (corpus BLEU) and the bootstrap recomputes it per "
-                          "resample; default: aggregate for known corpus-level metrics, else per_example")
-    higher_is_better: bool | None = Field(None, description="the direction; looked up for well-known metrics")
-    key: str | None = Field(None, description="the field of compute()'s result that is the score (default: the only "
-                                              "numeric field)")
-    args: dict[str, Any] = Field(default_factory=dict, description="keyword arguments to compute()")
-    config_name: str | None = Field(None, description="evaluate.load's config_name")
-    scale: float = Field(1.0, gt=0, description="multiplies the score, e.g. 0.01 puts a 0-100 score on 0-1")
-    resamples: int = Field(1000, ge=200, le=4000, description="bootstrap resamples of an aggregate metric (each one "
-                                                             "reruns the module on every arm compared)")
-
-    @property
-    def metric_name(self) -> str:
-        return self.name or hf_evaluate.base_name(self.evaluate)
-
-    def declared(self, base_dir: Path | None) -> tuple[hf_evaluate.Declared | None, list[str]]:
-        """(the settled declaration, problems) for entry `metrics[i]`; the script is looked for under base_dir."""
-        problems = []
-        name, source = self.metric_name, self.evaluate
-        if self.name is None and not re.fullmatch(NAME, name):
-            problems.append(f"the name {name!r} taken from {source!r} is not a metric name (lower case letters, digits, "
-                            f"_ and -); give one with name:")
-        if name in BUILT_IN:
-            problems.append(f"{name!r} is a built-in metric; give this evaluate metric another name with name:")
-        up = hf_evaluate.direction(source, self.higher_is_better)
-        if up is None:
-            problems.append(f"the direction of {source!r} is not known; declare higher_is_better: true or false")
-        script = None
-        path = Path(source).expanduser()
-        path = path if path.is_absolute() else (base_dir or Path.cwd()) / path
-        script = hf_evaluate.script_of(path)
-        if script is None and hf_evaluate.is_local(source):
-            problems.append(f"no metric script at {path} (a .py file, or a folder holding {path.name}/{path.name}.py)")
-        if problems:
-            return None, problems
-        kind = self.kind or hf_evaluate.default_kind(source)
-        return hf_evaluate.Declared(name, source, script, kind, bool(up), self.key, dict(self.args),
-                                         self.config_name, self.scale, self.resamples), []
-
-
-def _metric_tag(value: Any) -> str:
-    return "EvaluateMetricSpec" if isinstance(value, (dict, EvaluateMetricSpec)) else "str"
-
-
-MetricEntry = Annotated[Annotated[str, Tag("str")] | Annotated[EvaluateMetricSpec, Tag("EvaluateMetricSpec")],
-                        Discriminator(_metric_tag)]
-
-
-def declare_stored(entries: list[Any]) -> None:
-    """Make a stored run's evaluate metrics known (name, kind, direction) to the report, history and compare,
-    when this process has not validated its task file; an already registered module is kept."""
-    for entry in entries:
-        if isinstance(entry, str) or not isinstance(entry, dict):
-            continue
-        try:
-            spec = EvaluateMetricSpec.model_validate({k: v for k, v in entry.items() if v is not None})
-        except ValueError:
-            continue
-        declared, problems = spec.declared(None)
-        if declared is None:
-            up = hf_evaluate.direction(spec.evaluate, spec.higher_is_better)
-            declared = hf_evaluate.Declared(spec.metric_name, spec.evaluate, None,
-                                                 spec.kind or hf_evaluate.default_kind(spec.evaluate),
-                                                 True if up is None else up, spec.key, dict(spec.args),
-                                                 spec.config_name, spec.scale, spec.resamples)
-        known = METRICS.get(declared.name)
-        if known is not None and known.source == "evaluate" and known.description == hf_evaluate.build(declared).description:
-            continue
-        if declared.name not in BUILT_IN:
-            register_metric(hf_evaluate.build(declared))
 
 
 class TaskSpec(Strict):

@@ -144,17 +144,60 @@ def train_adapter(
     """Train one adapter; returns (peft model, tokenizer, result). The adapter is saved as safetensors."""
     import torch
     from datasets import Dataset
-    from peft import LoraConfig, get_peft_model
-    from transformers import TrainerCallback, set_seed
+    from transformers import TrainerCallback
     from transformers.trainer_callback import PrinterCallback
-    from trl import SFTConfig, SFTTrainer
+    from trl import SFTTrainer
 
     if not examples:
         raise HarnessError("the train split is empty: nothing to fine-tune on")
     checkpoint = use_gradient_checkpointing(checkpointing, device)
     tokenizer = load_tokenizer(base)
     tokenizer.padding_side = "right"
-    model = load_base_for_training(base, device, quantize, checkpoint, dtype)
+    model = _lora_model(load_base_for_training(base, device, quantize, checkpoint, dtype), hp, bias, seed)
+    trainable, total = model.get_nb_trainable_parameters()
+    config = _sft_config(hp, out_dir, device=device, quantize=quantize, checkpoint=checkpoint, dtype=dtype,
+                         max_length=max_length, max_steps=max_steps, seed=seed)
+    fmt = choose_format(prompt_format, tokenizer, base.id)
+    dataset = Dataset.from_list(training_rows(examples, prompt, fmt, tokenizer))
+    evaluations = _EvalCallback(TrainerCallback, evaluate, eval_every, tokenizer)
+    trainer_class = SFTTrainer if device == "cuda" else _answer_logits_trainer(SFTTrainer)
+    trainer = trainer_class(
+        model=model, args=config, train_dataset=dataset, processing_class=tokenizer, callbacks=[evaluations.callback]
+    )
+    trainer.remove_callback(PrinterCallback)  # it prints every log dict to stdout when tqdm is off
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    began = time.perf_counter()
+    trainer.train()
+    seconds = time.perf_counter() - began
+    tokens = int(trainer.state.num_input_tokens_seen)
+    losses = [log["loss"] for log in trainer.state.log_history if "loss" in log]
+    adapter_dir = out_dir / "adapter"
+    _save_adapter(trainer, model, tokenizer, adapter_dir)
+    result = TrainResult(
+        adapter_dir=str(adapter_dir),
+        adapter_hash=adapter_hash(adapter_dir),
+        train_seconds=seconds,
+        train_tokens=tokens,
+        tokens_per_s=tokens / seconds if seconds > 0 else 0.0,
+        peak_memory_mb=_peak_memory_mb(device),
+        trainable_params=int(trainable),
+        total_params=int(total),
+        final_loss=float(losses[-1]) if losses else None,
+        stopped_early=evaluations.stopped,
+        steps=int(trainer.state.global_step),
+    )
+    if trainer.is_world_process_zero():
+        _write_metadata(out_dir, base, hp, quantize, len(examples), result, metadata)
+    model.eval()
+    tokenizer.padding_side = "left"
+    return model, tokenizer, result
+
+
+def _lora_model(model: Any, hp: dict[str, Any], bias: str, seed: int) -> Any:
+    from peft import LoraConfig, get_peft_model
+    from transformers import set_seed
+
     lora = LoraConfig(
         r=int(hp["r"]),
         lora_alpha=int(hp["alpha"]),
@@ -164,10 +207,16 @@ def train_adapter(
         task_type="CAUSAL_LM",
     )
     set_seed(seed)  # the adapter's random initialisation too: the Trainer seeds only after the model exists
-    model = get_peft_model(model, lora)
-    trainable, total = model.get_nb_trainable_parameters()
+    return get_peft_model(model, lora)
+
+
+def _sft_config(hp: dict[str, Any], out_dir: Path, *, device: str, quantize: bool, checkpoint: bool, dtype: str,
+                max_length: int, max_steps: int | None, seed: int) -> Any:
+    """TRL's settings for one adapter: the trial's hyperparameters, the run's precision, CPU-sized micro-batches."""
+    from trl import SFTConfig
+
     micro, pieces = micro_batches(int(hp["batch_size"]), device, int(hp.get("micro_batch") or CPU_MICRO_BATCH))
-    config = SFTConfig(
+    return SFTConfig(
         output_dir=str(out_dir / "trainer"),
         num_train_epochs=float(hp["epochs"]),
         max_steps=max_steps if max_steps is not None else -1,
@@ -196,22 +245,9 @@ def train_adapter(
         # batches of similar lengths: padding is compute thrown away, and on a CPU compute is the budget
         train_sampling_strategy="group_by_length",
     )
-    fmt = choose_format(prompt_format, tokenizer, base.id)
-    dataset = Dataset.from_list(training_rows(examples, prompt, fmt, tokenizer))
-    evaluations = _EvalCallback(TrainerCallback, evaluate, eval_every, tokenizer)
-    trainer_class = SFTTrainer if device == "cuda" else _answer_logits_trainer(SFTTrainer)
-    trainer = trainer_class(
-        model=model, args=config, train_dataset=dataset, processing_class=tokenizer, callbacks=[evaluations.callback]
-    )
-    trainer.remove_callback(PrinterCallback)  # it prints every log dict to stdout when tqdm is off
-    if device == "cuda":
-        torch.cuda.reset_peak_memory_stats()
-    began = time.perf_counter()
-    trainer.train()
-    seconds = time.perf_counter() - began
-    tokens = int(trainer.state.num_input_tokens_seen)
-    losses = [log["loss"] for log in trainer.state.log_history if "loss" in log]
-    adapter_dir = out_dir / "adapter"
+
+
+def _save_adapter(trainer: Any, model: Any, tokenizer: Any, adapter_dir: Path) -> None:
     if trainer.is_world_process_zero():  # under accelerate launch only the main process writes
         # whole or absent (adapter_config.json, which a reader looks for, is only there once all is)
         with atomic_dir(adapter_dir) as tmp:
@@ -219,33 +255,20 @@ def train_adapter(
             trainer.accelerator.unwrap_model(model).save_pretrained(str(tmp), safe_serialization=True)
             tokenizer.save_pretrained(str(tmp))
     trainer.accelerator.wait_for_everyone()
-    result = TrainResult(
-        adapter_dir=str(adapter_dir),
-        adapter_hash=adapter_hash(adapter_dir),
-        train_seconds=seconds,
-        train_tokens=tokens,
-        tokens_per_s=tokens / seconds if seconds > 0 else 0.0,
-        peak_memory_mb=_peak_memory_mb(device),
-        trainable_params=int(trainable),
-        total_params=int(total),
-        final_loss=float(losses[-1]) if losses else None,
-        stopped_early=evaluations.stopped,
-        steps=int(trainer.state.global_step),
-    )
+
+
+def _write_metadata(out_dir: Path, base: ResolvedModel, hp: dict[str, Any], quantize: bool, n_examples: int,
+                    result: TrainResult, metadata: dict[str, Any] | None) -> None:
     meta = {
         "base_model": base.as_record() | {"path": None},
         "hyperparameters": hp,
         "quantized_base": quantize,
         "harness_version": __version__,
-        "train_examples": len(examples),
+        "train_examples": n_examples,
         "result": asdict(result),
         **(metadata or {}),
     }
-    if trainer.is_world_process_zero():
-        write_text_atomic(out_dir / "metadata.json", json.dumps(meta, indent=2, default=str))
-    model.eval()
-    tokenizer.padding_side = "left"
-    return model, tokenizer, result
+    write_text_atomic(out_dir / "metadata.json", json.dumps(meta, indent=2, default=str))
 
 
 def answer_positions_loss(model: Any, inputs: dict[str, Any], num_items_in_batch: Any = None) -> Any:

@@ -1,14 +1,13 @@
 #!/usr/bin/env python3
-"""Generate the general-capability items and format probes (standard library only).
+"""Generate the general-capability items (standard library only).
 
 Run from the repository root:
 
     python harness/regression/general/generate.py
 
-It rewrites, byte-for-byte identically on every run,
-
-    harness/regression/general/items.jsonl    (480 multiple-choice items: arithmetic, facts, commonsense, reading)
-    harness/regression/general/probes.jsonl   (48 format probes)
+It rewrites harness/regression/general/items.jsonl (480 multiple-choice items: arithmetic, facts, commonsense,
+reading) byte-for-byte identically on every run. The 48 format probes draw nothing at random: probes.jsonl is
+written by hand, one instruction per line.
 
 Items are scored in cloze form (harness/regression/choice.py): the log-likelihood of each choice, with a
 leading space, after `question`. See DATA_CARD.md for what each category holds and how SmolLM2 scores.
@@ -336,68 +335,6 @@ def reading(rng: random.Random) -> list[dict]:
     return out
 
 
-# ---------------------------------------------------------------------------- format probes
-
-PROBES = [
-    ("Reply in JSON with the key \"name\" set to the name of a famous scientist. Reply with the JSON only.",
-     "json_with_key", {"key": "name"}),
-    ("Give the capital of Italy as JSON with the key \"capital\". Output only the JSON object.",
-     "json_with_key", {"key": "capital"}),
-    ("Return a JSON object with a key \"color\" whose value is your favorite color. No other text.",
-     "json_with_key", {"key": "color"}),
-    ("Describe a cat as a JSON object with the key \"sound\". Only output JSON.", "json_with_key", {"key": "sound"}),
-    ("Output a JSON object with the key \"answer\" holding the result of 2 + 3. Nothing else.",
-     "json_with_key", {"key": "answer"}),
-    ("Write a JSON object with the key \"city\" for a city in Japan. Reply with JSON only.",
-     "json_with_key", {"key": "city"}),
-    ("Return a JSON array of exactly 3 fruit names, and nothing else.", "json_list", {"n": 3}),
-    ("Return a JSON array with exactly 2 colors. Output only the array.", "json_list", {"n": 2}),
-    ("Output a JSON list of exactly 4 animals. No explanation.", "json_list", {"n": 4}),
-    ("Answer with one word only: what is the opposite of cold?", "one_word", {}),
-    ("In one word, what color is the sky on a clear day?", "one_word", {}),
-    ("Name a fruit that is yellow. Reply with a single word.", "one_word", {}),
-    ("What animal says meow? Answer in exactly one word.", "one_word", {}),
-    ("Reply with one word: what do bees make?", "one_word", {}),
-    ("Write the word hello in all uppercase letters and nothing else.", "uppercase", {}),
-    ("Say good morning, using only capital letters.", "uppercase", {}),
-    ("Name three colors. Your entire reply must be in uppercase letters.", "uppercase", {}),
-    ("Write a short greeting using only lowercase letters, with no capital letters at all.", "lowercase", {}),
-    ("Name two animals. Write your whole answer in lowercase letters only.", "lowercase", {}),
-    ("List exactly 3 vegetables as a bulleted list, one per line starting with \"- \".",
-     "exact_items", {"n": 3}),
-    ("Give a numbered list of exactly 4 countries in Europe.", "exact_items", {"n": 4}),
-    ("List exactly 2 things you can find in a kitchen, as a bulleted list.", "exact_items", {"n": 2}),
-    ("Write a bulleted list of exactly 5 animals.", "exact_items", {"n": 5}),
-    ("Give exactly 3 tips for sleeping well, as a numbered list.", "exact_items", {"n": 3}),
-    ("Describe the sea in no more than 10 words.", "max_words", {"n": 10}),
-    ("What is a dog? Answer in at most 8 words.", "max_words", {"n": 8}),
-    ("Explain what rain is in no more than 15 words.", "max_words", {"n": 15}),
-    ("Say what a library is for, using 12 words or fewer.", "max_words", {"n": 12}),
-    ("Start your reply with the word \"Yes\" and then say whether the sun is hot.", "starts_with", {"prefix": "Yes"}),
-    ("Begin your answer with \"Dear friend,\" and write one sentence about the weather.",
-     "starts_with", {"prefix": "Dear friend,"}),
-    ("Write one sentence about apples that ends with the word \"delicious.\"", "ends_with", {"suffix": "delicious."}),
-    ("Write a sentence about the moon and end your reply with \"Goodnight.\"", "ends_with", {"suffix": "Goodnight."}),
-    ("Write one sentence about the ocean that uses the word \"blue\".", "contains_word", {"word": "blue"}),
-    ("Write a short sentence about a garden that includes the word \"flowers\".",
-     "contains_word", {"word": "flowers"}),
-    ("Mention the word \"Paris\" in one sentence about travel.", "contains_word", {"word": "Paris"}),
-    ("What is 7 plus 5? Reply with the number only.", "number_only", {}),
-    ("How many days are in a week? Answer with just the number.", "number_only", {}),
-    ("What is 10 minus 4? Give only the number, no words.", "number_only", {}),
-    ("How many legs does a spider have? Reply with a number only.", "number_only", {}),
-    ("Is water wet? Answer only yes or no.", "yes_or_no", {}),
-    ("Is the sun a star? Reply with yes or no and nothing else.", "yes_or_no", {}),
-    ("Can fish fly? Answer with just yes or no.", "yes_or_no", {}),
-    ("Describe a sunny day in one sentence without using any commas.", "no_commas", {}),
-    ("Write a sentence about your favorite food. Do not use any commas.", "no_commas", {}),
-    ("List exactly 3 colors on one line, separated by commas, with no other text.", "comma_separated", {"n": 3}),
-    ("Name exactly 4 animals on one line, separated by commas. Nothing else.", "comma_separated", {"n": 4}),
-    ("Write a short motto about learning and wrap your entire reply in double quotation marks.", "quoted", {}),
-    ("Give a one-sentence quote about friendship, wrapped in double quotes.", "quoted", {}),
-]
-
-
 def write_jsonl(path: str, rows: list[dict]) -> None:
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
         fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
@@ -411,10 +348,7 @@ def main() -> None:
         prefix = rows[0]["category"][:4]
         items.extend({"id": f"gen-{prefix}-{k:03d}", **r} for k, r in enumerate(rows, start=1))
     write_jsonl(os.path.join(HERE, "items.jsonl"), items)
-    probes = [{"id": f"probe-{k:03d}", "instruction": ins, "check": check, "params": params}
-              for k, (ins, check, params) in enumerate(PROBES, start=1)]
-    write_jsonl(os.path.join(HERE, "probes.jsonl"), probes)
-    print(f"{len(items)} items, {len(probes)} probes")
+    print(f"{len(items)} items")
 
 
 if __name__ == "__main__":

@@ -10,22 +10,19 @@
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 
 from harness import __version__
+from harness.cli import output
 from harness.errors import HarnessError, SpecError, one_line
 from harness.redact import public_url
 from harness.store.database import DEFAULT_DB
-
-if TYPE_CHECKING:
-    from harness.store.records import StageRecord
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -52,27 +49,6 @@ def reports_option(help: str = "Folder the HTML pages are written to.") -> Calla
 def workdir_option(help: str = "Where adapters, studies and indexes go.") -> Callable[[F], F]:
     return click.option("--workdir", type=click.Path(path_type=Path), default=Path("experiments"), show_default=True,
                         help=help)
-
-
-def _console(stderr: bool = False) -> Any:
-    from rich.console import Console
-
-    console = Console(stderr=stderr, highlight=False)
-    if not console.is_terminal:  # piped or captured: do not squeeze tables into 80 columns
-        console = Console(stderr=stderr, highlight=False, width=200)
-    return console
-
-
-def _progress(quiet: bool) -> Any:
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    # a disabled Progress still ends with an empty line: quiet means a console that prints nothing
-    console = Console(quiet=True) if quiet else _console(stderr=True)
-    return Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, disable=quiet, transient=False,
-    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -123,9 +99,9 @@ def run(task_file: Path, db: Path, reports_dir: Path, workdir: Path, arms: tuple
                          backend=backend, use_cache=not no_cache, curve=curve,
                          trust=Trust.of_user(allow_keys, allow_paths))
     stop_on_signals()  # a killed run is marked failed, never left looking 'running'
-    with _progress(quiet) as progress:
+    with output.progress(quiet) as progress:
         outcome = run_task(task_file, options, progress)
-    _print_results(outcome)
+    output.print_results(outcome)
     if outcome.failed_arms:
         raise HarnessError(f"{len(outcome.failed_arms)} arm(s) failed: {', '.join(outcome.failed_arms)} (see the report)")
     return gate_code(outcome.decision) if gate else 0
@@ -141,53 +117,6 @@ def gate_code(decision: Any) -> int:
     if decision.verdict != "GO" and decision.regressed:
         return GATE_CODES["regression"]
     return GATE_CODES[decision.verdict]
-
-
-def _print_results(outcome: Any) -> None:
-    """Metrics as rows and arms as columns: a task has more metric keys than arms."""
-    from rich.table import Table
-
-    metrics = {(m.arm, m.metric): m for m in outcome.metrics}
-    names = list(dict.fromkeys(m.metric for m in outcome.metrics))
-    table = Table(title=f"run {outcome.run_id}")
-    table.add_column("metric", no_wrap=True)
-    for arm in outcome.arms:
-        table.add_column(arm.arm, justify="right")
-    table.add_row("status", *[arm.status for arm in outcome.arms])
-    for name in names:
-        cells = []
-        for arm in outcome.arms:
-            m = metrics.get((arm.arm, name))
-            cells.append(f"{m.value:.3f}" if m and m.value is not None else "–")
-        table.add_row(name, *cells)
-    table.add_row("failed", *["–" if a.n_failed is None else f"{a.n_failed}/{a.n_examples}" for a in outcome.arms])
-    console = _console()
-    console.print(table)
-    if outcome.decision is not None:
-        console.print(f"verdict: {outcome.decision.verdict}: {outcome.decision.reasons[0]}", soft_wrap=True, markup=False)
-        for reason in outcome.decision.reasons[1:]:
-            if reason.startswith("baseline: "):  # which untrained arm the tuned ones were judged against, and why
-                console.print(reason, soft_wrap=True, markup=False)
-        from harness.verdict.reasons import flagged_sentence
-
-        slices = flagged_sentence(outcome.decision) if outcome.decision.rule != "slice-block" else None
-        if slices:
-            console.print(f"slices: {slices}", soft_wrap=True, markup=False)
-        console.print(f"method: {outcome.decision.method}", soft_wrap=True, markup=False)
-    if outcome.stages:
-        console.print(time_line(outcome.seconds, outcome.stages), soft_wrap=True, markup=False)
-    from harness.verdict.curve import sentence
-
-    for curve in outcome.curves:
-        console.print(sentence(curve), soft_wrap=True, markup=False)
-    console.print(f"report: {outcome.report_path}", soft_wrap=True)
-
-
-def time_line(seconds: float, stages: list[StageRecord]) -> str:
-    """The run's time and its longest stages (the report's "Where the time went" lists every one)."""
-    longest = sorted(stages, key=lambda s: -s.seconds)[:4]
-    named = ", ".join(f"{s.stage}{' ' + s.arm if s.arm else ''} {s.seconds:.0f} s" for s in longest)
-    return f"time: {seconds / 60:.1f} min ({seconds:.0f} s); longest stages: {named}"
 
 
 @cli.command()
@@ -214,9 +143,9 @@ def validate(task_file: Path, db: Path, reports_dir: Path, workdir: Path, profil
 
     options = RunOptions(db=db, reports_dir=reports_dir, workdir=workdir, profile=profile, storage=storage,
                          trust=Trust.of_user(allow_keys, allow_paths))
-    with _progress(quiet) as progress:
+    with output.progress(quiet) as progress:
         task, data, report, written = validate_task(task_file, progress, fix, options)
-    console = _console()
+    console = output.console()
     shown: dict[str, int] = {}
     for finding in report.findings:
         shown[finding.check] = shown.get(finding.check, 0) + 1
@@ -225,7 +154,7 @@ def validate(task_file: Path, db: Path, reports_dir: Path, workdir: Path, profil
     for check, n in shown.items():
         if not show_all and n > 20:
             console.print(f"... {n - 20} more {check} findings (--all lists them)")
-    _print_stats(console, report.stats)
+    output.print_stats(console, report.stats)
     for path in written:
         console.print(f"wrote {path}", soft_wrap=True)
     counts = report.counts()
@@ -237,30 +166,6 @@ def validate(task_file: Path, db: Path, reports_dir: Path, workdir: Path, profil
                   soft_wrap=True)
 
 
-def _print_stats(console: Any, stats: dict) -> None:
-    from rich.table import Table
-
-    if stats.get("labels"):
-        table = Table(title="labels per split")
-        table.add_column("label")
-        splits = list(stats["labels"])
-        for name in splits:
-            table.add_column(name, justify="right")
-        labels = list(next(iter(stats["labels"].values())))
-        for label in labels:
-            table.add_row(label, *[str(stats["labels"][s][label]) for s in splits])
-        console.print(table)
-    tokens = {k: v for k, v in stats.get("tokens", {}).items() if k != "context_window"}
-    if tokens:
-        table = Table(title=f"tokens (context window {stats['tokens'].get('context_window')})")
-        for col in ("split", "prompt p50", "prompt p95", "prompt max", "answer p50", "answer p95", "answer max"):
-            table.add_column(col, justify="right")
-        for name, row in tokens.items():
-            p, t = row["prompt_tokens"], row["target_tokens"]
-            table.add_row(name, *[f"{v:.0f}" for v in (p["p50"], p["p95"], p["max"], t["p50"], t["p95"], t["max"])])
-        console.print(table)
-
-
 @cli.command()
 @click.argument("name")
 @click.option("--dir", "tasks_dir", type=click.Path(path_type=Path), default=Path("tasks"), show_default=True)
@@ -269,8 +174,8 @@ def init(name: str, tasks_dir: Path) -> None:
     from harness.spec.scaffold import scaffold
 
     for path in scaffold(name, tasks_dir):
-        _console().print(f"wrote {path}", soft_wrap=True)
-    _console().print(f"next: edit {tasks_dir / (name + '.yaml')} and its data, then harness validate it", soft_wrap=True)
+        output.console().print(f"wrote {path}", soft_wrap=True)
+    output.console().print(f"next: edit {tasks_dir / (name + '.yaml')} and its data, then harness validate it", soft_wrap=True)
 
 
 @cli.command()
@@ -296,11 +201,11 @@ def prepare(task_files: tuple[Path, ...]) -> None:
             seen.add(ref)
             began = time.perf_counter()
             model = resolve(ref)
-            _console().print(f"{ref}: {model.path} ({model.source}, {time.perf_counter() - began:.0f} s)", soft_wrap=True)
+            output.console().print(f"{ref}: {model.path} ({model.source}, {time.perf_counter() - began:.0f} s)", soft_wrap=True)
         if spec.checks.near_duplicates:
             began = time.perf_counter()
-            check_task_data(task, data, _progress(True))
-            _console().print(f"{path}: {sum(1 for _ in data.all())} inputs embedded for the near-duplicate check "
+            check_task_data(task, data, output.progress(True))
+            output.console().print(f"{path}: {sum(1 for _ in data.all())} inputs embedded for the near-duplicate check "
                              f"({time.perf_counter() - began:.0f} s)", soft_wrap=True)
 
 
@@ -317,7 +222,7 @@ def report(db: Path, run_id: str | None, reports_dir: Path) -> None:
     check_outputs(Outputs(reports_dir=reports_dir))
     with Store.open(db, read_only=True) as store, store.session():
         path = write_report(store, run_id or store.latest_run(), reports_dir)
-    _console().print(f"report: {path}", soft_wrap=True)
+    output.console().print(f"report: {path}", soft_wrap=True)
 
 
 @cli.command()
@@ -340,7 +245,7 @@ def train(task_file: Path, arm_name: str | None, out_dir: Path, profile: str | N
 
     result = train_for_task(task_file, arm_name, out_dir, profile, device, seed, Trust.of_user(paths=allow_paths))
     if os.environ.get("RANK", "0") == "0":
-        _console().print(f"adapter: {result.adapter_dir} ({result.train_tokens} tokens, {result.tokens_per_s:.0f} tokens/s, "
+        output.console().print(f"adapter: {result.adapter_dir} ({result.train_tokens} tokens, {result.tokens_per_s:.0f} tokens/s, "
                          f"{result.train_seconds:.0f} s)", soft_wrap=True)
 
 
@@ -349,9 +254,6 @@ def train(task_file: Path, arm_name: str | None, out_dir: Path, profile: str | N
 @click.option("--task", default=None, help="Only runs of this task (its name in the task file).")
 def history(db: Path, task: str | None) -> None:
     """Runs over time: base model, data, verdict, and the tuned arm's lift over the best untrained arm."""
-    from rich.table import Table
-    from rich.text import Text
-
     from harness.readside.compare import upgrade_flags
     from harness.readside.results import history as read_history
     from harness.readside.results import upgrade_pairs
@@ -360,28 +262,7 @@ def history(db: Path, task: str | None) -> None:
     with Store.open(db, read_only=True) as store, store.session():
         rows = read_history(store, task)
         flags = {new.run_id: upgrade_flags(store, old.run_id, new.run_id) for old, new in upgrade_pairs(rows)}
-    table = Table(title=f"history of {task or 'all tasks'} in {db}, grouped by base model")
-    crossing = any(row.crossing for row in rows)  # a column only when some run drew a learning curve
-    for col in ("run", "task", "status", "base model", "weights", "verdict", "arms (primary metric)", "tuned arm",
-                "lift [interval]", "suite Δ") + (("clears min_lift at",) if crossing else ()):
-        table.add_column(col)
-    previous = None
-    for row in rows:
-        if previous is not None and row.base_weights != previous:
-            table.add_section()
-        previous = row.base_weights
-        lift = f"{row.lift:+.3f} [{row.lift_low:+.3f}, {row.lift_high:+.3f}]" if row.lift is not None else "–"
-        scores = ", ".join(f"{arm} {value:.3f}" for arm, value in row.arms.items()) or "–"
-        suite = f"{row.suite_delta:+.3f}" if row.suite_delta is not None else "–"
-        table.add_row(row.run_id, f"{row.task} v{row.task_version}", row.status, row.base_model, row.base_weights,
-                      row.verdict or "–", scores, row.candidate or "–", lift, suite,
-                      *((Text(row.crossing or "–"),) if crossing else ()))
-    console = _console()
-    console.print(table)
-    for run_id, found in flags.items():
-        for flag in found:
-            console.print(f"{run_id}: {flag}", soft_wrap=True, markup=False)
-
+    output.print_history(rows, flags, f"history of {task or 'all tasks'} in {db}, grouped by base model")
 
 @cli.command()
 @click.argument("run_a")
@@ -391,9 +272,6 @@ def history(db: Path, task: str | None) -> None:
 def compare(run_a: str, run_b: str, db: Path, reports_dir: Path) -> None:
     """Run B against run A of the same task: per arm, B − A on the shared test items with an interval,
     the items that flipped, both verdicts and the regression-suite deltas; writes an HTML page too."""
-    from rich.table import Table
-    from rich.text import Text
-
     from harness.readside.compare import compare_runs
     from harness.report import write_comparison
     from harness.run.preflight import Outputs, check_outputs
@@ -404,34 +282,7 @@ def compare(run_a: str, run_b: str, db: Path, reports_dir: Path) -> None:
         result = compare_runs(store, run_a, run_b)
     path = write_comparison(result, reports_dir)
 
-    def fmt(v: float | None, spec: str = ".3f") -> str:
-        return "–" if v is None or math.isnan(v) else format(v, spec)
-
-    def signed(v: float | None) -> str:
-        return fmt(v, "+.3f")
-
-    table = Table(title=Text(f"{result.task} v{result.task_version}: {run_b} (B) − {run_a} (A), {result.primary} on "
-                             f"{result.n_shared} shared items, {result.confidence:.0%} intervals"))
-    for col in ("arm", "A", "B", "Δ [interval]", "flipped (B better / worse)"):
-        table.add_column(Text(col), justify="left" if col == "arm" else "right")
-    for d in result.arms:  # Text: arm names and intervals are shown as they are, never read as markup
-        table.add_row(*map(Text, (d.arm, fmt(d.value_a), fmt(d.value_b),
-                                  f"{signed(d.diff)} [{signed(d.low)}, {signed(d.high)}]",
-                                  f"{len(d.flips)} ({d.wins} / {d.losses})")))
-    console = _console()
-    console.print(table)
-    for label, side in (("A", result.a), ("B", result.b)):
-        lift = (f"; {side.candidate} vs {side.baseline} {signed(side.lift)} [{signed(side.lift_low)}, "
-                f"{signed(side.lift_high)}]" if side.lift is not None else "")
-        console.print(f"{label} {side.run_id} ({side.base_model} {side.base_weights}): verdict "
-                      f"{side.verdict or '– (' + side.status + ')'}{lift}", soft_wrap=True, markup=False)
-    for r in result.regression:
-        parts = [f"{label} {signed(d.diff)} [{signed(d.low)}, {signed(d.high)}]" if d else f"{label} –"
-                 for label, d in (("A", r.a), ("B", r.b))]
-        console.print(f"regression suite, {r.arm}: " + ", ".join(parts), soft_wrap=True, markup=False)
-    if result.skipped:
-        console.print("not compared: " + "; ".join(result.skipped), soft_wrap=True, markup=False)
-    console.print(f"comparison: {path}", soft_wrap=True)
+    output.print_comparison(result, run_a, run_b, path)
 
 
 @cli.command()
@@ -446,7 +297,7 @@ def export(run_id: str, db: Path, fmt: str, out_dir: Path) -> None:
 
     result = export_run(db, run_id, fmt, out_dir)
     rows = ", ".join(f"{name} {n}" for name, n in result.rows.items())
-    _console().print(f"exported run {result.run_id} ({result.status}) to {result.folder}: {rows} rows", soft_wrap=True,
+    output.console().print(f"exported run {result.run_id} ({result.status}) to {result.folder}: {rows} rows", soft_wrap=True,
                      markup=False)
 
 
