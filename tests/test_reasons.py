@@ -144,13 +144,13 @@ def test_go_on_cost_and_a_cost_route_not_yet_shown():
             f"{p.power_available:.0%}") in first
 
 
-def _contracts_like(mode="warn", carriers=(), corpus=False):
-    """80 contracts; the tuned arm wins the other fields and invents a code for governing_law, which the
-    baseline gets right on 25."""
+def _contracts_like(mode="warn", carriers=(), corpus=False, n=80, right=25):
+    """n contracts; the tuned arm wins the other fields and invents a code for governing_law, which the
+    baseline gets right on `right` of them."""
     fields = ("parties", "governing_law")
-    ids = [f"c{i:02d}" for i in range(80)]
+    ids = [f"c{i:02d}" for i in range(n)]
     gold = {i: {"parties": [f"P{k}"], "governing_law": f"LAW-NY-{k:03d}"} for k, i in enumerate(ids)}
-    base = {i: {"parties": None, "governing_law": g["governing_law"] if k < 25 else None}
+    base = {i: {"parties": None, "governing_law": g["governing_law"] if k < right else None}
             for k, (i, g) in enumerate(gold.items())}
     tuned = {i: {"parties": g["parties"], "governing_law": "LAW-NY-999"} for i, g in gold.items()}
 
@@ -162,7 +162,7 @@ def _contracts_like(mode="warn", carriers=(), corpus=False):
     # values that give a clear GO on the primary metric: half of the fields more on every item
     b, t = arm("few", "baseline", base, 0.2), arm("lora", "tuned", tuned, 0.5)
     for k, i in enumerate(ids):
-        b.values[i], t.values[i] = (0.5 if k < 25 else 0.0), 0.5
+        b.values[i], t.values[i] = (0.5 if k < right else 0.0), 0.5
     return judge([b, t], {i: json.dumps(g) for i, g in gold.items()}, "json_field_accuracy", rule,
                  OutputShape("json", fields=fields), carriers=carriers, corpus=corpus)
 
@@ -185,6 +185,20 @@ def test_a_slice_loss_inside_a_go_is_named_with_what_the_answers_suggest():
     none = reasons(_contracts_like(corpus=True))
     assert none[-1].endswith("the task has none: add {name: rag_lora, type: rag, adapter_from: lora} (it has a corpus)")
     assert "Slices: the candidate against its baseline per JSON field" in method(out) and "is named" in method(out)
+
+
+def test_a_loss_too_uncertain_to_flag_is_still_named():
+    out = _contracts_like(n=40, right=6)  # the default run's size: 6 of 40 right against none is not significant
+    words = reasons(out)
+    law = next(x for x in out.slices.slices if x.name == "governing_law")
+    assert out.verdict == "GO" and not out.slices.flagged and law.p_adjusted > out.slices.alpha
+    assert words[1].startswith("slices: none of the 2 tested is worse for lora than for few beyond the tolerated 0.1")
+    assert words[2] == (
+        f"not flagged, but lora is worse than few by more than 0.1 on these items on governing_law: 0.150 → 0.000, "
+        f"-0.150 [{law.low:+.3f}, {law.high:+.3f}], n=40, Holm p={law.p_adjusted:.3g}: not significant after Holm's "
+        f"correction over 2 tested slices (one-sided 0.025), so it may be chance; more test items would settle it")
+    assert any(w.startswith("on governing_law, 100% of lora's answers are values that no gold answer has") for w in words)
+    assert not any(w.startswith("not flagged") for w in reasons(_contracts_like()))  # flagged at 80: said as a flag
 
 
 def test_block_mode_says_what_held_the_go_back():

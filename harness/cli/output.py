@@ -57,11 +57,12 @@ def print_results(outcome: Any) -> None:
         for reason in outcome.decision.reasons[1:]:
             if reason.startswith("baseline: "):  # which untrained arm the tuned ones were judged against, and why
                 out.print(reason, soft_wrap=True, markup=False)
-        from harness.verdict.reasons import flagged_sentence
+        from harness.verdict.reasons import flagged_sentence, unconfirmed_sentence
 
         slices = flagged_sentence(outcome.decision) if outcome.decision.rule != "slice-block" else None
-        if slices:
-            out.print(f"slices: {slices}", soft_wrap=True, markup=False)
+        for sentence in (slices, unconfirmed_sentence(outcome.decision)):
+            if sentence:
+                out.print(f"slices: {sentence}", soft_wrap=True, markup=False)
         out.print(f"method: {outcome.decision.method}", soft_wrap=True, markup=False)
     if outcome.stages:
         out.print(time_line(outcome.seconds, outcome.stages), soft_wrap=True, markup=False)

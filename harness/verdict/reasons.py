@@ -210,8 +210,21 @@ def flagged_sentence(o: Outcome) -> str | None:
             f"{_pct(s.level)} intervals)")
 
 
+def unconfirmed_sentence(o: Outcome) -> str | None:
+    """The tested slices that are worse beyond the tolerated drop in these items but not significantly so: a loss
+    the test set is too small to confirm is still named, never left behind a "none flagged"."""
+    s = o.slices
+    worse = [x for x in s.tested if not x.flagged and x.diff < -s.max_drop] if s is not None else []
+    if not worse:
+        return None
+    return (f"not flagged, but {s.arm} is worse than {s.baseline} by more than {s.max_drop:g} on these items on "
+            f"{'; '.join(_slice_text(x) for x in worse)}: not significant after Holm's correction over "
+            f"{len(s.tested)} tested slices (one-sided {s.alpha:g}), so it may be chance; more test items would "
+            f"settle it")
+
+
 def _slice_warning(o: Outcome) -> list[str]:
-    """The flagged slices (or that none is), and the slices too small to be flagged."""
+    """The flagged slices (or that none is), losses too uncertain to flag, and the slices too small to be flagged."""
     s = o.slices
     if s.flagged:
         out = [flagged_sentence(o)]
@@ -220,6 +233,9 @@ def _slice_warning(o: Outcome) -> list[str]:
                f"tolerated {s.max_drop:g} (Holm at one-sided {s.alpha:g})"]
     else:
         out = []
+    unconfirmed = unconfirmed_sentence(o)
+    if unconfirmed:
+        out.append(unconfirmed)
     small = s.too_small
     if small:
         named = ", ".join(f"{x.label} (n={x.n})" for x in small[:SMALL_SHOWN])
