@@ -60,9 +60,9 @@ def print_results(outcome: Any) -> None:
         from harness.verdict.reasons import flagged_sentence, unconfirmed_sentence
 
         slices = flagged_sentence(outcome.decision) if outcome.decision.rule != "slice-block" else None
-        for sentence in (slices, unconfirmed_sentence(outcome.decision)):
-            if sentence:
-                out.print(f"slices: {sentence}", soft_wrap=True, markup=False)
+        for line in (slices, unconfirmed_sentence(outcome.decision)):
+            if line:
+                out.print(f"slices: {line}", soft_wrap=True, markup=False)
         out.print(f"method: {outcome.decision.method}", soft_wrap=True, markup=False)
     if outcome.stages:
         out.print(time_line(outcome.seconds, outcome.stages), soft_wrap=True, markup=False)
