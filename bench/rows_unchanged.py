@@ -8,8 +8,9 @@ fresh database and work folder; then every stored row compared, table by table.
     .venv/bin/python bench/rows_unchanged.py --before 2a13df3 --only-before --keep /tmp/rows   # run one side now
     .venv/bin/python bench/rows_unchanged.py --before-db /tmp/rows/before-run/h.duckdb --after HEAD
 
-Times, run ids, hosts and the run's own folders are left out of the comparison (they differ by nature); a
-latency-derived figure in a decision (the cost view) is left out the same way. Prints, per table, the rows
+Times, run ids (in paths too), hosts, the run's own folders, throughput and peak memory are left out of the
+comparison (they differ by nature), and so are seconds quoted in the reasons; a latency-derived figure in a decision
+(the cost view) is left out the same way. Prints, per table, the rows
 compared and how many differ, and the first differences; exits 1 when any row differs.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -35,7 +37,10 @@ PROFILE = {  # every arm kind, few items: minutes, not the default run's quarter
     "regression": {"mmlu_items": 8, "general_items": 8, "perplexity_docs": 2, "trial_items": 4},
 }
 VOLATILE = {"run_id", "started_at", "finished_at", "created_at", "seconds", "latency_s", "host", "pid", "process",
-            "report_path", "task_path", "train_seconds", "eval_seconds", "heartbeat_at", "duration_s", "cached_from"}
+            "report_path", "task_path", "train_seconds", "eval_seconds", "heartbeat_at", "duration_s", "cached_from",
+            "tokens_per_s", "peak_memory_mb"}  # rates and the process's peak memory are measured, not computed
+RUN_ID = re.compile(r"\d{8}-\d{6}-[0-9a-f]{6}")  # in an adapter's path under the run's work folder
+SECONDS = re.compile(r"\b\d+(\.\d+)? s\b")  # "training lora (all sweep trials) took 463 s" in the reasons
 TABLES = ["runs", "arms", "examples", "predictions", "scores", "metrics", "trials", "findings", "stages",
           "run_suites", "suite_results", "suite_rows", "suite_documents", "indexes"]
 
@@ -67,7 +72,7 @@ def run(checkout: Path, task: Path, work: Path) -> Path:
 def _clean(value: Any, folder: str) -> Any:
     """A stored value without what differs by nature: its run's folder in paths, latency figures in JSON."""
     if isinstance(value, str):
-        value = value.replace(folder, "<work>")
+        value = SECONDS.sub("<n> s", RUN_ID.sub("<run>", value.replace(folder, "<work>")))
         if value[:1] in "{[":
             try:
                 return json.dumps(_clean(json.loads(value), folder), sort_keys=True)
